@@ -1,0 +1,119 @@
+# ferry: one non-recursive Makefile. Sources are found by wildcard, so a new
+# module in common/ or a program folder, or a tests/unit/test_*.c, needs no edit.
+#   make            build libferry and the four programs into build/
+#   make check      install missing Debian packages, build, run every test
+#   make asan       the same suite built with AddressSanitizer + UBSan (build/asan)
+#   make demo       the whole story on virtual devices (build/demo)
+#   make bench      benchmarks against the machine's own limits
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+VERSION := 0.1.0
+
+PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount \
+           libusb-1.0 libubootenv
+CC      ?= cc
+CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wvla
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SAN) -MMD -MP -I. -DFERRY_VERSION='"$(VERSION)"' \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# --- libferry: everything two programs share --------------------------------
+LIB_SRCS := $(wildcard common/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBFERRY := $(BUILD)/libferry.a
+
+# --- programs: <folder>/main.c is the program, the rest its own library ------
+PROGRAMS := packager:ferry-pack agent:ferry-agent keys:ferry-keys audit:ferry-audit
+prog_dir  = $(word 1,$(subst :, ,$(1)))
+prog_name = $(word 2,$(subst :, ,$(1)))
+PRESENT  := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(p)))
+BINS     := $(foreach p,$(PRESENT),$(BUILD)/bin/$(call prog_name,$(p)))
+PROG_LIBS := $(foreach p,$(PRESENT),$(BUILD)/lib$(call prog_dir,$(p)).a)
+
+define program_rules
+$(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(BUILD)/lib$(1).a: $$($(1)_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/bin/$(2): $(BUILD)/$(1)/main.o $(BUILD)/lib$(1).a $(LIBFERRY)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach p,$(PRESENT),$(eval $(call program_rules,$(call prog_dir,$(p)),$(call prog_name,$(p)))))
+
+# --- tests and tools -----------------------------------------------------------
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
+# tests/unit/*.c that are not test_*.c are shared helpers linked into every test.
+UNIT_HELP  := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_HELP_OBJS := $(UNIT_HELP:%.c=$(BUILD)/%.o)
+# Small programs used by integration tests, benches and the demo: one file each.
+TOOL_SRCS  := $(wildcard tests/tools/*.c bench/*.c)
+TOOL_BINS  := $(TOOL_SRCS:%.c=$(BUILD)/%)
+
+.PHONY: all deps check unit integration asan demo bench install clean
+all: $(LIBFERRY) $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIBFERRY): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBFERRY)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+deps:
+	@./scripts/install-deps
+
+# check: the whole suite; its last line is "N passed, N failed, N skipped".
+check: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./tests/run
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' all
+	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	$(if $(BINS),install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(wildcard docs/man/*.1),install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(wildcard dist/*.service),install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
+		install -m 0644 $(wildcard dist/*.service) $(DESTDIR)$(PREFIX)/lib/systemd/system/)
+	$(if $(wildcard dist/*.rules),install -d $(DESTDIR)$(PREFIX)/lib/udev/rules.d && \
+		install -m 0644 $(wildcard dist/*.rules) $(DESTDIR)$(PREFIX)/lib/udev/rules.d/)
+	$(if $(wildcard dist/*.json),install -d $(DESTDIR)$(PREFIX)/share/ferry/examples && \
+		install -m 0644 $(wildcard dist/*.json) $(DESTDIR)$(PREFIX)/share/ferry/examples/)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

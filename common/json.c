@@ -1,0 +1,291 @@
+/* json: see json.h. */
+#include "json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safefile.h"
+
+static bool depth_ok(const json_t *v, int depth)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return false;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *child;
+		json_object_foreach((json_t *)v, k, child)
+			if (!depth_ok(child, depth + 1))
+				return false;
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child)
+			if (!depth_ok(child, depth + 1))
+				return false;
+	}
+	return true;
+}
+
+/* Counts nesting before parsing so that absurdly deep input never reaches the
+ * recursive parser (jansson allows 2048 levels). Strings are skipped. */
+static bool raw_depth_ok(const char *s, size_t len)
+{
+	int depth = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"')
+			in_string = true;
+		else if (c == '{' || c == '[') {
+			if (++depth > JSON_MAX_DEPTH)
+				return false;
+		} else if (c == '}' || c == ']')
+			depth--;
+	}
+	return true;
+}
+
+bool json_parse_strict(const char *bytes, size_t len, const char *name, json_t **out,
+		       struct ferry_error **err)
+{
+	json_error_t jerr;
+	if (memchr(bytes, '\0', len))
+		return ferry_error_set(err, "%s: contains a NUL byte", name);
+	if (!raw_depth_ok(bytes, len))
+		return ferry_error_set(err, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
+	json_t *root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return ferry_error_set(err, "%s: line %d, column %d: %s", name, jerr.line,
+				       jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return ferry_error_set(err, "%s: top level must be an object", name);
+	}
+	if (!depth_ok(root, 1)) {
+		json_decref(root);
+		return ferry_error_set(err, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
+	}
+	*out = root;
+	return true;
+}
+
+bool json_load_file_strict(const char *path, size_t max, json_t **out, struct ferry_error **err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (!read_file_limited(path, max, &data, &len, err))
+		return false;
+	bool ok = json_parse_strict(data, len, path, out, err);
+	free(data);
+	return ok;
+}
+
+void json_path_root(struct json_path *p, const char *file)
+{
+	p->file = file;
+	p->path[0] = '\0';
+}
+
+/* Paths deeper than the buffer are truncated: they only serve messages. */
+void json_path_key(struct json_path *out, const struct json_path *parent, const char *key)
+{
+	out->file = parent->file;
+	if (parent->path[0])
+		snprintf(out->path, sizeof(out->path), "%s.%s", parent->path, key);
+	else
+		snprintf(out->path, sizeof(out->path), "%s", key);
+}
+
+void json_path_index(struct json_path *out, const struct json_path *parent, size_t index)
+{
+	out->file = parent->file;
+	snprintf(out->path, sizeof(out->path), "%s[%zu]", parent->path, index);
+}
+
+bool json_path_error(struct ferry_error **err, const struct json_path *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	const char *file = p->file ? p->file : "document";
+	if (p->path[0])
+		return ferry_error_set(err, "%s: %s: %s", file, p->path, msg);
+	return ferry_error_set(err, "%s: %s", file, msg);
+}
+
+bool json_check_keys(json_t *obj, const struct json_path *p, const char *const allowed[],
+		     struct ferry_error **err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		bool known = false;
+		for (size_t i = 0; allowed[i]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				known = true;
+		if (!known) {
+			struct json_path kp;
+			json_path_key(&kp, p, key);
+			return json_path_error(err, &kp, "unknown key");
+		}
+	}
+	return true;
+}
+
+/* Looks up key; false with an error if required and absent. *found says
+ * whether the caller has a value to check. */
+static bool lookup(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   json_t **v, struct json_path *kp, struct ferry_error **err)
+{
+	json_path_key(kp, p, key);
+	*v = json_object_get(obj, key);
+	if (!*v && required)
+		return json_path_error(err, kp, "missing");
+	return true;
+}
+
+bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bool required,
+		     const char **out, struct ferry_error **err)
+{
+	json_t *v;
+	struct json_path kp;
+	if (!lookup(obj, p, key, required, &v, &kp, err))
+		return false;
+	if (!v)
+		return true;
+	if (!json_is_string(v))
+		return json_path_error(err, &kp, "must be a string");
+	*out = json_string_value(v);
+	return true;
+}
+
+bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool required,
+		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err)
+{
+	json_t *v;
+	struct json_path kp;
+	if (!lookup(obj, p, key, required, &v, &kp, err))
+		return false;
+	if (!v)
+		return true;
+	if (!json_is_integer(v))
+		return json_path_error(err, &kp, "must be an integer");
+	json_int_t n = json_integer_value(v);
+	if (n < min || n > max)
+		return json_path_error(err, &kp, "must be between %lld and %lld",
+				       (long long)min, (long long)max);
+	*out = n;
+	return true;
+}
+
+bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   bool *out, struct ferry_error **err)
+{
+	json_t *v;
+	struct json_path kp;
+	if (!lookup(obj, p, key, required, &v, &kp, err))
+		return false;
+	if (!v)
+		return true;
+	if (!json_is_boolean(v))
+		return json_path_error(err, &kp, "must be true or false");
+	*out = json_is_true(v);
+	return true;
+}
+
+bool json_get_object(json_t *obj, const struct json_path *p, const char *key, bool required,
+		     json_t **out, struct ferry_error **err)
+{
+	json_t *v;
+	struct json_path kp;
+	if (!lookup(obj, p, key, required, &v, &kp, err))
+		return false;
+	if (!v)
+		return true;
+	if (!json_is_object(v))
+		return json_path_error(err, &kp, "must be an object");
+	*out = v;
+	return true;
+}
+
+bool json_get_array(json_t *obj, const struct json_path *p, const char *key, bool required,
+		    json_t **out, struct ferry_error **err)
+{
+	json_t *v;
+	struct json_path kp;
+	if (!lookup(obj, p, key, required, &v, &kp, err))
+		return false;
+	if (!v)
+		return true;
+	if (!json_is_array(v))
+		return json_path_error(err, &kp, "must be an array");
+	*out = v;
+	return true;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   char ***out, struct ferry_error **err)
+{
+	json_t *arr = NULL;
+	struct json_path kp;
+	json_path_key(&kp, p, key);
+	if (!json_get_array(obj, p, key, required, &arr, err))
+		return false;
+	if (!arr) {
+		*out = NULL;
+		return true;
+	}
+	size_t n = json_array_size(arr);
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return ferry_error_set(err, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(arr, i);
+		struct json_path ip;
+		json_path_index(&ip, &kp, i);
+		if (!json_is_string(s) || json_string_length(s) == 0) {
+			strv_free(v);
+			return json_path_error(err, &ip, "must be a non-empty string");
+		}
+		v[i] = strdup(json_string_value(s));
+		if (!v[i]) {
+			strv_free(v);
+			return ferry_error_set(err, "out of memory");
+		}
+	}
+	*out = v;
+	return true;
+}
+
+char *json_dump_canonical(const json_t *value)
+{
+	return json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+}

@@ -1,0 +1,66 @@
+/* json: strict JSON over jansson, and typed field access that names the path.
+ * Rejects duplicate keys, NUL bytes, invalid UTF-8, trailing data and nesting
+ * deeper than JSON_MAX_DEPTH; parse errors carry line and column. Accessors
+ * produce messages like "manifest.json: variants[1].payloads[0].size: must be
+ * a positive integer". Signed documents: parse only bytes already verified. */
+#ifndef FERRY_JSON_H
+#define FERRY_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define JSON_MAX_DEPTH 32
+
+/* Parses len bytes; the top level must be an object. name is the file name
+ * used in messages. *out is a new reference (caller json_decref's). */
+bool json_parse_strict(const char *bytes, size_t len, const char *name, json_t **out,
+		       struct ferry_error **err);
+/* read_file_limited + json_parse_strict. */
+bool json_load_file_strict(const char *path, size_t max, json_t **out, struct ferry_error **err);
+
+/* A location inside a document, for messages: file name + JSON path. The
+ * path is built as the reader descends: json_path_key(&child, &parent, "size"),
+ * json_path_index(&child, &parent, 3). Fixed-size storage: no allocation. */
+struct json_path {
+	const char *file;
+	char path[256];
+};
+void json_path_root(struct json_path *p, const char *file);
+void json_path_key(struct json_path *out, const struct json_path *parent, const char *key);
+void json_path_index(struct json_path *out, const struct json_path *parent, size_t index);
+/* Sets err to "<file>: <path>: <message>" (or "<file>: <message>" at the root). */
+bool json_path_error(struct ferry_error **err, const struct json_path *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Rejects keys of obj not listed in allowed (NULL-terminated). */
+bool json_check_keys(json_t *obj, const struct json_path *p, const char *const allowed[],
+		     struct ferry_error **err);
+
+/* Typed getters. required=false leaves *out untouched when the key is absent;
+ * a present key of the wrong type is always an error. */
+bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bool required,
+		     const char **out, struct ferry_error **err);
+bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool required,
+		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err);
+bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   bool *out, struct ferry_error **err);
+bool json_get_object(json_t *obj, const struct json_path *p, const char *key, bool required,
+		     json_t **out, struct ferry_error **err);
+bool json_get_array(json_t *obj, const struct json_path *p, const char *key, bool required,
+		    json_t **out, struct ferry_error **err);
+/* An array of non-empty strings; *out is a NULL-terminated malloc'd array of
+ * strdup'd strings (free with strv_free); absent and not required: *out = NULL. */
+bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   char ***out, struct ferry_error **err);
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+
+/* Deterministic compact serialization with sorted keys (audit records, acks):
+ * returns malloc'd NUL-terminated text, caller frees. */
+char *json_dump_canonical(const json_t *value);
+
+#endif

@@ -1,0 +1,309 @@
+/* safefile: see safefile.h. */
+#include "safefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool write_all(int fd, const void *data, size_t len, const char *what, struct ferry_error **err)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ferry_error_errno(err, errno, "%s: write", what);
+		if (n == 0)
+			return ferry_error_set(err, "%s: write made no progress", what);
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+bool read_full(int fd, void *buf, size_t len, size_t *got, const char *what, struct ferry_error **err)
+{
+	size_t done = 0;
+	char *p = buf;
+	while (done < len) {
+		ssize_t n = read(fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ferry_error_errno(err, errno, "%s: read", what);
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	*got = done;
+	return true;
+}
+
+bool fsync_dir(const char *dir, struct ferry_error **err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ferry_error_errno(err, errno, "%s: open directory", dir);
+	/* Some FUSE filesystems do not implement fsync on directories; the data
+	 * files themselves were fsynced, so EINVAL/ENOSYS is not a failure. */
+	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+		int e = errno;
+		close(fd);
+		return ferry_error_errno(err, e, "%s: fsync directory", dir);
+	}
+	close(fd);
+	return true;
+}
+
+bool fsync_parent_dir(const char *path, struct ferry_error **err)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return ferry_error_set(err, "out of memory");
+	bool ok = fsync_dir(dirname(copy), err);
+	free(copy);
+	return ok;
+}
+
+bool safe_tmp_open(struct safe_tmp *t, const char *path, mode_t mode, struct ferry_error **err)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->path = strdup(path);
+	if (!t->path || asprintf(&t->tmp_path, "%s.tmp", path) < 0) {
+		free(t->path);
+		t->path = t->tmp_path = NULL;
+		return ferry_error_set(err, "out of memory");
+	}
+	/* A .tmp left by a power cut is garbage by definition. */
+	if (unlink(t->tmp_path) < 0 && errno != ENOENT) {
+		ferry_error_errno(err, errno, "%s: remove stale temporary file", t->tmp_path);
+		goto fail;
+	}
+	t->fd = open(t->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (t->fd < 0) {
+		ferry_error_errno(err, errno, "%s: create", t->tmp_path);
+		goto fail;
+	}
+	return true;
+fail:
+	free(t->path);
+	free(t->tmp_path);
+	t->path = t->tmp_path = NULL;
+	return false;
+}
+
+static void safe_tmp_release(struct safe_tmp *t)
+{
+	free(t->path);
+	free(t->tmp_path);
+	t->path = t->tmp_path = NULL;
+	t->fd = -1;
+}
+
+bool safe_tmp_commit(struct safe_tmp *t, struct ferry_error **err)
+{
+	bool ok = false;
+	if (fsync(t->fd) < 0) {
+		ferry_error_errno(err, errno, "%s: fsync", t->tmp_path);
+		goto out;
+	}
+	int fd = t->fd;
+	t->fd = -1;
+	if (close(fd) < 0) {
+		ferry_error_errno(err, errno, "%s: close", t->tmp_path);
+		goto out;
+	}
+	if (rename(t->tmp_path, t->path) < 0) {
+		ferry_error_errno(err, errno, "%s: rename into place", t->path);
+		goto out;
+	}
+	ok = fsync_parent_dir(t->path, err);
+out:
+	if (!ok) {
+		if (t->fd >= 0)
+			close(t->fd);
+		unlink(t->tmp_path);
+	}
+	safe_tmp_release(t);
+	return ok;
+}
+
+void safe_tmp_abort(struct safe_tmp *t)
+{
+	if (!t->tmp_path)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	unlink(t->tmp_path);
+	safe_tmp_release(t);
+}
+
+bool safe_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		       struct ferry_error **err)
+{
+	struct safe_tmp t;
+	if (!safe_tmp_open(&t, path, mode, err))
+		return false;
+	if (!write_all(t.fd, data, len, t.tmp_path, err)) {
+		safe_tmp_abort(&t);
+		return false;
+	}
+	return safe_tmp_commit(&t, err);
+}
+
+bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
+		       struct ferry_error **err)
+{
+	bool ok = false;
+	char *buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ferry_error_errno(err, errno, "%s", path);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		ferry_error_errno(err, errno, "%s: stat", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ferry_error_set(err, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		ferry_error_set(err, "%s: larger than the limit of %zu bytes", path, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ferry_error_set(err, "%s: out of memory", path);
+		goto out;
+	}
+	size_t got = 0;
+	if (!read_full(fd, buf, (size_t)st.st_size, &got, path, err))
+		goto out;
+	/* Read one more byte: a file that grew since fstat must not slip past max. */
+	char extra;
+	size_t more = 0;
+	if (!read_full(fd, &extra, 1, &more, path, err))
+		goto out;
+	if (more) {
+		ferry_error_set(err, "%s: changed while being read", path);
+		goto out;
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	buf = NULL;
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ok;
+}
+
+bool path_check_relative(const char *rel, size_t rel_len, struct ferry_error **err)
+{
+	if (rel_len == 0)
+		return ferry_error_set(err, "empty path");
+	if (memchr(rel, '\0', rel_len))
+		return ferry_error_set(err, "path contains a NUL byte");
+	if (rel[0] == '/')
+		return ferry_error_set(err, "'%.*s': absolute path not allowed", (int)rel_len, rel);
+	size_t i = 0;
+	while (i < rel_len) {
+		size_t j = i;
+		while (j < rel_len && rel[j] != '/')
+			j++;
+		if (j - i == 2 && rel[i] == '.' && rel[i + 1] == '.')
+			return ferry_error_set(err, "'%.*s': '..' not allowed", (int)rel_len, rel);
+		i = j + 1;
+	}
+	return true;
+}
+
+bool path_join(const char *base, const char *rel, char **out, struct ferry_error **err)
+{
+	if (!path_check_relative(rel, strlen(rel), err))
+		return false;
+	size_t blen = strlen(base);
+	while (blen > 1 && base[blen - 1] == '/')
+		blen--;
+	char *s = malloc(blen + strlen(rel) + 2);
+	if (!s)
+		return ferry_error_set(err, "out of memory");
+	memcpy(s, base, blen);
+	size_t o = blen;
+	/* Fold empty and "." components so the result is canonical. */
+	const char *p = rel;
+	while (*p) {
+		const char *q = strchr(p, '/');
+		size_t n = q ? (size_t)(q - p) : strlen(p);
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (o == 0 || s[o - 1] != '/')
+				s[o++] = '/';
+			memcpy(s + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	s[o] = '\0';
+	*out = s;
+	return true;
+}
+
+bool mkdir_p(const char *dir, mode_t mode, struct ferry_error **err)
+{
+	char *copy = strdup(dir);
+	if (!copy)
+		return ferry_error_set(err, "out of memory");
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+				int e = errno;
+				ferry_error_errno(err, e, "%s: create directory", copy);
+				free(copy);
+				return false;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(copy);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return ferry_error_set(err, "%s: not a directory", dir);
+	return true;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+bool remove_tree(const char *path, struct ferry_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? true : ferry_error_errno(err, errno, "%s", path);
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return ferry_error_errno(err, errno, "%s: remove", path);
+	return true;
+}

@@ -1,0 +1,132 @@
+/* Tests for common/safefile.c: atomic writes, bounded reads, safe path joins. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/safefile.h"
+
+static void test_safefile_atomic_write_replaces_and_leaves_no_tmp(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char *path = NULL, *tmp = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&path, "%s/state.json", dir) > 0);
+	assert_true(asprintf(&tmp, "%s/state.json.tmp", dir) > 0);
+	assert_ok(safe_write_atomic(path, "old", 3, 0600, &err), err);
+	/* A stale .tmp from a power cut does not block the next write. */
+	FILE *f = fopen(tmp, "w");
+	fputs("torn", f);
+	fclose(f);
+	assert_ok(safe_write_atomic(path, "new!", 4, 0600, &err), err);
+	char *data = NULL;
+	size_t len = 0;
+	assert_ok(read_file_limited(path, 100, &data, &len, &err), err);
+	assert_int_equal(len, 4);
+	assert_string_equal(data, "new!");
+	assert_int_equal(access(tmp, F_OK), -1);
+	free(data);
+	free(path);
+	free(tmp);
+	test_tmpdir_remove(dir);
+}
+
+static void test_safefile_abort_leaves_old_file(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char *path = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&path, "%s/f", dir) > 0);
+	assert_ok(safe_write_atomic(path, "old", 3, 0644, &err), err);
+	struct safe_tmp t;
+	assert_ok(safe_tmp_open(&t, path, 0644, &err), err);
+	assert_ok(write_all(t.fd, "half", 4, "f", &err), err);
+	safe_tmp_abort(&t);
+	char *data = NULL;
+	size_t len = 0;
+	assert_ok(read_file_limited(path, 100, &data, &len, &err), err);
+	assert_string_equal(data, "old");
+	free(data);
+	free(path);
+	test_tmpdir_remove(dir);
+}
+
+static void test_safefile_read_limit_names_file(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char *path = test_write_file(dir, "big", "0123456789", 10);
+	char *data = NULL;
+	size_t len = 0;
+	struct ferry_error *err = NULL;
+	assert_false(read_file_limited(path, 9, &data, &len, &err));
+	assert_error_contains(err, "big: larger than the limit of 9 bytes");
+	ferry_error_free(err);
+	free(path);
+	test_tmpdir_remove(dir);
+}
+
+static void test_safefile_path_join_refuses_escapes(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(path_join("/base/", "a//./b", &out, &err), err);
+	assert_string_equal(out, "/base/a/b");
+	free(out);
+	assert_false(path_join("/base", "/etc/passwd", &out, &err));
+	assert_error_contains(err, "absolute path");
+	ferry_error_clear(&err);
+	assert_false(path_join("/base", "a/../../etc", &out, &err));
+	assert_error_contains(err, "'..' not allowed");
+	ferry_error_clear(&err);
+	assert_false(path_join("/base", "..", &out, &err));
+	ferry_error_clear(&err);
+	assert_false(path_check_relative("a\0b", 3, &err));
+	assert_error_contains(err, "NUL");
+	ferry_error_clear(&err);
+	/* "..." and "..a" are ordinary names. */
+	assert_ok(path_join("/base", "...", &out, &err), err);
+	free(out);
+	assert_ok(path_join("/base", "..a/b..", &out, &err), err);
+	free(out);
+}
+
+static void test_safefile_mkdir_p_and_remove_tree(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char *deep = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&deep, "%s/a/b/c", dir) > 0);
+	assert_ok(mkdir_p(deep, 0755, &err), err);
+	assert_ok(mkdir_p(deep, 0755, &err), err);
+	struct stat st;
+	assert_int_equal(stat(deep, &st), 0);
+	free(test_write_file(deep, "x", "1", 1));
+	char *a = NULL;
+	assert_true(asprintf(&a, "%s/a", dir) > 0);
+	assert_ok(remove_tree(a, &err), err);
+	assert_int_equal(stat(a, &st), -1);
+	assert_ok(remove_tree(a, &err), err);
+	free(a);
+	free(deep);
+	test_tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_safefile_atomic_write_replaces_and_leaves_no_tmp),
+		cmocka_unit_test(test_safefile_abort_leaves_old_file),
+		cmocka_unit_test(test_safefile_read_limit_names_file),
+		cmocka_unit_test(test_safefile_path_join_refuses_escapes),
+		cmocka_unit_test(test_safefile_mkdir_p_and_remove_tree),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

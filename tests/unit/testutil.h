@@ -1,0 +1,27 @@
+/* testutil: what unit tests share: throw-away directories and file helpers.
+ * Linked into every tests/unit/test_*.c binary. */
+#ifndef FERRY_TESTUTIL_H
+#define FERRY_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/error.h"
+
+/* A fresh directory under $TMPDIR (or /tmp), short enough for gpg-agent
+ * sockets. Caller frees with test_tmpdir_remove (removes the tree). */
+char *test_tmpdir(void);
+void test_tmpdir_remove(char *dir);
+/* Writes a file below dir (creating parents); aborts the test on failure. */
+char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* Path of a file in tests/data/ (caller frees). */
+char *test_data_path(const char *name);
+/* Fails the test with the error's message when ok is false. */
+#define assert_ok(ok, err) do { if (!(ok)) fail_msg("unexpected error: %s", ferry_error_message(err)); } while (0)
+/* Asserts that err is set and its message contains needle. */
+void assert_error_contains(const struct ferry_error *err, const char *needle);
+
+#endif
