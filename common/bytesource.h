@@ -1,0 +1,29 @@
+/* bytesource: a pull interface over a stream of bytes, so that payload
+ * consumers (handlers, libarchive extraction) read from a bundle, a file or
+ * memory alike. A bundle's payload source returns only authenticated bytes
+ * and reports a hash or size mismatch as an error at the latest when the
+ * consumer reads past the end: a consumer makes nothing effective before it
+ * has seen *got == 0 (end of stream) without error. */
+#ifndef FERRY_BYTESOURCE_H
+#define FERRY_BYTESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+struct byte_source {
+	/* Reads up to cap bytes into buf; *got = 0 means the end of the stream.
+	 * Returns false with *err set on any failure (I/O, hash mismatch…). */
+	bool (*read)(void *ctx, void *buf, size_t cap, size_t *got, struct ferry_error **err);
+	void *ctx;
+	const char *name;   /* for messages: "payloads/gw-x/rootfs.img.zst" */
+};
+
+static inline bool byte_source_read(struct byte_source *s, void *buf, size_t cap, size_t *got,
+				    struct ferry_error **err)
+{
+	return s->read(s->ctx, buf, cap, got, err);
+}
+
+#endif
