@@ -128,6 +128,34 @@ static void test_manifest_parses_spec_with_files_and_default_compression(void **
 	free(data);
 }
 
+static void test_manifest_example_spec_matches_example_manifest(void **state)
+{
+	(void)state;
+	char *data;
+	size_t len;
+	struct manifest *spec = NULL, *m = NULL;
+	struct ferry_error *err = NULL;
+	load_example("spec.json", &data, &len);
+	assert_ok(manifest_parse_spec(data, len, "examples/spec.json", &spec, &err), err);
+	free(data);
+	load_example("manifest.json", &data, &len);
+	assert_ok(manifest_parse(data, len, NULL, &m, &err), err);
+	free(data);
+	/* The spec is what ferry-pack would turn into the example manifest. */
+	assert_string_equal(spec->name, m->name);
+	assert_string_equal(spec->version, m->version);
+	assert_int_equal(spec->n_variants, m->n_variants);
+	for (size_t i = 0; i < m->n_variants; i++) {
+		assert_string_equal(spec->variants[i].id, m->variants[i].id);
+		assert_int_equal(spec->variants[i].n_payloads, m->variants[i].n_payloads);
+		for (size_t j = 0; j < m->variants[i].n_payloads; j++)
+			assert_int_equal(spec->variants[i].payloads[j].compression,
+					 m->variants[i].payloads[j].compression);
+	}
+	manifest_free(spec);
+	manifest_free(m);
+}
+
 /* serialize(parse(x)) is a fixed point, and canonical files are their own
  * serialization byte for byte. */
 static void assert_round_trip(const char *label, const char *data, size_t len, bool spec,
@@ -346,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_parses_example),
 		cmocka_unit_test(test_manifest_defaults_optional_fields),
 		cmocka_unit_test(test_manifest_parses_spec_with_files_and_default_compression),
+		cmocka_unit_test(test_manifest_example_spec_matches_example_manifest),
 		cmocka_unit_test(test_manifest_serialize_round_trips),
 		cmocka_unit_test(test_manifest_serialize_refuses_invalid),
 		cmocka_unit_test(test_manifest_bundle_filename_is_fat_safe),
