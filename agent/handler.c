@@ -3,9 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct handler_ops *const handlers[] = {
-	&handler_rootfs_ab,
+	&handler_rootfs_ab, &handler_files,
 };
 
 const struct handler_ops *handler_find(const char *name)
@@ -24,4 +25,11 @@ void handler_result_free(struct handler_result *res)
 		return;
 	free(res->log);
 	res->log = NULL;
+}
+
+double handler_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

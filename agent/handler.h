@@ -100,6 +100,9 @@ extern const struct handler_ops handler_module;
  * activation, commit or rollback. Idempotent; nothing to do is success. */
 bool handler_files_recover(const char *target, struct ferry_error **err);
 
+/* For the handlers themselves: monotonic seconds, for throughput reports. */
+double handler_clock(void);
+
 /* A module name is one path component: [A-Za-z0-9._-], not "." or "..". */
 bool handler_module_name_valid(const char *name);
 

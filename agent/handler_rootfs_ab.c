@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -30,13 +29,6 @@ struct slot {
 	uint64_t capacity;
 	const char *path;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool slot_open(const struct handler_context *ctx, struct slot *s, struct ferry_error **err)
 {
@@ -201,7 +193,7 @@ static bool rootfs_install(const struct handler_context *ctx, const struct paylo
 	char *buf = NULL, *head = NULL;
 	uint64_t total = 0;
 	size_t head_got = 0;
-	double t0 = now_s();
+	double t0 = handler_clock();
 
 	if (!slot_open(ctx, &s, err))
 		goto out;
@@ -230,10 +222,10 @@ static bool rootfs_install(const struct handler_context *ctx, const struct paylo
 		ferry_error_errno(err, errno, "slot %s: fdatasync", s.path);
 		goto out;
 	}
-	double t1 = now_s();
+	double t1 = handler_clock();
 	if (!verify_readback(&s, p, total, buf, err))
 		goto out;
-	double t2 = now_s();
+	double t2 = handler_clock();
 	res->bytes = total;
 	res->seconds = t2 - t0;
 	res->verify_seconds = t2 - t1;

@@ -28,3 +28,50 @@ void mem_source_init(struct mem_source *s, const void *data, size_t len, const c
 	s->src.ctx = s;
 	s->src.name = name;
 }
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "testutil.h"
+
+void test_tar_build(const struct tar_member *m, unsigned char **out, size_t *len)
+{
+	size_t cap = 1024 * 1024;
+	unsigned char *buf = calloc(1, cap);
+	size_t used = 0;
+	struct archive *a = archive_write_new();
+	if (!buf || !a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_open_memory(a, buf, cap, &used) != ARCHIVE_OK)
+		fail_msg("tar: %s", a ? archive_error_string(a) : "out of memory");
+	for (; m->type; m++) {
+		struct archive_entry *e = archive_entry_new();
+		size_t size = m->data ? strlen(m->data) : 0;
+		archive_entry_set_pathname(e, m->path);
+		archive_entry_set_mtime(e, 1700000000, 0);
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		unsigned mode = m->mode ? m->mode : (m->type == 'd' ? 0755 : 0644);
+		switch (m->type) {
+		case 'f': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_size(e, (la_int64_t)size); break;
+		case 'd': archive_entry_set_filetype(e, AE_IFDIR); break;
+		case 'l': archive_entry_set_filetype(e, AE_IFLNK); archive_entry_set_symlink(e, m->link); break;
+		case 'h': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, m->link); break;
+		case 'c': archive_entry_set_filetype(e, AE_IFCHR); archive_entry_set_rdev(e, makedev(1, 3)); break;
+		case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
+		default: fail_msg("tar: unknown member type %c", m->type);
+		}
+		archive_entry_set_perm(e, mode);
+		if (archive_write_header(a, e) != ARCHIVE_OK ||
+		    (m->type == 'f' && size && archive_write_data(a, m->data, size) != (la_ssize_t)size))
+			fail_msg("tar: %s: %s", m->path, archive_error_string(a));
+		archive_entry_free(e);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK)
+		fail_msg("tar: %s", archive_error_string(a));
+	archive_write_free(a);
+	*out = buf;
+	*len = used;
+}

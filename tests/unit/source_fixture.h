@@ -20,4 +20,17 @@ struct mem_source {
 /* Sets up s->src over data (borrowed). */
 void mem_source_init(struct mem_source *s, const void *data, size_t len, const char *name);
 
+/* One member of a tar built by test_tar_build. type: 'f' file, 'd' directory,
+ * 'l' symlink (to link), 'h' hard link (to link), 'c' char device, 'p' FIFO. */
+struct tar_member {
+	char type;
+	const char *path;
+	unsigned mode;        /* permission bits (0: 0644 / 0755 for directories) */
+	const char *data;     /* file contents */
+	const char *link;
+};
+/* A pax tar of the members (the list ends with type 0), built with libarchive.
+ * Caller frees *out. Fails the test on error. */
+void test_tar_build(const struct tar_member *m, unsigned char **out, size_t *len);
+
 #endif
