@@ -69,9 +69,11 @@ $(LIBFERRY): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# A test may add link flags in tests/unit/<test>.ldflags (e.g. -Wl,--wrap= for
+# what the machine lacks, like a USB bus).
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
