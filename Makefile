@@ -12,7 +12,7 @@ DESTDIR ?=
 BUILD   ?= build
 VERSION := 0.1.0
 
-PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount \
+PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
