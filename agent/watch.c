@@ -20,20 +20,28 @@
 #define MONITOR_BUFFER (16 * 1024 * 1024)   /* events queue up while a stick is processed */
 #define MAX_TRACKED 256
 
-bool watch_rules_match(const struct watch_rule *rules, size_t n, watch_prop_fn get, void *ctx)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *v = get(ctx, rules[i].key);
-		if (!v || fnmatch(rules[i].pattern, v, 0) != 0)
-			return false;
-	}
-	const char *fs = get(ctx, "ID_FS_TYPE");
-	return fs && *fs;
-}
-
+/* pattern is one or more globs separated by '|'; NULL matches anything. */
 static bool glob_ok(const char *pattern, const char *value, int flags)
 {
-	return !pattern || fnmatch(pattern, value, flags) == 0;
+	if (!pattern)
+		return true;
+	if (!value)
+		return false;
+	char *copy = strdup(pattern), *save = NULL;
+	bool ok = false;
+	for (char *alt = copy ? strtok_r(copy, "|", &save) : NULL; alt && !ok; alt = strtok_r(NULL, "|", &save))
+		ok = fnmatch(alt, value, flags) == 0;
+	free(copy);
+	return ok;
+}
+
+bool watch_rules_match(const struct watch_rule *rules, size_t n, watch_prop_fn get, void *ctx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!glob_ok(rules[i].pattern, get(ctx, rules[i].key), 0))
+			return false;
+	const char *fs = get(ctx, "ID_FS_TYPE");
+	return fs && *fs;
 }
 
 bool watch_allowed(const struct watch_allow *allow, size_t n, const struct media_identity *id)

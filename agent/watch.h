@@ -15,13 +15,14 @@
 #include "common/media.h"
 
 /* A rule: the udev property key must exist and match the fnmatch(3) glob
- * pattern ("usb", "/dev/loop*", "FERRY*", "*" for "present"). DEVNAME is the
+ * pattern ("usb", "/dev/loop*", "FERRY*", "*" for "present"); '|' separates
+ * alternatives ("vfat|exfat|ext4"). DEVNAME is the
  * device node ("/dev/sdb1"); ID_FS_TYPE and ID_FS_LABEL are probed with
  * libblkid when udev did not provide them. A device also needs a filesystem. */
 struct watch_rule {
 	const char *key, *pattern;
 };
-/* An allow-list entry: globs over the stick's USB identity (NULL: "*");
+/* An allow-list entry: globs (with '|') over the stick's USB identity (NULL: "*");
  * vendor and product compare case-insensitively. */
 struct watch_allow {
 	const char *vendor, *product, *serial;
