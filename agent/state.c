@@ -59,9 +59,11 @@ bool state_transition_allowed(enum agent_state from, enum agent_state to)
 		return to == AGENT_STATE_INSTALLING || to == AGENT_STATE_FAILED ||
 		       to == AGENT_STATE_IDLE;
 	case AGENT_STATE_INSTALLING:
-		/* committed directly: updates that need no reboot (files, scripts). */
+		/* committed directly: updates that need no reboot (files, scripts);
+		 * trial: a crash after the bootloader was armed, before "installed". */
 		return to == AGENT_STATE_INSTALLED || to == AGENT_STATE_FAILED ||
-		       to == AGENT_STATE_COMMITTED || to == AGENT_STATE_ROLLED_BACK;
+		       to == AGENT_STATE_COMMITTED || to == AGENT_STATE_ROLLED_BACK ||
+		       to == AGENT_STATE_TRIAL;
 	case AGENT_STATE_INSTALLED:
 		return to == AGENT_STATE_TRIAL || to == AGENT_STATE_COMMITTED ||
 		       to == AGENT_STATE_ROLLED_BACK || to == AGENT_STATE_FAILED;
