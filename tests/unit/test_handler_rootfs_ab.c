@@ -105,7 +105,7 @@ static void test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writi
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "do not fit slot");
 	assert_error_contains(err, "nothing written");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
 	assert_int_equal(len, 2 * MiB);
@@ -124,7 +124,7 @@ static void test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot(void **st
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "larger than slot");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	struct stat st;
 	assert_int_equal(stat(f->slot, &st), 0);
 	assert_int_equal(st.st_size, 2 * MiB);
@@ -143,7 +143,7 @@ static void test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid(void 
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "sha256 mismatch at end of payload");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	assert_false(f->res.needs_boot_switch);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
@@ -160,7 +160,7 @@ static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void 
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "read-back of payload rootfs.img has sha256");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
 	assert_all(slot, MiB, 0);
@@ -176,7 +176,7 @@ static void test_handler_rootfs_ab_size_mismatch_fails(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "the manifest says 2097153");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	teardown(f);
 }
 
@@ -207,7 +207,7 @@ static void test_handler_rootfs_ab_names_missing_slot(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "slot /nonexistent/slot: open");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	teardown(f);
 }
 
