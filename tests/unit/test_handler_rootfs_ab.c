@@ -211,6 +211,61 @@ static void test_handler_rootfs_ab_names_missing_slot(void **state)
 	teardown(f);
 }
 
+/* A loop device as the slot: the block-device path (size by ioctl, O_EXCL). */
+static char *loop_attach(const char *file)
+{
+	char *cmd = NULL, line[64] = "";
+	assert_true(asprintf(&cmd, "losetup -f --show %s 2>/dev/null", file) > 0);
+	FILE *p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return NULL;
+	bool got = fgets(line, sizeof line, p) != NULL;
+	if (pclose(p) != 0 || !got || strncmp(line, "/dev/loop", 9) != 0)
+		return NULL;
+	line[strcspn(line, "\n")] = '\0';
+	return strdup(line);
+}
+
+static void loop_detach(char *dev)
+{
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "losetup -d %s", dev) > 0);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: %s failed\n", cmd);
+	free(cmd);
+	free(dev);
+}
+
+static void test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(3 * MiB + 5, 8 * MiB);
+	char *dev = loop_attach(f->slot);
+	if (!dev) {
+		teardown(f);
+		skip();   /* no loop devices here (not root, or a container without them) */
+	}
+	f->ctx.slot_path = dev;
+	struct ferry_error *err = NULL;
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_int_equal(f->res.bytes, f->image_len);
+	/* Someone holds the device exclusively (as a mount does): refused. */
+	int fd = open(dev, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+	mem_source_init(&f->ms, f->image, f->image_len, "again");
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "in use (mounted?)");
+	ferry_error_clear(&err);
+	close(fd);
+	loop_detach(dev);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_memory_equal(slot, f->image, f->image_len);
+	free(slot);
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_handler_rootfs_ab_size_mismatch_fails),
 		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
 		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
+		cmocka_unit_test(test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
