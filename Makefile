@@ -12,7 +12,7 @@ DESTDIR ?=
 BUILD   ?= build
 VERSION := 0.1.0
 
-PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount \
+PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
@@ -71,9 +71,11 @@ $(LIBFERRY): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# A test may add link flags in tests/unit/<test>.ldflags (e.g. -Wl,--wrap= for
+# what the machine lacks, like a USB bus).
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
