@@ -13,10 +13,6 @@
 #include "common/log.h"
 #include "common/safefile.h"
 
-/* manifest.h's hook_kind_name lives in manifest.c (another module, not yet
- * linked everywhere); the JSON keys are fixed by the manifest format. */
-static const char *const hook_names[HOOK_COUNT] = { "pre_install", "post_install", "health_check" };
-
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -110,7 +106,7 @@ bool hooks_run(const struct handler_context *ctx, const char *hooks_dir, enum ho
 {
 	if ((int)kind < 0 || kind >= HOOK_COUNT)
 		return ferry_error_set(err, "unknown hook kind %d", (int)kind);
-	const char *name = hook_names[kind];
+	const char *name = hook_kind_name(kind);
 	char *env = NULL, *file = NULL, *what = NULL, *out = NULL;
 	int count = 0;
 	bool ok = false;
