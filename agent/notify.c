@@ -21,18 +21,34 @@ const char *notify_result_name(enum notify_result r)
 	return "failure";
 }
 
+/* " [SanDisk Ultra, serial 4C53…, label FIELD]" from what is known, or "". */
+static void describe(const struct media_identity *id, char *out, size_t size)
+{
+	char name[300];
+	const char *parts[3][2] = { { "", name }, { "serial ", id->serial }, { "label ", id->label } };
+	size_t used = 0;
+	snprintf(name, sizeof(name), "%s%s%s", id->manufacturer, id->manufacturer[0] && id->model[0] ? " " : "",
+		 id->model);
+	out[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		if (!parts[i][1][0])
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s%s", used ? ", " : " [", parts[i][0], parts[i][1]);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	if (used && used + 1 < size)
+		strcat(out, "]");
+}
+
 char *notify_line(const struct notify_event *ev)
 {
-	const struct media_identity *id = ev->id;
 	char who[512] = "";
 	char *out = NULL;
-	if (id)
-		snprintf(who, sizeof(who), " [%s%s%s%s%s%s%s]", id->manufacturer, id->manufacturer[0] ? " " : "",
-			 id->model, id->serial[0] ? " serial " : "", id->serial, id->label[0] ? ", label " : "",
-			 id->label);
-	if (strcmp(who, " []") == 0)
-		who[0] = '\0';
-	if (asprintf(&out, "ferry: %s%s: %s: %s%s", id && id->devnode[0] ? id->devnode : "stick", who,
+	if (ev->id)
+		describe(ev->id, who, sizeof(who));
+	if (asprintf(&out, "ferry: %s%s: %s: %s%s", ev->id && ev->id->devnode[0] ? ev->id->devnode : "stick", who,
 		     notify_result_name(ev->result), ev->message ? ev->message : "",
 		     ev->may_pull ? "; you may pull the stick now" : "; do NOT pull the stick yet") < 0)
 		return NULL;
