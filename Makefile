@@ -33,8 +33,10 @@ LIBFERRY := $(BUILD)/libferry.a
 PROGRAMS := packager:ferry-pack agent:ferry-agent keys:ferry-keys audit:ferry-audit
 prog_dir  = $(word 1,$(subst :, ,$(1)))
 prog_name = $(word 2,$(subst :, ,$(1)))
-PRESENT  := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(p)))
-BINS     := $(foreach p,$(PRESENT),$(BUILD)/bin/$(call prog_name,$(p)))
+# A folder with any .c file gets its library (so its modules can be unit-tested
+# before its main.c exists); only a folder with main.c gets its program.
+PRESENT  := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/*.c),$(p)))
+BINS     := $(foreach p,$(PRESENT),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(BUILD)/bin/$(call prog_name,$(p))))
 PROG_LIBS := $(foreach p,$(PRESENT),$(BUILD)/lib$(call prog_dir,$(p)).a)
 
 define program_rules

@@ -24,6 +24,10 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err);
 void pgp_close(struct pgp *p);
 /* Ends every GnuPG daemon of that home directory (gpgconf --kill all). */
 void pgp_kill_daemons(const char *homedir);
+/* The absolute home directory the context is bound to (owned by p). */
+const char *pgp_homedir(const struct pgp *p);
+/* True for exactly 40 uppercase hex digits: a full v4 fingerprint, never a key id. */
+bool pgp_fpr_valid(const char *s);
 
 /* Creates an ed25519 sign-only key with no passphrase; returns its fingerprint.
  * expires: 0 for never, else seconds since the epoch. */

@@ -1,0 +1,543 @@
+/* pgp: OpenPGP through GPGME, bound to a private home directory (see pgp.h).
+ * Promises: never touches ~/.gnupg; verification reports per-signature facts
+ * and maps every signature it can to its PRIMARY key fingerprint, leaving a
+ * bare key id (bad or unknown-key signatures) visibly short so that no caller
+ * mistakes it for a fingerprint; verification never starts gpg-agent. */
+#include "pgp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gpgme.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "safefile.h"
+#include "sha256.h"
+
+/* gpg-agent puts its sockets in the home directory when /run/user/UID is
+ * missing; sun_path holds 108 bytes and the longest socket name is 18. */
+#define PGP_HOMEDIR_MAX 88
+
+struct pgp {
+	gpgme_ctx_t ctx;
+	char *homedir;
+	bool agent_launched;
+};
+
+static pthread_once_t pgp_once = PTHREAD_ONCE_INIT;
+static bool pgp_init_ok;
+
+static void pgp_init_once(void)
+{
+	pgp_init_ok = gpgme_check_version(NULL) != NULL &&
+		      gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == 0;
+}
+
+static bool pgp_init(struct ferry_error **err)
+{
+	if (!crypto_init(err))
+		return false;
+	pthread_once(&pgp_once, pgp_init_once);
+	if (!pgp_init_ok)
+		return ferry_error_set(err, "GPGME: no usable OpenPGP engine (is gpg installed?)");
+	return true;
+}
+
+static bool gpg_fail(struct ferry_error **err, gpgme_error_t e, const char *what)
+{
+	return ferry_error_set(err, "%s: %s", what, gpgme_strerror(e));
+}
+
+/* Writes name in dir with text unless the file exists (a site may tune it). */
+static bool write_conf_once(const char *dir, const char *name, const char *text,
+			    struct ferry_error **err)
+{
+	char *path = NULL;
+	bool ok = false;
+	if (!path_join(dir, name, &path, err))
+		goto out;
+	if (access(path, F_OK) == 0) {
+		ok = true;
+		goto out;
+	}
+	ok = safe_write_atomic(path, text, strlen(text), 0600, err);
+out:
+	free(path);
+	return ok;
+}
+
+static const char gpg_conf[] =
+	"# Written by ferry: trust comes from ferry's signed policy, never from\n"
+	"# the web of trust, and keys never come from the network.\n"
+	"no-auto-key-retrieve\n"
+	"auto-key-locate local\n"
+	"trust-model always\n"
+	"no-greeting\n"
+	"# Verifying and importing public keys need no gpg-agent; ferry launches\n"
+	"# one itself before it creates a key or signs.\n"
+	"no-autostart\n";
+static const char agent_conf[] =
+	"# Written by ferry: keys without passphrase are used non-interactively.\n"
+	"allow-loopback-pinentry\n";
+
+bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
+{
+	struct pgp *p = NULL;
+	gpgme_error_t e;
+	char abs[PATH_MAX];
+	bool ok = false;
+
+	*out = NULL;
+	if (!pgp_init(err))
+		goto out;
+	if (homedir[0] == '/' && strlen(homedir) > PGP_HOMEDIR_MAX) {
+		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
+				"work (gpg-agent sockets): use a shorter path", homedir,
+				strlen(homedir), PGP_HOMEDIR_MAX);
+		goto out;
+	}
+	if (!mkdir_p(homedir, 0700, err))
+		goto out;
+	if (!realpath(homedir, abs)) {
+		ferry_error_errno(err, errno, "%s", homedir);
+		goto out;
+	}
+	if (strlen(abs) > PGP_HOMEDIR_MAX) {
+		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
+				"work (gpg-agent sockets): use a shorter path", abs, strlen(abs),
+				PGP_HOMEDIR_MAX);
+		goto out;
+	}
+	if (!write_conf_once(abs, "gpg.conf", gpg_conf, err) ||
+	    !write_conf_once(abs, "gpg-agent.conf", agent_conf, err))
+		goto out;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->homedir = strdup(abs))) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	if ((e = gpgme_new(&p->ctx))) {
+		gpg_fail(err, e, "GPGME context");
+		goto out;
+	}
+	if ((e = gpgme_set_protocol(p->ctx, GPGME_PROTOCOL_OpenPGP)) ||
+	    (e = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL, p->homedir)) ||
+	    (e = gpgme_set_pinentry_mode(p->ctx, GPGME_PINENTRY_MODE_LOOPBACK))) {
+		ferry_error_set(err, "%s: GPGME setup: %s", abs, gpgme_strerror(e));
+		goto out;
+	}
+	gpgme_set_offline(p->ctx, 1);
+	gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	*out = p;
+	p = NULL;
+	ok = true;
+out:
+	pgp_close(p);
+	return ok;
+}
+
+void pgp_close(struct pgp *p)
+{
+	if (!p)
+		return;
+	if (p->ctx)
+		gpgme_release(p->ctx);
+	free(p->homedir);
+	free(p);
+}
+
+/* Runs gpgconf --homedir homedir <a1> <a2> quietly; true when it exits 0. */
+static bool run_gpgconf(const char *homedir, const char *a1, const char *a2)
+{
+	int status = -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("gpgconf", "gpgconf", "--homedir", homedir, a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return false;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+void pgp_kill_daemons(const char *homedir)
+{
+	run_gpgconf(homedir, "--kill", "all");
+}
+
+/* gpg.conf says no-autostart, so operations on secret keys start the agent
+ * here, once per context. */
+static bool need_agent(struct pgp *p, struct ferry_error **err)
+{
+	if (p->agent_launched)
+		return true;
+	if (!run_gpgconf(p->homedir, "--launch", "gpg-agent"))
+		return ferry_error_set(err, "%s: could not start gpg-agent (gpgconf --launch)",
+				       p->homedir);
+	p->agent_launched = true;
+	return true;
+}
+
+const char *pgp_homedir(const struct pgp *p)
+{
+	return p->homedir;
+}
+
+static bool fpr_copy(char dst[PGP_FPR_LEN + 1], const char *src)
+{
+	if (!src || strlen(src) != PGP_FPR_LEN)
+		return false;
+	for (size_t i = 0; i < PGP_FPR_LEN; i++) {
+		char c = src[i];
+		if (c >= 'a' && c <= 'f')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+			return false;
+		dst[i] = c;
+	}
+	dst[PGP_FPR_LEN] = '\0';
+	return true;
+}
+
+bool pgp_fpr_valid(const char *s)
+{
+	if (!s || strlen(s) != PGP_FPR_LEN)
+		return false;
+	for (size_t i = 0; i < PGP_FPR_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	return true;
+}
+
+bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
+		    char fpr[PGP_FPR_LEN + 1], struct ferry_error **err)
+{
+	unsigned int flags = GPGME_CREATE_SIGN | GPGME_CREATE_NOPASSWD | GPGME_CREATE_FORCE;
+	unsigned long secs = 0;
+	if (expires == 0) {
+		flags |= GPGME_CREATE_NOEXPIRE;
+	} else {
+		time_t now = time(NULL);
+		if (expires <= now)
+			return ferry_error_set(err, "key for '%s': expiry lies in the past", user_id);
+		secs = (unsigned long)(expires - now);
+	}
+	if (!need_agent(p, err))
+		return false;
+	gpgme_error_t e = gpgme_op_createkey(p->ctx, user_id, "ed25519", 0, secs, NULL, flags);
+	if (e)
+		return ferry_error_set(err, "%s: creating key '%s': %s", p->homedir, user_id,
+				       gpgme_strerror(e));
+	gpgme_genkey_result_t r = gpgme_op_genkey_result(p->ctx);
+	if (!r || !fpr_copy(fpr, r->fpr))
+		return ferry_error_set(err, "%s: creating key '%s': no fingerprint returned",
+				       p->homedir, user_id);
+	return true;
+}
+
+bool pgp_import(struct pgp *p, const void *data, size_t len, char (*fprs)[PGP_FPR_LEN + 1],
+		size_t max, size_t *n_out, struct ferry_error **err)
+{
+	gpgme_data_t d = NULL;
+	gpgme_error_t e;
+	bool ok = false;
+	size_t n = 0;
+
+	if ((e = gpgme_data_new_from_mem(&d, data, len, 0))) {
+		gpg_fail(err, e, "import");
+		goto out;
+	}
+	if ((e = gpgme_op_import(p->ctx, d))) {
+		gpg_fail(err, e, "import");
+		goto out;
+	}
+	gpgme_import_result_t r = gpgme_op_import_result(p->ctx);
+	if (r && r->secret_read > 0 && r->secret_imported + r->secret_unchanged == 0 &&
+	    !p->agent_launched) {
+		/* secret keys go to gpg-agent, which gpg.conf does not autostart */
+		if (!need_agent(p, err) || gpgme_data_seek(d, 0, SEEK_SET) != 0 ||
+		    (e = gpgme_op_import(p->ctx, d))) {
+			ferry_error_set(err, "import: secret keys could not be imported");
+			goto out;
+		}
+		r = gpgme_op_import_result(p->ctx);
+	}
+	if (!r || (r->considered == 0 && r->new_revocations == 0)) {
+		ferry_error_set(err, "import: no OpenPGP key found in the data");
+		goto out;
+	}
+	for (gpgme_import_status_t s = r->imports; s; s = s->next) {
+		char f[PGP_FPR_LEN + 1];
+		if (s->result || !fpr_copy(f, s->fpr))
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcmp(fprs[i], f) == 0;
+		if (!seen && n < max)
+			memcpy(fprs[n++], f, sizeof(f));
+	}
+	if (r->not_imported > 0 && n == 0) {
+		ferry_error_set(err, "import: %d of the %d keys found could not be imported",
+				r->not_imported, r->considered);
+		goto out;
+	}
+	ok = true;
+out:
+	if (n_out)
+		*n_out = n;
+	if (d)
+		gpgme_data_release(d);
+	return ok;
+}
+
+bool pgp_import_file(struct pgp *p, const char *path, char (*fprs)[PGP_FPR_LEN + 1],
+		     size_t max, size_t *n_out, struct ferry_error **err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	bool ok = read_file_limited(path, 16 << 20, &data, &len, err) &&
+		  pgp_import(p, data, len, fprs, max, n_out, err);
+	if (!ok)
+		ferry_error_prefix(err, "%s", path);
+	free(data);
+	return ok;
+}
+
+/* Copies a GPGME data buffer into malloc'd memory the caller frees with free(). */
+static bool data_take(gpgme_data_t d, char **out, size_t *len, struct ferry_error **err)
+{
+	size_t n = 0;
+	char *mem = gpgme_data_release_and_get_mem(d, &n);
+	char *copy = malloc(n + 1);
+	if (!copy) {
+		gpgme_free(mem);
+		return ferry_error_set(err, "out of memory");
+	}
+	if (n)
+		memcpy(copy, mem, n);
+	copy[n] = '\0';
+	gpgme_free(mem);
+	*out = copy;
+	*len = n;
+	return true;
+}
+
+bool pgp_export_public(struct pgp *p, const char *fpr, bool armor, char **out, size_t *len,
+		       struct ferry_error **err)
+{
+	gpgme_data_t d = NULL;
+	gpgme_error_t e;
+	bool ok = false;
+
+	*out = NULL;
+	*len = 0;
+	if (!pgp_fpr_valid(fpr))
+		return ferry_error_set(err, "export: '%s' is not a 40-hex fingerprint", fpr);
+	if ((e = gpgme_data_new(&d))) {
+		gpg_fail(err, e, "export");
+		goto out;
+	}
+	gpgme_set_armor(p->ctx, armor);
+	e = gpgme_op_export(p->ctx, fpr, 0, d);
+	gpgme_set_armor(p->ctx, 0);
+	if (e) {
+		ferry_error_set(err, "export %s: %s", fpr, gpgme_strerror(e));
+		goto out;
+	}
+	ok = data_take(d, out, len, err);
+	d = NULL;
+	if (ok && *len == 0) {
+		ok = false;
+		free(*out);
+		*out = NULL;
+		ferry_error_set(err, "export %s: no such key in %s", fpr, p->homedir);
+	}
+out:
+	if (d)
+		gpgme_data_release(d);
+	return ok;
+}
+
+bool pgp_has_secret_key(struct pgp *p, const char *fpr)
+{
+	gpgme_key_t key = NULL;
+	if (!pgp_fpr_valid(fpr) || !need_agent(p, NULL) || gpgme_get_key(p->ctx, fpr, &key, 1) ||
+	    !key)
+		return false;
+	gpgme_key_unref(key);
+	return true;
+}
+
+bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t len,
+		       void **sig, size_t *sig_len, struct ferry_error **err)
+{
+	gpgme_key_t key = NULL;
+	gpgme_data_t in = NULL, outd = NULL;
+	gpgme_error_t e;
+	bool ok = false;
+
+	*sig = NULL;
+	*sig_len = 0;
+	if (!pgp_fpr_valid(fpr))
+		return ferry_error_set(err, "sign: '%s' is not a 40-hex fingerprint", fpr);
+	if (!need_agent(p, err))
+		return false;
+	if ((e = gpgme_get_key(p->ctx, fpr, &key, 1)) || !key) {
+		ferry_error_set(err, "sign: no secret key %s in %s", fpr, p->homedir);
+		goto out;
+	}
+	gpgme_signers_clear(p->ctx);
+	if ((e = gpgme_signers_add(p->ctx, key)) ||
+	    (e = gpgme_data_new_from_mem(&in, data, len, 0)) || (e = gpgme_data_new(&outd))) {
+		ferry_error_set(err, "sign with %s: %s", fpr, gpgme_strerror(e));
+		goto out;
+	}
+	gpgme_set_armor(p->ctx, 0);
+	gpgme_set_textmode(p->ctx, 0);
+	e = gpgme_op_sign(p->ctx, in, outd, GPGME_SIG_MODE_DETACH);
+	gpgme_signers_clear(p->ctx);
+	if (e) {
+		ferry_error_set(err, "sign with %s: %s", fpr, gpgme_strerror(e));
+		goto out;
+	}
+	gpgme_sign_result_t r = gpgme_op_sign_result(p->ctx);
+	if (!r || r->invalid_signers || !r->signatures) {
+		ferry_error_set(err, "sign with %s: key unusable for signing (expired or revoked?)",
+				fpr);
+		goto out;
+	}
+	char *mem = NULL;
+	ok = data_take(outd, &mem, sig_len, err);
+	outd = NULL;
+	*sig = mem;
+out:
+	if (outd)
+		gpgme_data_release(outd);
+	if (in)
+		gpgme_data_release(in);
+	if (key)
+		gpgme_key_unref(key);
+	return ok;
+}
+
+const char *pgp_sig_status_name(enum pgp_sig_status s)
+{
+	switch (s) {
+	case PGP_SIG_VALID: return "valid";
+	case PGP_SIG_BAD: return "bad";
+	case PGP_SIG_UNKNOWN_KEY: return "unknown key";
+	case PGP_SIG_EXPIRED_KEY: return "expired key";
+	case PGP_SIG_REVOKED_KEY: return "revoked key";
+	case PGP_SIG_EXPIRED_SIG: return "expired signature";
+	case PGP_SIG_ERROR: return "error";
+	}
+	return "error";
+}
+
+static enum pgp_sig_status status_of(gpgme_error_t e)
+{
+	switch (gpgme_err_code(e)) {
+	case GPG_ERR_NO_ERROR: return PGP_SIG_VALID;
+	case GPG_ERR_BAD_SIGNATURE: return PGP_SIG_BAD;
+	case GPG_ERR_NO_PUBKEY: return PGP_SIG_UNKNOWN_KEY;
+	case GPG_ERR_KEY_EXPIRED: return PGP_SIG_EXPIRED_KEY;
+	case GPG_ERR_CERT_REVOKED: return PGP_SIG_REVOKED_KEY;
+	case GPG_ERR_SIG_EXPIRED: return PGP_SIG_EXPIRED_SIG;
+	default: return PGP_SIG_ERROR;
+	}
+}
+
+/* Replaces a (sub)key fingerprint by its primary key's fingerprint. A valid
+ * signature whose key cannot be looked up again is downgraded to an error:
+ * only a fingerprint that names a key in this keyring may ever count. */
+static void map_to_primary(struct pgp *p, struct pgp_signature *s)
+{
+	gpgme_key_t key = NULL;
+	if (strlen(s->fpr) == PGP_FPR_LEN && gpgme_get_key(p->ctx, s->fpr, &key, 0) == 0 && key &&
+	    key->subkeys && fpr_copy(s->fpr, key->subkeys->fpr)) {
+		gpgme_key_unref(key);
+		return;
+	}
+	if (key)
+		gpgme_key_unref(key);
+	if (s->status == PGP_SIG_VALID)
+		s->status = PGP_SIG_ERROR;
+}
+
+bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void *sig,
+			 size_t sig_len, struct pgp_verify_result *out, struct ferry_error **err)
+{
+	gpgme_data_t sd = NULL, td = NULL;
+	gpgme_error_t e;
+	bool ok = false;
+
+	memset(out, 0, sizeof(*out));
+	if (sig_len == 0)
+		return ferry_error_set(err, "verify: the signature is empty");
+	if ((e = gpgme_data_new_from_mem(&sd, sig, sig_len, 0)) ||
+	    (e = gpgme_data_new_from_mem(&td, data, len, 0))) {
+		gpg_fail(err, e, "verify");
+		goto out;
+	}
+	if ((e = gpgme_op_verify(p->ctx, sd, td, NULL))) {
+		gpg_fail(err, e, "verify: malformed signature data");
+		goto out;
+	}
+	gpgme_verify_result_t r = gpgme_op_verify_result(p->ctx);
+	size_t n = 0;
+	for (gpgme_signature_t s = r ? r->signatures : NULL; s; s = s->next)
+		n++;
+	if (n == 0) {
+		ferry_error_set(err, "verify: no OpenPGP signature found in the signature data");
+		goto out;
+	}
+	out->sigs = calloc(n, sizeof(*out->sigs));
+	if (!out->sigs) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	/* Copy the facts first: looking keys up may reuse GPGME's result memory. */
+	for (gpgme_signature_t s = r->signatures; s; s = s->next) {
+		struct pgp_signature *o = &out->sigs[out->n_sigs++];
+		o->status = status_of(s->status);
+		o->created = (time_t)s->timestamp;
+		snprintf(o->fpr, sizeof(o->fpr), "%s", s->fpr ? s->fpr : "");
+		for (char *c = o->fpr; *c; c++)
+			if (*c >= 'a' && *c <= 'f')
+				*c = (char)(*c - 'a' + 'A');
+	}
+	for (size_t i = 0; i < out->n_sigs; i++)
+		map_to_primary(p, &out->sigs[i]);
+	ok = true;
+out:
+	if (!ok)
+		pgp_verify_result_clear(out);
+	if (sd)
+		gpgme_data_release(sd);
+	if (td)
+		gpgme_data_release(td);
+	return ok;
+}
+
+void pgp_verify_result_clear(struct pgp_verify_result *r)
+{
+	if (!r)
+		return;
+	free(r->sigs);
+	r->sigs = NULL;
+	r->n_sigs = 0;
+}
