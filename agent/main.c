@@ -18,6 +18,7 @@ struct command {
 
 /* One line per command. */
 static const struct command commands[] = {
+	{ "watch", cmd_watch, "", "daemon: wait for sticks, mount, install, export, unmount" },
 	{ NULL, NULL, NULL, NULL },
 };
 

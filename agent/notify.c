@@ -1,14 +1,11 @@
 /* notify: see notify.h. */
 #include "agent/notify.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "agent/proc.h"
 
 const char *notify_result_name(enum notify_result r)
 {
@@ -55,27 +52,24 @@ char *notify_line(const struct notify_event *ev)
 	return out;
 }
 
-static void child_exec(const char *hook, const struct notify_event *ev)
+static bool hook_env(struct proc_env *env, const struct notify_event *ev, struct ferry_error **err)
 {
-	const struct media_identity *id = ev->id;
 	static const struct media_identity none;
-	if (!id)
-		id = &none;
-	if (setenv("FERRY_RESULT", notify_result_name(ev->result), 1) ||
-	    setenv("FERRY_MESSAGE", ev->message ? ev->message : "", 1) ||
-	    setenv("FERRY_DEVICE", id->devnode, 1) || setenv("FERRY_LABEL", id->label, 1) ||
-	    setenv("FERRY_SERIAL", id->serial, 1) || setenv("FERRY_VENDOR", id->vendor, 1) ||
-	    setenv("FERRY_PRODUCT", id->product, 1) || setenv("FERRY_MAY_PULL", ev->may_pull ? "1" : "0", 1))
-		_exit(127);
-	execl(hook, hook, notify_result_name(ev->result), (char *)NULL);
-	_exit(127);
+	const struct media_identity *id = ev->id ? ev->id : &none;
+	return proc_env_init(env, NULL, err) &&
+	       proc_env_add(env, "FERRY_RESULT", notify_result_name(ev->result), err) &&
+	       proc_env_add(env, "FERRY_MESSAGE", ev->message ? ev->message : "", err) &&
+	       proc_env_add(env, "FERRY_DEVICE", id->devnode, err) && proc_env_add(env, "FERRY_LABEL", id->label, err) &&
+	       proc_env_add(env, "FERRY_SERIAL", id->serial, err) && proc_env_add(env, "FERRY_VENDOR", id->vendor, err) &&
+	       proc_env_add(env, "FERRY_PRODUCT", id->product, err) &&
+	       proc_env_add(env, "FERRY_MAY_PULL", ev->may_pull ? "1" : "0", err);
 }
 
 bool notify_send(const char *hook, const struct notify_event *ev, int timeout_s, struct ferry_error **err)
 {
-	char *line = notify_line(ev);
-	int status = 0;
-	pid_t pid, got = 0;
+	struct proc_env env = { 0 };
+	char *line = notify_line(ev), *what = NULL;
+	bool ok = false;
 	if (line) {
 		printf("%s\n", line);
 		fflush(stdout);
@@ -83,29 +77,18 @@ bool notify_send(const char *hook, const struct notify_event *ev, int timeout_s,
 	}
 	if (!hook || !*hook)
 		return true;
-	if ((pid = fork()) < 0)
-		return ferry_error_errno(err, errno, "notify hook %s: fork", hook);
-	if (pid == 0)
-		child_exec(hook, ev);
-	/* Poll rather than block: a hook that hangs must not stop the daemon. */
-	for (int waited_ms = 0; waited_ms < timeout_s * 1000; waited_ms += 20) {
-		got = waitpid(pid, &status, WNOHANG);
-		if (got != 0)
-			break;
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	if (asprintf(&what, "notify hook %s", hook) < 0) {
+		ferry_error_set(err, "out of memory");
+		goto out;
 	}
-	if (got == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return ferry_error_set(err, "notify hook %s: killed after %d s", hook, timeout_s);
-	}
-	if (got < 0)
-		return ferry_error_errno(err, errno, "notify hook %s: wait", hook);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return true;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return ferry_error_set(err, "notify hook %s: cannot be run", hook);
-	if (WIFEXITED(status))
-		return ferry_error_set(err, "notify hook %s: exit status %d", hook, WEXITSTATUS(status));
-	return ferry_error_set(err, "notify hook %s: killed by signal %d", hook, WTERMSIG(status));
+	const char *argv[] = { hook, notify_result_name(ev->result), NULL };
+	struct proc_spec spec = { .argv = argv, .timeout_sec = timeout_s, .what = what };
+	if (!hook_env(&env, ev, err))
+		goto out;
+	spec.env = (const char *const *)env.vars;
+	ok = proc_run(&spec, NULL, NULL, err);
+out:
+	proc_env_free(&env);
+	free(what);
+	return ok;
 }
