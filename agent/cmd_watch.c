@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/cmd.h"
+#include "agent/state.h"
 #include "agent/watch.h"
 #include "common/log.h"
 #include "common/media.h"
@@ -48,6 +49,23 @@ static enum notify_result process_stick(const char *mount_dir, const struct medi
 	return NOTIFY_NOTHING;
 }
 
+/* The "media.refused" audit record, with the stick's identity. */
+static void audit_refused(const struct media_identity *id, const char *reason, void *ctx)
+{
+	struct agent_ctx *actx = ctx;
+	struct state *st = NULL;
+	struct ferry_error *e = NULL;
+	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "vendor", id->vendor, "product",
+				   id->product, "device", id->devnode);
+	struct state_event ev = { .event = "media.refused", .result = "refused", .usb_serial = id->serial,
+				  .media_label = id->label, .detail = detail };
+	if (!state_open_config(actx->config, &st, &e) || !state_record(st, &ev, NULL, &e))
+		log_error("cannot audit the refused stick %s: %s", id->devnode, ferry_error_message(e));
+	state_close(st);
+	json_decref(detail);
+	ferry_error_free(e);
+}
+
 static bool install_stop_handler(struct ferry_error **err)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -67,7 +85,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 	};
 	const struct agent_config *c = ctx->config;
 	struct watch_config wc = { .mount_dir = c->media.mount_dir, .notify = c->media.notify, .stop_fd = -1,
-				   .process = process_stick };
+				   .process = process_stick, .refused = audit_refused, .ctx = ctx };
 	struct watch_rule *rules = calloc(c->media.n_match + 1, sizeof(*rules));
 	struct watch_allow *allow = calloc(c->media.n_allow + 1, sizeof(*allow));
 	int opt, rc = AGENT_EXIT_USAGE;
