@@ -13,6 +13,7 @@
 # serial <label>-SN), so watch runs with the production rule ID_BUS=usb and the
 # allow-list sees a serial. Without udevd, watch listens to kernel uevents and
 # probes the filesystem with libblkid; the rule is then DEVNAME=/dev/loop*.
+# FERRY_TEST_EVENTS=kernel forces that mode where udevd exists.
 # Either way the rule also names this run's label: other loop devices on the
 # machine are never touched.
 source "$(dirname "$0")/lib.sh"
@@ -50,7 +51,9 @@ FERRY_TEST_CLEANUP_HOOK=media_cleanup
 # --- events: udevd when we can have it ----------------------------------------
 SOURCE=kernel
 udevd=$(command -v systemd-udevd || ls /lib/systemd/systemd-udevd 2>/dev/null)
-if pgrep -x systemd-udevd >/dev/null; then
+if [ "${FERRY_TEST_EVENTS:-}" = kernel ]; then
+	:   # forced: the fallback for devices without udevd
+elif pgrep -x systemd-udevd >/dev/null; then
 	SOURCE=udev
 elif [ -n "$udevd" ]; then
 	"$udevd" >"$T/udevd.log" 2>&1 &
