@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "rollback", cmd_rollback, "",          "give up an installed or trial update" },
 	{ "boot",     cmd_boot,     "",          "start-up logic after a boot (run by the service)" },
 	{ "reboot",   cmd_reboot,   "",          "virtual devices: power-cycle the virtual machine" },
+	{ "watch", cmd_watch, "", "daemon: wait for sticks, mount, install, export, unmount" },
 	{ NULL, NULL, NULL, NULL },
 };
 
