@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "export",   cmd_export,   "MEDIA_DIR", "write pending audit records and the inventory to a stick" },
 	{ "boot",     cmd_boot,     "",          "start-up logic after a boot (run by the service)" },
 	{ "reboot",   cmd_reboot,   "",          "virtual devices: power-cycle the virtual machine" },
+	{ "watch", cmd_watch, "", "daemon: wait for sticks, mount, install, export, unmount" },
 	{ NULL, NULL, NULL, NULL },
 };
 

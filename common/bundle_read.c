@@ -181,7 +181,7 @@ static bool open_archive(struct bundle_reader *r, struct ferry_error **err)
 		return ferry_error_set(err, "out of memory");
 	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
 	    archive_read_open_fd(r->a, r->fd, READ_BLOCK) != ARCHIVE_OK)
-		return ferry_error_set(err, "%s: %s", r->path, archive_error_string(r->a)
+		return ferry_error_set(err, "%s", archive_error_string(r->a)
 						? archive_error_string(r->a) : "not a tar archive");
 	r->pos = 0;
 	r->cur_name = NULL;
@@ -206,11 +206,11 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 	}
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
-		ferry_error_errno(err, errno, "%s", path);
+		ferry_error_errno(err, errno, "cannot open");
 		goto fail;
 	}
 	if (fstat(r->fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		ferry_error_set(err, "%s: not a bundle file", path);
+		ferry_error_set(err, "not a bundle file");
 		goto fail;
 	}
 	r->seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
