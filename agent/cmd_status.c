@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/cmd.h"
+#include "agent/install.h"
 #include "agent/export.h"
 #include "agent/trial.h"
 #include "common/auditlog.h"
@@ -131,7 +132,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	}
 	if (optind != argc)
 		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), AGENT_EXIT_USAGE;
-	if (!agent_open_device(ctx->config, &s, &b, err) ||
+	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !(st = build_status(ctx->config, s, b, (size_t)last, err)))
 		goto out;
 	if (ctx->json) {

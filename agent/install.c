@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/export.h"
 #include "agent/trust.h"
 #include "common/decide.h"
 #include "common/pgp.h"
@@ -487,4 +488,19 @@ bool install_open_device(const struct agent_config *c, struct state **st, struct
 	*st = NULL;
 	*boot = NULL;
 	return false;
+}
+
+bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,
+		    struct ferry_error **err)
+{
+	struct state *st = NULL;
+	struct boot *b = NULL;
+	struct agent_export_result res = { 0 };
+	bool ok = install_open_device(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
+	if (ok && n_records)
+		*n_records = res.n;
+	free(res.dir);
+	boot_close(b);
+	state_close(st);
+	return ok;
 }

@@ -43,9 +43,10 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 /* Finishes an update that is in trial (or installed without needing a
  * reboot): runs the health check (bundle hook kept at install time, then the
  * device's hooks), commits every payload and marks the slot good — or, when
- * the check fails, rolls back. *committed says which. */
+ * the check fails, rolls back (*why says why). *outcome says which, or that
+ * nothing awaited a commit. */
 bool install_finish(const struct agent_config *c, struct state *st, struct boot *boot,
-		    bool *committed, char **why, struct ferry_error **err);
+		    enum agent_commit_outcome *outcome, char **why, struct ferry_error **err);
 /* Rolls the current update back (handlers, bootloader, state, audit). */
 bool install_rollback(const struct agent_config *c, struct state *st, struct boot *boot,
 		      const char *reason, struct ferry_error **err);
@@ -54,6 +55,10 @@ bool install_rollback(const struct agent_config *c, struct state *st, struct boo
  * Every command runs it first (install_open_device). */
 bool install_startup(const struct agent_config *c, struct state *st, struct boot *boot,
 		     enum agent_startup_outcome *outcome, struct ferry_error **err);
+/* Writes the audit records not yet exported, and the inventory, onto the
+ * stick mounted at dir (agent/export.c); *n_records (optional) counts them. */
+bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,
+		    struct ferry_error **err);
 /* Opens agent.db and the bootloader and runs install_startup. */
 bool install_open_device(const struct agent_config *c, struct state **st, struct boot **boot,
 			 struct ferry_error **err);

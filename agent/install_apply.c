@@ -143,9 +143,10 @@ static bool txn_payloads_load(const struct state_txn *t, struct txn_payloads *tp
 	memset(tp, 0, sizeof(*tp));
 	tp->detail = t->detail ? json_loads(t->detail, 0, &je) : NULL;
 	json_t *arr = json_object_get(tp->detail, "payloads");
-	if (!json_is_array(arr))
-		return ferry_error_set(err, "agent.db: the current transaction has no payload list");
-	tp->needs_reboot = json_is_true(json_object_get(tp->detail, "needs_reboot"));
+	/* A transaction without a payload list (begun by another tool) has only
+	 * what the bootloader does: a slot switch when it names a target slot. */
+	tp->needs_reboot = arr ? json_is_true(json_object_get(tp->detail, "needs_reboot"))
+			       : t->target_slot != NULL;
 	tp->n = json_array_size(arr);
 	tp->p = calloc(tp->n ? tp->n : 1, sizeof(*tp->p));
 	if (!tp->p)
@@ -422,10 +423,11 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 		ok = true;
 		goto out;
 	}
-	bool committed = false;
+	enum agent_commit_outcome outcome;
 	char *reason = NULL;
-	if (!install_finish(c, st, boot, &committed, &reason, err))
+	if (!install_finish(c, st, boot, &outcome, &reason, err))
 		goto out;
+	bool committed = outcome == AGENT_COMMIT_DONE;
 	if (committed)
 		lines_add(lines, "%s %s: installed and committed", m->name, m->version);
 	else
@@ -554,31 +556,26 @@ static bool commit_check(void *ctx, const struct agent_config *c, const struct s
 }
 
 bool install_finish(const struct agent_config *c, struct state *st, struct boot *boot,
-		    bool *committed, char **why, struct ferry_error **err)
+		    enum agent_commit_outcome *outcome, char **why, struct ferry_error **err)
 {
 	bool ok = false;
 	struct state_info info = { 0 };
 	struct finish_ctx f = { 0 };
 	struct ferry_error *fail = NULL;
-	enum agent_commit_outcome outcome = AGENT_COMMIT_NOTHING;
-	*committed = false;
+	*outcome = AGENT_COMMIT_NOTHING;
 	*why = NULL;
 	if (!state_get(st, &info, err))
 		goto out;
 	if (info.has_txn && !places_of_txn(c, &info.txn, &f.tp, &f.pl, err))
 		goto out;
-	ok = agent_commit(c, st, boot, info.has_txn ? commit_check : NULL, &f, &outcome, &fail);
-	if (outcome == AGENT_COMMIT_ROLLED_BACK) {
+	ok = agent_commit(c, st, boot, info.has_txn ? commit_check : NULL, &f, outcome, &fail);
+	if (*outcome == AGENT_COMMIT_ROLLED_BACK) {
 		*why = strdup(ferry_error_message(fail));
 		ok = true;
 	} else if (!ok) {
 		*err = fail;
 		fail = NULL;
-	} else if (outcome == AGENT_COMMIT_NOTHING) {
-		ferry_error_set(err, "nothing to commit: the device is %s", state_name(info.state));
-		ok = false;
 	}
-	*committed = ok && outcome == AGENT_COMMIT_DONE;
 out:
 	places_free(f.pl, f.tp.n);
 	txn_payloads_clear(&f.tp);
@@ -683,9 +680,9 @@ bool install_recover(const struct agent_config *c, struct state *st, struct boot
 		if (!txn_payloads_load(&info.txn, &tp, err))
 			goto out;
 		if (!tp.needs_reboot) {
-			bool committed = false;
+			enum agent_commit_outcome outcome;
 			char *why = NULL;
-			ok = install_finish(c, st, boot, &committed, &why, err);
+			ok = install_finish(c, st, boot, &outcome, &why, err);
 			free(why);
 			goto out;
 		}
