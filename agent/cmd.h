@@ -28,5 +28,6 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 
 #endif

@@ -100,8 +100,29 @@ extern const struct handler_ops handler_module;
  * activation, commit or rollback. Idempotent; nothing to do is success. */
 bool handler_files_recover(const char *target, struct ferry_error **err);
 
-/* For the handlers themselves: monotonic seconds, for throughput reports. */
+/* ---- shared by the handlers and hooks.c ---------------------------------- */
+
+/* Monotonic seconds, for throughput reports. */
 double handler_clock(void);
+
+/* Runs argv (argv[0] a path) in ctx->work_dir (created 0700) with the
+ * update's environment — FERRY_BUNDLE, FERRY_VERSION, FERRY_VARIANT,
+ * FERRY_DEVICE_ID, FERRY_DEVICE_TYPE, FERRY_STATE, FERRY_WORK_DIR and, with a
+ * payload, FERRY_PAYLOAD, FERRY_HANDLER, FERRY_TARGET — plus extra ("K=V",
+ * NULL-terminated, may be NULL), and ctx's timeout. The output excerpt
+ * replaces *log (when log is not NULL); out: see proc_run. */
+bool handler_run(const struct handler_context *ctx, const struct payload *p,
+		 const char *const *argv, const char *const *extra, const char *what,
+		 char **log, char **out, struct ferry_error **err);
+/* Writes data (an authenticated script) as <ctx->work_dir>/<file>, mode
+ * 0700, runs it as `/bin/sh FILE` through handler_run, removes it. */
+bool handler_run_script(const struct handler_context *ctx, const char *file, const char *data,
+			size_t len, const char *const *extra, const char *what, char **log,
+			struct ferry_error **err);
+/* Reads the whole source (at most max bytes, else an error naming the limit)
+ * into a malloc'd buffer; caller frees. */
+bool handler_read_all(struct byte_source *src, size_t max, char **data, size_t *len,
+		      struct ferry_error **err);
 
 /* A module name is one path component: [A-Za-z0-9._-], not "." or "..". */
 bool handler_module_name_valid(const char *name);

@@ -36,10 +36,15 @@ static bool slot_open(const struct handler_context *ctx, struct slot *s, struct 
 	s->path = ctx->slot_path;
 	if (!s->path || !*s->path)
 		return ferry_error_set(err, "rootfs-ab: no slot given");
-	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
+	/* On a block device O_EXCL fails while it is mounted: never write a
+	 * filesystem in use (the running root above all). */
+	struct stat st;
+	int excl = stat(s->path, &st) == 0 && S_ISBLK(st.st_mode) ? O_EXCL : 0;
+	s->fd = open(s->path, O_RDWR | O_CLOEXEC | excl);
+	if (s->fd < 0 && errno == EBUSY)
+		return ferry_error_set(err, "slot %s: in use (mounted?); refusing to write it", s->path);
 	if (s->fd < 0)
 		return ferry_error_errno(err, errno, "slot %s: open", s->path);
-	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		return ferry_error_errno(err, errno, "slot %s: stat", s->path);
 	if (S_ISBLK(st.st_mode)) {

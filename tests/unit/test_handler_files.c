@@ -176,7 +176,7 @@ static void refused(const struct tar_member *members, bool allow_setuid, const c
 	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, needle);
 	assert_error_contains(err, "payload app.tar");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	assert_untouched(f);
 	/* Nothing was written outside the tree either. */
 	char *outside = NULL;
@@ -265,7 +265,7 @@ static void test_handler_files_source_error_at_end_leaves_target(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "sha256 mismatch at end of payload");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	assert_untouched(f);
 	teardown(f);
 }
@@ -278,7 +278,7 @@ static void test_handler_files_refuses_garbage(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "payload app.tar");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	assert_untouched(f);
 	teardown(f);
 }
@@ -323,7 +323,7 @@ static void test_handler_files_refuses_install_over_uncommitted_update(void **st
 	mem_source_init(&f->ms, f->tar, f->tar_len, "again");
 	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "neither committed nor rolled back");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	teardown(f);
 }
 

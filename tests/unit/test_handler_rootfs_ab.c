@@ -105,7 +105,7 @@ static void test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writi
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "do not fit slot");
 	assert_error_contains(err, "nothing written");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
 	assert_int_equal(len, 2 * MiB);
@@ -124,7 +124,7 @@ static void test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot(void **st
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "larger than slot");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	struct stat st;
 	assert_int_equal(stat(f->slot, &st), 0);
 	assert_int_equal(st.st_size, 2 * MiB);
@@ -143,7 +143,7 @@ static void test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid(void 
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "sha256 mismatch at end of payload");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	assert_false(f->res.needs_boot_switch);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
@@ -160,7 +160,7 @@ static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void 
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "read-back of payload rootfs.img has sha256");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
 	assert_all(slot, MiB, 0);
@@ -176,7 +176,7 @@ static void test_handler_rootfs_ab_size_mismatch_fails(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "the manifest says 2097153");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
 	teardown(f);
 }
 
@@ -207,7 +207,62 @@ static void test_handler_rootfs_ab_names_missing_slot(void **state)
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "slot /nonexistent/slot: open");
-	ferry_error_free(err);
+	ferry_error_clear(&err);
+	teardown(f);
+}
+
+/* A loop device as the slot: the block-device path (size by ioctl, O_EXCL). */
+static char *loop_attach(const char *file)
+{
+	char *cmd = NULL, line[64] = "";
+	assert_true(asprintf(&cmd, "losetup -f --show %s 2>/dev/null", file) > 0);
+	FILE *p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return NULL;
+	bool got = fgets(line, sizeof line, p) != NULL;
+	if (pclose(p) != 0 || !got || strncmp(line, "/dev/loop", 9) != 0)
+		return NULL;
+	line[strcspn(line, "\n")] = '\0';
+	return strdup(line);
+}
+
+static void loop_detach(char *dev)
+{
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "losetup -d %s", dev) > 0);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: %s failed\n", cmd);
+	free(cmd);
+	free(dev);
+}
+
+static void test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(3 * MiB + 5, 8 * MiB);
+	char *dev = loop_attach(f->slot);
+	if (!dev) {
+		teardown(f);
+		skip();   /* no loop devices here (not root, or a container without them) */
+	}
+	f->ctx.slot_path = dev;
+	struct ferry_error *err = NULL;
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_int_equal(f->res.bytes, f->image_len);
+	/* Someone holds the device exclusively (as a mount does): refused. */
+	int fd = open(dev, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+	mem_source_init(&f->ms, f->image, f->image_len, "again");
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "in use (mounted?)");
+	ferry_error_clear(&err);
+	close(fd);
+	loop_detach(dev);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_memory_equal(slot, f->image, f->image_len);
+	free(slot);
 	teardown(f);
 }
 
@@ -222,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_handler_rootfs_ab_size_mismatch_fails),
 		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
 		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
+		cmocka_unit_test(test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
