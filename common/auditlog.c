@@ -39,6 +39,11 @@ bool auditlog_result_valid(const char *result)
 	return false;
 }
 
+void auditlog_format_time(int64_t t, char out[21])
+{
+	rfc3339_format_utc(t, out);
+}
+
 /* 2026-11-27T09:42:08Z: the only spelling records use. */
 static bool time_valid(const char *s)
 {
