@@ -451,6 +451,31 @@ static bool copy_root_attributes(const char *target, const char *staged, struct 
 	return true;
 }
 
+/* The swap renames the target inside its parent: it must be a plain
+ * directory (or missing) on the parent's filesystem, and not the root. */
+static bool target_usable(const struct files_paths *fp, struct ferry_error **err)
+{
+	const char *base = strrchr(fp->target, '/');
+	base = base ? base + 1 : fp->target;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return ferry_error_set(err, "target '%s': not a directory that can be replaced", fp->target);
+	char *parent = strndup(fp->target, (size_t)(base - fp->target));
+	if (!parent)
+		return ferry_error_set(err, "out of memory");
+	struct stat st, pst;
+	bool ok = true;
+	if (stat(*parent ? parent : ".", &pst) < 0)
+		ok = ferry_error_errno(err, errno, "target %s: its parent directory", fp->target);
+	else if (lstat(fp->target, &st) == 0 && !S_ISDIR(st.st_mode))
+		ok = ferry_error_set(err, "target %s: not a directory (a symlink? configure the real path)",
+				     fp->target);
+	else if (lstat(fp->target, &st) == 0 && st.st_dev != pst.st_dev)
+		ok = ferry_error_set(err, "target %s: a mount point; ferry swaps the directory itself, "
+				     "so it must live on its parent's filesystem", fp->target);
+	free(parent);
+	return ok;
+}
+
 static bool files_install(const struct handler_context *ctx, const struct payload *p,
 			  struct byte_source *src, struct handler_result *res, struct ferry_error **err)
 {
@@ -460,13 +485,7 @@ static bool files_install(const struct handler_context *ctx, const struct payloa
 	double t0 = handler_clock();
 	if (!paths_make(ctx->target_path, &fp, err))
 		return false;
-	struct stat st;
-	if (lstat(fp.target, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		ferry_error_set(err, "target %s: not a directory (a symlink? configure the real path)",
-				fp.target);
-		goto out;
-	}
-	if (!handler_files_recover(fp.target, err))
+	if (!target_usable(&fp, err) || !handler_files_recover(fp.target, err))
 		goto out;
 	if (exists(fp.old)) {
 		ferry_error_set(err, "target %s: the previous update is neither committed nor rolled "
