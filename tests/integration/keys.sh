@@ -78,7 +78,18 @@ refuses "uninitialised directory" 2 "not initialised.*init --root-name" ferry-ke
 check "--help" ferry-keys --help
 refuses "--version" 0 "ferry-keys [0-9]" ferry-keys --version
 
+# root rotation: add the new root, sign (old + new), remove the old one, sign again
+OLD=$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')
+check "root add" $K root add "ACME Root 2027"
+check "policy sign with old and new roots" $K policy sign -o "$T/rot1"
+check "root remove the old root" $K root remove "$OLD"
+check "policy sign after the rotation" $K policy sign -o "$T/rot2"
+n=$(gpg --homedir "$T/keys/gnupg" --batch --no-autostart --status-fd 1 --verify "$T/rot2/policy.json.sig" "$T/rot2/policy.json" 2>/dev/null | grep -c '^\[GNUPG:\] GOODSIG')
+[ "$n" = 2 ] && pass "the rotated policy carries the old and the new root's signatures" || fail "the rotated policy carries the old and the new root's signatures" "$n good signatures"
+$K policy log | grep -q "root removed $OLD" && pass "policy log shows the rotation" || fail "policy log shows the rotation"
+refuses "the last root cannot be removed" 1 "is the only root" $K root remove "$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')"
+
 # a tampered signed policy is noticed
-sed -i 's/"serial": 3/"serial": 9/' "$T/keys/policy/policy.json"
+sed -i -E 's/"serial": [0-9]+/"serial": 99/' "$T/keys/policy/policy.json"
 refuses "a tampered signed policy is refused" 1 "policy.json: no valid signature.*bad" $K policy show
 finish

@@ -186,6 +186,14 @@ static void test_policy_two_person_rule_needs_distinct_signers(void **state)
 	const char *b[] = { FB };
 	assert_false(release(p, 1, b, "gw-x", NOW, why, sizeof(why)));
 	assert_non_null(strstr(why, "role 'release'"));
+	/* A (release, qa) + C (release): met by C releasing and A approving,
+	 * whatever the order of the signatures (a matching, not first-come) */
+	strv_free(p->signers[2].device_types);
+	p->signers[2].device_types = calloc(2, sizeof(char *));
+	p->signers[2].device_types[0] = strdup("*");
+	const char *ac[] = { FA, FC }, *ca[] = { FC, FA };
+	assert_true(release(p, 2, ac, "gw-x", NOW, why, sizeof(why)));
+	assert_true(release(p, 2, ca, "gw-x", NOW, why, sizeof(why)));
 	/* no rule for sensor-*: A alone releases */
 	assert_true(release(p, 1, a, "sensor-y", NOW, why, sizeof(why)));
 	policy_free(p);
@@ -251,6 +259,29 @@ static void test_policy_role_for_acknowledgements(void **state)
 	assert_non_null(strstr(v.reasons[0], "role 'hq'"));
 	policy_verdict_clear(&v);
 	pgp_verify_result_clear(&r);
+	policy_free(p);
+}
+
+static void test_policy_lockout_guard(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	struct policy_verdict v;
+	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* after A expires only B (qa) and C (release, sensor scope) are left:
+	 * C + B still meet release+qa (scope is not the guard's business) */
+	assert_true(policy_check_lockout(p, 1830211200, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* without B, the gw-* rule can no longer be met by distinct signers */
+	p->n_signers = 1;   /* only A: release+qa in one person */
+	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "rule 1 (device types gw-*) needs roles release, qa"));
+	policy_verdict_clear(&v);
+	p->n_signers = 3;
 	policy_free(p);
 }
 
@@ -463,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_policy_revoked_signer_refused),
 		cmocka_unit_test(test_policy_expired_signer_refused),
 		cmocka_unit_test(test_policy_role_for_acknowledgements),
+		cmocka_unit_test(test_policy_lockout_guard),
 		pgp_unit_test(test_policy_adopt_needs_threshold_of_current_roots),
 		pgp_unit_test(test_policy_adopt_refuses_replayed_older_policy),
 		pgp_unit_test(test_policy_root_rotation_accepted),
