@@ -12,7 +12,7 @@ DESTDIR ?=
 BUILD   ?= build
 VERSION := 0.1.0
 
-PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount \
+PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
@@ -33,8 +33,10 @@ LIBFERRY := $(BUILD)/libferry.a
 PROGRAMS := packager:ferry-pack agent:ferry-agent keys:ferry-keys audit:ferry-audit
 prog_dir  = $(word 1,$(subst :, ,$(1)))
 prog_name = $(word 2,$(subst :, ,$(1)))
-PRESENT  := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(p)))
-BINS     := $(foreach p,$(PRESENT),$(BUILD)/bin/$(call prog_name,$(p)))
+# A folder with any .c file gets its library (so its modules can be unit-tested
+# before its main.c exists); only a folder with main.c gets its program.
+PRESENT  := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/*.c),$(p)))
+BINS     := $(foreach p,$(PRESENT),$(if $(wildcard $(call prog_dir,$(p))/main.c),$(BUILD)/bin/$(call prog_name,$(p))))
 PROG_LIBS := $(foreach p,$(PRESENT),$(BUILD)/lib$(call prog_dir,$(p)).a)
 
 define program_rules
@@ -69,9 +71,11 @@ $(LIBFERRY): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# A test may add link flags in tests/unit/<test>.ldflags (e.g. -Wl,--wrap= for
+# what the machine lacks, like a USB bus).
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)

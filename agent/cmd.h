@@ -1,0 +1,35 @@
+/* cmd: what every ferry-agent subcommand gets from main(), and their entry
+ * points (one line each; main.c's table lists them). A command returns the
+ * exit code (0 ok or nothing to do, 1 refused/failed, 2 usage) and, when it
+ * fails, fills *err which main() prints once. */
+#ifndef FERRY_AGENT_CMD_H
+#define FERRY_AGENT_CMD_H
+
+#include <stdbool.h>
+
+#include "agent/config.h"
+#include "common/error.h"
+
+enum { AGENT_EXIT_OK = 0, AGENT_EXIT_FAILED = 1, AGENT_EXIT_USAGE = 2 };
+
+struct agent_ctx {
+	const char *config_path;
+	struct agent_config *config;   /* loaded by main() before the command runs */
+	bool json;                     /* --json: machine-readable output on stdout */
+	int verbosity;                 /* -1 quiet, 0 normal, 1+ verbose */
+};
+
+/* argv[0] is the command name; argv holds what follows it. */
+typedef int (*agent_cmd_fn)(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+
+int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+
+#endif

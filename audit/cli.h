@@ -1,0 +1,60 @@
+/* cli: what ferry-audit's subcommands share: the global options (design §7),
+ * opening the database and the HQ GnuPG home next to it, and option parsing
+ * that accepts the global options after the subcommand too. */
+#ifndef FERRY_AUDIT_CLI_H
+#define FERRY_AUDIT_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "audit/db.h"
+#include "common/error.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+
+struct audit_cli {
+	const char *db_path;      /* --db, default ferry-audit.db */
+	const char *homedir;      /* --homedir, default <dir of db>/gnupg */
+	bool json, quiet;
+	int verbose;
+	char *homedir_owned;
+};
+
+/* Long options every subcommand accepts; values >= 0x100 so they never clash. */
+enum { OPT_DB = 0x100, OPT_HOMEDIR, OPT_JSON, OPT_QUIET, OPT_VERBOSE, OPT_COMMON_END };
+#define CLI_COMMON_LONG_OPTS \
+	{ "db", required_argument, NULL, OPT_DB }, \
+	{ "homedir", required_argument, NULL, OPT_HOMEDIR }, \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "quiet", no_argument, NULL, OPT_QUIET }, \
+	{ "verbose", no_argument, NULL, OPT_VERBOSE }
+/* Handles one of the common options (also -v, -q); false if opt is not one. */
+bool cli_common_option(struct audit_cli *cli, int opt, const char *arg);
+
+/* getopt_long over a subcommand's argv (argv[0] is the subcommand name);
+ * returns like getopt_long, reporting unknown options as '?'. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Prints "ferry-audit: CMD: message" and returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+bool cli_open_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err);
+/* The HQ GnuPG home (created 0700 when missing). */
+const char *cli_homedir(struct audit_cli *cli);
+/* The ferry folder of a stick: MEDIA_DIR/ferry, or MEDIA_DIR itself when it
+ * is that folder (holds audit/ but no ferry/). Caller frees *root. */
+bool cli_stick_root(const char *media_dir, char **root, struct ferry_error **err);
+/* Now as RFC 3339 UTC. */
+void cli_now(char out[32]);
+
+typedef int (*audit_command_fn)(struct audit_cli *cli, int argc, char **argv,
+				struct ferry_error **err);
+int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+
+#endif

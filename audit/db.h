@@ -1,0 +1,142 @@
+/* db: the HQ database, the one module of ferry-audit that talks SQL.
+ * Commands call these functions only; a backend (SQLite: db_sqlite.c) fills
+ * struct audit_db_ops (db_backend.h), so a PostgreSQL backend can be added
+ * without touching a command. Promises: the schema is migrated to the
+ * current version on open; writes between begin and commit are all-or-nothing. */
+#ifndef FERRY_AUDIT_DB_H
+#define FERRY_AUDIT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define AUDIT_DB_SCHEMA_VERSION 3
+
+struct audit_db;
+
+/* target: a file name (SQLite), or "sqlite:FILE". Other schemes (e.g.
+ * "postgresql://…") are refused with the list of backends built in. */
+bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error **err);
+void audit_db_close(struct audit_db *db);
+const char *audit_db_backend_name(const struct audit_db *db);
+bool audit_db_schema_version(struct audit_db *db, int64_t *version, struct ferry_error **err);
+
+bool audit_db_begin(struct audit_db *db, struct ferry_error **err);
+bool audit_db_commit(struct audit_db *db, struct ferry_error **err);
+void audit_db_rollback(struct audit_db *db);
+
+/* A registered device. Strings are owned by the struct (audit_device_clear). */
+struct audit_device {
+	char *id;
+	char *type;              /* NULL until an inventory says it */
+	int64_t hw_revision;     /* -1 when unknown */
+	char *fingerprint;
+	char *public_key;        /* armored */
+	char *registered_at;     /* RFC 3339 UTC */
+	char *last_seen;         /* time of its newest record or inventory; NULL: never */
+	int64_t last_seq;        /* highest imported contiguous seq, 0: none */
+	int64_t policy_serial;   /* from its newest inventory, -1 when unknown */
+	int64_t security_version;
+	char *installed;         /* "name version, …" from its inventory, or NULL */
+	char *groups;            /* "canary, north", or NULL */
+};
+void audit_device_clear(struct audit_device *d);
+
+bool audit_db_device_get(struct audit_db *db, const char *id, struct audit_device *out,
+			 bool *found, struct ferry_error **err);
+/* Inserts id with fingerprint and key, or replaces the key of an existing id. */
+bool audit_db_device_put_key(struct audit_db *db, const char *id, const char *fingerprint,
+			     const char *public_key, const char *now, struct ferry_error **err);
+typedef bool (*audit_device_cb)(const struct audit_device *d, void *ctx, struct ferry_error **err);
+bool audit_db_device_list(struct audit_db *db, audit_device_cb cb, void *ctx,
+			  struct ferry_error **err);
+
+/* One verified audit record, as stored. Strings are borrowed. */
+struct audit_record {
+	const char *device;
+	int64_t seq;
+	const char *hash, *prev, *line;
+	const char *time, *event, *bundle, *version, *result, *reason;
+	const char *media_serial, *media_label;
+	int64_t boot;            /* -1 when absent */
+};
+/* Highest stored seq of device (0 and 64 '0's when none). */
+bool audit_db_chain_tail(struct audit_db *db, const char *device, int64_t *seq,
+			 char hash[65], struct ferry_error **err);
+/* Hash of the stored record device/seq; *found false when there is none. */
+bool audit_db_record_hash(struct audit_db *db, const char *device, int64_t seq, char hash[65],
+			  bool *found, struct ferry_error **err);
+bool audit_db_record_insert(struct audit_db *db, const struct audit_record *r,
+			    struct ferry_error **err);
+/* Moves the device's last_seen forward to time (never back). */
+bool audit_db_device_seen(struct audit_db *db, const char *device, const char *time,
+			  struct ferry_error **err);
+
+struct audit_event_filter {
+	const char *device;      /* NULL: all */
+	const char *since;       /* RFC 3339 or YYYY-MM-DD prefix; NULL: all */
+	int64_t limit;           /* 0: no limit */
+};
+typedef bool (*audit_record_cb)(const struct audit_record *r, void *ctx, struct ferry_error **err);
+bool audit_db_events(struct audit_db *db, const struct audit_event_filter *f, audit_record_cb cb,
+		     void *ctx, struct ferry_error **err);
+
+/* A device's newest inventory (signed by it); strings borrowed. */
+struct audit_inventory {
+	const char *device, *type, *time, *raw;
+	int64_t hw_revision, security_version, policy_serial;   /* -1 when absent */
+	size_t n_installed;
+	const char *const *names, *const *versions;
+	const char *const *groups;   /* NULL-terminated or NULL */
+};
+/* Stores it unless an inventory at least as new is already there
+ * (*applied says which); records its policy serial as seen. */
+bool audit_db_inventory_put(struct audit_db *db, const struct audit_inventory *inv,
+			    const char *now, bool *applied, struct ferry_error **err);
+
+/* One line of the import journal: a file (or folder) looked at. */
+struct audit_import {
+	const char *time, *media_dir, *media_label, *media_serial;
+	const char *device, *file;
+	int64_t records_new, records_known;
+	const char *outcome;     /* "imported" | "unchanged" | "refused" */
+	const char *reason;      /* why it was refused, else NULL */
+};
+bool audit_db_import_log(struct audit_db *db, const struct audit_import *imp,
+			 struct ferry_error **err);
+
+/* A small result table for reports: cells are strings (NULL when absent);
+ * numeric[c] says that every present cell of column c is an integer. */
+struct audit_table {
+	size_t n_cols, n_rows;
+	char **cols;
+	bool *numeric;
+	char **cells;            /* row-major, n_rows * n_cols */
+};
+static inline const char *audit_table_cell(const struct audit_table *t, size_t row, size_t col)
+{
+	return t->cells[row * t->n_cols + col];
+}
+void audit_table_clear(struct audit_table *t);
+
+enum audit_query {
+	AUDIT_Q_SUMMARY,            /* devices, records, imports, refused imports */
+	AUDIT_Q_FLEET_BY_VERSION,   /* bundle, version, devices */
+	AUDIT_Q_FLEET_BY_TYPE,      /* type, hw_revision, devices */
+	AUDIT_Q_INSTALLS_BY_BUNDLE, /* bundle, version, success, failure, refused */
+	AUDIT_Q_FAILURES_BY_REASON, /* bundle, version, result, reason, count */
+	AUDIT_Q_ROLLBACKS,          /* device, bundle, version, time, reason */
+	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
+	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
+	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */
+	AUDIT_Q_COUNT
+};
+struct audit_query_params {
+	const char *stale_before;   /* RFC 3339: devices last seen before it are stale */
+};
+bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
+		    struct audit_table *out, struct ferry_error **err);
+
+#endif

@@ -1,0 +1,40 @@
+/* db_backend: what a database backend of ferry-audit implements.
+ * db.c dispatches every audit_db_* call through one of these tables; only
+ * backends include this header. impl is the backend's own connection. */
+#ifndef FERRY_AUDIT_DB_BACKEND_H
+#define FERRY_AUDIT_DB_BACKEND_H
+
+#include "audit/db.h"
+
+struct audit_db_ops {
+	const char *name;          /* "sqlite" */
+	const char *scheme;        /* "sqlite:" prefix of a target */
+	bool (*open)(const char *target, void **impl, struct ferry_error **err);
+	void (*close)(void *impl);
+	bool (*schema_version)(void *impl, int64_t *version, struct ferry_error **err);
+	bool (*begin)(void *impl, struct ferry_error **err);
+	bool (*commit)(void *impl, struct ferry_error **err);
+	void (*rollback)(void *impl);
+	bool (*device_get)(void *impl, const char *id, struct audit_device *out, bool *found,
+			   struct ferry_error **err);
+	bool (*device_put_key)(void *impl, const char *id, const char *fingerprint,
+			       const char *public_key, const char *now, struct ferry_error **err);
+	bool (*device_list)(void *impl, audit_device_cb cb, void *ctx, struct ferry_error **err);
+	bool (*chain_tail)(void *impl, const char *device, int64_t *seq, char hash[65],
+			   struct ferry_error **err);
+	bool (*record_hash)(void *impl, const char *device, int64_t seq, char hash[65], bool *found,
+			    struct ferry_error **err);
+	bool (*record_insert)(void *impl, const struct audit_record *r, struct ferry_error **err);
+	bool (*device_seen)(void *impl, const char *device, const char *time, struct ferry_error **err);
+	bool (*events)(void *impl, const struct audit_event_filter *f, audit_record_cb cb, void *ctx,
+		       struct ferry_error **err);
+	bool (*inventory_put)(void *impl, const struct audit_inventory *inv, const char *now,
+			      bool *applied, struct ferry_error **err);
+	bool (*import_log)(void *impl, const struct audit_import *imp, struct ferry_error **err);
+	bool (*query)(void *impl, enum audit_query q, const struct audit_query_params *p,
+		      struct audit_table *out, struct ferry_error **err);
+};
+
+extern const struct audit_db_ops audit_db_sqlite_ops;
+
+#endif

@@ -1,0 +1,655 @@
+/* db_sqlite: the SQLite backend of the HQ database (WAL, synchronous=FULL).
+ * Owns the schema and its migrations (schema_version table, steps applied in
+ * order, each in its own transaction) and every SQL statement ferry-audit runs.
+ * Keeps to SQL that PostgreSQL also accepts where it can (CASE, not boolean sums). */
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/db_backend.h"
+#include "common/safefile.h"
+
+static const char *const migrations[] = {
+	/* 1: the registry, the records, the import journal, policy serials */
+	"CREATE TABLE devices ("
+	" id TEXT PRIMARY KEY, type TEXT, hw_revision INTEGER,"
+	" fingerprint TEXT NOT NULL, public_key TEXT NOT NULL, registered_at TEXT NOT NULL,"
+	" last_seen TEXT, inventory_time TEXT, inventory TEXT,"
+	" security_version INTEGER, policy_serial INTEGER);"
+	"CREATE TABLE device_versions (device TEXT NOT NULL REFERENCES devices(id),"
+	" name TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (device, name));"
+	"CREATE TABLE device_groups (device TEXT NOT NULL REFERENCES devices(id),"
+	" grp TEXT NOT NULL, PRIMARY KEY (device, grp));"
+	"CREATE TABLE records ("
+	" device TEXT NOT NULL REFERENCES devices(id), seq INTEGER NOT NULL,"
+	" hash TEXT NOT NULL, prev TEXT NOT NULL, time TEXT, boot INTEGER,"
+	" event TEXT NOT NULL, bundle TEXT, version TEXT, result TEXT, reason TEXT,"
+	" media_serial TEXT, media_label TEXT, line TEXT NOT NULL,"
+	" PRIMARY KEY (device, seq));"
+	"CREATE TABLE imports ("
+	" id INTEGER PRIMARY KEY, time TEXT NOT NULL, media_dir TEXT, media_label TEXT,"
+	" media_serial TEXT, device TEXT, file TEXT, records_new INTEGER NOT NULL,"
+	" records_known INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT);"
+	"CREATE TABLE policy_serials (device TEXT NOT NULL, serial INTEGER NOT NULL,"
+	" first_seen TEXT NOT NULL, PRIMARY KEY (device, serial));",
+	/* 2: what the reports and `events --since` filter on */
+	"CREATE INDEX records_event ON records (event);"
+	"CREATE INDEX records_time ON records (time);"
+	"CREATE INDEX imports_device ON imports (device, time);",
+	/* 3: one key belongs to one device: a device must not sign as another */
+	"CREATE UNIQUE INDEX devices_fingerprint ON devices (fingerprint);",
+};
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
+	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
+
+struct sq {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *ins_record;   /* the hot path of an import: prepared once */
+};
+
+static bool sq_fail(struct sq *s, struct ferry_error **err, const char *what)
+{
+	return ferry_error_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferry_error **err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ferry_error_set(err, "%s: %s: %s", s->path, what, msg ? msg : "failed");
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+static bool sq_prepare(struct sq *s, const char *sql, sqlite3_stmt **st, struct ferry_error **err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return sq_fail(s, err, "prepare");
+	return true;
+}
+
+/* Binds a string or NULL. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int64_t absent)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? absent : sqlite3_column_int64(st, i);
+}
+
+static bool sq_schema_version(void *impl, int64_t *version, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "SELECT coalesce(max(version), 0) FROM schema_version", &st, err))
+		return false;
+	bool ok = sqlite3_step(st) == SQLITE_ROW;
+	if (ok)
+		*version = sqlite3_column_int64(st, 0);
+	else
+		sq_fail(s, err, "reading schema_version");
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_migrate(struct sq *s, struct ferry_error **err)
+{
+	int64_t have = 0;
+	const int64_t want = AUDIT_DB_SCHEMA_VERSION;
+	if (!sq_exec(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+		     "creating schema_version", err) ||
+	    !sq_schema_version(s, &have, err))
+		return false;
+	if (have > want)
+		return ferry_error_set(err, "%s: schema version %lld is newer than this ferry-audit "
+				       "knows (%lld): use a newer ferry-audit", s->path,
+				       (long long)have, (long long)want);
+	for (int64_t v = have + 1; v <= want; v++) {
+		char step[64];
+		snprintf(step, sizeof(step), "INSERT INTO schema_version VALUES (%lld)", (long long)v);
+		if (!sq_exec(s, "BEGIN IMMEDIATE", "migration", err))
+			return false;
+		if (!sq_exec(s, migrations[v - 1], "migration", err) ||
+		    !sq_exec(s, step, "migration", err) || !sq_exec(s, "COMMIT", "migration", err)) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			ferry_error_prefix(err, "schema migration to version %lld", (long long)v);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void sq_close(void *impl)
+{
+	struct sq *s = impl;
+	if (!s)
+		return;
+	sqlite3_finalize(s->ins_record);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static bool sq_open(const char *target, void **impl, struct ferry_error **err)
+{
+	struct sq *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(target))) {
+		free(s);
+		return ferry_error_set(err, "out of memory");
+	}
+	char *dir = strdup(target);
+	bool made = dir && mkdir_p(dirname(dir), 0700, err);
+	free(dir);
+	if (!made)
+		goto fail;
+	if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		sq_fail(s, err, "cannot open database");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	/* a file that is not a database fails here, before anything is written */
+	if (!sq_exec(s, "PRAGMA journal_mode=WAL", "setting WAL mode", err) ||
+	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "setting pragmas", err) ||
+	    !sq_migrate(s, err))
+		goto fail;
+	*impl = s;
+	return true;
+fail:
+	sq_close(s);
+	return false;
+}
+
+static bool sq_begin(void *impl, struct ferry_error **err)
+{
+	return sq_exec(impl, "BEGIN IMMEDIATE", "begin", err);
+}
+
+static bool sq_commit(void *impl, struct ferry_error **err)
+{
+	return sq_exec(impl, "COMMIT", "commit", err);
+}
+
+static void sq_rollback(void *impl)
+{
+	struct sq *s = impl;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+#define DEVICE_COLUMNS "d.id, d.type, d.hw_revision, d.fingerprint, d.public_key, " \
+	"d.registered_at, d.last_seen, (SELECT max(seq) FROM records r WHERE r.device = d.id), " \
+	"d.policy_serial, d.security_version, " \
+	"(SELECT group_concat(x, ', ') FROM (SELECT name || ' ' || version AS x" \
+	" FROM device_versions v WHERE v.device = d.id ORDER BY name)), " \
+	"(SELECT group_concat(grp, ', ') FROM (SELECT grp FROM device_groups g" \
+	" WHERE g.device = d.id ORDER BY grp)) FROM devices d"
+
+static void device_from_row(sqlite3_stmt *st, struct audit_device *d)
+{
+	d->id = col_strdup(st, 0);
+	d->type = col_strdup(st, 1);
+	d->hw_revision = col_int(st, 2, -1);
+	d->fingerprint = col_strdup(st, 3);
+	d->public_key = col_strdup(st, 4);
+	d->registered_at = col_strdup(st, 5);
+	d->last_seen = col_strdup(st, 6);
+	d->last_seq = col_int(st, 7, 0);
+	d->policy_serial = col_int(st, 8, -1);
+	d->security_version = col_int(st, 9, -1);
+	d->installed = col_strdup(st, 10);
+	d->groups = col_strdup(st, 11);
+}
+
+static bool sq_device_get(void *impl, const char *id, struct audit_device *out, bool *found,
+			  struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	if (!sq_prepare(s, "SELECT " DEVICE_COLUMNS " WHERE d.id = ?1", &st, err))
+		return false;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		device_from_row(st, out);
+		*found = true;
+	} else if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "reading devices");
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_device_list(void *impl, audit_device_cb cb, void *ctx, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	int rc;
+	if (!sq_prepare(s, "SELECT " DEVICE_COLUMNS " ORDER BY d.id", &st, err))
+		return false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_device d = { 0 };
+		device_from_row(st, &d);
+		bool go = cb(&d, ctx, err);
+		audit_device_clear(&d);
+		if (!go)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "reading devices");
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Runs a statement that returns no rows; binds are done by the caller. */
+static bool sq_step_done(struct sq *s, sqlite3_stmt *st, const char *what, struct ferry_error **err)
+{
+	bool ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		sq_fail(s, err, what);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_device_put_key(void *impl, const char *id, const char *fingerprint,
+			      const char *public_key, const char *now, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "INSERT INTO devices (id, fingerprint, public_key, registered_at)"
+			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
+			" fingerprint = excluded.fingerprint, public_key = excluded.public_key,"
+			" registered_at = excluded.registered_at", &st, err))
+		return false;
+	bind_text(st, 1, id);
+	bind_text(st, 2, fingerprint);
+	bind_text(st, 3, public_key);
+	bind_text(st, 4, now);
+	return sq_step_done(s, st, "registering device", err);
+}
+
+static bool sq_device_seen(void *impl, const char *device, const char *time,
+			   struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!time)
+		return true;
+	if (!sq_prepare(s, "UPDATE devices SET last_seen = ?2 WHERE id = ?1"
+			" AND (last_seen IS NULL OR last_seen < ?2)", &st, err))
+		return false;
+	bind_text(st, 1, device);
+	bind_text(st, 2, time);
+	return sq_step_done(s, st, "updating last_seen", err);
+}
+
+/* Runs a query returning (seq, hash) of at most one record of device; seq,
+ * when >= 0, is bound as ?2. */
+static bool sq_hash_row(struct sq *s, const char *sql, const char *device, int64_t seq,
+			int64_t *seq_out, char hash[65], bool *found, struct ferry_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	*found = false;
+	if (!sq_prepare(s, sql, &st, err))
+		return false;
+	bind_text(st, 1, device);
+	if (seq >= 0)
+		sqlite3_bind_int64(st, 2, seq);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq_out = sqlite3_column_int64(st, 0);
+		snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+		*found = true;
+	} else if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "reading records");
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_chain_tail(void *impl, const char *device, int64_t *seq, char hash[65],
+			  struct ferry_error **err)
+{
+	bool found;
+	*seq = 0;
+	memset(hash, '0', 64);
+	hash[64] = '\0';
+	return sq_hash_row(impl, "SELECT seq, hash FROM records WHERE device = ?1"
+			   " ORDER BY seq DESC LIMIT 1", device, -1, seq, hash, &found, err);
+}
+
+static bool sq_record_hash(void *impl, const char *device, int64_t seq, char hash[65], bool *found,
+			   struct ferry_error **err)
+{
+	int64_t got;
+	return sq_hash_row(impl, "SELECT seq, hash FROM records WHERE device = ?1 AND seq = ?2",
+			   device, seq, &got, hash, found, err);
+}
+
+static bool sq_record_insert(void *impl, const struct audit_record *r, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	if (!s->ins_record &&
+	    !sq_prepare(s, "INSERT INTO records (device, seq, hash, prev, time, boot, event, bundle,"
+			" version, result, reason, media_serial, media_label, line)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			&s->ins_record, err))
+		return false;
+	sqlite3_stmt *st = s->ins_record;
+	bind_text(st, 1, r->device);
+	sqlite3_bind_int64(st, 2, r->seq);
+	bind_text(st, 3, r->hash);
+	bind_text(st, 4, r->prev);
+	bind_text(st, 5, r->time);
+	bind_int_or_null(st, 6, r->boot);
+	bind_text(st, 7, r->event);
+	bind_text(st, 8, r->bundle);
+	bind_text(st, 9, r->version);
+	bind_text(st, 10, r->result);
+	bind_text(st, 11, r->reason);
+	bind_text(st, 12, r->media_serial);
+	bind_text(st, 13, r->media_label);
+	bind_text(st, 14, r->line);
+	bool ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		ferry_error_set(err, "%s: inserting record %s/%lld: %s", s->path, r->device,
+				(long long)r->seq, sqlite3_errmsg(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ok;
+}
+
+static bool sq_events(void *impl, const struct audit_event_filter *f, audit_record_cb cb, void *ctx,
+		      struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	int rc;
+	if (!sq_prepare(s, "SELECT device, seq, hash, prev, line, time, event, bundle, version,"
+			" result, reason, media_serial, media_label, boot FROM records"
+			" WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time >= ?2)"
+			" ORDER BY time, device, seq LIMIT ?3", &st, err))
+		return false;
+	bind_text(st, 1, f->device);
+	bind_text(st, 2, f->since);
+	sqlite3_bind_int64(st, 3, f->limit > 0 ? f->limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c[13];
+		for (int i = 0; i < 13; i++)
+			c[i] = (const char *)sqlite3_column_text(st, i);
+		struct audit_record r = {
+			.device = c[0], .seq = sqlite3_column_int64(st, 1), .hash = c[2],
+			.prev = c[3], .line = c[4], .time = c[5], .event = c[6], .bundle = c[7],
+			.version = c[8], .result = c[9], .reason = c[10], .media_serial = c[11],
+			.media_label = c[12], .boot = col_int(st, 13, -1),
+		};
+		if (!cb(&r, ctx, err))
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "reading records");
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Replaces the rows of table (device, col) for device with values. */
+static bool sq_replace_list(struct sq *s, const char *table, const char *device,
+			    const char *const *a, const char *const *b, size_t n,
+			    struct ferry_error **err)
+{
+	char sql[160];
+	sqlite3_stmt *st = NULL;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE device = ?1", table);
+	if (!sq_prepare(s, sql, &st, err))
+		return false;
+	bind_text(st, 1, device);
+	if (!sq_step_done(s, st, table, err))
+		return false;
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s VALUES (?1, ?2%s)", table, b ? ", ?3" : "");
+	for (size_t i = 0; i < n; i++) {
+		if (!sq_prepare(s, sql, &st, err))
+			return false;
+		bind_text(st, 1, device);
+		bind_text(st, 2, a[i]);
+		if (b)
+			bind_text(st, 3, b[i]);
+		if (!sq_step_done(s, st, table, err))
+			return false;
+	}
+	return true;
+}
+
+static bool sq_inventory_put(void *impl, const struct audit_inventory *inv, const char *now,
+			     bool *applied, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	*applied = false;
+	if (!sq_prepare(s, "UPDATE devices SET type = ?2, hw_revision = ?3, inventory_time = ?4,"
+			" inventory = ?5, security_version = ?6, policy_serial = ?7"
+			" WHERE id = ?1 AND (inventory_time IS NULL OR inventory_time < ?4)", &st, err))
+		return false;
+	bind_text(st, 1, inv->device);
+	bind_text(st, 2, inv->type);
+	bind_int_or_null(st, 3, inv->hw_revision);
+	bind_text(st, 4, inv->time);
+	bind_text(st, 5, inv->raw);
+	bind_int_or_null(st, 6, inv->security_version);
+	bind_int_or_null(st, 7, inv->policy_serial);
+	if (!sq_step_done(s, st, "storing inventory", err))
+		return false;
+	if (sqlite3_changes(s->db) == 0)
+		return true;   /* an inventory at least as new is stored already */
+	size_t n_groups = 0;
+	while (inv->groups && inv->groups[n_groups])
+		n_groups++;
+	if (!sq_replace_list(s, "device_versions", inv->device, inv->names, inv->versions,
+			     inv->n_installed, err) ||
+	    !sq_replace_list(s, "device_groups", inv->device, inv->groups, NULL, n_groups, err) ||
+	    !sq_device_seen(s, inv->device, inv->time, err))
+		return false;
+	if (inv->policy_serial >= 0) {
+		if (!sq_prepare(s, "INSERT OR IGNORE INTO policy_serials VALUES (?1, ?2, ?3)", &st, err))
+			return false;
+		bind_text(st, 1, inv->device);
+		sqlite3_bind_int64(st, 2, inv->policy_serial);
+		bind_text(st, 3, now);
+		if (!sq_step_done(s, st, "storing policy serial", err))
+			return false;
+	}
+	*applied = true;
+	return true;
+}
+
+static bool sq_import_log(void *impl, const struct audit_import *imp, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "INSERT INTO imports (time, media_dir, media_label, media_serial, device,"
+			" file, records_new, records_known, outcome, reason)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st, err))
+		return false;
+	bind_text(st, 1, imp->time);
+	bind_text(st, 2, imp->media_dir);
+	bind_text(st, 3, imp->media_label);
+	bind_text(st, 4, imp->media_serial);
+	bind_text(st, 5, imp->device);
+	bind_text(st, 6, imp->file);
+	sqlite3_bind_int64(st, 7, imp->records_new);
+	sqlite3_bind_int64(st, 8, imp->records_known);
+	bind_text(st, 9, imp->outcome);
+	bind_text(st, 10, imp->reason);
+	return sq_step_done(s, st, "journaling import", err);
+}
+
+#define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
+
+static const char *const queries[AUDIT_Q_COUNT] = {
+	[AUDIT_Q_SUMMARY] =
+	"SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM records) AS records,"
+	" (SELECT count(*) FROM imports) AS imports,"
+	" (SELECT count(*) FROM imports WHERE outcome = 'refused') AS refused_imports",
+	[AUDIT_Q_FLEET_BY_VERSION] =
+	"SELECT name AS bundle, version, count(*) AS devices FROM device_versions"
+	" GROUP BY name, version ORDER BY name, version",
+	[AUDIT_Q_FLEET_BY_TYPE] =
+	"SELECT coalesce(type, '(no inventory yet)') AS type, hw_revision, count(*) AS devices"
+	" FROM devices GROUP BY type, hw_revision ORDER BY type, hw_revision",
+	[AUDIT_Q_INSTALLS_BY_BUNDLE] =
+	"SELECT bundle, version, " COUNT_IF("result = 'success'") " AS success, "
+	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
+	" FROM records WHERE bundle IS NOT NULL AND event LIKE 'install.%'"
+	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version",
+	[AUDIT_Q_FAILURES_BY_REASON] =
+	"SELECT coalesce(bundle, '-') AS bundle, coalesce(version, '-') AS version, event, result,"
+	" coalesce(reason, '(none given)') AS reason, count(*) AS count FROM records"
+	" WHERE result IN ('failure', 'refused')"
+	" GROUP BY bundle, version, event, result, reason ORDER BY count DESC, bundle, reason",
+	[AUDIT_Q_ROLLBACKS] =
+	"SELECT device, bundle, version, time, reason FROM records"
+	" WHERE event = 'boot.rolled_back' ORDER BY time DESC, device",
+	[AUDIT_Q_STALE_DEVICES] =
+	"SELECT id AS device, type, last_seen FROM devices"
+	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen, id",
+	[AUDIT_Q_RINGS] =
+	"WITH ring AS (SELECT d.id AS device, coalesce(g.grp, '(none)') AS name FROM devices d"
+	" LEFT JOIN device_groups g ON g.device = d.id)"
+	" SELECT ring.name AS ring, count(DISTINCT ring.device) AS devices, "
+	COUNT_IF("r.event = 'install.finished' AND r.result = 'success'") " AS installed, "
+	COUNT_IF("r.result = 'failure'") " AS failed, "
+	COUNT_IF("r.event = 'boot.rolled_back'") " AS rollbacks"
+	" FROM ring LEFT JOIN records r ON r.device = ring.device GROUP BY ring.name ORDER BY ring.name",
+	[AUDIT_Q_POLICY_SERIALS] =
+	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
+	" GROUP BY policy_serial ORDER BY policy_serial DESC",
+};
+
+/* Appends the current row of st to t, growing the cell array as needed. */
+static bool table_add_row(struct audit_table *t, sqlite3_stmt *st, size_t *cap)
+{
+	if ((t->n_rows + 1) * t->n_cols > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16 * t->n_cols;
+		char **c = realloc(t->cells, ncap * sizeof(*c));
+		if (!c)
+			return false;
+		t->cells = c;
+		*cap = ncap;
+	}
+	for (size_t i = 0; i < t->n_cols; i++) {
+		int type = sqlite3_column_type(st, (int)i);
+		char **cell = &t->cells[t->n_rows * t->n_cols + i];
+		*cell = type == SQLITE_NULL ? NULL : col_strdup(st, (int)i);
+		if (type != SQLITE_NULL && type != SQLITE_INTEGER)
+			t->numeric[i] = false;
+	}
+	t->n_rows++;
+	return true;
+}
+
+static bool sq_query(void *impl, enum audit_query q, const struct audit_query_params *p,
+		     struct audit_table *out, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	size_t cap = 0;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if ((unsigned)q >= AUDIT_Q_COUNT)
+		return ferry_error_set(err, "unknown report query %d", (int)q);
+	if (!sq_prepare(s, queries[q], &st, err))
+		return false;
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		bind_text(st, 1, p ? p->stale_before : NULL);
+	out->n_cols = (size_t)sqlite3_column_count(st);
+	out->cols = calloc(out->n_cols, sizeof(*out->cols));
+	out->numeric = calloc(out->n_cols, sizeof(*out->numeric));
+	if (!out->cols || !out->numeric)
+		goto oom;
+	for (size_t i = 0; i < out->n_cols; i++) {
+		out->numeric[i] = true;
+		if (!(out->cols[i] = strdup(sqlite3_column_name(st, (int)i))))
+			goto oom;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!table_add_row(out, st, &cap))
+			goto oom;
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "report query");
+		goto out;
+	}
+	ok = true;
+	goto out;
+oom:
+	ferry_error_set(err, "out of memory");
+out:
+	sqlite3_finalize(st);
+	if (!ok)
+		audit_table_clear(out);
+	return ok;
+}
+
+const struct audit_db_ops audit_db_sqlite_ops = {
+	.name = "sqlite",
+	.scheme = "sqlite:",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.device_get = sq_device_get,
+	.device_put_key = sq_device_put_key,
+	.device_list = sq_device_list,
+	.device_seen = sq_device_seen,
+	.chain_tail = sq_chain_tail,
+	.record_hash = sq_record_hash,
+	.record_insert = sq_record_insert,
+	.events = sq_events,
+	.inventory_put = sq_inventory_put,
+	.import_log = sq_import_log,
+	.query = sq_query,
+};

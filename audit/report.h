@@ -1,0 +1,57 @@
+/* report: the fleet report of ferry-audit, gathered from the database once
+ * and rendered as text, CSV, JSON or one self-contained HTML page.
+ * Renderers only format what report_build gathered: no SQL, no I/O but the
+ * FILE they are given. */
+#ifndef FERRY_AUDIT_REPORT_H
+#define FERRY_AUDIT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "audit/db.h"
+
+#define REPORT_MAX_VALUES 3
+
+struct report_section {
+	const char *id;            /* "fleet_by_version": JSON key, CSV first column */
+	const char *title;
+	const char *empty;         /* what an empty table means */
+	unsigned label_mask;       /* chart: columns joined into a bar's label */
+	int values[REPORT_MAX_VALUES];   /* chart: stacked numeric columns */
+	int n_values;              /* 0: no chart, a table only */
+	struct audit_table table;
+};
+
+struct report {
+	char generated[32];        /* RFC 3339 UTC */
+	char stale_before[32];
+	long stale_days;
+	struct audit_table summary;
+	struct report_section sections[AUDIT_Q_COUNT - 1];
+	size_t n_sections;
+};
+
+bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,
+		  struct ferry_error **err);
+void report_free(struct report *r);
+
+/* format: text | csv | json | html. */
+bool report_render(const struct report *r, const char *format, FILE *out, struct ferry_error **err);
+bool report_format_known(const char *format);
+
+/* One renderer per file (report_<format>.c). */
+void report_text(const struct report *r, FILE *out);
+void report_csv(const struct report *r, FILE *out);
+bool report_json(const struct report *r, FILE *out, struct ferry_error **err);
+void report_html(const struct report *r, FILE *out);
+
+/* A summary figure by column name, or 0. */
+long long report_summary_value(const struct report *r, const char *name);
+/* The label of a chart bar: the masked columns of row joined with " ". Caller frees. */
+char *report_bar_label(const struct report_section *s, size_t row);
+
+/* RFC 3339 UTC text of t ("2026-11-27T09:00:00Z"). */
+void audit_time_format(time_t t, char out[32]);
+
+#endif

@@ -1,0 +1,50 @@
+/* report_csv: the report as CSV (RFC 4180 quoting). Each section is a block:
+ * a header row, then its rows; the first column names the section so one
+ * file can be split again; blocks are separated by an empty line. */
+#include "audit/report.h"
+
+#include <string.h>
+
+static void csv_cell(const char *v, FILE *out)
+{
+	if (!v)
+		return;
+	if (!strpbrk(v, ",\"\r\n")) {
+		fputs(v, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *v; v++) {
+		if (*v == '"')
+			fputc('"', out);
+		fputc(*v, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_block(const char *id, const struct audit_table *t, FILE *out)
+{
+	fputs("section", out);
+	for (size_t c = 0; c < t->n_cols; c++) {
+		fputc(',', out);
+		csv_cell(t->cols[c], out);
+	}
+	fputs("\r\n", out);
+	for (size_t r = 0; r < t->n_rows; r++) {
+		csv_cell(id, out);
+		for (size_t c = 0; c < t->n_cols; c++) {
+			fputc(',', out);
+			csv_cell(audit_table_cell(t, r, c), out);
+		}
+		fputs("\r\n", out);
+	}
+}
+
+void report_csv(const struct report *r, FILE *out)
+{
+	csv_block("summary", &r->summary, out);
+	for (size_t i = 0; i < r->n_sections; i++) {
+		fputs("\r\n", out);
+		csv_block(r->sections[i].id, &r->sections[i].table, out);
+	}
+}

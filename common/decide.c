@@ -1,0 +1,342 @@
+/* decide: see decide.h. Rules, in the order their reasons are listed:
+ * device type (globs), hardware revision and installed-version ranges of the
+ * variants that list the type, rollout selection, security_version
+ * (anti-rollback), same version installed, downgrade. The bundle is taken
+ * only when no rule objects; then the first fitting variant wins. */
+#include "decide.h"
+
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "semver.h"
+#include "sha256.h"
+
+const char *decide_code_name(enum decide_code c)
+{
+	switch (c) {
+	case DECIDE_DEVICE_TYPE: return "device_type";
+	case DECIDE_HW_REVISION: return "hw_revision";
+	case DECIDE_INSTALLED_VERSION: return "installed_version";
+	case DECIDE_ROLLOUT: return "rollout";
+	case DECIDE_SECURITY_VERSION: return "security_version";
+	case DECIDE_ALREADY_INSTALLED: return "already_installed";
+	case DECIDE_DOWNGRADE: return "downgrade";
+	case DECIDE_SUPERSEDED: return "superseded";
+	}
+	return "?";
+}
+
+static bool add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static bool add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
+		       const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	struct decide_reason *r = n < 0 ? NULL : realloc(d->reasons, (d->n_reasons + 1) * sizeof(*r));
+	if (!r) {
+		free(msg);
+		return ferry_error_set(err, "out of memory");
+	}
+	d->reasons = r;
+	d->reasons[d->n_reasons].code = code;
+	d->reasons[d->n_reasons].message = msg;
+	d->n_reasons++;
+	return true;
+}
+
+void decision_free(struct decision *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_reasons; i++)
+		free(d->reasons[i].message);
+	free(d->reasons);
+	d->reasons = NULL;
+	d->n_reasons = 0;
+	d->variant = NULL;
+}
+
+unsigned decide_rollout_bucket(const char *bundle_name, const char *device_id)
+{
+	struct sha256 *h = sha256_new();
+	uint8_t digest[SHA256_LEN];
+	uint64_t v = 0;
+	if (!h)
+		return 99;   /* out of memory: the narrowest rollout bucket, never wider */
+	sha256_update(h, bundle_name, strlen(bundle_name));
+	sha256_update(h, device_id, strlen(device_id));
+	sha256_final(h, digest);
+	sha256_free(h);
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | digest[i];
+	return (unsigned)(v % 100);
+}
+
+static bool type_listed(const struct variant *v, const char *type)
+{
+	for (char **p = v->compatible.device_type; p && *p; p++)
+		if (fnmatch(*p, type, 0) == 0)
+			return true;
+	return false;
+}
+
+/* "gw-x, sensor-*": every device type the manifest lists, for messages. */
+static char *all_types(const struct manifest *m)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < m->n_variants; i++)
+		for (char **p = m->variants[i].compatible.device_type; p && *p; p++)
+			len += strlen(*p) + 2;
+	char *s = calloc(1, len);
+	for (size_t i = 0; s && i < m->n_variants; i++)
+		for (char **p = m->variants[i].compatible.device_type; p && *p; p++) {
+			if (*s)
+				strcat(s, ", ");
+			strcat(s, *p);
+		}
+	return s;
+}
+
+static char *join_words(char *const *v)
+{
+	size_t len = 1;
+	for (size_t i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + 2;
+	char *s = calloc(1, len);
+	for (size_t i = 0; s && v && v[i]; i++) {
+		if (i)
+			strcat(s, ", ");
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+/* Adds the reasons why variant v does not fit d (type already matched). */
+static bool variant_fits(const struct manifest *m, const struct variant *v,
+			 const struct device_facts *d, const struct semver *installed,
+			 struct decision *out, bool *fits, struct ferry_error **err)
+{
+	struct semver_range r;
+	bool in = true;
+	*fits = true;
+	if (v->compatible.hw_revision) {
+		if (!semver_range_parse(v->compatible.hw_revision, SEMVER_RANGE_INTEGER, &r, err))
+			return false;
+		in = d->hw_revision >= 0 && semver_range_match_integer(&r, d->hw_revision);
+		semver_range_free(&r);
+		if (!in) {
+			*fits = false;
+			bool ok = d->hw_revision < 0
+				? add_reason(out, err, DECIDE_HW_REVISION,
+					     "hardware revision unknown, variant %s needs %s", v->id,
+					     v->compatible.hw_revision)
+				: add_reason(out, err, DECIDE_HW_REVISION,
+					     "hardware revision %lld is outside %s (variant %s)",
+					     (long long)d->hw_revision, v->compatible.hw_revision, v->id);
+			if (!ok)
+				return false;
+		}
+	}
+	if (v->compatible.installed_version) {
+		if (!semver_range_parse(v->compatible.installed_version, SEMVER_RANGE_VERSION, &r, err))
+			return false;
+		in = installed && semver_range_match_version(&r, installed);
+		semver_range_free(&r);
+		if (!in) {
+			*fits = false;
+			bool ok = installed
+				? add_reason(out, err, DECIDE_INSTALLED_VERSION,
+					     "installed %s %s is outside %s (variant %s)", m->name,
+					     d->installed_version, v->compatible.installed_version, v->id)
+				: add_reason(out, err, DECIDE_INSTALLED_VERSION,
+					     "%s is not installed, variant %s needs an installed version in %s",
+					     m->name, v->id, v->compatible.installed_version);
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool in_groups(char *const *wanted, char *const *have)
+{
+	for (size_t i = 0; wanted && wanted[i]; i++)
+		for (size_t j = 0; have && have[j]; j++)
+			if (strcmp(wanted[i], have[j]) == 0)
+				return true;
+	return false;
+}
+
+static bool check_rollout(const struct manifest *m, const struct device_facts *d,
+			  struct decision *out, struct ferry_error **err)
+{
+	const struct rollout *r = &m->rollout;
+	for (size_t i = 0; r->devices && r->devices[i]; i++)
+		if (strcmp(r->devices[i], d->id) == 0)
+			return true;   /* named devices always take it */
+	if (strv_len(r->groups) > 0 && !in_groups(r->groups, d->groups)) {
+		char *want = join_words(r->groups), *have = join_words(d->groups);
+		bool ok = want && have &&
+			  add_reason(out, err, DECIDE_ROLLOUT, "not in the rollout groups (%s); the device is in %s",
+				     want, *have ? have : "no group");
+		if (!want || !have)
+			ferry_error_set(err, "out of memory");
+		free(want);
+		free(have);
+		if (!ok)
+			return false;
+	}
+	unsigned bucket = decide_rollout_bucket(m->name, d->id);
+	if ((int)bucket >= r->percent)
+		return add_reason(out, err, DECIDE_ROLLOUT,
+				  "outside the %d%% rollout (the device's bucket is %u of 0-99)", r->percent,
+				  bucket);
+	return true;
+}
+
+static bool check_versions(const struct manifest *m, const struct device_facts *d,
+			   const struct semver *installed, struct decision *out,
+			   struct ferry_error **err)
+{
+	if (m->security_version < d->security_version &&
+	    !add_reason(out, err, DECIDE_SECURITY_VERSION,
+			"security_version %lld is below %lld, the highest this device has installed",
+			(long long)m->security_version, (long long)d->security_version))
+		return false;
+	if (!installed)
+		return true;
+	struct semver offered;
+	if (!semver_parse(m->version, &offered, err))
+		return false;
+	int c = semver_compare(&offered, installed);
+	semver_free(&offered);
+	if (c == 0)
+		return add_reason(out, err, DECIDE_ALREADY_INSTALLED, "%s %s is already installed",
+				  m->name, d->installed_version);
+	if (c < 0)
+		return add_reason(out, err, DECIDE_DOWNGRADE,
+				  "downgrade: %s %s is installed, this bundle is %s", m->name,
+				  d->installed_version, m->version);
+	return true;
+}
+
+bool decide(const struct manifest *m, const struct device_facts *d, struct decision *out,
+	    struct ferry_error **err)
+{
+	bool ok = false, have_installed = false, any_type = false;
+	struct semver installed;
+	const struct variant *chosen = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->manifest = m;
+	if (d->installed_version) {
+		struct ferry_error *verr = NULL;
+		if (!semver_parse(d->installed_version, &installed, &verr)) {
+			ferry_error_set(err, "device %s: installed version of %s: %s", d->id, m->name,
+					ferry_error_message(verr));
+			ferry_error_free(verr);
+			goto out;
+		}
+		have_installed = true;
+	}
+
+	for (size_t i = 0; i < m->n_variants; i++) {
+		const struct variant *v = &m->variants[i];
+		bool fits;
+		if (!type_listed(v, d->device_type))
+			continue;
+		any_type = true;
+		if (!variant_fits(m, v, d, have_installed ? &installed : NULL, out, &fits, err))
+			goto out;
+		if (fits && !chosen)
+			chosen = v;
+	}
+	if (!any_type) {
+		char *types = all_types(m);
+		bool added = types && add_reason(out, err, DECIDE_DEVICE_TYPE,
+						 "device type %s is not listed (the bundle is for %s)",
+						 d->device_type, types);
+		free(types);
+		if (!added) {
+			ferry_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	/* A variant that fits is enough: the reasons of others that do not are moot. */
+	if (chosen) {
+		for (size_t i = 0; i < out->n_reasons; i++)
+			free(out->reasons[i].message);
+		out->n_reasons = 0;
+	}
+	if (!check_rollout(m, d, out, err) ||
+	    !check_versions(m, d, have_installed ? &installed : NULL, out, err))
+		goto out;
+	out->variant = out->n_reasons == 0 ? chosen : NULL;
+	ok = true;
+out:
+	if (have_installed)
+		semver_free(&installed);
+	if (!ok)
+		decision_free(out);
+	return ok;
+}
+
+bool decide_keep_highest(struct decision *ds, size_t n, struct ferry_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ds[i].variant)
+			continue;
+		/* the best accepted decision of the same bundle name */
+		size_t best = i;
+		for (size_t j = 0; j < n; j++) {
+			if (j == i || !ds[j].variant || strcmp(ds[j].manifest->name, ds[i].manifest->name) != 0)
+				continue;
+			int c;
+			if (!semver_compare_text(ds[j].manifest->version, ds[best].manifest->version, &c, err))
+				return false;
+			if (c > 0 || (c == 0 && j < best))
+				best = j;
+		}
+		if (best == i)
+			continue;
+		const struct manifest *w = ds[best].manifest;
+		ds[i].variant = NULL;
+		if (!add_reason(&ds[i], err, DECIDE_SUPERSEDED, "superseded by %s %s%s", w->name, w->version,
+				strcmp(w->version, ds[i].manifest->version) == 0 ? " (the same version, listed earlier)"
+										  : ""))
+			return false;
+	}
+	return true;
+}
+
+json_t *decision_json(const struct decision *d)
+{
+	json_t *o = json_object(), *reasons = json_array();
+	bool failed = !o || !reasons;
+	for (size_t i = 0; !failed && i < d->n_reasons; i++) {
+		json_t *r = json_pack("{s:s, s:s}", "code", decide_code_name(d->reasons[i].code),
+				      "message", d->reasons[i].message);
+		failed = !r || json_array_append_new(reasons, r) != 0;
+	}
+	if (!failed)
+		failed = json_object_set_new(o, "bundle", json_string(d->manifest->name)) ||
+			 json_object_set_new(o, "version", json_string(d->manifest->version)) ||
+			 json_object_set_new(o, "result", json_string(d->variant ? "install" : "refused")) ||
+			 (d->variant && json_object_set_new(o, "variant", json_string(d->variant->id))) ||
+			 json_object_set(o, "reasons", reasons);
+	json_decref(reasons);
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,371 @@
+/* Tests for common/auditlog.c: record lines, chain verification edge cases
+ * (gap, fork, swap, alteration, wrong device, truncation) and export names. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/auditlog.h"
+#include "common/json.h"
+#include "common/safefile.h"
+#include "pgp_fixture.h"
+
+#define N_CHAIN 5
+
+/* Builds N_CHAIN chained lines for device, starting at seq first with prev. */
+static void build_chain(const char *device, uint64_t first, const char *prev0, char *lines[N_CHAIN])
+{
+	char prev[SHA256_HEX_LEN + 1];
+	struct ferry_error *err = NULL;
+	snprintf(prev, sizeof(prev), "%s", prev0);
+	for (int i = 0; i < N_CHAIN; i++) {
+		json_t *detail = json_pack("{s:i}", "n", i);
+		struct auditlog_fields f = {
+			.seq = first + (uint64_t)i, .prev = prev, .time = "2026-11-27T09:42:08Z",
+			.boot = 3, .device = device, .event = "install.finished", .bundle = "os",
+			.version = "1.0.0", .result = "success", .detail = detail,
+		};
+		assert_ok(auditlog_line_build(&f, &lines[i], &err), err);
+		auditlog_line_hash(lines[i], strlen(lines[i]), prev);
+		json_decref(detail);
+	}
+}
+
+/* Joins lines in the given order (indices; -1 ends) with "\n" after each. */
+static char *join(char *lines[], const int *order)
+{
+	size_t len = 0;
+	for (const int *o = order; *o >= 0; o++)
+		len += strlen(lines[*o]) + 1;
+	char *buf = calloc(1, len + 1);
+	for (const int *o = order; *o >= 0; o++) {
+		strcat(buf, lines[*o]);
+		strcat(buf, "\n");
+	}
+	return buf;
+}
+
+static void free_lines(char *lines[N_CHAIN])
+{
+	for (int i = 0; i < N_CHAIN; i++)
+		free(lines[i]);
+}
+
+/* Verification of order must fail with a message containing needle. */
+static void expect_chain_error(char *lines[], const int *order, const char *device,
+			       const char *expected_prev, const char *needle)
+{
+	struct ferry_error *err = NULL;
+	char *buf = join(lines, order);
+	assert_false(auditlog_chain_verify(buf, strlen(buf), "x.jsonl", device, expected_prev, NULL, &err));
+	assert_error_contains(err, needle);
+	ferry_error_free(err);
+	free(buf);
+}
+
+static void test_auditlog_line_is_canonical_and_omits_absent_values(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct ferry_error *err = NULL;
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
+		.device = "gw-0001", .event = "boot.committed", .result = "info",
+		.usb_serial = "AA01",
+	};
+	assert_ok(auditlog_line_build(&f, &line, &err), err);
+	assert_string_equal(line, "{\"boot\":1,\"device\":\"gw-0001\",\"event\":\"boot.committed\","
+			    "\"media\":{\"usb_serial\":\"AA01\"},\"prev\":\"" AUDITLOG_GENESIS_PREV "\","
+			    "\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}");
+	struct auditlog_record r;
+	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	assert_int_equal(r.seq, 1);
+	assert_string_equal(r.event, "boot.committed");
+	assert_null(r.bundle);
+	auditlog_record_clear(&r);
+	free(line);
+}
+
+static void test_auditlog_build_rejects_bad_fields(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct ferry_error *err = NULL;
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27 09:42:08", .boot = 1,
+		.device = "gw-0001", .event = "x", .result = "info",
+	};
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "time");
+	ferry_error_clear(&err);
+	f.time = "2026-11-27T09:42:08Z";
+	f.device = "GW/1";
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "device");
+	ferry_error_clear(&err);
+	f.device = "gw-1";
+	f.result = "ok";
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "result");
+	ferry_error_free(err);
+	assert_null(line);
+}
+
+static void test_auditlog_parse_rejects_non_canonical_and_unknown_keys(void **state)
+{
+	(void)state;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	const char *spaced = "{\"boot\": 1,\"device\":\"d\",\"event\":\"e\",\"prev\":\"" AUDITLOG_GENESIS_PREV
+			     "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(spaced, strlen(spaced), &r, &err));
+	assert_error_contains(err, "canonical");
+	ferry_error_clear(&err);
+	const char *extra = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"evil\":1,\"prev\":\"" AUDITLOG_GENESIS_PREV
+			    "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(extra, strlen(extra), &r, &err));
+	assert_error_contains(err, "evil: unknown key");
+	ferry_error_free(err);
+}
+
+static void test_auditlog_chain_accepts_intact_chain(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	struct auditlog_chain c;
+	struct ferry_error *err = NULL;
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	const int all[] = { 0, 1, 2, 3, 4, -1 };
+	char *buf = join(lines, all);
+	assert_ok(auditlog_chain_verify(buf, strlen(buf), "x", "gw-0001", AUDITLOG_GENESIS_PREV, &c, &err), err);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.first_seq, 1);
+	assert_int_equal(c.last_seq, 5);
+	char h[SHA256_HEX_LEN + 1];
+	auditlog_line_hash(lines[4], strlen(lines[4]), h);
+	assert_string_equal(c.last_hash, h);
+	/* A later export continues from the hash of the last record held. */
+	const int tail[] = { 3, 4, -1 };
+	free(buf);
+	buf = join(lines, tail);
+	char h2[SHA256_HEX_LEN + 1];
+	auditlog_line_hash(lines[2], strlen(lines[2]), h2);
+	assert_ok(auditlog_chain_verify(buf, strlen(buf), "x", "gw-0001", h2, &c, &err), err);
+	assert_int_equal(c.first_seq, 4);
+	free(buf);
+	free_lines(lines);
+}
+
+static void test_auditlog_chain_detects_gap(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	const int gap[] = { 0, 1, 3, 4, -1 };
+	expect_chain_error(lines, gap, "gw-0001", NULL, "line 3: seq 4 where 3 was expected");
+	free_lines(lines);
+}
+
+static void test_auditlog_chain_detects_swap_and_duplicate(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	const int swap[] = { 0, 2, 1, 3, 4, -1 };
+	expect_chain_error(lines, swap, "gw-0001", NULL, "reordered");
+	const int dup[] = { 0, 1, 1, 2, -1 };
+	expect_chain_error(lines, dup, "gw-0001", NULL, "line 3: seq 2 where 3 was expected");
+	free_lines(lines);
+}
+
+static void test_auditlog_chain_detects_alteration(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	/* Same shape, other content: the next record's prev no longer matches. */
+	char *p = strstr(lines[1], "\"success\"");
+	memcpy(p, "\"failure\"", 9);
+	const int all[] = { 0, 1, 2, 3, 4, -1 };
+	expect_chain_error(lines, all, "gw-0001", NULL, "line 3 (seq 3): prev does not match");
+	free_lines(lines);
+}
+
+static void test_auditlog_chain_detects_fork(void **state)
+{
+	(void)state;
+	char *a[N_CHAIN], *b[N_CHAIN];
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, a);
+	/* A second history with the same seqs but other prevs (seq 1 is the
+	 * genesis of both; from seq 2 on they differ as their content does). */
+	char other[SHA256_HEX_LEN + 1];
+	sha256_buffer_hex("other", 5, other);
+	build_chain("gw-0001", 3, other, b);
+	char *mixed[N_CHAIN] = { a[0], a[1], b[0], b[1], b[2] };
+	const int all[] = { 0, 1, 2, 3, 4, -1 };
+	expect_chain_error(mixed, all, "gw-0001", NULL, "line 3 (seq 3): prev does not match");
+	/* The fork alone verifies, but not as the continuation of what HQ holds. */
+	char held[SHA256_HEX_LEN + 1];
+	auditlog_line_hash(a[1], strlen(a[1]), held);
+	expect_chain_error(b, all, "gw-0001", held, "line 1 (seq 3): prev does not match");
+	free_lines(a);
+	free_lines(b);
+}
+
+static void test_auditlog_chain_detects_wrong_device_and_genesis(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	build_chain("gw-0002", 1, AUDITLOG_GENESIS_PREV, lines);
+	const int all[] = { 0, 1, 2, 3, 4, -1 };
+	expect_chain_error(lines, all, "gw-0001", NULL, "record of device 'gw-0002', expected 'gw-0001'");
+	free_lines(lines);
+	char bad[SHA256_HEX_LEN + 1];
+	sha256_buffer_hex("x", 1, bad);
+	build_chain("gw-0001", 1, bad, lines);
+	expect_chain_error(lines, all, "gw-0001", NULL, "genesis");
+	free_lines(lines);
+}
+
+static void test_auditlog_chain_rejects_truncated_and_empty(void **state)
+{
+	(void)state;
+	char *lines[N_CHAIN];
+	struct ferry_error *err = NULL;
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	const int all[] = { 0, 1, -1 };
+	char *buf = join(lines, all);
+	assert_false(auditlog_chain_verify(buf, strlen(buf) - 5, "x", "gw-0001", NULL, NULL, &err));
+	assert_error_contains(err, "newline");
+	ferry_error_clear(&err);
+	assert_false(auditlog_chain_verify(buf, 0, "x", "gw-0001", NULL, NULL, &err));
+	assert_error_contains(err, "no records");
+	ferry_error_free(err);
+	free(buf);
+	free_lines(lines);
+}
+
+static void test_auditlog_export_name_round_trips(void **state)
+{
+	(void)state;
+	char name[128], dev[AUDITLOG_DEVICE_ID_MAX + 1];
+	uint64_t first = 0, last = 0;
+	struct ferry_error *err = NULL;
+	assert_ok(auditlog_export_name("gw-0.1", 7, 42, name, sizeof(name), &err), err);
+	assert_string_equal(name, "gw-0.1.00000007-00000042.jsonl");
+	assert_ok(auditlog_export_name_parse(name, dev, &first, &last, &err), err);
+	assert_string_equal(dev, "gw-0.1");
+	assert_int_equal(first, 7);
+	assert_int_equal(last, 42);
+	const char *bad[] = { "gw.00000001-00000002.jsonl.sig", "gw.1-2.jsonl", "gw.00000003-00000002.jsonl",
+			      "GW.00000001-00000002.jsonl", ".00000001-00000002.jsonl", "inventory.json" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(auditlog_export_name_parse(bad[i], dev, &first, &last, &err));
+		assert_non_null(err);
+		ferry_error_clear(&err);
+	}
+}
+
+/* Device home h[0] signs exports; HQ home h[1] holds the device's public key. */
+static char *write_export(struct pgp_homes *hs, char fpr[PGP_FPR_LEN + 1], char *lines[N_CHAIN])
+{
+	struct ferry_error *err = NULL;
+	char *path = NULL, *dir = NULL;
+	pgp_home_key(&hs->h[0], "gw-0001 <device@ferry.test>", fpr);
+	pgp_home_copy_public(&hs->h[0], &hs->h[1], fpr);
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	assert_true(asprintf(&dir, "%s/stick/ferry/audit/gw-0001", hs->h[2].dir) > 0);
+	assert_ok(auditlog_export_write(dir, "gw-0001", lines, N_CHAIN, hs->h[0].pgp, fpr, &path, &err), err);
+	free(dir);
+	return path;
+}
+
+static void test_auditlog_export_written_signed_and_verified(void **state)
+{
+	struct pgp_homes *hs = *state;
+	char fpr[PGP_FPR_LEN + 1], *lines[N_CHAIN];
+	char *path = write_export(hs, fpr, lines);
+	struct ferry_error *err = NULL;
+	assert_non_null(strstr(path, "/gw-0001.00000001-00000005.jsonl"));
+	char *data = NULL;
+	size_t len = 0;
+	struct auditlog_chain c;
+	assert_ok(auditlog_export_read(path, hs->h[1].pgp, fpr, AUDITLOG_GENESIS_PREV, &data, &len, &c, &err), err);
+	assert_int_equal(c.n, N_CHAIN);
+	assert_int_equal(c.last_seq, 5);
+	assert_memory_equal(data, lines[0], strlen(lines[0]));
+	free(data);
+	/* Signed by another key than the registered one: refused. */
+	char other[PGP_FPR_LEN + 1];
+	pgp_home_key(&hs->h[1], "someone <x@ferry.test>", other);
+	assert_false(auditlog_export_read(path, hs->h[1].pgp, other, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "not signed by the device key");
+	ferry_error_free(err);
+	free(path);
+	free_lines(lines);
+}
+
+static void test_auditlog_export_refuses_tampering_and_missing_signature(void **state)
+{
+	struct pgp_homes *hs = *state;
+	char fpr[PGP_FPR_LEN + 1], *lines[N_CHAIN];
+	char *path = write_export(hs, fpr, lines);
+	struct ferry_error *err = NULL;
+	char *data = NULL, *orig = NULL;
+	size_t len = 0, orig_len = 0;
+	struct auditlog_chain c;
+	assert_ok(read_file_limited(path, 1 << 20, &orig, &orig_len, &err), err);
+	/* One byte changed in the last record (no later prev covers it). */
+	char *bad = strdup(orig);
+	char *p = strrchr(bad, 's');
+	*p = 'S';
+	assert_ok(safe_write_atomic(path, bad, orig_len, 0644, &err), err);
+	assert_false(auditlog_export_read(path, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "signature bad");
+	ferry_error_clear(&err);
+	/* Renamed to claim other seqs: refused even with a good signature. */
+	assert_ok(safe_write_atomic(path, orig, orig_len, 0644, &err), err);
+	char *renamed = NULL, *sig = NULL, *rsig = NULL;
+	assert_true(asprintf(&renamed, "%.*s00000002-00000006.jsonl", (int)(strrchr(path, '.') - path - 17), path) > 0);
+	assert_true(asprintf(&sig, "%s.sig", path) > 0);
+	assert_true(asprintf(&rsig, "%s.sig", renamed) > 0);
+	assert_int_equal(rename(path, renamed), 0);
+	assert_int_equal(rename(sig, rsig), 0);
+	assert_false(auditlog_export_read(renamed, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "its name says 2-6");
+	ferry_error_clear(&err);
+	/* Without its signature the file is not accepted. */
+	assert_int_equal(unlink(rsig), 0);
+	assert_false(auditlog_export_read(renamed, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, ".sig");
+	ferry_error_free(err);
+	free(renamed);
+	free(sig);
+	free(rsig);
+	free(bad);
+	free(orig);
+	free(path);
+	free_lines(lines);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_auditlog_line_is_canonical_and_omits_absent_values),
+		cmocka_unit_test(test_auditlog_build_rejects_bad_fields),
+		cmocka_unit_test(test_auditlog_parse_rejects_non_canonical_and_unknown_keys),
+		cmocka_unit_test(test_auditlog_chain_accepts_intact_chain),
+		cmocka_unit_test(test_auditlog_chain_detects_gap),
+		cmocka_unit_test(test_auditlog_chain_detects_swap_and_duplicate),
+		cmocka_unit_test(test_auditlog_chain_detects_alteration),
+		cmocka_unit_test(test_auditlog_chain_detects_fork),
+		cmocka_unit_test(test_auditlog_chain_detects_wrong_device_and_genesis),
+		cmocka_unit_test(test_auditlog_chain_rejects_truncated_and_empty),
+		cmocka_unit_test(test_auditlog_export_name_round_trips),
+		pgp_unit_test(test_auditlog_export_written_signed_and_verified),
+		pgp_unit_test(test_auditlog_export_refuses_tampering_and_missing_signature),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

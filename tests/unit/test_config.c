@@ -1,0 +1,226 @@
+/* Tests for agent/config.c: agent.json (C1) parsing, defaults, path
+ * resolution against the file's directory, and path-naming refusals. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/config.h"
+
+#define MINIMAL "{\"format\":1,\"device\":{\"id\":\"gw-0001\",\"type\":\"gw-x\"}," \
+		"\"bootloader\":{\"type\":\"file\",\"path\":\"state/bootenv.json\"}}"
+
+static struct agent_config *parse_ok(const char *text, const char *path)
+{
+	struct agent_config *c = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(agent_config_parse(text, strlen(text), path, &c, &err), err);
+	return c;
+}
+
+static void parse_fails(const char *text, const char *needle)
+{
+	struct agent_config *c = NULL;
+	struct ferry_error *err = NULL;
+	assert_false(agent_config_parse(text, strlen(text), "/etc/ferry/agent.json", &c, &err));
+	assert_null(c);
+	assert_error_contains(err, needle);
+	ferry_error_free(err);
+}
+
+static void test_config_full_example_parses(void **state)
+{
+	(void)state;
+	const char *text =
+		"{\"format\":1,"
+		"\"device\":{\"id\":\"gw-0001\",\"type\":\"gw-x\",\"hw_revision\":2,\"groups\":[\"canary\"],"
+		"  \"attributes\":{\"site\":\"north\"},\"installed\":{\"gateway-os\":\"2.3.0\"}},"
+		"\"trust\":{\"homedir\":\"gnupg\",\"policy\":\"policy\"},"
+		"\"state_dir\":\"state\","
+		"\"slots\":{\"rootfs\":{\"a\":\"slots/rootfs-a.img\",\"b\":\"slots/rootfs-b.img\"}},"
+		"\"targets\":{\"app\":\"/opt/app\"},"
+		"\"modules_dir\":\"/usr/lib/ferry/modules\",\"hooks_dir\":\"hooks.d\","
+		"\"bootloader\":{\"type\":\"file\",\"path\":\"state/bootenv.json\",\"config\":\"fw_env.config\","
+		"  \"script\":\"/usr/lib/ferry/boot.sh\"},"
+		"\"confirm\":\"auto\",\"reboot\":\"never\",\"script_timeout\":300,"
+		"\"media\":{\"match\":{\"ID_BUS\":\"usb\"},\"allow\":[{\"vendor\":\"0781\",\"product\":\"*\",\"serial\":\"*\"}],"
+		"  \"mount_dir\":\"/run/ferry/media\",\"notify\":\"/usr/lib/ferry/notify.sh\"}}";
+	struct agent_config *c = parse_ok(text, "/dev/vd/agent.json");
+	assert_string_equal(c->device.id, "gw-0001");
+	assert_string_equal(c->device.type, "gw-x");
+	assert_int_equal(c->device.hw_revision, 2);
+	assert_string_equal(c->device.groups[0], "canary");
+	assert_null(c->device.groups[1]);
+	assert_int_equal(c->device.n_installed, 1);
+	assert_string_equal(c->device.installed[0].key, "gateway-os");
+	assert_string_equal(c->device.installed[0].value, "2.3.0");
+	assert_string_equal(c->trust_homedir, "/dev/vd/gnupg");
+	assert_string_equal(c->state_dir, "/dev/vd/state");
+	const struct agent_slot_pair *s = agent_config_slot(c, "rootfs");
+	assert_non_null(s);
+	assert_string_equal(s->a, "/dev/vd/slots/rootfs-a.img");
+	assert_string_equal(s->b, "/dev/vd/slots/rootfs-b.img");
+	assert_null(agent_config_slot(c, "boot"));
+	assert_string_equal(agent_config_target(c, "app"), "/opt/app");
+	assert_int_equal(c->bootloader.type, AGENT_BOOT_FILE);
+	assert_string_equal(c->bootloader.path, "/dev/vd/state/bootenv.json");
+	assert_string_equal(c->bootloader.config, "/dev/vd/fw_env.config");
+	assert_string_equal(c->media.allow[0].vendor, "0781");
+	assert_string_equal(c->media.notify, "/usr/lib/ferry/notify.sh");
+	agent_config_free(c);
+}
+
+static void test_config_defaults_apply(void **state)
+{
+	(void)state;
+	struct agent_config *c = parse_ok(MINIMAL, "/vd/agent.json");
+	assert_string_equal(c->trust_homedir, "/vd/gnupg");
+	assert_string_equal(c->trust_policy, "/vd/policy");
+	assert_string_equal(c->state_dir, "/vd/state");
+	assert_string_equal(c->hooks_dir, "/vd/hooks.d");
+	assert_string_equal(c->modules_dir, "/usr/lib/ferry/modules");
+	assert_string_equal(c->media.mount_dir, "/run/ferry/media");
+	assert_int_equal(c->media.n_match, 1);
+	assert_string_equal(c->media.match[0].key, "ID_BUS");
+	assert_int_equal(c->media.n_allow, 0);
+	assert_null(c->media.notify);
+	assert_int_equal(c->confirm, AGENT_CONFIRM_AUTO);
+	assert_int_equal(c->reboot, AGENT_REBOOT_NEVER);
+	assert_int_equal(c->script_timeout, 300);
+	assert_int_equal(c->device.hw_revision, 0);
+	assert_null(c->device.groups[0]);
+	assert_int_equal(c->n_slots, 0);
+	agent_config_free(c);
+	/* A config named without a directory resolves against the working directory. */
+	c = parse_ok(MINIMAL, "agent.json");
+	assert_string_equal(c->state_dir, "state");
+	agent_config_free(c);
+}
+
+static void test_config_refuses_unknown_keys_with_path(void **state)
+{
+	(void)state;
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\",\"colour\":1},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "/etc/ferry/agent.json: device.colour: unknown key");
+	parse_fails("{\"format\":1,\"extra\":0,\"device\":{\"id\":\"a\",\"type\":\"t\"},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "agent.json: extra: unknown key");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"},"
+		    "\"media\":{\"allow\":[{\"vendor\":\"1\"},{\"model\":\"x\"}]}}",
+		    "agent.json: media.allow[1].model: unknown key");
+}
+
+static void test_config_refuses_wrong_types_and_values(void **state)
+{
+	(void)state;
+	parse_fails("{\"format\":2,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "agent.json: format: must be between 1 and 1");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\",\"hw_revision\":\"2\"},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "agent.json: device.hw_revision: must be an integer");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"lilo\"}}",
+		    "agent.json: bootloader.type: 'lilo' is not one of");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"},"
+		    "\"reboot\":\"sometimes\"}",
+		    "agent.json: reboot: 'sometimes' is not one of never, auto");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"},"
+		    "\"slots\":{\"rootfs\":{\"a\":\"x\",\"b\":\"x\"}}}",
+		    "agent.json: slots.rootfs: a and b must be different");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"},"
+		    "\"slots\":{\"rootfs\":{\"a\":\"x\"}}}",
+		    "agent.json: slots.rootfs.b: missing");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\",\"installed\":{\"os\":1}},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "agent.json: device.installed.os: must be a non-empty string");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"},"
+		    "\"script_timeout\":0}",
+		    "agent.json: script_timeout: must be between 1 and 86400");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"}",
+		    "agent.json: line 1");
+}
+
+static void test_config_requires_the_keys_its_bootloader_needs(void **state)
+{
+	(void)state;
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"uboot\",\"path\":\"x\"}}",
+		    "agent.json: bootloader.config: missing");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"grub\"}}",
+		    "agent.json: bootloader.path: missing");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},\"bootloader\":{\"type\":\"script\"}}",
+		    "agent.json: bootloader.script: missing");
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"}}", "agent.json: bootloader: missing");
+	struct agent_config *c = parse_ok("{\"format\":1,\"device\":{\"id\":\"a\",\"type\":\"t\"},"
+					  "\"bootloader\":{\"type\":\"uboot\",\"config\":\"/etc/fw_env.config\"}}",
+					  "/x/agent.json");
+	assert_int_equal(c->bootloader.type, AGENT_BOOT_UBOOT);
+	assert_string_equal(c->bootloader.config, "/etc/fw_env.config");
+	assert_null(c->bootloader.path);
+	agent_config_free(c);
+}
+
+static void test_config_device_identity_from_id_file(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	free(test_write_file(dir, "machine-id", "  0123abcd\n", 11));
+	free(test_write_file(dir, "upper-id", "GW-1\n", 5));
+	char *text = NULL;
+	assert_true(asprintf(&text, "{\"format\":1,\"device\":{\"id_file\":\"machine-id\",\"type\":\"t\"},"
+			     "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}") > 0);
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/agent.json", dir) > 0);
+	struct agent_config *c = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(agent_config_parse(text, strlen(text), path, &c, &err), err);
+	assert_string_equal(c->device.id, "0123abcd");
+	agent_config_free(c);
+	c = NULL;
+	free(text);
+	/* An id that cannot name files on a stick is refused, naming where it came from. */
+	assert_true(asprintf(&text, "{\"format\":1,\"device\":{\"id_file\":\"upper-id\",\"type\":\"t\"},"
+			     "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}") > 0);
+	assert_false(agent_config_parse(text, strlen(text), path, &c, &err));
+	assert_error_contains(err, "device.id_file: device id 'GW-1' must be");
+	ferry_error_clear(&err);
+	free(text);
+	assert_true(asprintf(&text, "{\"format\":1,\"device\":{\"id_file\":\"missing\",\"type\":\"t\"},"
+			     "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}") > 0);
+	assert_false(agent_config_parse(text, strlen(text), path, &c, &err));
+	assert_error_contains(err, "device.id_file:");
+	assert_error_contains(err, "No such file");
+	ferry_error_free(err);
+	free(text);
+	free(path);
+	parse_fails("{\"format\":1,\"device\":{\"id\":\"a\",\"id_file\":\"b\",\"type\":\"t\"},"
+		    "\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}", "device: give either id or id_file");
+	parse_fails("{\"format\":1,\"device\":{\"type\":\"t\"},\"bootloader\":{\"type\":\"file\",\"path\":\"e\"}}",
+		    "device: id or id_file is required");
+	test_tmpdir_remove(dir);
+}
+
+static void test_config_load_names_missing_file(void **state)
+{
+	(void)state;
+	struct agent_config *c = NULL;
+	struct ferry_error *err = NULL;
+	assert_false(agent_config_load("/nonexistent/agent.json", &c, &err));
+	assert_error_contains(err, "/nonexistent/agent.json");
+	ferry_error_free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_full_example_parses),
+		cmocka_unit_test(test_config_defaults_apply),
+		cmocka_unit_test(test_config_refuses_unknown_keys_with_path),
+		cmocka_unit_test(test_config_refuses_wrong_types_and_values),
+		cmocka_unit_test(test_config_requires_the_keys_its_bootloader_needs),
+		cmocka_unit_test(test_config_device_identity_from_id_file),
+		cmocka_unit_test(test_config_load_names_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,361 @@
+/* Tests for audit/db.c and audit/db_sqlite.c: migrations, the registry,
+ * records and chain tails, transactions, inventory and event filters. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/db.h"
+
+struct fixture {
+	char *dir;
+	char *path;
+	struct audit_db *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct ferry_error *err = NULL;
+	f->dir = test_tmpdir();
+	if (asprintf(&f->path, "%s/hq.db", f->dir) < 0)
+		return -1;
+	if (!audit_db_open(f->path, &f->db, &err))
+		fail_msg("%s", ferry_error_message(err));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	audit_db_close(f->db);
+	test_tmpdir_remove(f->dir);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void hash_of(int64_t seq, char out[65])
+{
+	snprintf(out, 65, "%064llx", (long long)seq);
+}
+
+static void register_device(struct audit_db *db, const char *id)
+{
+	struct ferry_error *err = NULL;
+	char fpr[41];
+	snprintf(fpr, sizeof(fpr), "%040zx", strlen(id) * 131 + (size_t)id[strlen(id) - 1]);
+	assert_ok(audit_db_device_put_key(db, id, fpr, "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+					  "2026-11-01T00:00:00Z", &err), err);
+}
+
+static bool insert(struct audit_db *db, const char *dev, int64_t seq, const char *event,
+		   const char *result, const char *time, struct ferry_error **err)
+{
+	char hash[65], prev[65];
+	hash_of(seq, hash);
+	if (seq == 1)
+		strcpy(prev, zeros);
+	else
+		hash_of(seq - 1, prev);
+	struct audit_record r = {
+		.device = dev, .seq = seq, .hash = hash, .prev = prev, .line = "{}", .time = time,
+		.event = event, .bundle = "gateway-os", .version = "2.4.1", .result = result,
+		.boot = 1,
+	};
+	return audit_db_record_insert(db, &r, err);
+}
+
+static void test_db_migrates_new_database_to_current_version(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t v = 0;
+	assert_ok(audit_db_schema_version(f->db, &v, &err), err);
+	assert_int_equal(v, AUDIT_DB_SCHEMA_VERSION);
+	assert_string_equal(audit_db_backend_name(f->db), "sqlite");
+}
+
+static void test_db_reopen_keeps_data_and_does_not_migrate_again(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	register_device(f->db, "gw-0001");
+	audit_db_close(f->db);
+	f->db = NULL;
+	assert_ok(audit_db_open(f->path, &f->db, &err), err);
+	struct audit_device d;
+	bool found = false;
+	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
+	assert_true(found);
+	audit_device_clear(&d);
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), AUDIT_DB_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+}
+
+static void test_db_refuses_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_db *db = NULL;
+	sqlite3 *raw = NULL;
+	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_false(audit_db_open(f->path, &db, &err));
+	assert_null(db);
+	assert_error_contains(err, "schema version 99 is newer");
+	ferry_error_free(err);
+}
+
+static void test_db_refuses_a_file_that_is_not_a_database(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_db *db = NULL;
+	char *path = test_write_file(f->dir, "notes.txt", "hello, this is not sqlite at all......."
+				     "........................................................", 96);
+	assert_false(audit_db_open(path, &db, &err));
+	assert_error_contains(err, "notes.txt");
+	ferry_error_free(err);
+	free(path);
+}
+
+static void test_db_refuses_unknown_backend_scheme(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	struct audit_db *db = NULL;
+	assert_false(audit_db_open("postgresql://hq/ferry", &db, &err));
+	assert_error_contains(err, "no database backend");
+	ferry_error_free(err);
+}
+
+static void test_db_register_replaces_key_of_same_id(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_device_put_key(f->db, "gw-0001", "1111222233334444555566667777888899990000",
+					  "KEY2", "2026-11-02T00:00:00Z", &err), err);
+	struct audit_device d;
+	bool found;
+	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
+	assert_string_equal(d.fingerprint, "1111222233334444555566667777888899990000");
+	assert_int_equal(d.last_seq, 0);
+	assert_null(d.last_seen);
+	audit_device_clear(&d);
+	assert_ok(audit_db_device_get(f->db, "gw-0404", &d, &found, &err), err);
+	assert_false(found);
+}
+
+static void test_db_refuses_one_key_for_two_devices(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	assert_ok(audit_db_device_put_key(f->db, "gw-0001", "FPR1", "K", "2026-11-01T00:00:00Z", &err), err);
+	assert_false(audit_db_device_put_key(f->db, "gw-0002", "FPR1", "K", "2026-11-01T00:00:00Z", &err));
+	assert_error_contains(err, "UNIQUE");
+	ferry_error_free(err);
+}
+
+static void test_db_chain_tail_follows_inserts(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq = -1;
+	char hash[65], want[65];
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 0);
+	assert_string_equal(hash, zeros);
+	assert_ok(audit_db_begin(f->db, &err), err);
+	for (int64_t i = 1; i <= 5; i++)
+		assert_ok(insert(f->db, "gw-0001", i, "install.finished", "success", "2026-11-20T10:00:00Z", &err), err);
+	assert_ok(audit_db_commit(f->db, &err), err);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 5);
+	hash_of(5, want);
+	assert_string_equal(hash, want);
+	bool found = false;
+	assert_ok(audit_db_record_hash(f->db, "gw-0001", 3, hash, &found, &err), err);
+	assert_true(found);
+	hash_of(3, want);
+	assert_string_equal(hash, want);
+	assert_ok(audit_db_record_hash(f->db, "gw-0001", 6, hash, &found, &err), err);
+	assert_false(found);
+}
+
+static void test_db_insert_of_a_stored_seq_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	register_device(f->db, "gw-0001");
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
+	assert_false(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err));
+	assert_error_contains(err, "gw-0001/1");
+	ferry_error_free(err);
+}
+
+static void test_db_insert_for_unregistered_device_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	assert_false(insert(f->db, "ghost", 1, "install.started", "info", NULL, &err));
+	assert_non_null(err);
+	ferry_error_free(err);
+}
+
+static void test_db_rollback_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq;
+	char hash[65];
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_begin(f->db, &err), err);
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
+	assert_ok(insert(f->db, "gw-0001", 2, "install.finished", "success", NULL, &err), err);
+	audit_db_rollback(f->db);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 0);
+}
+
+static void test_db_inventory_older_than_stored_is_ignored(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	bool applied = false;
+	const char *names[] = { "gateway-os", "app" }, *versions[] = { "2.4.1", "1.0.0" };
+	const char *groups[] = { "canary", NULL };
+	register_device(f->db, "gw-0001");
+	struct audit_inventory inv = {
+		.device = "gw-0001", .type = "gw-x", .time = "2026-11-20T10:00:00Z", .raw = "{}",
+		.hw_revision = 2, .security_version = 7, .policy_serial = 12, .n_installed = 2,
+		.names = names, .versions = versions, .groups = groups,
+	};
+	assert_ok(audit_db_inventory_put(f->db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_true(applied);
+	const char *old_versions[] = { "2.3.0", "0.9.0" };
+	inv.time = "2026-11-19T10:00:00Z";
+	inv.versions = old_versions;
+	assert_ok(audit_db_inventory_put(f->db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_false(applied);
+	struct audit_device d;
+	bool found;
+	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
+	assert_string_equal(d.type, "gw-x");
+	assert_int_equal(d.hw_revision, 2);
+	assert_int_equal(d.policy_serial, 12);
+	assert_string_equal(d.installed, "app 1.0.0, gateway-os 2.4.1");
+	assert_string_equal(d.groups, "canary");
+	assert_string_equal(d.last_seen, "2026-11-20T10:00:00Z");
+	audit_device_clear(&d);
+}
+
+struct collect {
+	int n;
+	int64_t last_seq;
+};
+
+static bool collect_cb(const struct audit_record *r, void *ctx, struct ferry_error **err)
+{
+	(void)err;
+	struct collect *c = ctx;
+	c->n++;
+	c->last_seq = r->seq;
+	return true;
+}
+
+static void test_db_events_filter_by_device_and_since(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	register_device(f->db, "gw-0001");
+	register_device(f->db, "gw-0002");
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", "2026-11-01T10:00:00Z", &err), err);
+	assert_ok(insert(f->db, "gw-0001", 2, "install.finished", "success", "2026-11-21T10:00:00Z", &err), err);
+	assert_ok(insert(f->db, "gw-0002", 1, "install.started", "info", "2026-11-22T10:00:00Z", &err), err);
+	struct collect c = { 0 };
+	struct audit_event_filter flt = { .device = "gw-0001" };
+	assert_ok(audit_db_events(f->db, &flt, collect_cb, &c, &err), err);
+	assert_int_equal(c.n, 2);
+	memset(&c, 0, sizeof(c));
+	flt = (struct audit_event_filter){ .since = "2026-11-21" };
+	assert_ok(audit_db_events(f->db, &flt, collect_cb, &c, &err), err);
+	assert_int_equal(c.n, 2);
+	memset(&c, 0, sizeof(c));
+	flt = (struct audit_event_filter){ .device = "gw-0001", .since = "2026-11-21" };
+	assert_ok(audit_db_events(f->db, &flt, collect_cb, &c, &err), err);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.last_seq, 2);
+}
+
+static void test_db_query_counts_installs_by_bundle(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_table t;
+	register_device(f->db, "gw-0001");
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
+	assert_ok(insert(f->db, "gw-0001", 2, "install.finished", "failure", NULL, &err), err);
+	assert_ok(insert(f->db, "gw-0001", 3, "install.finished", "success", NULL, &err), err);
+	assert_ok(audit_db_query(f->db, AUDIT_Q_INSTALLS_BY_BUNDLE, NULL, &t, &err), err);
+	assert_int_equal(t.n_rows, 1);
+	assert_string_equal(t.cols[2], "success");
+	assert_string_equal(audit_table_cell(&t, 0, 0), "gateway-os");
+	assert_string_equal(audit_table_cell(&t, 0, 2), "1");
+	assert_string_equal(audit_table_cell(&t, 0, 3), "1");
+	assert_true(t.numeric[2]);
+	assert_false(t.numeric[0]);
+	audit_table_clear(&t);
+}
+
+static void test_db_import_journal_is_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_table t;
+	struct audit_import imp = { .time = "2026-11-27T00:00:00Z", .device = "gw-0001",
+				    .file = "audit/gw-0001/x.jsonl", .outcome = "refused",
+				    .reason = "gap" };
+	assert_ok(audit_db_import_log(f->db, &imp, &err), err);
+	assert_ok(audit_db_query(f->db, AUDIT_Q_SUMMARY, NULL, &t, &err), err);
+	assert_string_equal(t.cols[3], "refused_imports");
+	assert_string_equal(audit_table_cell(&t, 0, 3), "1");
+	audit_table_clear(&t);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_db_migrates_new_database_to_current_version),
+		T(test_db_reopen_keeps_data_and_does_not_migrate_again),
+		T(test_db_refuses_newer_schema),
+		T(test_db_refuses_a_file_that_is_not_a_database),
+		T(test_db_refuses_unknown_backend_scheme),
+		T(test_db_register_replaces_key_of_same_id),
+		T(test_db_refuses_one_key_for_two_devices),
+		T(test_db_chain_tail_follows_inserts),
+		T(test_db_insert_of_a_stored_seq_is_refused),
+		T(test_db_insert_for_unregistered_device_is_refused),
+		T(test_db_rollback_leaves_nothing),
+		T(test_db_inventory_older_than_stored_is_ignored),
+		T(test_db_events_filter_by_device_and_since),
+		T(test_db_query_counts_installs_by_bundle),
+		T(test_db_import_journal_is_counted),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+/* Tests for agent/handler_rootfs_ab.c: slots are real files. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/handler.h"
+#include "common/safefile.h"
+#include "common/sha256.h"
+#include "source_fixture.h"
+
+#define MiB (1024 * 1024)
+
+struct fixture {
+	char *dir, *slot;
+	unsigned char *image;
+	size_t image_len;
+	struct payload p;
+	struct handler_context ctx;
+	struct handler_result res;
+	struct mem_source ms;
+};
+
+static void make_slot(struct fixture *f, size_t size, unsigned char fill)
+{
+	unsigned char *b = malloc(size);
+	memset(b, fill, size);
+	free(test_write_file(f->dir, "slot-b.img", b, size));
+	free(b);
+}
+
+static struct fixture *setup(size_t image_len, size_t slot_len)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	f->dir = test_tmpdir();
+	assert_true(asprintf(&f->slot, "%s/slot-b.img", f->dir) > 0);
+	make_slot(f, slot_len, 'S');
+	f->image_len = image_len;
+	f->image = malloc(image_len);
+	for (size_t i = 0; i < image_len; i++)
+		f->image[i] = (unsigned char)(i * 2654435761u >> 13);
+	f->p.name = "rootfs.img";
+	f->p.handler = "rootfs-ab";
+	f->p.size = image_len;
+	sha256_buffer_hex(f->image, image_len, f->p.sha256);
+	f->ctx.slot_path = f->slot;
+	mem_source_init(&f->ms, f->image, image_len, "payloads/gw-x/rootfs.img.zst");
+	f->ms.piece = 100000;   /* reads of odd sizes, as from frames */
+	return f;
+}
+
+static void teardown(struct fixture *f)
+{
+	handler_result_free(&f->res);
+	free(f->image);
+	free(f->slot);
+	test_tmpdir_remove(f->dir);
+	free(f);
+}
+
+static unsigned char *read_slot(struct fixture *f, size_t *len)
+{
+	char *data = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(read_file_limited(f->slot, 64 * MiB, &data, len, &err), err);
+	return (unsigned char *)data;
+}
+
+static void assert_all(const unsigned char *b, size_t len, unsigned char v)
+{
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != v)
+			fail_msg("byte %zu is 0x%02x, expected 0x%02x", i, b[i], v);
+}
+
+static void test_handler_rootfs_ab_writes_and_reads_back(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(5 * MiB + 123, 8 * MiB);
+	struct ferry_error *err = NULL;
+	assert_ptr_equal(handler_find("rootfs-ab"), &handler_rootfs_ab);
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_int_equal(f->res.bytes, f->image_len);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_int_equal(len, 8 * MiB);
+	assert_memory_equal(slot, f->image, f->image_len);
+	assert_all(slot + f->image_len, len - f->image_len, 'S');   /* nothing past the image */
+	free(slot);
+	assert_ok(handler_rootfs_ab.activate(&f->ctx, &f->p, &f->res, &err), err);
+	assert_true(f->res.needs_boot_switch);
+	assert_true(f->res.needs_reboot);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writing(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(3 * MiB, 2 * MiB);
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "do not fit slot");
+	assert_error_contains(err, "nothing written");
+	ferry_error_clear(&err);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_int_equal(len, 2 * MiB);
+	assert_all(slot, len, 'S');
+	free(slot);
+	assert_int_equal(f->ms.pos, 0);   /* not even read */
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot(void **state)
+{
+	(void)state;
+	/* The manifest says 1 MiB, the stream brings 6: never write past 2 MiB. */
+	struct fixture *f = setup(6 * MiB, 2 * MiB);
+	f->p.size = 1 * MiB;
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "larger than slot");
+	ferry_error_clear(&err);
+	struct stat st;
+	assert_int_equal(stat(f->slot, &st), 0);
+	assert_int_equal(st.st_size, 2 * MiB);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_all(slot, MiB, 0);   /* head invalidated */
+	free(slot);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(3 * MiB, 4 * MiB);
+	f->ms.fail_at_end = true;
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "sha256 mismatch at end of payload");
+	ferry_error_clear(&err);
+	assert_false(f->res.needs_boot_switch);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_all(slot, MiB, 0);   /* no recognisable image */
+	free(slot);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(2 * MiB + 7, 4 * MiB);
+	memset(f->p.sha256, 'a', 64);   /* the manifest expects other bytes */
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "read-back of payload rootfs.img has sha256");
+	ferry_error_clear(&err);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_all(slot, MiB, 0);
+	free(slot);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_size_mismatch_fails(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(2 * MiB, 4 * MiB);
+	f->p.size = 2 * MiB + 1;
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "the manifest says 2097153");
+	ferry_error_clear(&err);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_small_image_and_abort(void **state)
+{
+	(void)state;
+	/* Smaller than the held-back head; regular-file slot grows to slot_size. */
+	struct fixture *f = setup(1000, 10);
+	f->ctx.slot_size = 4096;
+	struct ferry_error *err = NULL;
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_memory_equal(slot, f->image, 1000);
+	free(slot);
+	assert_ok(handler_rootfs_ab.abort(&f->ctx, &f->p, &f->res, &err), err);
+	slot = read_slot(f, &len);
+	assert_all(slot, len < 4096 ? len : 4096, 0);
+	free(slot);
+	teardown(f);
+}
+
+static void test_handler_rootfs_ab_names_missing_slot(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(10, 10);
+	f->ctx.slot_path = "/nonexistent/slot";
+	struct ferry_error *err = NULL;
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "slot /nonexistent/slot: open");
+	ferry_error_clear(&err);
+	teardown(f);
+}
+
+/* A loop device as the slot: the block-device path (size by ioctl, O_EXCL). */
+static char *loop_attach(const char *file)
+{
+	char *cmd = NULL, line[64] = "";
+	assert_true(asprintf(&cmd, "losetup -f --show %s 2>/dev/null", file) > 0);
+	FILE *p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return NULL;
+	bool got = fgets(line, sizeof line, p) != NULL;
+	if (pclose(p) != 0 || !got || strncmp(line, "/dev/loop", 9) != 0)
+		return NULL;
+	line[strcspn(line, "\n")] = '\0';
+	return strdup(line);
+}
+
+static void loop_detach(char *dev)
+{
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "losetup -d %s", dev) > 0);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: %s failed\n", cmd);
+	free(cmd);
+	free(dev);
+}
+
+static void test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(3 * MiB + 5, 8 * MiB);
+	char *dev = loop_attach(f->slot);
+	if (!dev) {
+		teardown(f);
+		skip();   /* no loop devices here (not root, or a container without them) */
+	}
+	f->ctx.slot_path = dev;
+	struct ferry_error *err = NULL;
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_int_equal(f->res.bytes, f->image_len);
+	/* Someone holds the device exclusively (as a mount does): refused. */
+	int fd = open(dev, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+	mem_source_init(&f->ms, f->image, f->image_len, "again");
+	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "in use (mounted?)");
+	ferry_error_clear(&err);
+	close(fd);
+	loop_detach(dev);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_memory_equal(slot, f->image, f->image_len);
+	free(slot);
+	teardown(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handler_rootfs_ab_writes_and_reads_back),
+		cmocka_unit_test(test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writing),
+		cmocka_unit_test(test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot),
+		cmocka_unit_test(test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid),
+		cmocka_unit_test(test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates),
+		cmocka_unit_test(test_handler_rootfs_ab_size_mismatch_fails),
+		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
+		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
+		cmocka_unit_test(test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/* Tests for audit/report*.c: gathering a report from a real database and
+ * rendering it as text, CSV, JSON and self-contained HTML. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/report.h"
+#include "common/json.h"
+
+struct fixture {
+	char *dir;
+	struct audit_db *db;
+	struct report report;
+};
+
+/* A record as the report needs it: hash and prev only have to be unique. */
+static void add(struct audit_db *db, const char *dev, int64_t seq, const char *event,
+		const char *bundle, const char *result, const char *reason)
+{
+	struct ferry_error *err = NULL;
+	char hash[65];
+	snprintf(hash, sizeof(hash), "%032llx%032llx", (long long)seq, (long long)strlen(dev) * 7 + dev[3]);
+	struct audit_record r = {
+		.device = dev, .seq = seq, .hash = hash, .prev = hash, .line = "{}",
+		.time = "2026-11-20T10:00:00Z", .event = event, .bundle = bundle, .version = "2.4.1",
+		.result = result, .reason = reason, .boot = -1,
+	};
+	assert_ok(audit_db_record_insert(db, &r, &err), err);
+}
+
+static void add_device(struct audit_db *db, const char *id, const char *type, const char *ring,
+		       const char *time)
+{
+	struct ferry_error *err = NULL;
+	bool applied;
+	const char *names[] = { "gateway-os" }, *versions[] = { "2.4.1" };
+	const char *groups[] = { ring, NULL };
+	assert_ok(audit_db_device_put_key(db, id, id, "KEY", "2026-10-01T00:00:00Z", &err), err);
+	struct audit_inventory inv = {
+		.device = id, .type = type, .time = time, .raw = "{}", .hw_revision = 2,
+		.security_version = 7, .policy_serial = 12, .n_installed = 1, .names = names,
+		.versions = versions, .groups = ring ? groups : NULL,
+	};
+	assert_ok(audit_db_inventory_put(db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct ferry_error *err = NULL;
+	char *path = NULL;
+	f->dir = test_tmpdir();
+	if (asprintf(&path, "%s/hq.db", f->dir) < 0 || !audit_db_open(path, &f->db, &err))
+		fail_msg("%s", ferry_error_message(err));
+	free(path);
+	add_device(f->db, "gw-0001", "gw-x", "canary", "2026-11-20T10:00:00Z");
+	add_device(f->db, "gw-0002", "gw-x", NULL, "2026-11-20T10:00:00Z");
+	add_device(f->db, "sn-0001", "sensor-y", "canary", "2026-08-01T10:00:00Z");
+	add(f->db, "gw-0001", 1, "install.finished", "gateway-os", "success", NULL);
+	add(f->db, "gw-0002", 1, "install.finished", "gateway-os", "failure", "health check, \"exit 3\"");
+	add(f->db, "gw-0002", 2, "boot.rolled_back", "gateway-os", "failure", "health check, \"exit 3\"");
+	add(f->db, "sn-0001", 1, "install.refused", "<b>&amp", "refused", "incompatible");
+	time_t now = 1795766400;   /* 2026-11-27T08:00:00Z */
+	if (!report_build(f->db, now, 30, &f->report, &err))
+		fail_msg("%s", ferry_error_message(err));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	report_free(&f->report);
+	audit_db_close(f->db);
+	test_tmpdir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+static char *render(const struct report *r, const char *format)
+{
+	struct ferry_error *err = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	assert_ok(report_render(r, format, mem, &err), err);
+	fclose(mem);
+	return buf;
+}
+
+static const struct report_section *section(const struct report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_sections; i++)
+		if (strcmp(r->sections[i].id, id) == 0)
+			return &r->sections[i];
+	fail_msg("no section %s", id);
+	return NULL;
+}
+
+static void test_report_gathers_fleet_rings_and_stale_devices(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(report_summary_value(&f->report, "devices"), 3);
+	assert_int_equal(report_summary_value(&f->report, "records"), 4);
+	const struct report_section *s = section(&f->report, "stale_devices");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "sn-0001");
+	s = section(&f->report, "rollbacks");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0002");
+	s = section(&f->report, "rings");
+	assert_int_equal(s->table.n_rows, 2);   /* (none), canary */
+	assert_string_equal(audit_table_cell(&s->table, 1, 0), "canary");
+	assert_string_equal(audit_table_cell(&s->table, 1, 1), "2");
+	s = section(&f->report, "fleet_by_type");
+	assert_int_equal(s->table.n_rows, 2);
+}
+
+static void test_report_text_names_every_section(void **state)
+{
+	struct fixture *f = *state;
+	char *text = render(&f->report, "text");
+	assert_non_null(strstr(text, "3 devices, 4 audit records"));
+	assert_non_null(strstr(text, "Rollbacks"));
+	assert_non_null(strstr(text, "sn-0001"));
+	assert_non_null(strstr(text, "(30 days, before 2026-10-28T08:00:00Z)"));
+	free(text);
+}
+
+static void test_report_csv_quotes_commas_and_quotes(void **state)
+{
+	struct fixture *f = *state;
+	char *csv = render(&f->report, "csv");
+	assert_non_null(strstr(csv, "section,devices,records,imports,refused_imports\r\n"));
+	assert_non_null(strstr(csv, "\"health check, \"\"exit 3\"\"\""));
+	free(csv);
+}
+
+static void test_report_json_is_strict_json_with_typed_cells(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	json_t *root = NULL;
+	char *text = render(&f->report, "json");
+	assert_ok(json_parse_strict(text, strlen(text), "report.json", &root, &err), err);
+	json_t *devices = json_object_get(json_object_get(root, "summary"), "devices");
+	assert_true(json_is_integer(devices));
+	assert_int_equal(json_integer_value(devices), 3);
+	json_t *rows = json_object_get(json_object_get(json_object_get(root, "sections"), "rollbacks"), "rows");
+	assert_int_equal(json_array_size(rows), 1);
+	json_decref(root);
+	free(text);
+}
+
+static void test_report_html_is_self_contained_and_escaped(void **state)
+{
+	struct fixture *f = *state;
+	char *html = render(&f->report, "html");
+	assert_non_null(strstr(html, "<!DOCTYPE html>"));
+	assert_non_null(strstr(html, "<svg"));
+	assert_non_null(strstr(html, "<style>"));
+	assert_non_null(strstr(html, "&lt;b&gt;&amp;amp"));
+	assert_null(strstr(html, "<b>&amp"));
+	assert_null(strstr(html, "<script"));
+	/* the only URLs are XML namespace names, which nothing fetches */
+	for (const char *u = strstr(html, "http"); u; u = strstr(u + 1, "http"))
+		assert_true(strncmp(u, "http://www.w3.org/", 18) == 0);
+	assert_null(strstr(html, "src="));
+	assert_null(strstr(html, "<link"));
+	free(html);
+}
+
+static void test_report_refuses_unknown_format(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	assert_false(report_format_known("pdf"));
+	assert_false(report_render(&f->report, "pdf", stdout, &err));
+	assert_error_contains(err, "unknown report format 'pdf'");
+	ferry_error_free(err);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_report_gathers_fleet_rings_and_stale_devices),
+		T(test_report_text_names_every_section),
+		T(test_report_csv_quotes_commas_and_quotes),
+		T(test_report_json_is_strict_json_with_typed_cells),
+		T(test_report_html_is_self_contained_and_escaped),
+		T(test_report_refuses_unknown_format),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
