@@ -78,6 +78,11 @@ refuses "uninitialised directory" 2 "not initialised.*init --root-name" ferry-ke
 check "--help" ferry-keys --help
 refuses "--version" 0 "ferry-keys [0-9]" ferry-keys --version
 
+mkdir -p "$T/notpolicy" && echo precious >"$T/notpolicy/thesis.txt"
+refuses "policy sign -o refuses to replace a directory of other files" 1 "holds 'thesis.txt': not a policy directory" $K policy sign -o "$T/notpolicy"
+[ -s "$T/notpolicy/thesis.txt" ] && $K policy show | grep -q "policy serial 3" &&
+	pass "a refused sign changes nothing" || fail "a refused sign changes nothing"
+
 # root rotation: add the new root, sign (old + new), remove the old one, sign again
 OLD=$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')
 check "root add" $K root add "ACME Root 2027"
