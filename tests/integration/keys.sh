@@ -11,6 +11,16 @@ refuses "init refuses an initialised directory" 1 "already initialised" $K init 
 REL=$($K signer add "Release CI" --role release --device-type 'gw-*' --device-type 'sensor-*' 2>&1)
 [[ $REL =~ ^[0-9A-F]{40}$ ]] && pass "signer add prints the new fingerprint" || fail "signer add prints the new fingerprint" "$REL"
 QA=$($K signer add "QA Lead" --role qa --device-type '*' --expires 2099-12-31)
+# a person's key made elsewhere (plain gpg), imported by its public key
+mkdir -m 700 "$T/alice"
+gpg --homedir "$T/alice" --batch --passphrase '' --quick-gen-key 'Alice <alice@example.org>' ed25519 sign never >/dev/null 2>&1
+gpg --homedir "$T/alice" --batch --armor --export alice@example.org >"$T/alice.asc" 2>/dev/null
+gpgconf --homedir "$T/alice" --kill all
+ALICE=$(gpg --homedir "$T/alice" --batch --no-autostart --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+json=$($K --json signer add "HQ Alice" --role hq --device-type '*' --key "$T/alice.asc")
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["fingerprint"]==sys.argv[1] and d["roles"]==["hq"] and not d["created_key"]' "$ALICE" <<<"$json" &&
+	pass "signer add --key imports a public key (role hq), --json" || fail "signer add --key imports a public key (role hq), --json" "$json"
+refuses "the same key cannot be added twice" 1 "already signer 'HQ Alice'" $K signer add Again --role qa --device-type x --key "$T/alice.asc"
 check "rule add: gw-* needs release + qa" $K rule add --device-type 'gw-*' --require-role release --require-role qa
 check "policy sign -o writes the signed pair" $K policy sign -o "$T/out"
 [ -s "$T/out/policy.json" ] && [ -s "$T/out/policy.json.sig" ] && [ -s "$T/out/keys.asc" ] &&
@@ -26,7 +36,7 @@ grep -q "policy serial 2" <<<"$out" && grep -q "$REL 'Release CI' roles release"
 	grep -q "1. device types gw-\* require release, qa" <<<"$out" &&
 	pass "policy show lists serial, signers and rules" || fail "policy show lists serial, signers and rules" "$out"
 json=$($K --json policy show)
-python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]["serial"]==2 and len(d["policy"]["signers"])==2' <<<"$json" &&
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]["serial"]==2 and len(d["policy"]["signers"])==3' <<<"$json" &&
 	pass "policy show --json is the policy" || fail "policy show --json is the policy" "$json"
 
 check "signer revoke records the revocation in the draft" $K signer revoke "$QA" --reason "left the company"
@@ -59,7 +69,7 @@ PY
 n=$(gpg --homedir "$T/dev/gnupg" --batch --no-autostart --list-keys --with-colons 2>/dev/null | grep -c '^pub:')
 s=$(gpgconf --homedir "$T/dev/gnupg" --launch gpg-agent; gpg --homedir "$T/dev/gnupg" --batch --list-secret-keys --with-colons 2>/dev/null | grep -c '^sec:')
 gpgconf --homedir "$T/dev/gnupg" --kill all
-[ "$n" = 5 ] && [ "$s" = 1 ] && pass "device home: root + 3 signers + own secret key" || fail "device home: root + 3 signers + own secret key" "pub=$n sec=$s"
+[ "$n" = 6 ] && [ "$s" = 1 ] && pass "device home: root + 4 signers + own secret key" || fail "device home: root + 4 signers + own secret key" "pub=$n sec=$s"
 grep -q "BEGIN PGP PUBLIC KEY BLOCK" "$T/dev/gw-0001.asc" && pass "device public key is armored" || fail "device public key is armored"
 refuses "provision refuses an existing directory" 1 "existing, non-empty" $K provision "$T/dev" --device-id gw-0002 --device-type gw-x
 [ ! -e "$T/dev.partial" ] && pass "a refused provision leaves nothing behind" || fail "a refused provision leaves nothing behind"
