@@ -1,4 +1,4 @@
-/* cmd_signer_add: `ferry-keys signer add NAME --role R --device-type T
+/* keys_cmd_signer_add: `ferry-keys signer add NAME --role R --device-type T
  * [--expires DATE] [--key FILE.asc]`: a new signer in the draft policy, its
  * key created in DIR/gnupg (no passphrase) or imported (public only). */
 #include <stdlib.h>
@@ -56,7 +56,7 @@ static void print_signer(const struct keys_ctx *k, const struct policy_signer *s
 		       s->name);
 }
 
-KEYS_CMD(cmd_signer_add)
+KEYS_CMD(keys_cmd_signer_add)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "role", required_argument, NULL, 'r' },
