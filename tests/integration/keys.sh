@@ -74,6 +74,26 @@ grep -q "BEGIN PGP PUBLIC KEY BLOCK" "$T/dev/gw-0001.asc" && pass "device public
 refuses "provision refuses an existing directory" 1 "existing, non-empty" $K provision "$T/dev" --device-id gw-0002 --device-type gw-x
 [ ! -e "$T/dev.partial" ] && pass "a refused provision leaves nothing behind" || fail "a refused provision leaves nothing behind"
 
+# the chain end to end: signers of ferry-keys sign with ferry-pack (same home),
+# the provisioned device's agent applies the two-person rule
+if [ -x "$FERRY_BIN/ferry-pack" ] && [ -x "$FERRY_BIN/ferry-agent" ]; then
+	mkdir -p "$T/in" && head -c 65536 /dev/urandom >"$T/in/rootfs.img"
+	cat >"$T/in/spec.json" <<'JSON'
+{ "format": 1, "name": "edge-os", "version": "2.4.1", "security_version": 7,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+    "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "rootfs.img" } ] } ] }
+JSON
+	check "ferry-pack signs with a ferry-keys signer" ferry-pack --homedir "$T/keys/gnupg" create "$T/in/spec.json" -o "$T/b.ferry" --sign "$REL"
+	refuses "the device refuses a gw-x bundle signed by release alone" 1 "rule 1 .*needs roles release, qa from distinct signers" \
+		ferry-agent -c "$T/dev/agent.json" check "$T/b.ferry"
+	check "QA co-signs" ferry-pack --homedir "$T/keys/gnupg" sign "$T/b.ferry" --key "$QA2"
+	refuses "the device would install it with release + QA" 0 "would install variant gw-x" \
+		ferry-agent -c "$T/dev/agent.json" check "$T/b.ferry"
+	gpgconf --homedir "$T/dev/gnupg" --kill all
+else
+	skip "chain end to end" "ferry-pack or ferry-agent not built"
+fi
+
 # usage errors: exit 2 and name the problem
 refuses "unknown command" 2 "unknown command 'frobnicate'" $K frobnicate
 refuses "unknown option" 2 "unknown option '--frob'" $K policy sign --frob
