@@ -3,6 +3,7 @@
  * key created in DIR/gnupg (no passphrase) or imported (public only). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/safefile.h"
@@ -84,6 +85,10 @@ KEYS_CMD(keys_cmd_signer_add)
 		case 'e':
 			if (!keys_parse_date("--expires", optarg, &s.expires, err))
 				goto out;
+			if (s.expires <= (int64_t)time(NULL)) {
+				rc = keys_usage(err, "signer add", "--expires %s lies in the past", optarg);
+				goto out;
+			}
 			break;
 		case 'k':
 			key_file = optarg;

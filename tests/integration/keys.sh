@@ -101,6 +101,7 @@ refuses "missing option argument" 2 "needs an argument" $K signer add X --role
 refuses "signer add needs a role" 2 "at least one --role" $K signer add X --device-type gw-x
 refuses "bad role name" 2 "'Release' is not a valid role name" $K signer add X --role Release --device-type gw-x
 refuses "bad expiry date" 2 "--expires: .*2027-12-31" $K signer add X --role qa --device-type gw-x --expires tomorrow
+refuses "expiry in the past" 2 "--expires 2020-01-01 lies in the past" $K signer add X --role qa --device-type gw-x --expires 2020-01-01
 refuses "bad fingerprint" 2 "'ABC' is not a fingerprint" $K signer revoke ABC --reason x
 refuses "revoke an unknown signer" 1 "is not a signer" $K signer revoke 0123456789ABCDEF0123456789ABCDEF01234567 --reason x
 refuses "bad device id" 2 "--device-id 'GW 1'" $K provision "$T/x" --device-id "GW 1" --device-type gw-x
