@@ -20,17 +20,7 @@ A() { ferry-agent -c "$D/agent.json" "$@"; }
 field() { A --json status | grep -m1 "\"$1\":" | sed -E 's/.*": "?([^",]*)"?,?$/\1/'; }
 # journal_events: the events of every record in order, space-separated.
 events() { A --json status --last 1000 | grep '"event":' | sed -E 's/.*"event": "([^"]*)".*/\1/' | tr '\n' ' '; }
-# chain_ok: every record's prev is the sha256 of the line before (agent.db).
-chain_ok() {
-	local prev=0000000000000000000000000000000000000000000000000000000000000000 line want n=0
-	while IFS= read -r line; do
-		want=$(printf '%s' "$line" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
-		[ "$want" = "$prev" ] || { echo "record $n: prev mismatch"; return 1; }
-		prev=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
-		n=$((n + 1))
-	done < <(sqlite3 "$D/state/agent.db" 'SELECT line FROM journal ORDER BY seq')
-	[ "$n" -gt 0 ]
-}
+chain_ok() { "$BUILD/tests/tools/agent_journal_check" "$D/state/agent.db"; }
 
 if ! [ -x "$FAKE" ]; then skip agent_boot "no $FAKE (make all)"; finish; fi
 

@@ -28,14 +28,7 @@ kill_at() {
 	wait "$pid" 2>/dev/null
 	[ $? -eq 137 ] && killed=$((killed + 1))
 }
-chain_ok() {
-	local prev=0000000000000000000000000000000000000000000000000000000000000000 line want
-	while IFS= read -r line; do
-		want=$(printf '%s' "$line" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
-		[ "$want" = "$prev" ] || return 1
-		prev=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
-	done < <(sqlite3 "$D/state/agent.db" 'SELECT line FROM journal ORDER BY seq')
-}
+chain_ok() { "$BUILD/tests/tools/agent_journal_check" "$D/state/agent.db"; }
 
 bad=0
 for i in $(seq 1 20); do
