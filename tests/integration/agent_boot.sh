@@ -108,6 +108,13 @@ else
 	skip export "no gpg"
 fi
 
+# a broken bootloader environment: status still shows the rest, and says so
+cp "$D/state/bootenv.json" "$T/bootenv.good"
+echo '{"BOOT_ORDER": "C D"}' >"$D/state/bootenv.json"
+refuses status_survives_broken_bootenv 0 "slots: +unknown: .*BOOT_ORDER 'C D'" A status
+refuses commit_refuses_with_broken_bootenv 1 "BOOT_ORDER 'C D'" A commit
+cp "$T/bootenv.good" "$D/state/bootenv.json"
+
 # refusals
 echo '{"format":1,"device":{"id":"gw-0001","type":"gw-x","colour":"red"},"bootloader":{"type":"file","path":"e"}}' >"$T/bad.json"
 refuses bad_config_names_path 2 "bad.json: device.colour: unknown key" ferry-agent -c "$T/bad.json" status
