@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "agent/cmd.h"
+#include "agent/install.h"
 #include "agent/export.h"
 #include "agent/trial.h"
 
@@ -15,7 +16,7 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	int rc = AGENT_EXIT_FAILED;
 	if (argc != 2)
 		return ferry_error_set(err, "usage: export MEDIA_DIR"), AGENT_EXIT_USAGE;
-	if (!agent_open_device(ctx->config, &s, &b, err) ||
+	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !agent_export(ctx->config, s, b, argv[1], &r, err))
 		goto out;
 	if (ctx->json)
