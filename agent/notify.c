@@ -1,14 +1,11 @@
 /* notify: see notify.h. */
 #include "agent/notify.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "agent/proc.h"
 
 const char *notify_result_name(enum notify_result r)
 {
@@ -21,45 +18,58 @@ const char *notify_result_name(enum notify_result r)
 	return "failure";
 }
 
+/* " [SanDisk Ultra, serial 4C53…, label FIELD]" from what is known, or "". */
+static void describe(const struct media_identity *id, char *out, size_t size)
+{
+	char name[300];
+	const char *parts[3][2] = { { "", name }, { "serial ", id->serial }, { "label ", id->label } };
+	size_t used = 0;
+	snprintf(name, sizeof(name), "%s%s%s", id->manufacturer, id->manufacturer[0] && id->model[0] ? " " : "",
+		 id->model);
+	out[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		if (!parts[i][1][0])
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s%s", used ? ", " : " [", parts[i][0], parts[i][1]);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	if (used && used + 1 < size)
+		strcat(out, "]");
+}
+
 char *notify_line(const struct notify_event *ev)
 {
-	const struct media_identity *id = ev->id;
 	char who[512] = "";
 	char *out = NULL;
-	if (id)
-		snprintf(who, sizeof(who), " [%s%s%s%s%s%s%s]", id->manufacturer, id->manufacturer[0] ? " " : "",
-			 id->model, id->serial[0] ? " serial " : "", id->serial, id->label[0] ? ", label " : "",
-			 id->label);
-	if (strcmp(who, " []") == 0)
-		who[0] = '\0';
-	if (asprintf(&out, "ferry: %s%s: %s: %s%s", id && id->devnode[0] ? id->devnode : "stick", who,
+	if (ev->id)
+		describe(ev->id, who, sizeof(who));
+	if (asprintf(&out, "ferry: %s%s: %s: %s%s", ev->id && ev->id->devnode[0] ? ev->id->devnode : "stick", who,
 		     notify_result_name(ev->result), ev->message ? ev->message : "",
 		     ev->may_pull ? "; you may pull the stick now" : "; do NOT pull the stick yet") < 0)
 		return NULL;
 	return out;
 }
 
-static void child_exec(const char *hook, const struct notify_event *ev)
+static bool hook_env(struct proc_env *env, const struct notify_event *ev, struct ferry_error **err)
 {
-	const struct media_identity *id = ev->id;
 	static const struct media_identity none;
-	if (!id)
-		id = &none;
-	if (setenv("FERRY_RESULT", notify_result_name(ev->result), 1) ||
-	    setenv("FERRY_MESSAGE", ev->message ? ev->message : "", 1) ||
-	    setenv("FERRY_DEVICE", id->devnode, 1) || setenv("FERRY_LABEL", id->label, 1) ||
-	    setenv("FERRY_SERIAL", id->serial, 1) || setenv("FERRY_VENDOR", id->vendor, 1) ||
-	    setenv("FERRY_PRODUCT", id->product, 1) || setenv("FERRY_MAY_PULL", ev->may_pull ? "1" : "0", 1))
-		_exit(127);
-	execl(hook, hook, notify_result_name(ev->result), (char *)NULL);
-	_exit(127);
+	const struct media_identity *id = ev->id ? ev->id : &none;
+	return proc_env_init(env, NULL, err) &&
+	       proc_env_add(env, "FERRY_RESULT", notify_result_name(ev->result), err) &&
+	       proc_env_add(env, "FERRY_MESSAGE", ev->message ? ev->message : "", err) &&
+	       proc_env_add(env, "FERRY_DEVICE", id->devnode, err) && proc_env_add(env, "FERRY_LABEL", id->label, err) &&
+	       proc_env_add(env, "FERRY_SERIAL", id->serial, err) && proc_env_add(env, "FERRY_VENDOR", id->vendor, err) &&
+	       proc_env_add(env, "FERRY_PRODUCT", id->product, err) &&
+	       proc_env_add(env, "FERRY_MAY_PULL", ev->may_pull ? "1" : "0", err);
 }
 
 bool notify_send(const char *hook, const struct notify_event *ev, int timeout_s, struct ferry_error **err)
 {
-	char *line = notify_line(ev);
-	int status = 0;
-	pid_t pid, got = 0;
+	struct proc_env env = { 0 };
+	char *line = notify_line(ev), *what = NULL;
+	bool ok = false;
 	if (line) {
 		printf("%s\n", line);
 		fflush(stdout);
@@ -67,29 +77,18 @@ bool notify_send(const char *hook, const struct notify_event *ev, int timeout_s,
 	}
 	if (!hook || !*hook)
 		return true;
-	if ((pid = fork()) < 0)
-		return ferry_error_errno(err, errno, "notify hook %s: fork", hook);
-	if (pid == 0)
-		child_exec(hook, ev);
-	/* Poll rather than block: a hook that hangs must not stop the daemon. */
-	for (int waited_ms = 0; waited_ms < timeout_s * 1000; waited_ms += 20) {
-		got = waitpid(pid, &status, WNOHANG);
-		if (got != 0)
-			break;
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	if (asprintf(&what, "notify hook %s", hook) < 0) {
+		ferry_error_set(err, "out of memory");
+		goto out;
 	}
-	if (got == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return ferry_error_set(err, "notify hook %s: killed after %d s", hook, timeout_s);
-	}
-	if (got < 0)
-		return ferry_error_errno(err, errno, "notify hook %s: wait", hook);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return true;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return ferry_error_set(err, "notify hook %s: cannot be run", hook);
-	if (WIFEXITED(status))
-		return ferry_error_set(err, "notify hook %s: exit status %d", hook, WEXITSTATUS(status));
-	return ferry_error_set(err, "notify hook %s: killed by signal %d", hook, WTERMSIG(status));
+	const char *argv[] = { hook, notify_result_name(ev->result), NULL };
+	struct proc_spec spec = { .argv = argv, .timeout_sec = timeout_s, .what = what };
+	if (!hook_env(&env, ev, err))
+		goto out;
+	spec.env = (const char *const *)env.vars;
+	ok = proc_run(&spec, NULL, NULL, err);
+out:
+	proc_env_free(&env);
+	free(what);
+	return ok;
 }

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent/mount.h"
@@ -289,12 +291,24 @@ static bool enumerate_present(const struct watch_config *cfg, struct udev *udev,
 	return true;
 }
 
+/* udevd answers on its control socket; a socket file left by a stopped
+ * udevd refuses the connection. */
+static bool udevd_running(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/run/udev/control" };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static const char *pick_source(const struct watch_config *cfg)
 {
 	if (cfg->source)
 		return cfg->source;
 	/* Without udevd nothing arrives on the "udev" source: listen to the kernel. */
-	return access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel";
+	return udevd_running() ? "udev" : "kernel";
 }
 
 bool watch_run(const struct watch_config *cfg, struct ferry_error **err)

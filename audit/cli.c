@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit/report.h"
 #include "common/log.h"
+#include "common/safefile.h"
 
 bool cli_common_option(struct audit_cli *cli, int opt, const char *arg)
 {
@@ -63,6 +65,32 @@ const char *cli_homedir(struct audit_cli *cli)
 	free(copy);
 	cli->homedir = cli->homedir_owned ? cli->homedir_owned : "gnupg";
 	return cli->homedir;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool cli_stick_root(const char *media_dir, char **root, struct ferry_error **err)
+{
+	char *ferry = NULL, *audit = NULL;
+	*root = NULL;
+	if (!is_dir(media_dir))
+		return ferry_error_set(err, "%s: not a directory", media_dir);
+	if (!path_join(media_dir, "ferry", &ferry, err) || !path_join(media_dir, "audit", &audit, err))
+		goto out;
+	if (!is_dir(ferry) && is_dir(audit))
+		*root = strdup(media_dir);
+	else
+		*root = strdup(ferry);
+	if (!*root)
+		ferry_error_set(err, "out of memory");
+out:
+	free(ferry);
+	free(audit);
+	return *root != NULL;
 }
 
 void cli_now(char out[32])

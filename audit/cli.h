@@ -41,6 +41,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 bool cli_open_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err);
 /* The HQ GnuPG home (created 0700 when missing). */
 const char *cli_homedir(struct audit_cli *cli);
+/* The ferry folder of a stick: MEDIA_DIR/ferry, or MEDIA_DIR itself when it
+ * is that folder (holds audit/ but no ferry/). Caller frees *root. */
+bool cli_stick_root(const char *media_dir, char **root, struct ferry_error **err);
 /* Now as RFC 3339 UTC. */
 void cli_now(char out[32]);
 
@@ -51,6 +54,7 @@ int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 
 #endif

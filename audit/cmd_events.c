@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit/cli.h"
+#include "common/rfc3339.h"
 
 static bool print_event(const struct audit_record *r, void *ctx, struct ferry_error **err)
 {
@@ -24,14 +25,12 @@ static bool print_event(const struct audit_record *r, void *ctx, struct ferry_er
 /* YYYY-MM-DD or a full RFC 3339 UTC time: both compare as text with stored times. */
 static bool since_valid(const char *s)
 {
-	static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ";
-	size_t n = strlen(s);
-	if (n != 10 && n != sizeof(pattern) - 1)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (pattern[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pattern[i])
-			return false;
-	return true;
+	char full[32];
+	if (strlen(s) == 10) {
+		snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+		s = full;
+	}
+	return rfc3339_valid_utc(s);
 }
 
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)

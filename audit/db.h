@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 2
+#define AUDIT_DB_SCHEMA_VERSION 3
 
 struct audit_db;
 

@@ -2,12 +2,14 @@
  * Owns the schema and its migrations (schema_version table, steps applied in
  * order, each in its own transaction) and every SQL statement ferry-audit runs.
  * Keeps to SQL that PostgreSQL also accepts where it can (CASE, not boolean sums). */
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/db_backend.h"
+#include "common/safefile.h"
 
 static const char *const migrations[] = {
 	/* 1: the registry, the records, the import journal, policy serials */
@@ -36,6 +38,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX records_event ON records (event);"
 	"CREATE INDEX records_time ON records (time);"
 	"CREATE INDEX imports_device ON imports (device, time);",
+	/* 3: one key belongs to one device: a device must not sign as another */
+	"CREATE UNIQUE INDEX devices_fingerprint ON devices (fingerprint);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -157,6 +161,11 @@ static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 		free(s);
 		return ferry_error_set(err, "out of memory");
 	}
+	char *dir = strdup(target);
+	bool made = dir && mkdir_p(dirname(dir), 0700, err);
+	free(dir);
+	if (!made)
+		goto fail;
 	if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		sq_fail(s, err, "cannot open database");
 		goto fail;

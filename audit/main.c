@@ -17,10 +17,17 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "register", cmd_register, "DEVICE_KEY.asc --device-id ID [--replace]",
+	  "register a device's public key (the .asc from ferry-keys provision)" },
+	{ "import", cmd_import, "MEDIA_DIR...", "verify and import the audit exports on sticks" },
 	{ "devices", cmd_devices, "", "list registered devices, their versions and last contact" },
 	{ "events", cmd_events, "[--device ID] [--since DATE] [--limit N]", "list audit records" },
 	{ "report", cmd_report, "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	  "fleet report: versions, installs, failures, rollbacks, stale devices, rings" },
+	{ "ack", cmd_ack, "MEDIA_DIR --key FPR",
+	  "write signed acknowledgements to a stick so devices may prune exported records" },
+	{ "keygen", cmd_keygen, "[--name NAME] [-o FILE.asc]",
+	  "create the HQ signing key for acks (give its public key the policy role hq)" },
 };
 
 static void usage(FILE *out)
@@ -75,7 +82,7 @@ int main(int argc, char **argv)
 	}
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
-	optind = 1;   /* the subcommand parses its own options from here */
+	optind = 0;   /* glibc: restart getopt fully for the subcommand's own options */
 	rc = cmd->fn(&cli, sub_argc, sub_argv, &err);
 	if (err) {
 		fprintf(stderr, "ferry-audit: %s: %s\n", cmd->name, ferry_error_message(err));

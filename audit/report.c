@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rfc3339.h"
+
 struct section_spec {
 	enum audit_query q;
 	const char *id, *title, *empty;
@@ -34,9 +36,8 @@ _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one secti
 
 void audit_time_format(time_t t, char out[32])
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!rfc3339_format_utc((int64_t)t, out))
+		strcpy(out, "0001-01-01T00:00:00Z");   /* before the calendar: older than anything */
 }
 
 bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,

@@ -10,6 +10,7 @@
 #define CHART_WIDTH 760
 #define CHART_LABEL_W 260
 #define CHART_BAR_H 22
+#define CHART_LABEL_MAX 38   /* bytes of a bar label that fit CHART_LABEL_W */
 
 static void esc(const char *s, FILE *out)
 {
@@ -23,6 +24,23 @@ static void esc(const char *s, FILE *out)
 		default: fputc(*s, out);
 		}
 	}
+}
+
+/* A label cut to what fits beside the bars (whole UTF-8 characters) + "…";
+ * the full label is the element's title. */
+static void label_short(char *label, FILE *out)
+{
+	size_t n = label ? strlen(label) : 0;
+	bool cut = n > CHART_LABEL_MAX;
+	if (cut) {
+		n = CHART_LABEL_MAX - 1;
+		while (n > 0 && ((unsigned char)label[n] & 0xC0) == 0x80)
+			n--;
+		label[n] = '\0';
+	}
+	esc(label, out);
+	if (cut)
+		fputs("\xe2\x80\xa6", out);
 }
 
 static const char *color_for(const char *col)
@@ -66,8 +84,10 @@ static void chart(const struct report_section *s, FILE *out)
 	for (size_t r = 0; r < bars; r++) {
 		int y = (int)r * CHART_BAR_H + 4;
 		char *label = report_bar_label(s, r);
-		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CHART_LABEL_W - 8, y + 15);
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"><title>", CHART_LABEL_W - 8, y + 15);
 		esc(label ? label : "", out);
+		fputs("</title>", out);
+		label_short(label, out);
 		fputs("</text>", out);
 		free(label);
 		double x = CHART_LABEL_W;

@@ -18,6 +18,7 @@
 #include "chunks.h"
 #include "framepack.h"
 #include "progress.h"
+#include "rfc3339.h"
 #include "safefile.h"
 #include "sha256.h"
 
@@ -362,16 +363,22 @@ fail:
 	return false;
 }
 
-/* "2026-11-24T10:00:00Z" → seconds; 0 when it does not parse (validated elsewhere). */
-static time_t created_time(const char *created)
+/* A spec may leave "created" out: then $SOURCE_DATE_EPOCH (reproducible
+ * builds) or now. Returns the time the tar members carry. */
+static bool fill_created(struct manifest *m, time_t *mtime, struct ferry_error **err)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	const char *end = created ? strptime(created, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-	if (!end || *end)
-		return 0;
-	time_t t = timegm(&tm);
-	return t < 0 ? 0 : t;
+	int64_t t = 0;
+	if (!m->created) {
+		const char *sde = getenv("SOURCE_DATE_EPOCH");
+		char buf[RFC3339_UTC_LEN + 1];
+		t = sde && *sde ? strtoll(sde, NULL, 10) : (int64_t)time(NULL);
+		if (!rfc3339_format_utc(t, buf) || !(m->created = strdup(buf)))
+			return ferry_error_set(err, "cannot set created from %lld", (long long)t);
+	}
+	if (!rfc3339_parse_utc(m->created, &t, err))
+		return false;
+	*mtime = t < 0 ? 0 : (time_t)t;
+	return true;
 }
 
 static bool open_frames_file(struct create *c, const char *out_path, struct ferry_error **err)
@@ -479,11 +486,13 @@ bool bundle_create(const char *spec_path, const char *out_path,
 	}
 	if (!open_frames_file(&c, out_path, err) || !pack_all(&c, err))
 		goto out;
-	if (!manifest_validate(c.m, BUNDLE_MANIFEST_MEMBER, err) ||
+	time_t mtime = 0;
+	if (!fill_created(c.m, &mtime, err) ||
+	    !manifest_validate(c.m, BUNDLE_MANIFEST_MEMBER, err) ||
 	    !manifest_serialize(c.m, &manifest, &manifest_len, err) ||
 	    !sign_manifest(o, manifest, manifest_len, &sig, &sig_len, err) ||
 	    !write_bundle(&c, out_path, manifest, manifest_len, sig, sig_len,
-			  created_time(c.m->created), err))
+			  mtime, err))
 		goto out;
 	if (manifest_out) {
 		*manifest_out = c.m;

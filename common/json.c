@@ -54,6 +54,16 @@ static bool raw_depth_ok(const char *s, size_t len)
 	return true;
 }
 
+/* Messages quote document content (keys, values, jansson's "near '…'"):
+ * keep them one line of printable ASCII, so no byte of a document can break
+ * a log line or reach a terminal as a control sequence. */
+static void ascii_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 bool json_parse_strict(const char *bytes, size_t len, const char *name, json_t **out,
 		       struct ferry_error **err)
 {
@@ -63,9 +73,11 @@ bool json_parse_strict(const char *bytes, size_t len, const char *name, json_t *
 	if (!raw_depth_ok(bytes, len))
 		return ferry_error_set(err, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
 	json_t *root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		ascii_line(jerr.text);   /* jansson quotes the input ("near '…'") */
 		return ferry_error_set(err, "%s: line %d, column %d: %s", name, jerr.line,
 				       jerr.column, jerr.text);
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return ferry_error_set(err, "%s: top level must be an object", name);
@@ -118,9 +130,13 @@ bool json_path_error(struct ferry_error **err, const struct json_path *p, const 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ascii_line(msg);
+	char path[sizeof(p->path)];
+	snprintf(path, sizeof(path), "%s", p->path);
+	ascii_line(path);   /* keys come from the document too */
 	const char *file = p->file ? p->file : "document";
-	if (p->path[0])
-		return ferry_error_set(err, "%s: %s: %s", file, p->path, msg);
+	if (path[0])
+		return ferry_error_set(err, "%s: %s: %s", file, path, msg);
 	return ferry_error_set(err, "%s: %s", file, msg);
 }
 

@@ -113,18 +113,29 @@ static bool get_dup(json_t *obj, const struct json_path *p, const char *key, boo
 	return true;
 }
 
-/* A size: integer > 0 (jansson integers are signed 64-bit). */
-static bool get_size(json_t *obj, const struct json_path *p, const char *key, uint64_t *out,
-		     struct ferry_error **err)
+/* A required integer >= min (0 or 1); jansson integers are signed 64-bit. */
+static bool get_count(json_t *obj, const struct json_path *p, const char *key, json_int_t min,
+		      int64_t *out, struct ferry_error **err)
 {
 	struct json_path kp;
 	json_path_key(&kp, p, key);
 	json_t *v = json_object_get(obj, key);
 	if (!v)
 		return json_path_error(err, &kp, "missing");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0)
-		return json_path_error(err, &kp, "must be a positive integer");
-	*out = (uint64_t)json_integer_value(v);
+	if (!json_is_integer(v) || json_integer_value(v) < min)
+		return json_path_error(err, &kp, min > 0 ? "must be a positive integer"
+							 : "must be a non-negative integer");
+	*out = json_integer_value(v);
+	return true;
+}
+
+static bool get_size(json_t *obj, const struct json_path *p, const char *key, uint64_t *out,
+		     struct ferry_error **err)
+{
+	int64_t n = 0;
+	if (!get_count(obj, p, key, 1, &n, err))
+		return false;
+	*out = (uint64_t)n;
 	return true;
 }
 
@@ -279,7 +290,7 @@ static bool parse_document(json_t *root, const char *name, bool spec, struct man
 	m->format = (int)format;
 	if (!get_dup(root, &rp, "name", true, &m->name, err) ||
 	    !get_dup(root, &rp, "version", true, &m->version, err) ||
-	    !json_get_int(root, &rp, "security_version", true, 0, INT64_MAX, &m->security_version, err) ||
+	    !get_count(root, &rp, "security_version", 0, &m->security_version, err) ||
 	    !get_dup(root, &rp, "created", !spec, &m->created, err) ||
 	    !get_dup(root, &rp, "description", false, &m->description, err) ||
 	    !json_get_array(root, &rp, "variants", true, &variants, err) ||

@@ -14,23 +14,31 @@
 
 #define NAME_MAX_BYTES 64
 #define NAME_RULE "1 to 64 characters of a-z 0-9 . _ - starting with a letter or digit"
+/* Member file names live only inside the tar: room for "<payload name>.zst.chunks". */
+#define MEMBER_FILE_MAX_BYTES 100
+#define MEMBER_FILE_RULE "1 to 100 characters of a-z 0-9 . _ - starting with a letter or digit"
 
 static bool name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* [a-z0-9._-], 1..64 bytes, starting with a letter or digit (so never "."
+/* [a-z0-9._-], 1..max bytes, starting with a letter or digit (so never "."
  * or "..", never an option-like "-x"): safe as a file name on FAT. */
-static bool name_valid(const char *s)
+static bool name_valid_max(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > NAME_MAX_BYTES || s[0] == '.' || s[0] == '_' || s[0] == '-')
+	if (n == 0 || n > max || s[0] == '.' || s[0] == '_' || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!name_char(s[i]))
 			return false;
 	return true;
+}
+
+static bool name_valid(const char *s)
+{
+	return name_valid_max(s, NAME_MAX_BYTES);
 }
 
 static bool check_name(const struct json_path *p, const char *s, struct ferry_error **err)
@@ -94,8 +102,8 @@ static bool check_member(struct members *seen, const char *member, const char *v
 	if (strncmp(member, "payloads/", 9) != 0 || strncmp(member + 9, variant_id, plen - 10) != 0 ||
 	    member[plen - 1] != '/')
 		return json_path_error(err, p, "'%s' must be payloads/%s/<file>", member, variant_id);
-	if (!name_valid(member + plen))
-		return json_path_error(err, p, "'%s': the file name must be " NAME_RULE, member);
+	if (!name_valid_max(member + plen, MEMBER_FILE_MAX_BYTES))
+		return json_path_error(err, p, "'%s': the file name must be " MEMBER_FILE_RULE, member);
 	for (size_t i = 0; i < seen->n; i++)
 		if (strcmp(seen->items[i].member, member) == 0)
 			return json_path_error(err, p, "'%s' is used twice (also at %s)", member,

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rfc3339.h"
 #include "safefile.h"
 #include "sha256.h"
 
@@ -214,12 +215,8 @@ out:
 
 static char *now_rfc3339(void)
 {
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		return NULL;
-	return strdup(buf);
+	char buf[RFC3339_UTC_LEN + 1];
+	return rfc3339_format_utc((int64_t)time(NULL), buf) ? strdup(buf) : NULL;
 }
 
 /* One index entry per bundle now on the stick: the ones just written with

@@ -48,9 +48,10 @@ static void hash_of(int64_t seq, char out[65])
 static void register_device(struct audit_db *db, const char *id)
 {
 	struct ferry_error *err = NULL;
-	assert_ok(audit_db_device_put_key(db, id, "AAAABBBBCCCCDDDDEEEEFFFF0000111122223333",
-					  "-----BEGIN PGP PUBLIC KEY BLOCK-----", "2026-11-01T00:00:00Z",
-					  &err), err);
+	char fpr[41];
+	snprintf(fpr, sizeof(fpr), "%040zx", strlen(id) * 131 + (size_t)id[strlen(id) - 1]);
+	assert_ok(audit_db_device_put_key(db, id, fpr, "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+					  "2026-11-01T00:00:00Z", &err), err);
 }
 
 static bool insert(struct audit_db *db, const char *dev, int64_t seq, const char *event,
@@ -157,6 +158,16 @@ static void test_db_register_replaces_key_of_same_id(void **state)
 	audit_device_clear(&d);
 	assert_ok(audit_db_device_get(f->db, "gw-0404", &d, &found, &err), err);
 	assert_false(found);
+}
+
+static void test_db_refuses_one_key_for_two_devices(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	assert_ok(audit_db_device_put_key(f->db, "gw-0001", "FPR1", "K", "2026-11-01T00:00:00Z", &err), err);
+	assert_false(audit_db_device_put_key(f->db, "gw-0002", "FPR1", "K", "2026-11-01T00:00:00Z", &err));
+	assert_error_contains(err, "UNIQUE");
+	ferry_error_free(err);
 }
 
 static void test_db_chain_tail_follows_inserts(void **state)
@@ -336,6 +347,7 @@ int main(void)
 		T(test_db_refuses_a_file_that_is_not_a_database),
 		T(test_db_refuses_unknown_backend_scheme),
 		T(test_db_register_replaces_key_of_same_id),
+		T(test_db_refuses_one_key_for_two_devices),
 		T(test_db_chain_tail_follows_inserts),
 		T(test_db_insert_of_a_stored_seq_is_refused),
 		T(test_db_insert_for_unregistered_device_is_refused),

@@ -371,6 +371,51 @@ static void test_fleet_loads_example_and_gives_facts(void **state)
 	fleet_free(f);
 }
 
+/* The story `make demo` tells: who in examples/fleet.json takes
+ * examples/manifest.json, and why the others do not. */
+static void test_decide_example_fleet_story(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *id, *variant;
+		int codes[4];   /* -1 terminated */
+	} want[] = {
+		{ "gw-0001", "gw-x", { -1 } },
+		{ "gw-0002", NULL, { DECIDE_HW_REVISION, -1 } },
+		{ "gw-0003", NULL, { DECIDE_ROLLOUT, -1 } },
+		{ "gw-0004", NULL, { DECIDE_INSTALLED_VERSION, DECIDE_SECURITY_VERSION, DECIDE_DOWNGRADE, -1 } },
+		{ "sn-0001", "sensor-y", { -1 } },
+		{ "cam-0001", NULL, { DECIDE_DEVICE_TYPE, -1 } },
+	};
+	struct manifest *m = example();
+	struct fleet *f = NULL;
+	struct ferry_error *err = NULL;
+	char *path = test_data_path("../../examples/fleet.json");
+	assert_ok(fleet_load(path, &f, &err), err);
+	free(path);
+	assert_int_equal(f->n_devices, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < f->n_devices; i++) {
+		struct device_facts d;
+		fleet_device_facts(&f->devices[i], m->name, &d);
+		assert_string_equal(d.id, want[i].id);
+		struct decision dec = decide_ok(m, &d);
+		if (want[i].variant)
+			assert_string_equal(dec.variant->id, want[i].variant);
+		else
+			assert_null(dec.variant);
+		size_t n = 0;
+		while (want[i].codes[n] >= 0) {
+			assert_true(n < dec.n_reasons);
+			assert_int_equal(dec.reasons[n].code, want[i].codes[n]);
+			n++;
+		}
+		assert_int_equal(dec.n_reasons, n);
+		decision_free(&dec);
+	}
+	fleet_free(f);
+	manifest_free(m);
+}
+
 static void test_fleet_rejects_bad_entries(void **state)
 {
 	(void)state;
@@ -416,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_decide_keeps_the_highest_version_per_bundle),
 		cmocka_unit_test(test_decide_json_has_codes_and_messages),
 		cmocka_unit_test(test_fleet_loads_example_and_gives_facts),
+		cmocka_unit_test(test_decide_example_fleet_story),
 		cmocka_unit_test(test_fleet_rejects_bad_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,34 @@ static void test_manifest_parses_spec_with_files_and_default_compression(void **
 	free(data);
 }
 
+static void test_manifest_example_spec_matches_example_manifest(void **state)
+{
+	(void)state;
+	char *data;
+	size_t len;
+	struct manifest *spec = NULL, *m = NULL;
+	struct ferry_error *err = NULL;
+	load_example("spec.json", &data, &len);
+	assert_ok(manifest_parse_spec(data, len, "examples/spec.json", &spec, &err), err);
+	free(data);
+	load_example("manifest.json", &data, &len);
+	assert_ok(manifest_parse(data, len, NULL, &m, &err), err);
+	free(data);
+	/* The spec is what ferry-pack would turn into the example manifest. */
+	assert_string_equal(spec->name, m->name);
+	assert_string_equal(spec->version, m->version);
+	assert_int_equal(spec->n_variants, m->n_variants);
+	for (size_t i = 0; i < m->n_variants; i++) {
+		assert_string_equal(spec->variants[i].id, m->variants[i].id);
+		assert_int_equal(spec->variants[i].n_payloads, m->variants[i].n_payloads);
+		for (size_t j = 0; j < m->variants[i].n_payloads; j++)
+			assert_int_equal(spec->variants[i].payloads[j].compression,
+					 m->variants[i].payloads[j].compression);
+	}
+	manifest_free(spec);
+	manifest_free(m);
+}
+
 /* serialize(parse(x)) is a fixed point, and canonical files are their own
  * serialization byte for byte. */
 static void assert_round_trip(const char *label, const char *data, size_t len, bool spec,
@@ -259,6 +287,53 @@ static void test_manifest_rejects_oversized_input(void **state)
 	free(big);
 }
 
+/* Deterministic random damage to a valid manifest: every result is either a
+ * valid manifest or a one-line error naming manifest.json; never a crash or
+ * a leak (run under `make asan`). */
+static void test_manifest_survives_random_damage(void **state)
+{
+	(void)state;
+	char *orig;
+	size_t orig_len;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	load_example("manifest.json", &orig, &orig_len);
+	char *buf = malloc(orig_len * 2 + 16);
+	for (int round = 0; round < 3000; round++) {
+		size_t len = orig_len;
+		memcpy(buf, orig, len);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t at = (size_t)(x >> 8) % len, n = 1 + (size_t)(x >> 40) % 16;
+			if (at + n > len)
+				n = len - at;
+			switch (x % 4) {
+			case 0: buf[at] = (char)(x >> 32); break;                          /* any byte */
+			case 1: buf[at] = "{}[],:\"0-9 .e\\"[(x >> 32) % 15]; break;   /* JSON syntax */
+			case 2: memmove(buf + at, buf + at + n, len - at - n); len -= n; break;
+			case 3: if (len + n <= orig_len * 2) {                             /* repeat a run */
+					memmove(buf + at + n, buf + at, len - at);
+					len += n;
+				}
+				break;
+			}
+			if (len == 0)
+				break;
+		}
+		struct manifest *m = NULL;
+		struct ferry_error *err = NULL;
+		if (manifest_parse(buf, len, "manifest.json", &m, &err)) {
+			manifest_free(m);
+			continue;
+		}
+		const char *msg = ferry_error_message(err);
+		if (strncmp(msg, "manifest.json: ", 15) != 0 || strchr(msg, '\n'))
+			fail_msg("round %d: bad message '%s'", round, msg);
+		ferry_error_free(err);
+	}
+	free(buf);
+	free(orig);
+}
+
 static char **list_dir(const char *rel, const char *suffix, size_t *n)
 {
 	char *dir = test_data_path(rel);
@@ -346,11 +421,13 @@ int main(void)
 		cmocka_unit_test(test_manifest_parses_example),
 		cmocka_unit_test(test_manifest_defaults_optional_fields),
 		cmocka_unit_test(test_manifest_parses_spec_with_files_and_default_compression),
+		cmocka_unit_test(test_manifest_example_spec_matches_example_manifest),
 		cmocka_unit_test(test_manifest_serialize_round_trips),
 		cmocka_unit_test(test_manifest_serialize_refuses_invalid),
 		cmocka_unit_test(test_manifest_bundle_filename_is_fat_safe),
 		cmocka_unit_test(test_manifest_names_compressions_and_hooks),
 		cmocka_unit_test(test_manifest_rejects_oversized_input),
+		cmocka_unit_test(test_manifest_survives_random_damage),
 		cmocka_unit_test(test_manifest_rejects_every_bad_corpus_file),
 		cmocka_unit_test(test_manifest_accepts_every_good_corpus_file),
 	};

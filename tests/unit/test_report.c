@@ -37,7 +37,7 @@ static void add_device(struct audit_db *db, const char *id, const char *type, co
 	bool applied;
 	const char *names[] = { "gateway-os" }, *versions[] = { "2.4.1" };
 	const char *groups[] = { ring, NULL };
-	assert_ok(audit_db_device_put_key(db, id, "FPR", "KEY", "2026-10-01T00:00:00Z", &err), err);
+	assert_ok(audit_db_device_put_key(db, id, id, "KEY", "2026-10-01T00:00:00Z", &err), err);
 	struct audit_inventory inv = {
 		.device = id, .type = type, .time = time, .raw = "{}", .hw_revision = 2,
 		.security_version = 7, .policy_serial = 12, .n_installed = 1, .names = names,

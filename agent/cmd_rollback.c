@@ -1,0 +1,28 @@
+/* cmd_rollback: `ferry-agent rollback`: give up an installed or trial update;
+ * the previous slot boots again from the next boot on. */
+#include <stdio.h>
+
+#include "agent/cmd.h"
+#include "agent/install.h"
+
+int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
+{
+	struct state *s = NULL;
+	struct boot *b = NULL;
+	int rc = AGENT_EXIT_FAILED;
+	(void)argv;
+	if (argc != 1)
+		return ferry_error_set(err, "rollback takes no arguments"), AGENT_EXIT_USAGE;
+	if (!install_open_device(ctx->config, &s, &b, err) ||
+	    !install_rollback(ctx->config, s, b, "requested", err))
+		goto out;
+	if (ctx->json)
+		printf("{\"result\":\"rolled_back\"}\n");
+	else if (ctx->verbosity >= 0)
+		printf("rolled back: the previous slot boots from the next boot on\n");
+	rc = AGENT_EXIT_OK;
+out:
+	boot_close(b);
+	state_close(s);
+	return rc;
+}

@@ -1,0 +1,407 @@
+/* cmd_import: `ferry-audit import MEDIA_DIR...`: every ferry/audit/<device>/
+ * folder on each stick, export files in seq order, then the inventory.
+ * A refused file never stops the others; every file looked at goes into the
+ * import journal with its outcome. Exit 1 when anything was refused. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/cli.h"
+#include "audit/ingest.h"
+#include "common/auditlog.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/pgp.h"
+#include "common/safefile.h"
+
+struct import_run {
+	struct audit_cli *cli;
+	struct audit_db *db;
+	struct pgp *pgp;
+	char now[32];
+	const char *media_dir;
+	char *media_label;
+	size_t files_total, files_done;
+	int64_t records_new, records_known;
+	size_t imported, unchanged, refused;
+	bool progress;
+	json_t *json_files;
+};
+
+struct export_file {
+	char *name;
+	uint64_t first;
+};
+
+static int export_cmp(const void *a, const void *b)
+{
+	const struct export_file *x = a, *y = b;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The reason without the stick's mount path: messages from the verifiers
+ * start with the full path of the file, which rel already names. */
+static const char *short_reason(const char *msg, const char *rel)
+{
+	const char *at = strstr(msg, rel);
+	if (!at || memchr(msg, ' ', (size_t)(at - msg)))
+		return msg;
+	at += strlen(rel);
+	return strncmp(at, ": ", 2) == 0 ? at + 2 : msg;
+}
+
+/* Journals one file's outcome and tells the operator. */
+static void outcome(struct import_run *run, const char *device, const char *rel,
+		    const char *what, const struct ingest_result *res, const struct ferry_error *why)
+{
+	struct ferry_error *err = NULL;
+	const char *reason = why ? short_reason(ferry_error_message(why), rel) : NULL;
+	struct audit_import imp = {
+		.time = run->now, .media_dir = run->media_dir, .media_label = run->media_label,
+		.media_serial = res && *res->media_serial ? res->media_serial : NULL,
+		.device = device, .file = rel, .records_new = res ? res->records_new : 0,
+		.records_known = res ? res->records_known : 0, .outcome = what,
+		.reason = reason,
+	};
+	if (!audit_db_import_log(run->db, &imp, &err)) {
+		log_error("%s", ferry_error_message(err));
+		ferry_error_free(err);
+	}
+	if (run->progress)
+		fputs("\r\033[K", stderr);
+	if (strcmp(what, "refused") == 0) {
+		run->refused++;
+		if (!run->cli->json)
+			fprintf(stderr, "refused: %s: %s\n", rel, reason);
+	} else if (strcmp(what, "imported") == 0) {
+		run->imported++;
+		log_info("imported: %s: %lld new records", rel, (long long)imp.records_new);
+	} else {
+		run->unchanged++;
+		log_info("unchanged: %s: imported before", rel);
+	}
+	if (run->json_files) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "file", rel, "device", device,
+				      "outcome", what, "records_new", (json_int_t)imp.records_new,
+				      "records_known", (json_int_t)imp.records_known);
+		if (o && reason)
+			json_object_set_new(o, "reason", json_string(reason));
+		json_array_append_new(run->json_files, o);
+	}
+}
+
+static void progress(struct import_run *run, const char *rel)
+{
+	run->files_done++;
+	if (run->progress)
+		fprintf(stderr, "\r\033[Kimporting [%zu/%zu] %s", run->files_done, run->files_total, rel);
+}
+
+static void import_export(struct import_run *run, const struct audit_device *dev,
+			  const char *dir, const char *name, const char *rel)
+{
+	struct ferry_error *err = NULL;
+	struct ingest_result res;
+	char *path = NULL;
+	progress(run, rel);
+	if (!path_join(dir, name, &path, &err) ||
+	    !ingest_export(run->db, run->pgp, dev, path, &res, &err)) {
+		outcome(run, dev->id, rel, "refused", NULL, err);
+	} else {
+		outcome(run, dev->id, rel, res.records_new ? "imported" : "unchanged", &res, NULL);
+		run->records_new += res.records_new;
+		run->records_known += res.records_known;
+	}
+	ferry_error_free(err);
+	free(path);
+}
+
+static void import_inventory(struct import_run *run, const struct audit_device *dev,
+			     const char *dir, const char *rel)
+{
+	struct ferry_error *err = NULL;
+	char *path = NULL;
+	bool applied = false;
+	if (!path_join(dir, "inventory.json", &path, &err) ||
+	    !ingest_inventory(run->db, run->pgp, dev, path, run->now, &applied, &err))
+		outcome(run, dev->id, rel, "refused", NULL, err);
+	else
+		outcome(run, dev->id, rel, applied ? "imported" : "unchanged", NULL, NULL);
+	ferry_error_free(err);
+	free(path);
+}
+
+/* Export files of a device folder, sorted by first seq; names that are not
+ * export names are refused right away (they may hide another device's records). */
+static struct export_file *list_exports(struct import_run *run, const char *device,
+					const char *dir, size_t *n_out, bool *has_inventory)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct export_file *files = NULL;
+	size_t n = 0, cap = 0;
+	*has_inventory = false;
+	while (d && (e = readdir(d))) {
+		char dev_of_name[AUDITLOG_DEVICE_ID_MAX + 1], *rel = NULL;
+		uint64_t first, last;
+		struct ferry_error *err = NULL;
+		if (strcmp(e->d_name, "inventory.json") == 0)
+			*has_inventory = true;
+		if (!ends_with(e->d_name, ".jsonl"))
+			continue;
+		if (!auditlog_export_name_parse(e->d_name, dev_of_name, &first, &last, &err)) {
+			if (asprintf(&rel, "audit/%s/%s", device, e->d_name) >= 0)
+				outcome(run, device, rel, "refused", NULL, err);
+			free(rel);
+			ferry_error_free(err);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct export_file *grown = realloc(files, cap * sizeof(*files));
+			if (!grown)
+				break;
+			files = grown;
+		}
+		files[n].name = strdup(e->d_name);
+		files[n++].first = first;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(files, n, sizeof(*files), export_cmp);
+	*n_out = n;
+	return files;
+}
+
+static void refuse_unknown(struct import_run *run, const char *device, const char *rel)
+{
+	struct ferry_error *why = NULL;
+	ferry_error_set(&why, "unknown device '%s': not registered (ferry-audit register)", device);
+	outcome(run, device, rel, "refused", NULL, why);
+	ferry_error_free(why);
+}
+
+static void import_device(struct import_run *run, const char *audit_dir, const char *device)
+{
+	struct ferry_error *err = NULL;
+	struct audit_device dev = { 0 };
+	bool found = false, has_inventory = false;
+	char *dir = NULL, *rel = NULL;
+	size_t n = 0;
+	struct export_file *files = NULL;
+	if (!path_join(audit_dir, device, &dir, &err))
+		goto out;
+	files = list_exports(run, device, dir, &n, &has_inventory);
+	if (!audit_db_device_get(run->db, device, &dev, &found, &err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		free(rel);
+		rel = NULL;
+		if (asprintf(&rel, "audit/%s/%s", device, files[i].name) < 0)
+			break;
+		if (found) {
+			import_export(run, &dev, dir, files[i].name, rel);
+			continue;
+		}
+		progress(run, rel);
+		refuse_unknown(run, device, rel);
+	}
+	free(rel);
+	rel = NULL;
+	if (has_inventory && asprintf(&rel, "audit/%s/inventory.json", device) < 0)
+		rel = NULL;
+	if (rel && found) {
+		import_inventory(run, &dev, dir, rel);
+	} else if (rel) {
+		refuse_unknown(run, device, rel);
+	}
+out:
+	if (err) {
+		log_error("%s: %s", device, ferry_error_message(err));
+		run->refused++;
+	}
+	ferry_error_free(err);
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+	audit_device_clear(&dev);
+	free(dir);
+	free(rel);
+}
+
+/* The stick's label from its (unsigned, informational) MEDIA.json. */
+static char *media_label(const char *root)
+{
+	char *path = NULL, *label = NULL;
+	json_t *media = NULL;
+	if (path_join(root, "MEDIA.json", &path, NULL) &&
+	    json_load_file_strict(path, 1024 * 1024, &media, NULL)) {
+		const char *l = json_string_value(json_object_get(media, "label"));
+		label = l ? strdup(l) : NULL;
+	}
+	json_decref(media);
+	free(path);
+	return label;
+}
+
+/* The device folders of one stick, sorted (see cli_stick_root for *root). */
+static bool stick_devices(const char *media_dir, char **root, char **audit_dir,
+			  struct dirent ***list, int *n, struct ferry_error **err)
+{
+	*n = 0;
+	if (!cli_stick_root(media_dir, root, err) || !path_join(*root, "audit", audit_dir, err))
+		return false;
+	if (!is_dir(*audit_dir))
+		return true;   /* a stick no device wrote to: nothing to import */
+	*n = scandir(*audit_dir, list, NULL, alphasort);
+	if (*n < 0)
+		return ferry_error_errno(err, errno, "%s", *audit_dir);
+	return true;
+}
+
+static bool import_stick(struct import_run *run, const char *media_dir, struct ferry_error **err)
+{
+	char *root = NULL, *audit_dir = NULL;
+	struct dirent **list = NULL;
+	int n = 0;
+	bool ok = stick_devices(media_dir, &root, &audit_dir, &list, &n, err);
+	run->media_dir = media_dir;
+	free(run->media_label);
+	run->media_label = root ? media_label(root) : NULL;
+	for (int i = 0; ok && i < n; i++) {
+		char *dir = NULL;
+		const char *name = list[i]->d_name;
+		if (name[0] == '.' || !path_join(audit_dir, name, &dir, NULL) || !is_dir(dir)) {
+			free(dir);
+			continue;
+		}
+		free(dir);
+		if (!auditlog_device_id_valid(name)) {
+			struct ferry_error *why = NULL;
+			char *rel = NULL;
+			ferry_error_set(&why, "'%s': not a valid device id", name);
+			if (asprintf(&rel, "audit/%s", name) >= 0)
+				outcome(run, name, rel, "refused", NULL, why);
+			free(rel);
+			ferry_error_free(why);
+			continue;
+		}
+		import_device(run, audit_dir, name);
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	free(root);
+	free(audit_dir);
+	return ok;
+}
+
+/* Counts export files up front so progress can say "[i/N]". */
+static size_t count_exports(const char *media_dir)
+{
+	char *root = NULL, *audit_dir = NULL;
+	struct dirent **list = NULL;
+	int n = 0;
+	size_t total = 0;
+	if (stick_devices(media_dir, &root, &audit_dir, &list, &n, NULL)) {
+		for (int i = 0; i < n; i++) {
+			char *dir = NULL;
+			DIR *d = NULL;
+			struct dirent *e;
+			if (list[i]->d_name[0] != '.' && path_join(audit_dir, list[i]->d_name, &dir, NULL))
+				d = opendir(dir);
+			while (d && (e = readdir(d)))
+				total += ends_with(e->d_name, ".jsonl");
+			if (d)
+				closedir(d);
+			free(dir);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	free(root);
+	free(audit_dir);
+	return total;
+}
+
+static void summary(const struct import_run *run)
+{
+	if (run->cli->json) {
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}", "records_new",
+				      (json_int_t)run->records_new, "records_known",
+				      (json_int_t)run->records_known, "imported", (json_int_t)run->imported,
+				      "unchanged", (json_int_t)run->unchanged, "refused",
+				      (json_int_t)run->refused, "files", run->json_files);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return;
+	}
+	if (run->cli->quiet)
+		return;
+	if (run->records_new == 0 && run->refused == 0)
+		printf("nothing new: %zu files checked, all imported before\n", run->unchanged);
+	else
+		printf("imported %lld new records from %zu files (%zu unchanged, %zu refused)\n",
+		       (long long)run->records_new, run->imported, run->unchanged, run->refused);
+}
+
+int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
+{
+	static const struct option opts[] = { CLI_COMMON_LONG_OPTS, { 0 } };
+	struct import_run run = { .cli = cli };
+	int opt, rc = EXIT_USAGE;
+	while ((opt = cli_getopt(argc, argv, "vq", opts)) != -1)
+		if (!cli_common_option(cli, opt, optarg))
+			return cli_usage_error("import", "unknown option");
+	if (optind >= argc)
+		return cli_usage_error("import", "which MEDIA_DIR?");
+	cli_now(run.now);
+	run.progress = isatty(STDERR_FILENO) && !cli->quiet && !cli->json;
+	if (cli->json)
+		run.json_files = json_array();
+	if (!cli_open_db(cli, &run.db, err) || !pgp_open(cli_homedir(cli), &run.pgp, err))
+		goto out;
+	for (int i = optind; i < argc; i++)
+		run.files_total += count_exports(argv[i]);
+	rc = 0;
+	for (int i = optind; i < argc; i++) {
+		struct ferry_error *stick_err = NULL;
+		if (!import_stick(&run, argv[i], &stick_err)) {
+			fprintf(stderr, "ferry-audit: import: %s\n", ferry_error_message(stick_err));
+			rc = EXIT_REFUSED;
+		}
+		ferry_error_free(stick_err);
+	}
+	if (run.progress)
+		fputs("\r\033[K", stderr);
+	summary(&run);
+	if (run.refused)
+		rc = EXIT_REFUSED;
+out:
+	json_decref(run.json_files);
+	free(run.media_label);
+	pgp_close(run.pgp);
+	audit_db_close(run.db);
+	return rc;
+}

@@ -1,0 +1,277 @@
+/* ingest: one device's export files and inventory into the HQ database.
+ * Order of checks for an export: name and folder agree, signature by the
+ * registered key and the chain (common/auditlog), continuation of the stored
+ * chain (gap, fork), then one transaction that inserts the new records. */
+#include "audit/ingest.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/auditlog.h"
+#include "common/json.h"
+#include "common/pgp.h"
+#include "common/safefile.h"
+
+#define INVENTORY_MAX (1024 * 1024)
+
+bool ingest_read_signed(struct pgp *pgp, const char *path, const char *fpr, size_t max,
+			char **data, size_t *len, struct ferry_error **err)
+{
+	bool ok = false, by_device = false;
+	char *buf = NULL, *sig = NULL, *sig_path = NULL;
+	size_t buf_len = 0, sig_len = 0;
+	struct pgp_verify_result vr = { 0 };
+	if (asprintf(&sig_path, "%s.sig", path) < 0)
+		return ferry_error_set(err, "out of memory");
+	if (!read_file_limited(path, max, &buf, &buf_len, err) ||
+	    !read_file_limited(sig_path, 64 * 1024, &sig, &sig_len, err))
+		goto out;
+	if (!pgp_verify_detached(pgp, buf, buf_len, sig, sig_len, &vr, err)) {
+		ferry_error_prefix(err, "%s", sig_path);
+		goto out;
+	}
+	for (size_t i = 0; i < vr.n_sigs; i++) {
+		if (vr.sigs[i].status != PGP_SIG_VALID) {
+			ferry_error_set(err, "%s: signature %s", sig_path,
+					pgp_sig_status_name(vr.sigs[i].status));
+			goto out;
+		}
+		by_device |= strcasecmp(vr.sigs[i].fpr, fpr) == 0;
+	}
+	if (!by_device) {
+		ferry_error_set(err, "%s: not signed by the device key %s", sig_path, fpr);
+		goto out;
+	}
+	*data = buf;
+	*len = buf_len;
+	buf = NULL;
+	ok = true;
+out:
+	pgp_verify_result_clear(&vr);
+	free(buf);
+	free(sig);
+	free(sig_path);
+	return ok;
+}
+
+/* The reason a device gave for a failure or refusal, if it gave one. */
+static const char *record_reason(json_t *rec)
+{
+	json_t *detail = json_object_get(rec, "detail");
+	static const char *const keys[] = { "reason", "error", "message" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(detail, keys[i]));
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
+/* Stores one verified line (seq beyond what the database holds). */
+static bool insert_line(struct audit_db *db, const char *line, size_t n, const char *hash,
+			struct ingest_result *res, char last_time[32], struct ferry_error **err)
+{
+	struct auditlog_record rec = { 0 };
+	if (!auditlog_line_parse(line, n, &rec, err))
+		return false;
+	json_t *media = json_object_get(rec.json, "media");
+	struct audit_record r = {
+		.device = rec.device, .seq = (int64_t)rec.seq, .hash = hash, .prev = rec.prev,
+		.time = rec.time, .event = rec.event,
+		.bundle = rec.bundle, .version = rec.version, .result = rec.result,
+		.reason = record_reason(rec.json), .boot = rec.boot,
+		.media_serial = json_string_value(json_object_get(media, "usb_serial")),
+		.media_label = json_string_value(json_object_get(media, "label")),
+	};
+	char *copy = strndup(line, n);
+	bool ok = copy != NULL;
+	if (!ok)
+		ferry_error_set(err, "out of memory");
+	r.line = copy;
+	if (ok)
+		ok = audit_db_record_insert(db, &r, err);
+	if (ok) {
+		snprintf(last_time, 32, "%s", rec.time ? rec.time : "");
+		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r.media_serial ? r.media_serial : "");
+		snprintf(res->media_label, sizeof(res->media_label), "%s", r.media_label ? r.media_label : "");
+	}
+	free(copy);
+	auditlog_record_clear(&rec);
+	return ok;
+}
+
+/* Compares or stores every line of a verified export, inside a transaction. */
+static bool store_lines(struct audit_db *db, const struct audit_device *dev, const char *path,
+			const char *data, size_t len, int64_t tail, struct ingest_result *res,
+			struct ferry_error **err)
+{
+	const char *p = data, *end = data + len;
+	char hash[SHA256_HEX_LEN + 1], stored[65];
+	int64_t seq = (int64_t)res->first_seq;
+	char last_time[32] = "";
+	bool ok = false;
+	for (; p < end; seq++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)(nl - p);
+		auditlog_line_hash(p, n, hash);
+		if (seq <= tail) {
+			bool found = false;
+			if (!audit_db_record_hash(db, dev->id, seq, stored, &found, err))
+				goto out;
+			if (!found || strcmp(stored, hash) != 0) {
+				ferry_error_set(err, "%s: fork: record %lld differs from the record %lld "
+						"imported before (the device's log was rewritten?)",
+						path, (long long)seq, (long long)seq);
+				goto out;
+			}
+			res->records_known++;
+		} else {
+			if (!insert_line(db, p, n, hash, res, last_time, err)) {
+				ferry_error_prefix(err, "%s: record %lld", path, (long long)seq);
+				goto out;
+			}
+			res->records_new++;
+		}
+		p = nl + 1;
+	}
+	ok = !*last_time || audit_db_device_seen(db, dev->id, last_time, err);
+out:
+	return ok;
+}
+
+bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+		   const char *path, struct ingest_result *res, struct ferry_error **err)
+{
+	bool ok = false, in_txn = false, have_prev = false;
+	char *copy = strdup(path), *data = NULL;
+	size_t len = 0;
+	char name_dev[AUDITLOG_DEVICE_ID_MAX + 1], tail_hash[65], prev[65];
+	int64_t tail = 0;
+	struct auditlog_chain chain;
+	memset(res, 0, sizeof(*res));
+	if (!copy)
+		return ferry_error_set(err, "out of memory");
+	if (!auditlog_export_name_parse(basename(copy), name_dev, &res->first_seq, &res->last_seq, err))
+		goto out;
+	if (strcmp(name_dev, dev->id) != 0) {
+		ferry_error_set(err, "%s: records of device '%s' in the folder of '%s'", path, name_dev,
+				dev->id);
+		goto out;
+	}
+	if (!audit_db_chain_tail(db, dev->id, &tail, tail_hash, err))
+		goto out;
+	/* The prev the file's first record must carry: the stored record before it. */
+	if (res->first_seq > 1) {
+		if (!audit_db_record_hash(db, dev->id, (int64_t)res->first_seq - 1, prev, &have_prev, err))
+			goto out;
+	}
+	if (!auditlog_export_read(path, pgp, dev->fingerprint, have_prev ? prev : NULL, &data, &len,
+				  &chain, err))
+		goto out;
+	if (res->first_seq > 1 && !have_prev) {
+		ferry_error_set(err, "%s: gap: records %lld-%llu missing (the database holds %s%lld); "
+				"import the earlier export first", path, (long long)tail + 1,
+				(unsigned long long)res->first_seq - 1, tail ? "up to " : "",
+				(long long)tail);
+		goto out;
+	}
+	if (!audit_db_begin(db, err))
+		goto out;
+	in_txn = true;
+	if (!store_lines(db, dev, path, data, len, tail, res, err) || !audit_db_commit(db, err))
+		goto out;
+	in_txn = false;
+	ok = true;
+out:
+	if (in_txn)
+		audit_db_rollback(db);
+	if (!ok)
+		res->records_new = res->records_known = 0;
+	free(data);
+	free(copy);
+	return ok;
+}
+
+/* installed: {name: version}; groups: optional array of strings. */
+static bool inventory_lists(json_t *root, const struct json_path *p, const char ***names,
+			    const char ***versions, size_t *n, char ***groups, struct ferry_error **err)
+{
+	json_t *installed = NULL;
+	struct json_path ip;
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+	if (!json_get_object(root, p, "installed", true, &installed, err) ||
+	    !json_get_strv(root, p, "groups", false, groups, err))
+		return false;
+	*n = json_object_size(installed);
+	*names = calloc(*n + 1, sizeof(**names));
+	*versions = calloc(*n + 1, sizeof(**versions));
+	if (!*names || !*versions)
+		return ferry_error_set(err, "out of memory");
+	json_path_key(&ip, p, "installed");
+	json_object_foreach(installed, key, v) {
+		if (!json_is_string(v))
+			return json_path_error(err, &ip, "%s: must be a version string", key);
+		(*names)[i] = key;
+		(*versions)[i++] = json_string_value(v);
+	}
+	return true;
+}
+
+bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+		      const char *path, const char *now, bool *applied, struct ferry_error **err)
+{
+	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
+		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
+		"attributes", NULL };
+	bool ok = false;
+	char *data = NULL, **groups = NULL;
+	const char **names = NULL, **versions = NULL;
+	size_t len = 0, n = 0;
+	json_t *root = NULL;
+	struct json_path p;
+	struct audit_inventory inv = { .device = dev->id, .hw_revision = -1, .security_version = -1,
+				       .policy_serial = -1 };
+	int64_t format = 0;
+	*applied = false;
+	json_path_root(&p, path);
+	if (!ingest_read_signed(pgp, path, dev->fingerprint, INVENTORY_MAX, &data, &len, err) ||
+	    !json_parse_strict(data, len, path, &root, err) || !json_check_keys(root, &p, keys, err) ||
+	    !json_get_int(root, &p, "format", true, 1, 1, &format, err) ||
+	    !json_get_string(root, &p, "device", true, &inv.device, err) ||
+	    !json_get_string(root, &p, "type", false, &inv.type, err) ||
+	    !json_get_int(root, &p, "hw_revision", false, 0, INT32_MAX, &inv.hw_revision, err) ||
+	    !json_get_string(root, &p, "time", true, &inv.time, err) ||
+	    !json_get_int(root, &p, "security_version", false, 0, INT64_MAX, &inv.security_version, err) ||
+	    !json_get_int(root, &p, "policy_serial", false, 0, INT64_MAX, &inv.policy_serial, err) ||
+	    !inventory_lists(root, &p, &names, &versions, &n, &groups, err))
+		goto out;
+	if (strcmp(inv.device, dev->id) != 0) {
+		ferry_error_set(err, "%s: inventory of device '%s' in the folder of '%s'", path,
+				inv.device, dev->id);
+		goto out;
+	}
+	inv.raw = data;
+	inv.n_installed = n;
+	inv.names = names;
+	inv.versions = versions;
+	inv.groups = (const char *const *)groups;
+	if (!audit_db_begin(db, err))
+		goto out;
+	if (!audit_db_inventory_put(db, &inv, now, applied, err) || !audit_db_commit(db, err)) {
+		audit_db_rollback(db);
+		goto out;
+	}
+	ok = true;
+out:
+	json_decref(root);
+	strv_free(groups);
+	free(names);
+	free(versions);
+	free(data);
+	return ok;
+}

@@ -1,0 +1,38 @@
+/* ingest: verifying one device's files from a stick against the registry and
+ * the database, and storing them. Promises: nothing from a file is stored
+ * unless its signature is by the device's registered key, its chain verifies
+ * and continues what the database holds (no gap, no fork); a file is stored
+ * in one transaction; a file already imported changes nothing. */
+#ifndef FERRY_AUDIT_INGEST_H
+#define FERRY_AUDIT_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit/db.h"
+#include "common/error.h"
+
+struct pgp;
+
+struct ingest_result {
+	int64_t records_new, records_known;
+	uint64_t first_seq, last_seq;
+	char media_serial[128], media_label[128];   /* from the file's last record, "" if none */
+};
+
+/* Imports the export file path of the registered device dev. false: refused,
+ * *err says why (the caller journals it); the database is unchanged. */
+bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+		   const char *path, struct ingest_result *res, struct ferry_error **err);
+
+/* Imports dir's inventory.json (+ .sig) of the registered device dev. *applied
+ * is false when the database already holds an inventory at least as new. */
+bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+		      const char *path, const char *now, bool *applied, struct ferry_error **err);
+
+/* Reads path and path.sig: exactly the bytes signed by the key with full
+ * fingerprint fpr, every signature valid. Caller frees *data. */
+bool ingest_read_signed(struct pgp *pgp, const char *path, const char *fpr, size_t max,
+			char **data, size_t *len, struct ferry_error **err);
+
+#endif

@@ -1,0 +1,133 @@
+/* ferry-pack inspect BUNDLE [--json]: the manifest, the signatures as GPGME
+ * reports them in an empty key ring (key ids or fingerprints, marked
+ * unverified: no keys are needed or trusted here), variants, payloads, sizes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/bundle_read.h"
+#include "common/bundle_write.h"
+#include "common/json.h"
+#include "common/manifest.h"
+#include "common/pgp.h"
+#include "packager/pack.h"
+
+#define INSPECT_USAGE "inspect BUNDLE [--json]"
+
+static bool read_signers(const char *manifest, size_t len, const void *sig, size_t sig_len,
+			 struct pgp_verify_result *res, struct ferry_error **err)
+{
+	char *home = NULL;
+	struct pgp *pgp = NULL;
+	bool ok = sig_len == 0 ||
+		  (pack_tmp_home(&home, err) && pgp_open(home, &pgp, err) &&
+		   pgp_verify_detached(pgp, manifest, len, sig, sig_len, res, err));
+	pgp_close(pgp);
+	pack_tmp_home_remove(home);
+	if (!ok)
+		ferry_error_prefix(err, "%s", BUNDLE_SIG_MEMBER);
+	return ok;
+}
+
+static const char *strv_text(char **v, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	for (size_t i = 0; v && v[i]; i++)
+		snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "," : "", v[i]);
+	return buf[0] ? buf : "-";
+}
+
+static void print_text(const char *path, const struct manifest *m,
+		       const struct pgp_verify_result *res, unsigned long long stored)
+{
+	char a[32], b[256];
+	printf("bundle:      %s (%s)\n", path, pack_human_size(stored, a));
+	printf("name:        %s %s\n", m->name, m->version);
+	printf("security:    %lld\n", (long long)m->security_version);
+	printf("created:     %s\n", m->created);
+	if (m->description)
+		printf("description: %s\n", m->description);
+	printf("rollout:     groups %s; devices %s; percent %d\n", strv_text(m->rollout.groups, b, sizeof(b)),
+	       strv_text(m->rollout.devices, b + 128, 128), m->rollout.percent);
+	printf("confirm:     %s\n", m->confirm == CONFIRM_LOCAL ? "local" : "auto");
+	printf("signatures:  %zu (unverified: inspect uses no keys)\n", res->n_sigs);
+	for (size_t i = 0; i < res->n_sigs; i++)
+		printf("  %s  %s\n", res->sigs[i].fpr, pgp_sig_status_name(res->sigs[i].status));
+	for (size_t i = 0; i < m->n_variants; i++) {
+		const struct variant *v = &m->variants[i];
+		printf("variant %s: device_type %s", v->id, strv_text(v->compatible.device_type, b, sizeof(b)));
+		if (v->compatible.hw_revision)
+			printf("; hw_revision %s", v->compatible.hw_revision);
+		if (v->compatible.installed_version)
+			printf("; installed_version %s", v->compatible.installed_version);
+		printf("\n");
+		for (size_t j = 0; j < v->n_payloads; j++) {
+			const struct payload *p = &v->payloads[j];
+			printf("  payload %-12s %-10s %-5s %10s  %s\n", p->name, p->handler,
+			       compression_name(p->compression), pack_human_size(p->size, a), p->member);
+		}
+		for (int k = 0; k < HOOK_COUNT; k++)
+			if (v->hooks[k].present)
+				printf("  hook    %-12s %10s  %s\n", hook_kind_name((enum hook_kind)k),
+				       pack_human_size(v->hooks[k].size, a), v->hooks[k].member);
+	}
+}
+
+static json_t *signatures_json(const struct pgp_verify_result *res)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < res->n_sigs; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:b}", "key", res->sigs[i].fpr,
+						   "status", pgp_sig_status_name(res->sigs[i].status),
+						   "created", (json_int_t)res->sigs[i].created,
+						   "verified", 0));
+	return a;
+}
+
+int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error **err)
+{
+	static const struct option longopts[] = { PACK_COMMON_LONG, { NULL, 0, NULL, 0 } };
+	int c, rc = PACK_FAILED;
+	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: ferry-pack %s\n", INSPECT_USAGE);
+			return PACK_OK;
+		}
+		if (!pack_common_option(o, c, optarg))
+			return pack_usage(INSPECT_USAGE, err);
+	}
+	if (optind + 1 != argc)
+		return pack_usage(INSPECT_USAGE, err);
+	const char *path = argv[optind];
+	struct bundle_reader *r = NULL;
+	struct manifest *m = NULL;
+	struct pgp_verify_result res = { 0 };
+	const char *bytes;
+	const void *sig;
+	size_t len, sig_len;
+	struct stat st;
+	if (!bundle_reader_open(path, &r, err) ||
+	    !bundle_reader_manifest(r, &bytes, &len, &sig, &sig_len, err) ||
+	    !manifest_parse(bytes, len, BUNDLE_MANIFEST_MEMBER, &m, err) ||
+	    !read_signers(bytes, len, sig, sig_len, &res, err))
+		goto out;
+	unsigned long long stored = stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
+	if (o->json) {
+		json_t *mj = NULL;
+		if (!json_parse_strict(bytes, len, BUNDLE_MANIFEST_MEMBER, &mj, err))
+			goto out;
+		pack_print_json(json_pack("{s:s, s:I, s:o, s:o}", "bundle", path, "bundle_size",
+					  (json_int_t)stored, "manifest", mj, "signatures",
+					  signatures_json(&res)));
+	} else
+		print_text(path, m, &res, stored);
+	rc = PACK_OK;
+out:
+	if (rc == PACK_FAILED)
+		ferry_error_prefix(err, "%s", path);
+	pgp_verify_result_clear(&res);
+	manifest_free(m);
+	bundle_reader_close(r);
+	return rc;
+}

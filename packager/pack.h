@@ -1,0 +1,61 @@
+/* pack: what ferry-pack's subcommands share: the global options, the
+ * command signature, the exit codes, and small helpers for options and
+ * output. One subcommand per cmd_*.c file; main.c only dispatches. */
+#ifndef FERRY_PACK_H
+#define FERRY_PACK_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+enum { PACK_OK = 0, PACK_FAILED = 1, PACK_USAGE = 2 };
+
+struct pack_opts {
+	const char *homedir;     /* --homedir, $FERRY_PACK_HOME or ~/.config/ferry/pack */
+	bool json;
+	bool quiet;
+	int verbose;
+};
+
+/* A subcommand: argv[0] is its name; returns PACK_OK / PACK_FAILED /
+ * PACK_USAGE with *err explaining a failure (main prints it once). */
+typedef int (*pack_command_fn)(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+
+int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+
+/* Options every subcommand accepts too (after its name): -h -q -v --json --homedir. */
+#define PACK_COMMON_SHORT "hqv"
+#define PACK_OPT_JSON 0x1001
+#define PACK_OPT_HOMEDIR 0x1002
+#define PACK_COMMON_LONG                                                                 \
+	{ "help", no_argument, NULL, 'h' }, { "quiet", no_argument, NULL, 'q' },           \
+	{ "verbose", no_argument, NULL, 'v' }, { "json", no_argument, NULL, PACK_OPT_JSON }, \
+	{ "homedir", required_argument, NULL, PACK_OPT_HOMEDIR }
+/* Applies a common option; false when c is not one of them. */
+bool pack_common_option(struct pack_opts *o, int c, const char *arg);
+/* Prints "usage: ferry-pack USAGE" to stderr (for PACK_USAGE) and returns PACK_USAGE. */
+int pack_usage(const char *usage, struct ferry_error **err);
+/* Resets getopt for a subcommand's argv. */
+void pack_getopt_reset(void);
+
+/* The home directory: o->homedir or the default, created 0700. Caller frees. */
+bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **err);
+/* A throw-away GnuPG home under /tmp (short path for gpg-agent); caller
+ * removes it with pack_tmp_home_remove (kills its daemons first). */
+bool pack_tmp_home(char **out, struct ferry_error **err);
+void pack_tmp_home_remove(char *dir);
+
+/* Prints a JSON value (compact, keys sorted) and a newline to stdout; steals v. */
+struct json_t;
+void pack_print_json(struct json_t *v);
+/* "1.5 MiB" style sizes for people. */
+const char *pack_human_size(unsigned long long bytes, char buf[32]);
+
+#endif

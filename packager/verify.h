@@ -1,0 +1,40 @@
+/* verify: the trust half of `ferry-pack verify` (and simulate): a throw-away
+ * GnuPG home with the given keyring, the signatures over the exact manifest
+ * bytes, and the trust policy's verdict for every variant's device types.
+ * Collects one line per check that passed. */
+#ifndef FERRY_PACK_VERIFY_H
+#define FERRY_PACK_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+#include "common/manifest.h"
+#include "common/pgp.h"
+
+struct verify_line {
+	char check[16];
+	char detail[240];
+};
+
+struct verify_trust {
+	char *home;                      /* throw-away GnuPG home */
+	struct pgp *pgp;
+	const char *policy_dir;
+	struct pgp_verify_result sigs;
+	struct verify_line lines[64];
+	size_t n_lines;
+};
+
+/* Imports keyring into a fresh home; returns PACK_OK, or PACK_USAGE when the
+ * keyring or policy cannot be used. */
+int verify_trust_open(struct verify_trust *t, const char *keyring, const char *policy_dir,
+		      struct ferry_error **err);
+/* Verifies manifest.sig over the exact manifest bytes; at least one valid. */
+bool verify_trust_signatures(struct verify_trust *t, const char *manifest, size_t len,
+			     const void *sig, size_t sig_len, struct ferry_error **err);
+/* The policy's verdict for every device type of every variant. */
+bool verify_trust_policy(struct verify_trust *t, const struct manifest *m, struct ferry_error **err);
+void verify_trust_close(struct verify_trust *t);
+
+#endif

@@ -1,0 +1,472 @@
+/* Tests for common/policy.c and policy_eval.c: strict parsing, the release
+ * decision (scope, revocation, expiry, two-person rules with distinct
+ * signers), and adoption over real GnuPG (threshold of current roots, no
+ * replay, root rotation, keys.asc). */
+#include "testutil.h"
+#include "pgp_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/policy.h"
+#include "common/safefile.h"
+
+#define FA "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define FB "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define FC "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"
+#define FR "0000000000000000000000000000000000000001"
+
+/* 2026-11-24T10:00:00Z */
+#define T_ISSUED 1795514400
+#define NOW (T_ISSUED + 3600)
+
+static const char sample[] =
+	"{\"format\":1,\"serial\":12,\"issued\":\"2026-11-24T10:00:00Z\","
+	"\"roots\":{\"keys\":[\"" FR "\"],\"threshold\":1},"
+	"\"signers\":["
+	"{\"fingerprint\":\"" FA "\",\"name\":\"Release CI\",\"roles\":[\"release\",\"qa\"],"
+	"\"device_types\":[\"gw-x\",\"sensor-*\"],\"expires\":\"2027-12-31T00:00:00Z\"},"
+	"{\"fingerprint\":\"" FB "\",\"name\":\"QA Lead\",\"roles\":[\"qa\"],\"device_types\":[\"*\"]},"
+	"{\"fingerprint\":\"" FC "\",\"name\":\"Sensor team\",\"roles\":[\"release\",\"hq\"],"
+	"\"device_types\":[\"sensor-*\"]}],"
+	"\"revoked\":[],"
+	"\"rules\":[{\"device_types\":[\"gw-*\"],\"require_roles\":[\"release\",\"qa\"]}]}";
+
+static struct policy *parse(const char *text)
+{
+	struct policy *p = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(policy_parse(text, strlen(text), "policy.json", &p, &err), err);
+	return p;
+}
+
+/* A verification result as pgp_verify_detached would give it. */
+static struct pgp_verify_result sigs(size_t n, const char *fprs[], enum pgp_sig_status st[],
+				     time_t created)
+{
+	struct pgp_verify_result r = { calloc(n, sizeof(struct pgp_signature)), n };
+	for (size_t i = 0; i < n; i++) {
+		r.sigs[i].status = st ? st[i] : PGP_SIG_VALID;
+		snprintf(r.sigs[i].fpr, sizeof(r.sigs[i].fpr), "%s", fprs[i]);
+		r.sigs[i].created = created;
+	}
+	return r;
+}
+
+/* Evaluates a release and returns whether it is allowed; reasons joined into why. */
+static bool release(const struct policy *p, size_t n, const char *fprs[], const char *type,
+		    time_t now, char *why, size_t size)
+{
+	struct pgp_verify_result r = sigs(n, fprs, NULL, now - 60);
+	struct policy_verdict v;
+	assert_true(policy_allows_release(p, &r, type, now, &v));
+	why[0] = '\0';
+	for (size_t i = 0; v.reasons && v.reasons[i]; i++)
+		snprintf(why + strlen(why), size - strlen(why), "%s\n", v.reasons[i]);
+	bool allowed = v.allowed;
+	if (allowed)
+		assert_int_equal(strv_len(v.counted), n);
+	policy_verdict_clear(&v);
+	pgp_verify_result_clear(&r);
+	return allowed;
+}
+
+static void test_policy_parse_serialize_roundtrip(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	assert_int_equal(p->serial, 12);
+	assert_int_equal(p->n_signers, 3);
+	assert_string_equal(p->signers[0].name, "Release CI");
+	assert_int_equal(p->signers[1].expires, 0);
+	assert_int_equal(p->n_rules, 1);
+	char *a = policy_serialize(p);
+	assert_non_null(a);
+	struct policy *q = parse(a);
+	char *b = policy_serialize(q);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "\"expires\": \"2027-12-31T00:00:00Z\""));
+	free(a);
+	free(b);
+	policy_free(p);
+	policy_free(q);
+}
+
+static void test_policy_rejects_invalid_documents(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *to, *want;
+	} cases[] = {
+		{ "\"revoked\":[]", "\"revoked\":[],\"extra\":1", "extra: unknown key" },
+		{ "\"name\":\"QA Lead\"", "\"name\":\"QA Lead\",\"colour\":\"red\"", "signers[1].colour: unknown key" },
+		{ "\"" FR "\"]", "\"0000000000000000000000000000000000000001\",\"abc\"]", "roots.keys[1]" },
+		{ "\"threshold\":1", "\"threshold\":0", "roots.threshold" },
+		{ "\"threshold\":1", "\"threshold\":2", "roots.threshold: must be between 1 and the number of root keys" },
+		{ "[\"qa\"]", "[]", "signers[1].roles: must list at least one role" },
+		{ "[\"qa\"]", "[\"QA\"]", "signers[1].roles[0]: 'QA' is not a valid role name" },
+		{ "\"2027-12-31T00:00:00Z\"", "\"2027-12-31\"", "signers[0].expires" },
+		{ "\"format\":1", "\"format\":2", "format" },
+		{ "\"serial\":12", "\"serial\":0", "serial" },
+		{ "\"fingerprint\":\"" FB "\"", "\"fingerprint\":\"" FA "\"", "is listed twice" },
+		{ "[\"*\"]", "[\"gw x\"]", "signers[1].device_types[0]" },
+		{ "\"require_roles\":[\"release\",\"qa\"]", "\"require_roles\":[]", "rules[0].require_roles" },
+		{ "\"" FB "\"", "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"", "40 uppercase hex" },
+		{ "\"revoked\":[]", "\"revoked\":[{\"fingerprint\":\"" FB "\",\"at\":\"2026-10-01T00:00:00Z\"}]", "revoked[0].reason: missing" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *at = strstr(sample, cases[i].from);
+		assert_non_null(at);
+		char *doc = NULL;
+		assert_true(asprintf(&doc, "%.*s%s%s", (int)(at - sample), sample, cases[i].to,
+				     at + strlen(cases[i].from)) > 0);
+		struct policy *p = NULL;
+		struct ferry_error *err = NULL;
+		if (policy_parse(doc, strlen(doc), "policy.json", &p, &err))
+			fail_msg("case %zu accepted: %s", i, doc);
+		assert_error_contains(err, "policy.json");
+		assert_error_contains(err, cases[i].want);
+		ferry_error_free(err);
+		free(doc);
+	}
+}
+
+static void test_policy_counts_only_valid_listed_signatures(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	const char *f[] = { FC, "1234567890ABCDEF", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD" };
+	enum pgp_sig_status st[] = { PGP_SIG_BAD, PGP_SIG_UNKNOWN_KEY, PGP_SIG_VALID };
+	struct pgp_verify_result r = sigs(3, f, st, NOW - 60);
+	struct policy_verdict v;
+	assert_true(policy_allows_release(p, &r, "sensor-y", NOW, &v));
+	assert_false(v.allowed);
+	assert_int_equal(strv_len(v.counted), 0);
+	assert_int_equal(strv_len(v.reasons), 4);
+	assert_string_equal(v.reasons[0], "signature by key " FC ": bad");
+	assert_string_equal(v.reasons[1], "signature by key id 1234567890ABCDEF: unknown key");
+	assert_non_null(strstr(v.reasons[2], "not a signer in policy serial 12"));
+	assert_non_null(strstr(v.reasons[3], "role 'release'"));
+	policy_verdict_clear(&v);
+	pgp_verify_result_clear(&r);
+	policy_free(p);
+}
+
+static void test_policy_signer_outside_device_type_scope(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	char why[2048];
+	const char *c[] = { FC };
+	assert_true(release(p, 1, c, "sensor-y", NOW, why, sizeof(why)));
+	assert_false(release(p, 1, c, "gw-x", NOW, why, sizeof(why)));
+	assert_non_null(strstr(why, FC " (Sensor team): may not sign for device type gw-x (allowed: sensor-*)"));
+	assert_false(release(p, 1, c, "sensorx", NOW, why, sizeof(why)));
+	policy_free(p);
+}
+
+static void test_policy_two_person_rule_needs_distinct_signers(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	char why[2048];
+	/* A holds release AND qa: alone it may not satisfy release+qa */
+	const char *a[] = { FA };
+	assert_false(release(p, 1, a, "gw-x", NOW, why, sizeof(why)));
+	assert_non_null(strstr(why, "rule 1 (device types gw-*) needs roles release, qa from distinct signers"));
+	/* the same signature twice is still one signer */
+	const char *aa[] = { FA, FA };
+	assert_false(release(p, 2, aa, "gw-x", NOW, why, sizeof(why)));
+	/* A (release) + B (qa): two people */
+	const char *ab[] = { FA, FB };
+	assert_true(release(p, 2, ab, "gw-x", NOW, why, sizeof(why)));
+	/* B alone: no release role at all */
+	const char *b[] = { FB };
+	assert_false(release(p, 1, b, "gw-x", NOW, why, sizeof(why)));
+	assert_non_null(strstr(why, "role 'release'"));
+	/* no rule for sensor-*: A alone releases */
+	assert_true(release(p, 1, a, "sensor-y", NOW, why, sizeof(why)));
+	policy_free(p);
+}
+
+static void test_policy_revoked_signer_refused(void **state)
+{
+	(void)state;
+	char *doc = NULL;
+	const char *at = strstr(sample, "\"revoked\":[]");
+	assert_true(asprintf(&doc, "%.*s\"revoked\":[{\"fingerprint\":\"" FC "\",\"at\":"
+			     "\"2026-11-24T10:30:00Z\",\"reason\":\"laptop lost\"}]%s",
+			     (int)(at - sample), sample, at + strlen("\"revoked\":[]")) > 0);
+	struct policy *p = parse(doc);
+	const char *c[] = { FC };
+	char why[2048];
+	/* before the revocation time a signature made before it still counts */
+	assert_true(release(p, 1, c, "sensor-y", T_ISSUED + 600, why, sizeof(why)));
+	/* after it, the signer is refused outright, even for older signatures */
+	struct pgp_verify_result r = sigs(1, c, NULL, T_ISSUED);
+	struct policy_verdict v;
+	assert_true(policy_allows_release(p, &r, "sensor-y", NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], FC " (Sensor team): revoked at 2026-11-24T10:30:00Z (laptop lost)"));
+	policy_verdict_clear(&v);
+	/* and a signature made at or after the revocation never counts */
+	r.sigs[0].created = T_ISSUED + 1800;
+	assert_true(policy_allows_release(p, &r, "sensor-y", T_ISSUED + 600, &v));
+	assert_false(v.allowed);
+	policy_verdict_clear(&v);
+	pgp_verify_result_clear(&r);
+	policy_free(p);
+	free(doc);
+}
+
+static void test_policy_expired_signer_refused(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	const char *ab[] = { FA, FB };
+	char why[2048];
+	/* A expires 2027-12-31T00:00:00Z = 1830211200 */
+	assert_true(release(p, 2, ab, "gw-x", 1830211200 - 10, why, sizeof(why)));
+	assert_false(release(p, 2, ab, "gw-x", 1830211200, why, sizeof(why)));
+	assert_non_null(strstr(why, FA " (Release CI): signer expired at 2027-12-31T00:00:00Z"));
+	policy_free(p);
+}
+
+static void test_policy_role_for_acknowledgements(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	const char *c[] = { FC }, *b[] = { FB };
+	struct pgp_verify_result r = sigs(1, c, NULL, NOW - 5);
+	struct policy_verdict v;
+	assert_true(policy_allows_role(p, &r, "hq", NULL, NOW, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	pgp_verify_result_clear(&r);
+	r = sigs(1, b, NULL, NOW - 5);
+	assert_true(policy_allows_role(p, &r, "hq", NULL, NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "role 'hq'"));
+	policy_verdict_clear(&v);
+	pgp_verify_result_clear(&r);
+	policy_free(p);
+}
+
+/* ---- adoption over real GnuPG ------------------------------------------- */
+
+/* A policy with the given roots, serial, and no signers. */
+static struct policy *make_policy(int64_t serial, const char (*roots)[PGP_FPR_LEN + 1], size_t n,
+				  int64_t threshold)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	p->serial = serial;
+	p->issued = T_ISSUED + serial;
+	p->roots = calloc(n, sizeof(*p->roots));
+	memcpy(p->roots, roots, n * sizeof(*p->roots));
+	p->n_roots = n;
+	p->threshold = threshold;
+	return p;
+}
+
+/* Signs p's text with each key of by[] in ws and writes it (with the public
+ * keys of every key of ws as keys.asc when keys_from is given) into dir. */
+static void publish(struct pgp_home *ws, const struct policy *p, const char (*by)[PGP_FPR_LEN + 1],
+		    size_t n_by, const char (*keys_from)[PGP_FPR_LEN + 1], size_t n_keys,
+		    const char *dir)
+{
+	struct ferry_error *err = NULL;
+	struct policy_file f = { policy_serialize(p), 0, NULL, 0 };
+	f.len = strlen(f.bytes);
+	for (size_t i = 0; i < n_by; i++) {
+		void *s = NULL;
+		size_t l = 0;
+		assert_ok(pgp_sign_detached(ws->pgp, by[i], f.bytes, f.len, &s, &l, &err), err);
+		f.sig = realloc(f.sig, f.sig_len + l);
+		memcpy(f.sig + f.sig_len, s, l);
+		f.sig_len += l;
+		free(s);
+	}
+	char *keys = NULL;
+	size_t klen = 0;
+	for (size_t i = 0; i < n_keys; i++) {
+		char *k = NULL;
+		size_t l = 0;
+		assert_ok(pgp_export_public(ws->pgp, keys_from[i], true, &k, &l, &err), err);
+		keys = realloc(keys, klen + l + 1);
+		memcpy(keys + klen, k, l + 1);
+		klen += l;
+		free(k);
+	}
+	assert_ok(policy_write_dir(dir, &f, keys, klen, &err), err);
+	free(keys);
+	policy_file_clear(&f);
+}
+
+struct adopt_env {
+	struct pgp_home ws, dev;
+	char roots[3][PGP_FPR_LEN + 1];
+	char *dir;
+};
+
+static void adopt_env(void **state, struct adopt_env *e)
+{
+	struct pgp_homes *hs = *state;
+	e->ws = hs->h[0];
+	e->dev = hs->h[1];
+	pgp_home_key(&e->ws, "Root 1 <r1@ferry.test>", e->roots[0]);
+	pgp_home_key(&e->ws, "Root 2 <r2@ferry.test>", e->roots[1]);
+	pgp_home_key(&e->ws, "Root 3 <r3@ferry.test>", e->roots[2]);
+	pgp_home_copy_public(&e->ws, &e->dev, e->roots[0]);
+	pgp_home_copy_public(&e->ws, &e->dev, e->roots[1]);
+	assert_true(asprintf(&e->dir, "%s/stick-policy", hs->h[2].dir) > 0);
+}
+
+static bool adopt(struct adopt_env *e, const struct policy *cur, int64_t *serial,
+		  struct ferry_error **err)
+{
+	struct policy *next = NULL;
+	struct policy_file f;
+	bool ok = policy_adopt_dir(e->dev.pgp, cur, e->dir, &next, &f, err);
+	if (ok)
+		*serial = next->serial;
+	policy_free(next);
+	policy_file_clear(&f);
+	return ok;
+}
+
+static void test_policy_adopt_needs_threshold_of_current_roots(void **state)
+{
+	struct adopt_env e;
+	adopt_env(state, &e);
+	struct policy *cur = make_policy(3, e.roots, 2, 2);
+	struct policy *next = make_policy(4, e.roots, 2, 2);
+	struct ferry_error *err = NULL;
+	int64_t serial = 0;
+	publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
+	assert_false(adopt(&e, cur, &serial, &err));
+	assert_error_contains(err, "not signed by 2 of the current roots (policy serial 3)");
+	ferry_error_clear(&err);
+	/* a signature by a key that is not a root does not help */
+	char other[2][PGP_FPR_LEN + 1];
+	memcpy(other[0], e.roots[0], sizeof(other[0]));
+	memcpy(other[1], e.roots[2], sizeof(other[1]));
+	publish(&e.ws, next, other, 2, NULL, 0, e.dir);
+	assert_false(adopt(&e, cur, &serial, &err));
+	assert_error_contains(err, "not signed by 2 of the current roots");
+	assert_error_contains(err, ": unknown key");   /* root 3: not on the device */
+	ferry_error_clear(&err);
+	publish(&e.ws, next, e.roots, 2, NULL, 0, e.dir);
+	assert_ok(adopt(&e, cur, &serial, &err), err);
+	assert_int_equal(serial, 4);
+	policy_free(cur);
+	policy_free(next);
+	free(e.dir);
+}
+
+static void test_policy_adopt_refuses_replayed_older_policy(void **state)
+{
+	struct adopt_env e;
+	adopt_env(state, &e);
+	struct policy *cur = make_policy(7, e.roots, 1, 1);
+	struct ferry_error *err = NULL;
+	int64_t serial = 0;
+	for (int64_t s = 6; s <= 7; s++) {
+		struct policy *old = make_policy(s, e.roots, 1, 1);
+		publish(&e.ws, old, e.roots, 1, NULL, 0, e.dir);
+		assert_false(adopt(&e, cur, &serial, &err));
+		assert_error_contains(err, "is not higher than the current serial 7");
+		ferry_error_clear(&err);
+		policy_free(old);
+	}
+	policy_free(cur);
+	free(e.dir);
+}
+
+static void test_policy_root_rotation_accepted(void **state)
+{
+	struct adopt_env e;
+	adopt_env(state, &e);
+	struct policy *cur = make_policy(1, e.roots, 1, 1);   /* root 1 */
+	/* serial 2 names root 3 only, whose key the device gets from keys.asc */
+	struct policy *rot = make_policy(2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, 1);
+	struct ferry_error *err = NULL;
+	int64_t serial = 0;
+	/* signed by the old root only: it would not load again afterwards */
+	publish(&e.ws, rot, e.roots, 1, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
+	assert_false(adopt(&e, cur, &serial, &err));
+	assert_error_contains(err, "not signed by 1 of the roots it names");
+	ferry_error_clear(&err);
+	/* signed by the new root only: the current root did not agree */
+	publish(&e.ws, rot, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1,
+		(const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
+	assert_false(adopt(&e, cur, &serial, &err));
+	assert_error_contains(err, "not signed by 1 of the current roots");
+	ferry_error_clear(&err);
+	/* old and new root: rotation accepted, and it loads as the current policy */
+	char both[2][PGP_FPR_LEN + 1];
+	memcpy(both[0], e.roots[0], sizeof(both[0]));
+	memcpy(both[1], e.roots[2], sizeof(both[1]));
+	publish(&e.ws, rot, both, 2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
+	assert_ok(adopt(&e, cur, &serial, &err), err);
+	assert_int_equal(serial, 2);
+	struct policy *loaded = NULL;
+	assert_ok(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err), err);
+	assert_true(policy_is_root(loaded, e.roots[2]));
+	/* afterwards the old root alone can no longer move the policy */
+	struct policy *next = make_policy(3, e.roots, 1, 1);
+	publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
+	assert_false(adopt(&e, loaded, &serial, &err));
+	assert_error_contains(err, "not signed by 1 of the current roots (policy serial 2)");
+	ferry_error_free(err);
+	policy_free(next);
+	policy_free(loaded);
+	policy_free(rot);
+	policy_free(cur);
+	free(e.dir);
+}
+
+static void test_policy_load_dir_refuses_tampered_bytes(void **state)
+{
+	struct adopt_env e;
+	adopt_env(state, &e);
+	struct policy *p = make_policy(5, e.roots, 1, 1);
+	struct ferry_error *err = NULL;
+	publish(&e.ws, p, e.roots, 1, NULL, 0, e.dir);
+	struct policy *loaded = NULL;
+	assert_ok(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err), err);
+	assert_int_equal(loaded->serial, 5);
+	policy_free(loaded);
+	char *text = policy_serialize(p), *path = NULL;
+	*strstr(text, "\"serial\": 5") = ' ';
+	assert_true(asprintf(&path, "%s/policy.json", e.dir) > 0);
+	assert_ok(safe_write_atomic(path, text, strlen(text), 0644, &err), err);
+	assert_false(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err));
+	assert_error_contains(err, "no valid signature");
+	assert_error_contains(err, ": bad");
+	ferry_error_free(err);
+	free(path);
+	free(text);
+	policy_free(p);
+	free(e.dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_parse_serialize_roundtrip),
+		cmocka_unit_test(test_policy_rejects_invalid_documents),
+		cmocka_unit_test(test_policy_counts_only_valid_listed_signatures),
+		cmocka_unit_test(test_policy_signer_outside_device_type_scope),
+		cmocka_unit_test(test_policy_two_person_rule_needs_distinct_signers),
+		cmocka_unit_test(test_policy_revoked_signer_refused),
+		cmocka_unit_test(test_policy_expired_signer_refused),
+		cmocka_unit_test(test_policy_role_for_acknowledgements),
+		pgp_unit_test(test_policy_adopt_needs_threshold_of_current_roots),
+		pgp_unit_test(test_policy_adopt_refuses_replayed_older_policy),
+		pgp_unit_test(test_policy_root_rotation_accepted),
+		pgp_unit_test(test_policy_load_dir_refuses_tampered_bytes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
