@@ -51,9 +51,7 @@ struct handler_context {
 	const char *agent_state;   /* FERRY_STATE for scripts: "installing", "committing", … */
 	/* where */
 	const char *slot_path;     /* rootfs-ab: the inactive slot (block device or file) */
-	uint64_t slot_size;        /* rootfs-ab, regular-file slot: fixed capacity, written in
-	                            * place; 0: a virtual slot that grows into the free space
-	                            * of its filesystem and is cut to the image's size */
+	uint64_t slot_size;        /* rootfs-ab, regular-file slot: capacity (0: its current size) */
 	const char *target_path;   /* files: the target directory (agent.json targets[p->target]) */
 	const char *modules_dir;   /* module: where <name> executables live */
 	const char *work_dir;      /* script, module: private per-payload dir, e.g.

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -25,14 +24,9 @@
 #define ROOTFS_HEAD (1024u * 1024)      /* held back, written last, zeroed on failure */
 #define ROOTFS_ALIGN 4096
 
-/* Capacity: a block device's size; a regular file's slot_size when given;
- * otherwise the file is a virtual device's slot (provisioned empty): it may
- * grow into its filesystem's free space and is cut to the image's size, so
- * that the slot file is exactly the image. */
 struct slot {
 	int fd;
 	uint64_t capacity;
-	bool fit_to_image;
 	const char *path;
 };
 
@@ -56,14 +50,8 @@ static bool slot_open(const struct handler_context *ctx, struct slot *s, struct 
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(s->fd, BLKGETSIZE64, &s->capacity) < 0)
 			return ferry_error_errno(err, errno, "slot %s: size of block device", s->path);
-	} else if (S_ISREG(st.st_mode) && ctx->slot_size) {
-		s->capacity = ctx->slot_size;
 	} else if (S_ISREG(st.st_mode)) {
-		struct statvfs vfs;
-		if (fstatvfs(s->fd, &vfs) < 0)
-			return ferry_error_errno(err, errno, "slot %s: free space", s->path);
-		s->capacity = (uint64_t)st.st_size + (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		s->fit_to_image = true;
+		s->capacity = ctx->slot_size ? ctx->slot_size : (uint64_t)st.st_size;
 	} else {
 		return ferry_error_set(err, "slot %s: neither a block device nor a regular file", s->path);
 	}
@@ -245,10 +233,6 @@ static bool rootfs_install(const struct handler_context *ctx, const struct paylo
 	if (!slot_invalidate(&s, err) ||
 	    !stream_image(&s, p, src, head, &head_got, buf, &total, err))
 		goto out;
-	if (s.fit_to_image && ftruncate(s.fd, (off_t)total) < 0) {
-		ferry_error_errno(err, errno, "slot %s: truncate to the image", s.path);
-		goto out;
-	}
 	if (fdatasync(s.fd) < 0) {
 		ferry_error_errno(err, errno, "slot %s: fdatasync", s.path);
 		goto out;

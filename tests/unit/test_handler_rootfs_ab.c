@@ -29,7 +29,7 @@ struct fixture {
 
 static void make_slot(struct fixture *f, size_t size, unsigned char fill)
 {
-	unsigned char *b = malloc(size ? size : 1);
+	unsigned char *b = malloc(size);
 	memset(b, fill, size);
 	free(test_write_file(f->dir, "slot-b.img", b, size));
 	free(b);
@@ -83,7 +83,6 @@ static void test_handler_rootfs_ab_writes_and_reads_back(void **state)
 {
 	(void)state;
 	struct fixture *f = setup(5 * MiB + 123, 8 * MiB);
-	f->ctx.slot_size = 8 * MiB;   /* a fixed-size slot: written in place, never cut */
 	struct ferry_error *err = NULL;
 	assert_ptr_equal(handler_find("rootfs-ab"), &handler_rootfs_ab);
 	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
@@ -104,7 +103,6 @@ static void test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writi
 {
 	(void)state;
 	struct fixture *f = setup(3 * MiB, 2 * MiB);
-	f->ctx.slot_size = 2 * MiB;
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
 	assert_error_contains(err, "do not fit slot");
@@ -124,7 +122,6 @@ static void test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot(void **st
 	(void)state;
 	/* The manifest says 1 MiB, the stream brings 6: never write past 2 MiB. */
 	struct fixture *f = setup(6 * MiB, 2 * MiB);
-	f->ctx.slot_size = 2 * MiB;
 	f->p.size = 1 * MiB;
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
@@ -249,35 +246,6 @@ static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **stat
 	teardown(f);
 }
 
-static void test_handler_rootfs_ab_virtual_slot_file_becomes_the_image(void **state)
-{
-	(void)state;
-	/* Provisioning creates empty slot files: they grow to the image, and a
-	 * later smaller image leaves no tail of the old one. */
-	struct fixture *f = setup(3 * MiB + 9, 0);
-	struct ferry_error *err = NULL;
-	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
-	char hex[SHA256_HEX_LEN + 1];
-	uint64_t size = 0;
-	assert_ok(sha256_file_hex(f->slot, hex, &size, &err), err);
-	assert_int_equal(size, f->image_len);
-	assert_string_equal(hex, f->p.sha256);
-	f->p.size = 100000;
-	sha256_buffer_hex(f->image, 100000, f->p.sha256);
-	mem_source_init(&f->ms, f->image, 100000, "smaller");
-	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
-	assert_ok(sha256_file_hex(f->slot, hex, &size, &err), err);
-	assert_int_equal(size, 100000);
-	assert_string_equal(hex, f->p.sha256);
-	/* Its capacity is the free space of its filesystem. */
-	f->p.size = UINT64_C(1) << 60;
-	mem_source_init(&f->ms, f->image, 10, "huge");
-	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
-	assert_error_contains(err, "do not fit slot");
-	ferry_error_clear(&err);
-	teardown(f);
-}
-
 /* A loop device as the slot: the block-device path (size by ioctl, O_EXCL). */
 static char *loop_attach(const char *file)
 {
@@ -345,7 +313,6 @@ int main(void)
 		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
 		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
 		cmocka_unit_test(test_handler_rootfs_ab_killed_mid_write_leaves_head_zero),
-		cmocka_unit_test(test_handler_rootfs_ab_virtual_slot_file_becomes_the_image),
 		cmocka_unit_test(test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
