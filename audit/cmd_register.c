@@ -56,6 +56,18 @@ static bool find_owner(const struct audit_device *d, void *ctx, struct ferry_err
 	return true;
 }
 
+/* The outcome, as a line or (--json) an object. */
+static void say(const struct audit_cli *cli, const char *id, const char *fpr, const char *outcome,
+		const char *text)
+{
+	if (cli->json) {
+		printf("{\"device\": \"%s\", \"fingerprint\": \"%s\", \"outcome\": \"%s\"}\n", id, fpr,
+		       outcome);
+	} else if (!cli->quiet) {
+		printf("%s: %s %s\n", id, text, fpr);
+	}
+}
+
 static int do_register(struct audit_cli *cli, const char *key_path, const char *id, bool replace,
 		       struct ferry_error **err)
 {
@@ -78,8 +90,7 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	if (!audit_db_device_get(db, id, &dev, &found, err))
 		goto out;
 	if (found && strcmp(dev.fingerprint, fpr) == 0) {
-		if (!cli->quiet)
-			printf("%s: already registered with key %s, nothing to do\n", id, fpr);
+		say(cli, id, fpr, "unchanged", "nothing to do, already registered with key");
 		rc = 0;
 		goto out;
 	}
@@ -104,8 +115,7 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	cli_now(now);
 	if (!audit_db_device_put_key(db, id, fpr, armored, now, err))
 		goto out;
-	if (!cli->quiet)
-		printf("%s: %s key %s\n", id, found ? "replaced, now" : "registered", fpr);
+	say(cli, id, fpr, found ? "replaced" : "registered", found ? "replaced, now key" : "registered key");
 	rc = 0;
 out:
 	free(owner.owner);
