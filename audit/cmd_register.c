@@ -33,6 +33,11 @@ static bool key_fingerprint(const char *path, const char *data, size_t len,
 		ferry_error_set(err, "%s: holds %zu keys, expected the one public key of a device", path, n);
 		goto out;
 	}
+	if (pgp_has_secret_key(tmp, fprs[0])) {
+		/* a device's secret key never leaves it: do not let HQ hold one */
+		ferry_error_set(err, "%s: holds a secret key; give the device's public key only", path);
+		goto out;
+	}
 	memcpy(fpr, fprs[0], PGP_FPR_LEN + 1);
 	ok = true;
 out:
