@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "agent/cmd.h"
+#include "agent/install.h"
 #include "agent/trial.h"
 
 static const char *outcome_text(enum agent_startup_outcome o)
@@ -43,7 +44,7 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 		return ferry_error_set(err, "reboot is virtual: it needs bootloader type file, not %s",
 				       agent_boot_type_name(ctx->config->bootloader.type)),
 		       AGENT_EXIT_USAGE;
-	if (!agent_open_device(ctx->config, &s, &b, err) ||
+	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !agent_virtual_reboot(ctx->config, s, b, &booted, &o, err))
 		goto out;
 	report(ctx, booted, o);

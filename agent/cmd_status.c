@@ -7,13 +7,10 @@
 #include <string.h>
 
 #include "agent/cmd.h"
+#include "agent/install.h"
+#include "agent/export.h"
 #include "agent/trial.h"
 #include "common/auditlog.h"
-
-static json_t *slot_string(char slot)
-{
-	return slot ? json_stringn(&slot, 1) : json_null();
-}
 
 static json_t *build_txn(const struct state_info *info)
 {
@@ -49,14 +46,12 @@ static json_t *build_status(const struct agent_config *c, struct state *s, struc
 		json_object_set_new(installed, kv[i].key, json_string(kv[i].value));
 	for (size_t i = 0; i < r.n; i++)
 		json_array_append_new(records, json_loads(r.lines[i], 0, NULL));
-	o = json_pack("{s:s, s:s, s:I, s:s, s:o, s:{s:s, s:o, s:o, s:o, s:i, s:i}, s:I, s:O,"
+	o = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:I, s:O,"
 		      " s:I, s:I, s:{s:I, s:I, s:I}, s:O}",
 		      "device", c->device.id, "type", c->device.type,
 		      "hw_revision", (json_int_t)c->device.hw_revision,
 		      "state", state_name(info.state), "transaction", build_txn(&info),
-		      "slots", "bootloader", boot_name(b), "booted", slot_string(bs.booted),
-		      "primary", slot_string(bs.order[0]), "next", slot_string(boot_status_next(&bs)),
-		      "a_left", bs.left[0], "b_left", bs.left[1],
+		      "slots", agent_slots_json(b, &bs),
 		      "boot_count", (json_int_t)info.boot_count, "installed", installed,
 		      "security_version", (json_int_t)info.security_version,
 		      "policy_serial", (json_int_t)info.policy_serial,
@@ -137,7 +132,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	}
 	if (optind != argc)
 		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), AGENT_EXIT_USAGE;
-	if (!agent_open_device(ctx->config, &s, &b, err) ||
+	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !(st = build_status(ctx->config, s, b, (size_t)last, err)))
 		goto out;
 	if (ctx->json) {

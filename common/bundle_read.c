@@ -8,11 +8,13 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle_sig.h"
 #include "bundle_write.h"
 #include "chunks.h"
 #include "frames.h"
@@ -57,6 +59,8 @@ struct bundle_reader {
 	size_t n_plan;
 	size_t pos;                   /* plan index of the next header to read */
 	const char *cur_name;         /* member whose data is current (raw access) */
+	char prev_name[256];          /* the member before the next header, and */
+	uint64_t prev_size;           /* its size: its padding is checked */
 	struct stream s;
 };
 
@@ -76,6 +80,51 @@ static bool entry_is_plain_file(struct archive_entry *e, const char *name, struc
 	return true;
 }
 
+/* Tar pads each member's data to 512 bytes; libarchive skips the padding
+ * unread. So that no byte of a bundle goes unchecked, the padding before
+ * the header just read must be zeros (seekable files; pread leaves
+ * libarchive's file offset alone). */
+static bool check_padding(struct bundle_reader *r, struct ferry_error **err)
+{
+	uint8_t pad[512];
+	size_t n = (size_t)((512 - r->prev_size % 512) % 512);
+	if (!r->seekable || !r->prev_name[0] || n == 0)
+		return true;
+	int64_t at = archive_read_header_position(r->a) - (int64_t)n;
+	if (at < 0 || pread(r->fd, pad, n, (off_t)at) != (ssize_t)n)
+		return ferry_error_set(err, "%s: cannot read the padding after it", r->prev_name);
+	for (size_t i = 0; i < n; i++)
+		if (pad[i])
+			return ferry_error_set(err, "%s: non-zero byte in the padding after it",
+					       r->prev_name);
+	return true;
+}
+
+/* After the end marker (two zero blocks) only zeros may follow (tar
+ * blocking), at most BUNDLE_TAIL_MAX bytes of them. */
+#define BUNDLE_TAIL_MAX (1024 * 1024)
+static bool check_end(struct bundle_reader *r, struct ferry_error **err)
+{
+	uint8_t buf[4096];
+	struct stat st;
+	if (!r->seekable)
+		return true;
+	int64_t at = archive_read_header_position(r->a);
+	if (fstat(r->fd, &st) < 0 || (int64_t)st.st_size < at + 1024 ||
+	    (int64_t)st.st_size - at > BUNDLE_TAIL_MAX)
+		return ferry_error_set(err, "end of bundle: the tar end marker is not at the end");
+	while (at < (int64_t)st.st_size) {
+		size_t n = st.st_size - at < (int64_t)sizeof(buf) ? (size_t)(st.st_size - at) : sizeof(buf);
+		if (pread(r->fd, buf, n, (off_t)at) != (ssize_t)n)
+			return ferry_error_set(err, "end of bundle: cannot read the end marker");
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return ferry_error_set(err, "end of bundle: non-zero byte after the last member");
+		at += (int64_t)n;
+	}
+	return true;
+}
+
 /* Reads the next header; *end at the end of the archive. expected names the
  * member we wait for, so that a damaged header is reported against it. */
 static bool read_header(struct bundle_reader *r, const char *expected, struct archive_entry **e,
@@ -83,16 +132,20 @@ static bool read_header(struct bundle_reader *r, const char *expected, struct ar
 {
 	*end = false;
 	int rc = archive_read_next_header(r->a, e);
-	if (rc == ARCHIVE_EOF) {
-		*end = true;
-		return true;
-	}
-	if (rc != ARCHIVE_OK)
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
 		return ferry_error_set(err, "%s: damaged tar header: %s", expected,
 				       archive_error_string(r->a) ? archive_error_string(r->a) : "?");
+	if (!check_padding(r, err))
+		return false;
+	if (rc == ARCHIVE_EOF) {
+		*end = true;
+		return check_end(r, err);
+	}
 	const char *name = archive_entry_pathname(*e);
 	if (!name)
 		return ferry_error_set(err, "%s: member without a name", expected);
+	snprintf(r->prev_name, sizeof(r->prev_name), "%s", name);
+	r->prev_size = (uint64_t)archive_entry_size(*e);
 	return entry_is_plain_file(*e, name, err);
 }
 
@@ -179,21 +232,33 @@ static bool open_archive(struct bundle_reader *r, struct ferry_error **err)
 	r->a = archive_read_new();
 	if (!r->a)
 		return ferry_error_set(err, "out of memory");
+	/* libarchive reads the first header to recognise the format: a damaged
+	 * one is manifest.json's. */
 	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
 	    archive_read_open_fd(r->a, r->fd, READ_BLOCK) != ARCHIVE_OK)
-		return ferry_error_set(err, "%s", archive_error_string(r->a)
-						? archive_error_string(r->a) : "not a tar archive");
+		return ferry_error_set(err, "%s: damaged tar header: %s", BUNDLE_MANIFEST_MEMBER,
+				       archive_error_string(r->a) ? archive_error_string(r->a)
+								  : "not a tar archive");
 	r->pos = 0;
 	r->cur_name = NULL;
+	r->prev_name[0] = 0;
+	r->prev_size = 0;
 	return true;
 }
 
 static bool read_front(struct bundle_reader *r, struct ferry_error **err)
 {
 	void *m = NULL;
-	return read_small(r, BUNDLE_MANIFEST_MEMBER, MANIFEST_MAX_BYTES, &m, &r->manifest_len, err) &&
-	       (r->manifest = m) &&
-	       read_small(r, BUNDLE_SIG_MEMBER, BUNDLE_SIG_MAX_BYTES, &r->sig, &r->sig_len, err);
+	if (!read_small(r, BUNDLE_MANIFEST_MEMBER, MANIFEST_MAX_BYTES, &m, &r->manifest_len, err))
+		return false;
+	r->manifest = m;
+	if (!read_small(r, BUNDLE_SIG_MEMBER, BUNDLE_SIG_MAX_BYTES, &r->sig, &r->sig_len, err))
+		return false;
+	if (!bundle_sig_check(r->sig, r->sig_len, NULL, err)) {
+		ferry_error_prefix(err, "%s", BUNDLE_SIG_MEMBER);
+		return false;
+	}
+	return true;
 }
 
 bool bundle_reader_open(const char *path, struct bundle_reader **out, struct ferry_error **err)
@@ -219,7 +284,6 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 	*out = r;
 	return true;
 fail:
-	ferry_error_prefix(err, "%s", path);
 	bundle_reader_close(r);
 	return false;
 }

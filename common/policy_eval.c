@@ -257,6 +257,51 @@ bool policy_allows_release(const struct policy *p, const struct pgp_verify_resul
 	return !oom;
 }
 
+bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verdict *v)
+{
+	bool oom = false, any_release = false;
+	char roles[256], globs[256];
+	memset(v, 0, sizeof(*v));
+	const struct policy_signer **live = calloc(p->n_signers + 1, sizeof(*live));
+	bool *used = calloc(p->n_signers + 1, sizeof(*used));
+	size_t n = 0;
+	if (!live || !used) {
+		free(live);
+		free(used);
+		return false;
+	}
+	for (size_t i = 0; i < p->n_signers; i++) {
+		const struct policy_signer *s = &p->signers[i];
+		const struct policy_revocation *r = policy_find_revocation(p, s->fpr);
+		if ((r && (int64_t)now >= r->at) || (s->expires && (int64_t)now >= s->expires))
+			continue;
+		live[n++] = s;
+		any_release = any_release || has_role(s, POLICY_RELEASE_ROLE);
+	}
+	v->allowed = true;
+	if (p->n_signers > 0 && !any_release) {
+		v->allowed = false;
+		oom = !reason(v, "no signer holding role '%s' is left unrevoked and unexpired: "
+			      "nothing could be released", POLICY_RELEASE_ROLE);
+	}
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (assign(r->require_roles, 0, live, n, used))
+			continue;
+		v->allowed = false;
+		if (!reason(v, "rule %zu (device types %s) needs roles %s from distinct signers, but "
+			    "the unrevoked, unexpired signers cannot provide them", i + 1,
+			    join(r->device_types, globs, sizeof(globs)),
+			    join(r->require_roles, roles, sizeof(roles))))
+			oom = true;
+	}
+	free(live);
+	free(used);
+	if (oom)
+		policy_verdict_clear(v);
+	return !oom;
+}
+
 /* ---- policy files and adoption ------------------------------------------ */
 
 void policy_file_clear(struct policy_file *f)

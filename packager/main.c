@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "verify",   cmd_verify,   "BUNDLE --keyring FILE --policy DIR      signatures, policy, every hash" },
 	{ "inspect",  cmd_inspect,  "BUNDLE                                  manifest, signers, variants" },
 	{ "simulate", cmd_simulate, "BUNDLE --fleet FLEET.json --policy DIR  which devices would take it" },
+	{ "write",    cmd_write,    "MEDIA_DIR BUNDLE... [--policy DIR]      stick layout, MEDIA.json, read-back check" },
+	{ "media",    cmd_media,    "list                                    attached USB sticks (libusb + libudev)" },
 };
 
 static void usage(FILE *f)

@@ -27,6 +27,8 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 
 /* Options every subcommand accepts too (after its name): -h -q -v --json --homedir. */
 #define PACK_COMMON_SHORT "hqv"

@@ -80,6 +80,44 @@ check journal_chain_intact chain_ok
 # the start-up logic runs once per boot
 refuses boot_is_idempotent 0 "already accounted for" A boot
 
+# export: pending records + inventory, signed by the device key, onto a stick
+if command -v gpg >/dev/null; then
+	mkdir -m 700 "$D/gnupg"
+	gpg --homedir "$D/gnupg" --batch --quiet --passphrase '' --quick-gen-key gw-0001 ed25519 sign never 2>/dev/null
+	S=$T/stick; mkdir -p "$S"
+	last=$(A --json status | grep '"last_seq"' | grep -o '[0-9]*')
+	name=$(printf 'gw-0001.%08d-%08d.jsonl' 1 "$last")
+	refuses export_writes_records 0 "exported records 1-$last" A export "$S"
+	E=$S/ferry/audit/gw-0001
+	[ -f "$E/$name" ] && [ -f "$E/$name.sig" ] && [ -f "$E/inventory.json" ] && [ -f "$E/inventory.json.sig" ] \
+		&& pass export_files_present || fail export_files_present "$(ls "$E")"
+	check export_signature_verifies gpg --homedir "$D/gnupg" --batch --verify "$E/$name.sig" "$E/$name"
+	check inventory_signature_verifies gpg --homedir "$D/gnupg" --batch --verify "$E/inventory.json.sig" "$E/inventory.json"
+	[ "$(wc -l <"$E/$name")" -eq "$last" ] && pass export_holds_every_record || fail export_holds_every_record "$(wc -l <"$E/$name")"
+	grep -q '"gateway-os": "2.4.1"' "$E/inventory.json" && grep -q '"state": "rolled_back"' "$E/inventory.json" \
+		&& pass inventory_tells_versions_and_state || fail inventory_tells_versions_and_state "$(head -c 300 "$E/inventory.json")"
+	[ "$(A --json status | grep '"exported_seq"' | grep -o '[0-9]*')" = "$last" ] && pass records_marked_exported \
+		|| fail records_marked_exported "$(A --json status | grep exported_seq)"
+	refuses export_again_has_nothing_new 0 "no new records" A export "$S"
+	check install_after_export "$FAKE" "$D/agent.json" gateway-os 3.1.0 9
+	next=$(printf 'gw-0001.%08d-%08d.jsonl' $((last + 1)) $((last + 3)))
+	refuses export_continues_the_chain 0 "exported records $((last + 1))-$((last + 3))" A export "$S"
+	first_prev=$(head -n1 "$E/$next" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
+	[ "$first_prev" = "$(tail -n1 "$E/$name" | tr -d '\n' | sha256sum | cut -d' ' -f1)" ] && pass next_export_chains_to_previous \
+		|| fail next_export_chains_to_previous "$first_prev"
+	ls "$E" | grep -q '\.tmp$' && fail export_leaves_no_tmp "$(ls "$E")" || pass export_leaves_no_tmp
+	# A device without its key cannot export, and nothing is marked exported.
+	mv "$D/gnupg" "$D/gnupg.off"; mkdir -m 700 "$D/gnupg"
+	check rollback_before_next A rollback
+	check install_without_key "$FAKE" "$D/agent.json" gateway-os 3.1.1 9
+	before=$(A --json status | grep '"exported_seq"' | grep -o '[0-9]*')
+	refuses export_without_device_key_fails 1 "0 secret keys" A export "$S"
+	[ "$(A --json status | grep '"exported_seq"' | grep -o '[0-9]*')" = "$before" ] && pass failed_export_marks_nothing \
+		|| fail failed_export_marks_nothing "exported_seq changed"
+else
+	skip export "no gpg"
+fi
+
 # refusals
 echo '{"format":1,"device":{"id":"gw-0001","type":"gw-x","colour":"red"},"bootloader":{"type":"file","path":"e"}}' >"$T/bad.json"
 refuses bad_config_names_path 2 "bad.json: device.colour: unknown key" ferry-agent -c "$T/bad.json" status

@@ -347,6 +347,41 @@ static void test_handler_files_new_target_is_created(void **state)
 	teardown(f);
 }
 
+static void test_handler_files_refuses_unswappable_targets(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(good_tree);
+	struct ferry_error *err = NULL;
+	f->ctx.target_path = "/";
+	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "target '/': not a directory that can be replaced");
+	ferry_error_clear(&err);
+	/* A symlink to the real directory: the swap would replace the link. */
+	char *link = NULL;
+	assert_true(asprintf(&link, "%s/opt/app-link", f->dir) > 0);
+	assert_int_equal(symlink(f->target, link), 0);
+	f->ctx.target_path = link;
+	assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_error_contains(err, "not a directory (a symlink?");
+	ferry_error_clear(&err);
+	free(link);
+	/* A mount point cannot be renamed. */
+	char *cmd = NULL;
+	assert_true(asprintf(&cmd, "mount -t tmpfs -o size=1m ferry-test %s 2>/dev/null", f->target) > 0);
+	if (system(cmd) == 0) {
+		f->ctx.target_path = f->target;
+		assert_false(handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+		assert_error_contains(err, "a mount point");
+		ferry_error_clear(&err);
+		free(cmd);
+		assert_true(asprintf(&cmd, "umount %s", f->target) > 0);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(cmd);
+	assert_untouched(f);
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_handler_files_recover_finishes_interrupted_swaps),
 		cmocka_unit_test(test_handler_files_refuses_install_over_uncommitted_update),
 		cmocka_unit_test(test_handler_files_new_target_is_created),
+		cmocka_unit_test(test_handler_files_refuses_unswappable_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
