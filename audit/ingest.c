@@ -191,7 +191,7 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 {
 	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
 		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
-		"attributes", NULL };
+		"attributes", "state", "free_space", NULL };
 	bool ok = false;
 	char *data = NULL, **groups = NULL;
 	const char **names = NULL, **versions = NULL;
