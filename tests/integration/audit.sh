@@ -136,6 +136,8 @@ V=$T/v VDB=$T/v/hq/hq.db
 jfield() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 ferry-keys --homedir "$V/k" -q init --root-name Root >/dev/null
 CI=$(ferry-keys --homedir "$V/k" --json signer add CI --role release --device-type '*' | jfield fingerprint)
+HQ=$(ferry-audit --db "$VDB" --json keygen --name "ferry HQ" -o "$V/hq.asc" | jfield fingerprint)
+ferry-keys --homedir "$V/k" -q signer add HQ --role hq --device-type '*' --key "$V/hq.asc" >/dev/null
 ferry-keys --homedir "$V/k" -q policy sign >/dev/null
 for d in gw-0301 gw-0302; do
 	ferry-keys --homedir "$V/k" -q provision "$V/$d" --device-id $d --device-type gw-x --hw-revision 2 \
@@ -168,4 +170,16 @@ ferry-agent -c "$V/gw-0301/agent.json" -q export "$V/stick" >/dev/null 2>&1
 check virtual_devices_later_export_continues ferry-audit --db "$VDB" import "$V/stick"
 check virtual_devices_inventory_after_commit bash -c "ferry-audit --db '$VDB' devices | grep gw-0301 | grep -q 'gateway-os 2.4.1'"
 check virtual_devices_report bash -c "ferry-audit --db '$VDB' report | grep -q 'canary'"
+
+# HQ acknowledges; the device prunes what HQ holds (agent/ack.c), keeping its newest record
+ACKT=$BUILD/tests/tools/ack-apply
+check virtual_devices_ack_written ferry-audit --db "$VDB" -q ack "$V/stick" --key "$HQ"
+last=$(ferry-audit --db "$VDB" --json devices | python3 -c "import json,sys; print([d['last_seq'] for d in json.load(sys.stdin) if d['id'] == 'gw-0301'][0])")
+out=$("$ACKT" "$V/gw-0301/agent.json" "$V/stick" 2>&1)
+[ "$out" = "found $last pruned $((last - 1))" ] && pass virtual_device_prunes_acknowledged_records \
+	|| fail virtual_device_prunes_acknowledged_records "$out (HQ holds up to $last)"
+cp "$V/stick/ferry/ack/gw-0302.json.sig" "$V/stick/ferry/ack/gw-0301.json.sig"
+refuses virtual_device_refuses_ack_with_wrong_signature 1 'role .hq.' "$ACKT" "$V/gw-0301/agent.json" "$V/stick"
+rm -f "$V/stick/ferry/ack/gw-0301.json"*
+check virtual_device_without_ack_does_nothing bash -c "'$ACKT' '$V/gw-0301/agent.json' '$V/stick' | grep -q 'no ack'"
 finish
