@@ -22,6 +22,8 @@ struct agent_ctx {
 /* argv[0] is the command name; argv holds what follows it. */
 typedef int (*agent_cmd_fn)(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 
+int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "agent/cmd.h"
-#include "agent/trial.h"
+#include "agent/install.h"
 
 int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
@@ -13,8 +13,8 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 	(void)argv;
 	if (argc != 1)
 		return ferry_error_set(err, "rollback takes no arguments"), AGENT_EXIT_USAGE;
-	if (!agent_open_device(ctx->config, &s, &b, err) ||
-	    !agent_rollback(ctx->config, s, b, "requested", "info", err))
+	if (!install_open_device(ctx->config, &s, &b, err) ||
+	    !install_rollback(ctx->config, s, b, "requested", err))
 		goto out;
 	if (ctx->json)
 		printf("{\"result\":\"rolled_back\"}\n");

@@ -111,6 +111,20 @@ static bool pwrite_all(struct slot *s, const void *buf, size_t len, uint64_t off
 	return true;
 }
 
+/* Keeps dirty pages bounded on a device with little memory: starts writeback
+ * of the range just written, waits for the one before it and drops it from
+ * the cache. Only a hint: errors surface at the final fdatasync. */
+static void writeback_behind(struct slot *s, uint64_t off, size_t len)
+{
+	sync_file_range(s->fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+	if (off >= ROOTFS_HEAD + ROOTFS_BUF) {
+		off_t prev = (off_t)(off - ROOTFS_BUF);
+		sync_file_range(s->fd, prev, ROOTFS_BUF, SYNC_FILE_RANGE_WAIT_BEFORE |
+				SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+		posix_fadvise(s->fd, prev, ROOTFS_BUF, POSIX_FADV_DONTNEED);
+	}
+}
+
 /* Reads from src until buf is full or the stream ends (*got < cap only then). */
 static bool fill(struct byte_source *src, char *buf, size_t cap, size_t *got, bool *end,
 		 struct ferry_error **err)
@@ -149,6 +163,7 @@ static bool stream_image(struct slot *s, const struct payload *p, struct byte_so
 					       src->name, p->name, s->path, s->capacity);
 		if (got && !pwrite_all(s, buf, got, *total, err))
 			return false;
+		writeback_behind(s, *total, got);
 		*total += got;
 	}
 	if (*total != p->size)
@@ -178,8 +193,10 @@ static bool verify_readback(struct slot *s, const struct payload *p, uint64_t to
 					       s->path, off);
 			break;
 		}
-		sha256_update(h, buf, (size_t)r);
 		off += (uint64_t)r;
+		/* The next chunks come from the medium while this one is hashed. */
+		posix_fadvise(s->fd, (off_t)off, 2 * ROOTFS_BUF, POSIX_FADV_WILLNEED);
+		sha256_update(h, buf, (size_t)r);
 	}
 	char hex[SHA256_HEX_LEN + 1];
 	sha256_final_hex(h, hex);

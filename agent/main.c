@@ -18,9 +18,12 @@ struct command {
 
 /* One line per command. */
 static const struct command commands[] = {
+	{ "install",  cmd_install,  "MEDIA_DIR|BUNDLE", "verify, decide, install; export the audit log to a stick" },
+	{ "check",    cmd_check,    "MEDIA_DIR|BUNDLE", "dry run: what install would do, and why" },
 	{ "status",   cmd_status,   "[--json]",  "state, slots, versions and the last audit records" },
 	{ "commit",   cmd_commit,   "",          "keep the update running in its trial boot" },
 	{ "rollback", cmd_rollback, "",          "give up an installed or trial update" },
+	{ "export",   cmd_export,   "MEDIA_DIR", "write pending audit records and the inventory to a stick" },
 	{ "boot",     cmd_boot,     "",          "start-up logic after a boot (run by the service)" },
 	{ "reboot",   cmd_reboot,   "",          "virtual devices: power-cycle the virtual machine" },
 	{ "watch", cmd_watch, "", "daemon: wait for sticks, mount, install, export, unmount" },
@@ -38,7 +41,8 @@ static void usage(FILE *f)
 		   "  -h, --help         this help\n"
 		   "      --version      print the version\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %-14s %s\n", c->name, c->args, c->help);
+		fprintf(f, "  %-8s %-17s %s\n", c->name, c->args, c->help);
+	fprintf(f, "\nexit status: 0 success or nothing to do, 1 refused or failed, 2 usage or configuration error\n");
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -137,10 +138,12 @@ static void child_exec(const struct proc_spec *spec, int out_w, int err_w, int e
 	else if (spec->cwd && chdir(spec->cwd) < 0)
 		e = errno;
 	if (!e) {
-		/* Nothing of the agent's open files reaches the child. */
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != errfd)
-				close(fd);
+		/* Nothing of the agent's open files reaches the program: all are
+		 * closed at exec (errfd too, which tells the parent exec worked). */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				if (fd != errfd)
+					close(fd);
 		execve(spec->argv[0], (char *const *)spec->argv, (char *const *)spec->env);
 		e = errno;
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/auditlog.h"
+#include "common/rfc3339.h"
 #include "common/safefile.h"
 
 struct state {
@@ -299,13 +300,13 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 			  struct ferry_error **err)
 {
 	bool ok = false;
-	char prev[SHA256_HEX_LEN + 1], now[21];
+	char prev[SHA256_HEX_LEN + 1], now[RFC3339_UTC_LEN + 1];
 	char *line = NULL;
 	uint64_t last = 0;
 	int64_t boot = 0;
 	if (!last_record(s, &last, prev, err) || !meta_get_int(s, "boot_count", &boot, err))
 		return false;
-	auditlog_format_time((int64_t)time(NULL), now);
+	rfc3339_format_utc((int64_t)time(NULL), now);
 	struct auditlog_fields f = {
 		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
@@ -325,8 +326,8 @@ out:
 
 static bool begin_txn(struct state *s, const struct state_txn *t, struct ferry_error **err)
 {
-	char now[21];
-	auditlog_format_time((int64_t)time(NULL), now);
+	char now[RFC3339_UTC_LEN + 1];
+	rfc3339_format_utc((int64_t)time(NULL), now);
 	return exec(s, "DELETE FROM txn; DELETE FROM progress;", err) &&
 	       run(s, prepare(s, "INSERT INTO txn (id, bundle, version, variant, security_version,"
 				 " target_slot, previous_slot, started, usb_serial, media_label, detail)"

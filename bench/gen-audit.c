@@ -19,6 +19,7 @@
 #include "common/auditlog.h"
 #include "common/json.h"
 #include "common/pgp.h"
+#include "common/rfc3339.h"
 #include "common/safefile.h"
 
 struct gen {
@@ -52,7 +53,7 @@ static char *make_line(const char *dev, uint64_t seq, const char *prev, long i,
 		.bundle = dev[0] == 's' ? "sensor-fw" : "gateway-os", .version = version,
 		.usb_serial = "4C530001230517110223", .media_label = "FERRY-2026-11", .detail = detail,
 	};
-	auditlog_format_time(1793491200 + (int64_t)seq * 3600 + i * 7, when);   /* from 2026-11-01 */
+	rfc3339_format_utc(1793491200 + (int64_t)seq * 3600 + i * 7, when);   /* from 2026-11-01 */
 	f.time = when;
 	switch (step) {
 	case 0: f.event = "install.started"; f.result = "info"; break;
@@ -94,7 +95,7 @@ static bool write_inventory(struct gen *g, const char *dir, const char *dev, con
 {
 	char *path = NULL, *text = NULL, when[21];
 	bool ok = false;
-	auditlog_format_time(1793491200 + g->records / g->devices * 3600 + 600, when);
+	rfc3339_format_utc(1793491200 + g->records / g->devices * 3600 + 600, when);
 	json_t *inv = json_pack("{s:i, s:s, s:s, s:i, s:s, s:{s:s}, s:i, s:i, s:[s]}", "format", 1,
 				"device", dev, "type", dev[0] == 's' ? "sensor-y" : "gw-x",
 				"hw_revision", (int)(1 + i % 2), "time", when, "installed",

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "json.h"
+#include "rfc3339.h"
 
 static const char *const record_keys[] = {
 	"seq", "prev", "time", "boot", "device", "event", "bundle", "version", "result",
@@ -41,23 +41,13 @@ bool auditlog_result_valid(const char *result)
 
 void auditlog_format_time(int64_t t, char out[21])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rfc3339_format_utc(t, out);
 }
 
 /* 2026-11-27T09:42:08Z: the only spelling records use. */
 static bool time_valid(const char *s)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	if (!s || strlen(s) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
-			return false;
-	}
-	return true;
+	return s && rfc3339_valid_utc(s);
 }
 
 static bool set_string(json_t *obj, const char *key, const char *value)

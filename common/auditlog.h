@@ -45,7 +45,9 @@ struct auditlog_fields {
 bool auditlog_device_id_valid(const char *id);
 /* True for one of the four result words. */
 bool auditlog_result_valid(const char *result);
-/* Formats t (seconds since the epoch) as RFC 3339 UTC into out[21]. */
+
+/* Formats t (seconds since the epoch) as RFC 3339 UTC into out[21]
+ * (rfc3339_format_utc under the name records use). */
 void auditlog_format_time(int64_t t, char out[21]);
 
 /* Builds the canonical line (no trailing newline) after checking the fields;

@@ -86,6 +86,15 @@ static const char agent_conf[] =
 	"# Written by ferry: keys without passphrase are used non-interactively.\n"
 	"allow-loopback-pinentry\n";
 
+static bool homedir_short(const char *path, struct ferry_error **err)
+{
+	if (strlen(path) <= PGP_HOMEDIR_MAX)
+		return true;
+	return ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
+			       "work (gpg-agent sockets): use a shorter path", path, strlen(path),
+			       PGP_HOMEDIR_MAX);
+}
+
 bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 {
 	struct pgp *p = NULL;
@@ -96,24 +105,15 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	*out = NULL;
 	if (!pgp_init(err))
 		goto out;
-	if (homedir[0] == '/' && strlen(homedir) > PGP_HOMEDIR_MAX) {
-		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
-				"work (gpg-agent sockets): use a shorter path", homedir,
-				strlen(homedir), PGP_HOMEDIR_MAX);
-		goto out;
-	}
-	if (!mkdir_p(homedir, 0700, err))
+	/* an absolute path is checked before anything is created */
+	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !mkdir_p(homedir, 0700, err))
 		goto out;
 	if (!realpath(homedir, abs)) {
 		ferry_error_errno(err, errno, "%s", homedir);
 		goto out;
 	}
-	if (strlen(abs) > PGP_HOMEDIR_MAX) {
-		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
-				"work (gpg-agent sockets): use a shorter path", abs, strlen(abs),
-				PGP_HOMEDIR_MAX);
+	if (!homedir_short(abs, err))
 		goto out;
-	}
 	if (!write_conf_once(abs, "gpg.conf", gpg_conf, err) ||
 	    !write_conf_once(abs, "gpg-agent.conf", agent_conf, err))
 		goto out;

@@ -119,6 +119,12 @@ bool policy_verify_file(struct pgp *pgp, const struct policy_file *f, const char
  * current: the device home's keys and the policy's own roots vouch for it). */
 bool policy_load_dir(struct pgp *pgp, const char *dir, struct policy **out,
 		     struct ferry_error **err);
+/* Would p lock everyone out at time now? Refused (v->allowed false, with a
+ * reason each) when some rule's required roles cannot be met by distinct
+ * signers that are neither revoked nor expired, or when signers exist but
+ * none of them may release. Returns false only on out of memory. */
+bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verdict *v);
+
 /* Adoption of a candidate policy from directory dir (a stick's ferry/policy)
  * on a device whose current policy is current:
  *   1. at least current->threshold distinct current roots signed the exact bytes;
@@ -134,5 +140,9 @@ bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char 
  * NULL) in one step: written to "<dir>.new", then exchanged with dir. */
 bool policy_write_dir(const char *dir, const struct policy_file *f, const char *keys,
 		      size_t keys_len, struct ferry_error **err);
+/* True when dir is missing or holds nothing but policy files: policy_write_dir
+ * replaces (and removes) only such a directory, so that a mistyped output
+ * path never swallows someone's files. */
+bool policy_dir_replaceable(const char *dir, struct ferry_error **err);
 
 #endif

@@ -4,6 +4,7 @@
  * fingerprint and what is wrong; nothing here trusts a bare key id. */
 #include "policy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -257,6 +258,51 @@ bool policy_allows_release(const struct policy *p, const struct pgp_verify_resul
 	return !oom;
 }
 
+bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verdict *v)
+{
+	bool oom = false, any_release = false;
+	char roles[256], globs[256];
+	memset(v, 0, sizeof(*v));
+	const struct policy_signer **live = calloc(p->n_signers + 1, sizeof(*live));
+	bool *used = calloc(p->n_signers + 1, sizeof(*used));
+	size_t n = 0;
+	if (!live || !used) {
+		free(live);
+		free(used);
+		return false;
+	}
+	for (size_t i = 0; i < p->n_signers; i++) {
+		const struct policy_signer *s = &p->signers[i];
+		const struct policy_revocation *r = policy_find_revocation(p, s->fpr);
+		if ((r && (int64_t)now >= r->at) || (s->expires && (int64_t)now >= s->expires))
+			continue;
+		live[n++] = s;
+		any_release = any_release || has_role(s, POLICY_RELEASE_ROLE);
+	}
+	v->allowed = true;
+	if (p->n_signers > 0 && !any_release) {
+		v->allowed = false;
+		oom = !reason(v, "no signer holding role '%s' is left unrevoked and unexpired: "
+			      "nothing could be released", POLICY_RELEASE_ROLE);
+	}
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		if (assign(r->require_roles, 0, live, n, used))
+			continue;
+		v->allowed = false;
+		if (!reason(v, "rule %zu (device types %s) needs roles %s from distinct signers, but "
+			    "the unrevoked, unexpired signers cannot provide them", i + 1,
+			    join(r->device_types, globs, sizeof(globs)),
+			    join(r->require_roles, roles, sizeof(roles))))
+			oom = true;
+	}
+	free(live);
+	free(used);
+	if (oom)
+		policy_verdict_clear(v);
+	return !oom;
+}
+
 /* ---- policy files and adoption ------------------------------------------ */
 
 void policy_file_clear(struct policy_file *f)
@@ -454,6 +500,26 @@ out:
 	return ok;
 }
 
+bool policy_dir_replaceable(const char *dir, struct ferry_error **err)
+{
+	if (access(dir, F_OK) != 0)
+		return true;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool ok = true;
+	if (!d)
+		return ferry_error_errno(err, errno, "%s", dir);
+	while (ok && (e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, POLICY_FILE) &&
+		    strcmp(n, POLICY_SIG_FILE) && strcmp(n, POLICY_KEYS_FILE))
+			ok = ferry_error_set(err, "%s holds '%s': not a policy directory, refusing to "
+					     "replace it", dir, n);
+	}
+	closedir(d);
+	return ok;
+}
+
 /* Replaces directory dir by a directory holding the pair, in one step:
  * the pair is written to "<dir>.new", then exchanged with dir
  * (renameat2 RENAME_EXCHANGE); where the file system cannot exchange, dir
@@ -468,6 +534,8 @@ bool policy_write_dir(const char *dir, const struct policy_file *f, const char *
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
+	if (!policy_dir_replaceable(dir, err))
+		goto out;
 	if (!remove_tree(tmp, err) || !mkdir_p(tmp, 0755, err) ||
 	    !path_join(tmp, POLICY_FILE, &jp, err) || !path_join(tmp, POLICY_SIG_FILE, &sp, err) ||
 	    !path_join(tmp, POLICY_KEYS_FILE, &kp, err) ||

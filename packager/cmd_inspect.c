@@ -124,6 +124,8 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 		print_text(path, m, &res, stored);
 	rc = PACK_OK;
 out:
+	if (rc == PACK_FAILED)
+		ferry_error_prefix(err, "%s", path);
 	pgp_verify_result_clear(&res);
 	manifest_free(m);
 	bundle_reader_close(r);

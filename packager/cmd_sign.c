@@ -43,8 +43,10 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 		rc = PACK_USAGE;
 		goto out;
 	}
-	if (!bundle_add_signature(argv[optind], pgp, key, err))
+	if (!bundle_add_signature(argv[optind], pgp, key, err)) {
+		ferry_error_prefix(err, "%s", argv[optind]);
 		goto out;
+	}
 	if (o->json)
 		pack_print_json(json_pack("{s:s, s:s}", "bundle", argv[optind], "signed_by", key));
 	else if (!o->quiet)

@@ -97,6 +97,8 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 		       m->version);
 	rc = PACK_OK;
 out:
+	if (rc == PACK_FAILED)
+		ferry_error_prefix(err, "%s", argv[optind]);
 	json_decref(all);
 	fleet_free(fl);
 	manifest_free(m);

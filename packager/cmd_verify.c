@@ -145,7 +145,7 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 		printf("%s: verified (%s %s)\n", v.path, v.m->name, v.m->version);
 	rc = PACK_OK;
 out:
-	if (rc != PACK_OK && err && *err)
+	if (rc == PACK_FAILED)
 		ferry_error_prefix(err, "%s", v.path);
 	verify_trust_close(&trust);
 	json_decref(v.passed);

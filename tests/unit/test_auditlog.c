@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/auditlog.h"
 #include "common/json.h"
+#include "common/safefile.h"
+#include "pgp_fixture.h"
 
 #define N_CHAIN 5
 
@@ -265,6 +268,88 @@ static void test_auditlog_export_name_round_trips(void **state)
 	}
 }
 
+/* Device home h[0] signs exports; HQ home h[1] holds the device's public key. */
+static char *write_export(struct pgp_homes *hs, char fpr[PGP_FPR_LEN + 1], char *lines[N_CHAIN])
+{
+	struct ferry_error *err = NULL;
+	char *path = NULL, *dir = NULL;
+	pgp_home_key(&hs->h[0], "gw-0001 <device@ferry.test>", fpr);
+	pgp_home_copy_public(&hs->h[0], &hs->h[1], fpr);
+	build_chain("gw-0001", 1, AUDITLOG_GENESIS_PREV, lines);
+	assert_true(asprintf(&dir, "%s/stick/ferry/audit/gw-0001", hs->h[2].dir) > 0);
+	assert_ok(auditlog_export_write(dir, "gw-0001", lines, N_CHAIN, hs->h[0].pgp, fpr, &path, &err), err);
+	free(dir);
+	return path;
+}
+
+static void test_auditlog_export_written_signed_and_verified(void **state)
+{
+	struct pgp_homes *hs = *state;
+	char fpr[PGP_FPR_LEN + 1], *lines[N_CHAIN];
+	char *path = write_export(hs, fpr, lines);
+	struct ferry_error *err = NULL;
+	assert_non_null(strstr(path, "/gw-0001.00000001-00000005.jsonl"));
+	char *data = NULL;
+	size_t len = 0;
+	struct auditlog_chain c;
+	assert_ok(auditlog_export_read(path, hs->h[1].pgp, fpr, AUDITLOG_GENESIS_PREV, &data, &len, &c, &err), err);
+	assert_int_equal(c.n, N_CHAIN);
+	assert_int_equal(c.last_seq, 5);
+	assert_memory_equal(data, lines[0], strlen(lines[0]));
+	free(data);
+	/* Signed by another key than the registered one: refused. */
+	char other[PGP_FPR_LEN + 1];
+	pgp_home_key(&hs->h[1], "someone <x@ferry.test>", other);
+	assert_false(auditlog_export_read(path, hs->h[1].pgp, other, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "not signed by the device key");
+	ferry_error_free(err);
+	free(path);
+	free_lines(lines);
+}
+
+static void test_auditlog_export_refuses_tampering_and_missing_signature(void **state)
+{
+	struct pgp_homes *hs = *state;
+	char fpr[PGP_FPR_LEN + 1], *lines[N_CHAIN];
+	char *path = write_export(hs, fpr, lines);
+	struct ferry_error *err = NULL;
+	char *data = NULL, *orig = NULL;
+	size_t len = 0, orig_len = 0;
+	struct auditlog_chain c;
+	assert_ok(read_file_limited(path, 1 << 20, &orig, &orig_len, &err), err);
+	/* One byte changed in the last record (no later prev covers it). */
+	char *bad = strdup(orig);
+	char *p = strrchr(bad, 's');
+	*p = 'S';
+	assert_ok(safe_write_atomic(path, bad, orig_len, 0644, &err), err);
+	assert_false(auditlog_export_read(path, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "signature bad");
+	ferry_error_clear(&err);
+	/* Renamed to claim other seqs: refused even with a good signature. */
+	assert_ok(safe_write_atomic(path, orig, orig_len, 0644, &err), err);
+	char *renamed = NULL, *sig = NULL, *rsig = NULL;
+	assert_true(asprintf(&renamed, "%.*s00000002-00000006.jsonl", (int)(strrchr(path, '.') - path - 17), path) > 0);
+	assert_true(asprintf(&sig, "%s.sig", path) > 0);
+	assert_true(asprintf(&rsig, "%s.sig", renamed) > 0);
+	assert_int_equal(rename(path, renamed), 0);
+	assert_int_equal(rename(sig, rsig), 0);
+	assert_false(auditlog_export_read(renamed, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, "its name says 2-6");
+	ferry_error_clear(&err);
+	/* Without its signature the file is not accepted. */
+	assert_int_equal(unlink(rsig), 0);
+	assert_false(auditlog_export_read(renamed, hs->h[1].pgp, fpr, NULL, &data, &len, &c, &err));
+	assert_error_contains(err, ".sig");
+	ferry_error_free(err);
+	free(renamed);
+	free(sig);
+	free(rsig);
+	free(bad);
+	free(orig);
+	free(path);
+	free_lines(lines);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +364,8 @@ int main(void)
 		cmocka_unit_test(test_auditlog_chain_detects_wrong_device_and_genesis),
 		cmocka_unit_test(test_auditlog_chain_rejects_truncated_and_empty),
 		cmocka_unit_test(test_auditlog_export_name_round_trips),
+		pgp_unit_test(test_auditlog_export_written_signed_and_verified),
+		pgp_unit_test(test_auditlog_export_refuses_tampering_and_missing_signature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -395,7 +395,7 @@ static void test_bundle_rejects_truncated_and_manifest_limits(void **state)
 	struct ferry_error *err = NULL;
 	struct bundle_reader *r;
 	assert_false(bundle_reader_open(path, &r, &err));
-	assert_error_contains(err, "junk.ferry");
+	assert_error_contains(err, "manifest.json: damaged tar header");
 	ferry_error_free(err);
 	free(path);
 }

@@ -1,6 +1,7 @@
 /* Tests for agent/handler_script.c and agent/proc.c: real /bin/sh processes. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,27 @@ static void test_handler_script_runs_with_update_environment(void **state)
 	assert_true(asprintf(&file, "%s/script-migrate.sh", f->work) > 0);
 	assert_int_equal(access(file, F_OK), -1);
 	free(file);
+	/* Nothing to activate or undo; commit clears the work dir. */
+	assert_ok(handler_script.activate(&f->ctx, &f->p, &f->res, &err), err);
+	assert_ok(handler_script.rollback(&f->ctx, &f->p, &f->res, &err), err);
+	assert_false(f->res.supports_rollback);
+	assert_ok(handler_script.commit(&f->ctx, &f->p, &f->res, &err), err);
+	assert_int_equal(access(f->work, F_OK), -1);
+	assert_ok(handler_script.commit(&f->ctx, &f->p, &f->res, &err), err);
+	teardown(f);
+}
+
+static void test_handler_script_gets_none_of_the_agents_files(void **state)
+{
+	(void)state;
+	struct fixture *f = setup("if [ -e /proc/$$/fd/77 ]; then echo LEAKED; else echo clean; fi\n");
+	int fd = open("/dev/null", O_RDONLY);   /* an agent file without O_CLOEXEC */
+	assert_int_equal(dup2(fd, 77), 77);
+	struct ferry_error *err = NULL;
+	assert_ok(handler_script.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_non_null(strstr(f->res.log, "clean"));
+	close(77);
+	close(fd);
 	teardown(f);
 }
 
@@ -224,6 +246,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handler_script_runs_with_update_environment),
+		cmocka_unit_test(test_handler_script_gets_none_of_the_agents_files),
 		cmocka_unit_test(test_handler_script_failure_names_exit_code),
 		cmocka_unit_test(test_handler_script_signal_is_reported),
 		cmocka_unit_test(test_handler_script_timeout_kills_process_group),

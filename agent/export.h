@@ -1,0 +1,39 @@
+/* export: what the agent writes to a stick (contract C3): the audit records
+ * not yet exported and inventory.json, each with a detached signature by the
+ * device key, under MEDIA_DIR/ferry/audit/<device-id>/. Promises: records are
+ * marked exported only after their file and signature are safely written, so
+ * a pulled stick or a crash means they are written again next time. */
+#ifndef FERRY_AGENT_EXPORT_H
+#define FERRY_AGENT_EXPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/boot.h"
+#include "agent/config.h"
+#include "agent/state.h"
+#include "common/error.h"
+#include "common/pgp.h"
+
+/* {"bootloader","booted","primary","next","a_left","b_left"}: new reference. */
+json_t *agent_slots_json(const struct boot *b, const struct boot_status *bs);
+
+/* The device key: the one key of trust.homedir with a secret part. */
+bool agent_device_key(struct pgp *p, char fpr[PGP_FPR_LEN + 1], struct ferry_error **err);
+
+/* inventory.json's content (documented in docs/formats.md); *out is new. */
+bool agent_inventory(const struct agent_config *c, struct state *s, struct boot *b, json_t **out,
+		     struct ferry_error **err);
+
+struct agent_export_result {
+	size_t n;                      /* records written (0: none were pending) */
+	uint64_t first_seq, last_seq;
+	char *dir;                     /* MEDIA_DIR/ferry/audit/<id> (caller frees) */
+};
+/* Writes pending records and the inventory into media_dir (the stick's
+ * mount point, holding or getting "ferry/"), then marks the records exported. */
+bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
+		  const char *media_dir, struct agent_export_result *out, struct ferry_error **err);
+
+#endif

@@ -1,0 +1,521 @@
+/* install: choosing what a stick offers this device (see install.h).
+ * For every bundle, in the order of design §3: signatures verified over the
+ * exact manifest bytes, the signers judged by the current policy, and only
+ * then the manifest parsed and decided by the shared decide(). A newer
+ * policy on the stick is considered first. install_apply.c does the rest. */
+#include "agent/install_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/export.h"
+#include "agent/trust.h"
+#include "common/decide.h"
+#include "common/pgp.h"
+#include "common/policy.h"
+#include "common/json.h"
+#include "common/safefile.h"
+
+struct candidate {
+	const char *path;            /* the bundle file */
+	const char *file;            /* its name, for messages */
+	struct manifest *m;          /* parsed only after the signatures passed */
+	json_t *signers;             /* fingerprints that counted */
+	char **problems;             /* why it was refused before deciding (trust, format) */
+	const char *problem_code;    /* "unreadable", "signature", "manifest" */
+	int decision;                /* index into the decisions array, -1 if none */
+};
+
+void install_report_clear(struct install_report *r)
+{
+	free(r->summary);
+	strv_free(r->lines);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+static void problem_add(struct candidate *cd, const char *code, const char *msg)
+{
+	size_t n = strv_len(cd->problems);
+	char **v = realloc(cd->problems, (n + 2) * sizeof(*v));
+	if (!v)
+		return;
+	v[n] = strdup(msg);
+	v[n + 1] = NULL;
+	cd->problems = v;
+	if (!cd->problem_code)
+		cd->problem_code = code;
+}
+
+/* Signatures, policy, format: everything before the decision. */
+static void evaluate(const struct agent_config *c, struct agent_trust *trust, time_t now,
+		     struct candidate *cd)
+{
+	struct bundle_reader *r = NULL;
+	struct ferry_error *e = NULL;
+	struct pgp_verify_result vr = { 0 };
+	struct policy_verdict verdict = { 0 };
+	const char *bytes = NULL;
+	const void *sig = NULL;
+	size_t len = 0, sig_len = 0;
+
+	if (!bundle_reader_open(cd->path, &r, &e) ||
+	    !bundle_reader_manifest(r, &bytes, &len, &sig, &sig_len, &e)) {
+		problem_add(cd, "unreadable", ferry_error_message(e));
+		goto out;
+	}
+	if (!pgp_verify_detached(trust->pgp, bytes, len, sig, sig_len, &vr, &e)) {
+		problem_add(cd, "signature", ferry_error_message(e));
+		goto out;
+	}
+	policy_allows_release(trust->policy, &vr, c->device.type, now, &verdict);
+	if (!verdict.allowed) {
+		for (char **p = verdict.reasons; p && *p; p++)
+			problem_add(cd, "signature", *p);
+		if (!cd->problems)
+			problem_add(cd, "signature", "the policy does not allow this release");
+		goto out;
+	}
+	cd->signers = json_array();
+	for (char **p = verdict.counted; p && *p; p++)
+		json_array_append_new(cd->signers, json_string(*p));
+	if (!manifest_parse(bytes, len, "manifest.json", &cd->m, &e))
+		problem_add(cd, "manifest", ferry_error_message(e));
+out:
+	policy_verdict_clear(&verdict);
+	pgp_verify_result_clear(&vr);
+	bundle_reader_close(r);
+	ferry_error_free(e);
+}
+
+/* One agent at a time per device: install, watch, commit and rollback
+ * serialise on <state_dir>/agent.lock. */
+static bool lock_state(const struct agent_config *c, int *fd, struct ferry_error **err)
+{
+	char *path = NULL;
+	if (!mkdir_p(c->state_dir, 0700, err))
+		return false;
+	if (asprintf(&path, "%s/agent.lock", c->state_dir) < 0)
+		return ferry_error_set(err, "out of memory");
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		ferry_error_errno(err, errno, "%s", path);
+		free(path);
+		return false;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		ferry_error_set(err, "%s: another ferry-agent is working on this device", path);
+		close(*fd);
+		*fd = -1;
+		free(path);
+		return false;
+	}
+	free(path);
+	return true;
+}
+
+static json_t *reasons_json(const char *code, char *const *msgs)
+{
+	json_t *a = json_array();
+	for (char *const *p = msgs; p && *p; p++)
+		json_array_append_new(a, json_pack("{s:s,s:s}", "code", code, "message", *p));
+	return a;
+}
+
+static char *join_reasons(json_t *reasons)
+{
+	char *s = NULL;
+	size_t i;
+	json_t *r;
+	json_array_foreach(reasons, i, r) {
+		const char *m = json_string_value(json_object_get(r, "message"));
+		char *n = NULL;
+		if (asprintf(&n, "%s%s%s", s ? s : "", s ? "; " : "", m ? m : "") < 0)
+			break;
+		free(s);
+		s = n;
+	}
+	return s ? s : strdup("");
+}
+
+/* Reasons that say "nothing new here" rather than "something is wrong". */
+static bool only_benign(const struct decision *d)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (d->reasons[i].code != DECIDE_ALREADY_INSTALLED &&
+		    d->reasons[i].code != DECIDE_SUPERSEDED)
+			return false;
+	return true;
+}
+
+/* A bundle for other device types only: normal on a stick for a whole fleet. */
+static bool only_foreign(const struct decision *d)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (d->reasons[i].code != DECIDE_DEVICE_TYPE)
+			return false;
+	return d->n_reasons > 0;
+}
+
+/* The bundles offered: a stick's ferry/bundles, or one bundle file. */
+struct offer {
+	struct media_stick *stick;
+	const char **paths, **files;
+	size_t n;
+};
+
+static bool offer_load(const char *path, struct offer *o, struct ferry_error **err)
+{
+	struct stat st;
+	memset(o, 0, sizeof(*o));
+	if (stat(path, &st) < 0)
+		return ferry_error_errno(err, errno, "%s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (!media_scan(path, &o->stick, err))
+			return false;
+		o->n = o->stick->n_bundles;
+	} else {
+		o->n = 1;
+	}
+	o->paths = calloc(o->n + 1, sizeof(*o->paths));
+	o->files = calloc(o->n + 1, sizeof(*o->files));
+	if (!o->paths || !o->files)
+		return ferry_error_set(err, "out of memory");
+	for (size_t i = 0; i < o->n; i++) {
+		o->paths[i] = o->stick ? o->stick->bundles[i].path : path;
+		o->files[i] = o->stick ? o->stick->bundles[i].file
+				       : (strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	}
+	return true;
+}
+
+static void offer_free(struct offer *o)
+{
+	media_stick_free(o->stick);
+	free(o->paths);
+	free(o->files);
+}
+
+/* Adopts a newer policy from the stick (before judging its bundles). */
+static bool consider_policy(const struct agent_config *c, struct state *st, struct agent_trust *trust,
+			    const struct offer *o, const struct install_request *rq,
+			    const struct install_media *media, struct install_report *out,
+			    struct ferry_error **err)
+{
+	if (!o->stick || !o->stick->policy_dir)
+		return true;
+	enum trust_adopt_outcome outcome;
+	char *reason = NULL;
+	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label };
+	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
+		return false;
+	if (outcome == TRUST_ADOPT_ADOPTED)
+		lines_add(&out->lines, "trust policy: %s serial %lld from the stick",
+			  rq->dry_run ? "would adopt" : "adopted", (long long)trust->policy->serial);
+	else if (outcome == TRUST_ADOPT_REFUSED)
+		lines_add(&out->lines, "trust policy on the stick not adopted: %s", reason);
+	json_object_set_new(out->json, "policy",
+			    json_pack("{s:s,s:I}", "outcome",
+				      outcome == TRUST_ADOPT_ADOPTED ? "adopted" :
+				      outcome == TRUST_ADOPT_SAME ? "same" : "refused",
+				      "serial", (json_int_t)trust->policy->serial));
+	free(reason);
+	return true;
+}
+
+/* Decides every verified bundle; returns the decisions (caller frees). */
+static bool decide_all(const struct agent_config *c, struct state *st, const struct state_info *info,
+		       struct candidate *cds, size_t n, struct decision **out, size_t *n_out,
+		       struct ferry_error **err)
+{
+	struct decision *ds = calloc(n ? n : 1, sizeof(*ds));
+	size_t k = 0;
+	if (!ds)
+		return ferry_error_set(err, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		cds[i].decision = -1;
+		if (!cds[i].m)
+			continue;
+		char *installed = NULL;
+		if (!state_installed_version(st, cds[i].m->name, &installed, err))
+			goto fail;
+		struct device_facts f = {
+			.id = c->device.id, .device_type = c->device.type,
+			.hw_revision = c->device.hw_revision, .installed_version = installed,
+			.groups = c->device.groups, .security_version = info->security_version,
+		};
+		bool ok = decide(cds[i].m, &f, &ds[k], err);
+		free(installed);
+		if (!ok)
+			goto fail;
+		cds[i].decision = (int)k++;
+	}
+	if (!decide_keep_highest(ds, k, err))
+		goto fail;
+	*out = ds;
+	*n_out = k;
+	return true;
+fail:
+	for (size_t i = 0; i < k; i++)
+		decision_free(&ds[i]);
+	free(ds);
+	return false;
+}
+
+struct tally {
+	int installed, failed, refused, pending;
+	int foreign;    /* bundles only for other device types */
+	int current;    /* already installed or superseded: nothing new */
+};
+
+/* Reports (and audits) a bundle that will not be installed. */
+static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
+			   bool dry_run, const struct install_media *media, struct install_report *out,
+			   struct tally *t, struct ferry_error **err)
+{
+	json_t *entry = d ? decision_json(d) : json_pack("{s:s,s:s}", "file", cd->file, "result", "refused");
+	json_t *reasons = d ? json_incref(json_object_get(entry, "reasons"))
+			    : reasons_json(cd->problem_code, cd->problems);
+	if (!d)
+		json_object_set(entry, "reasons", reasons);
+	json_object_set_new(entry, "file", json_string(cd->file));
+	char *text = join_reasons(reasons);
+	const char *name = cd->m ? cd->m->name : cd->file;
+	bool benign = d && only_benign(d), foreign = d && only_foreign(d);
+	lines_add(&out->lines, "%s%s%s: %s: %s", name, cd->m ? " " : "", cd->m ? cd->m->version : "",
+		  benign ? "nothing new" : foreign ? "not for this device" : "refused", text);
+	if (benign)
+		t->current++;
+	else if (foreign)
+		t->foreign++;
+	else
+		t->refused++;
+	json_array_append(json_object_get(out->json, "bundles"), entry);
+	bool ok = true;
+	if (!dry_run) {
+		struct state_event ev = {
+			.event = benign ? "install.skipped" : "install.refused",
+			.result = benign ? "info" : "refused",
+			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
+			.usb_serial = media->usb_serial, .media_label = media->label,
+		};
+		json_t *detail = json_pack("{s:s,s:O}", "file", cd->file, "reasons", reasons);
+		ev.detail = detail;
+		ok = state_record(st, &ev, NULL, err);
+		json_decref(detail);
+	}
+	free(text);
+	json_decref(reasons);
+	json_decref(entry);
+	return ok;
+}
+
+static bool needs_reboot(const struct variant *v)
+{
+	for (size_t i = 0; i < v->n_payloads; i++)
+		if (strcmp(v->payloads[i].handler, "rootfs-ab") == 0)
+			return true;
+	return false;
+}
+
+/* Installs the accepted bundles one after the other; one that needs a reboot
+ * ends the run (the others wait for the next stick after its commit). */
+static bool install_accepted(const struct agent_config *c, struct state *st, struct boot *boot,
+			     struct candidate *cds,
+			     size_t n, struct decision *ds, const struct install_request *rq,
+			     const struct install_media *media, struct install_report *out,
+			     struct tally *t, struct ferry_error **err)
+{
+	const struct manifest *blocking = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (cds[i].decision < 0 || !ds[cds[i].decision].variant)
+			continue;
+		const struct decision *d = &ds[cds[i].decision];
+		json_t *entry = decision_json(d);
+		json_object_set_new(entry, "file", json_string(cds[i].file));
+		json_object_set(entry, "signers", cds[i].signers);
+		json_array_append(json_object_get(out->json, "bundles"), entry);
+		if (rq->dry_run) {
+			lines_add(&out->lines, "%s %s: would install variant %s%s", d->manifest->name,
+				  d->manifest->version, d->variant->id,
+				  needs_reboot(d->variant) ? " (then reboot and commit)" : "");
+			t->pending++;
+		} else if (blocking) {
+			lines_add(&out->lines, "%s %s: waits until %s %s is committed", d->manifest->name,
+				  d->manifest->version, blocking->name, blocking->version);
+			json_object_set_new(entry, "result", json_string("waiting"));
+			t->pending++;
+		} else {
+			enum notify_result r;
+			if (!install_apply(c, st, boot, cds[i].path, d->manifest, d->variant, cds[i].signers,
+					   media, &r, &out->lines, err)) {
+				json_decref(entry);
+				return false;
+			}
+			json_object_set_new(entry, "result", json_string(notify_result_name(r)));
+			if (r == NOTIFY_SUCCESS)
+				t->installed++;
+			else if (r == NOTIFY_REFUSED)
+				t->refused++;
+			else
+				t->failed++;
+			if (r == NOTIFY_SUCCESS && needs_reboot(d->variant))
+				blocking = d->manifest;
+		}
+		json_decref(entry);
+	}
+	return true;
+}
+
+static void summarise(const struct install_request *rq, const struct tally *t,
+		      struct install_report *out)
+{
+	const char *verb = rq->dry_run ? "would install" : "installed";
+	if (t->failed)
+		out->result = NOTIFY_FAILURE;
+	else if (t->installed || (rq->dry_run && t->pending))
+		out->result = NOTIFY_SUCCESS;
+	else if (t->refused || (t->foreign && !t->current && !t->pending))
+		out->result = NOTIFY_REFUSED;   /* nothing here is for this device */
+	else
+		out->result = NOTIFY_NOTHING;
+	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s", rq->dry_run ? t->pending : t->installed,
+		     verb, t->failed, t->refused + t->foreign,
+		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "") < 0)
+		out->summary = NULL;
+	json_object_set_new(out->json, "result", json_string(notify_result_name(out->result)));
+	json_object_set_new(out->json, "summary", json_string(out->summary ? out->summary : ""));
+}
+
+/* A device in the middle of an update takes nothing new until it ends. */
+static bool busy(const struct state_info *info, struct install_report *out)
+{
+	if (state_is_at_rest(info->state))
+		return false;
+	lines_add(&out->lines, "%s %s is %s: commit or roll it back before installing anything else",
+		  info->has_txn ? info->txn.bundle : "an update", info->has_txn ? info->txn.version : "",
+		  state_name(info->state));
+	out->result = NOTIFY_NOTHING;
+	out->summary = strdup("an update is waiting for reboot or commit");
+	json_object_set_new(out->json, "result", json_string("nothing"));
+	json_object_set_new(out->json, "summary", json_string(out->summary));
+	return true;
+}
+
+bool install_run(const struct agent_config *c, const struct install_request *rq,
+		 struct install_report *out, struct ferry_error **err)
+{
+	bool ok = false;
+	int lock = -1;
+	struct state *st = NULL;
+	struct boot *boot = NULL;
+	struct state_info info = { 0 };
+	struct agent_trust trust = { 0 };
+	struct offer offer = { 0 };
+	struct candidate *cds = NULL;
+	struct decision *ds = NULL;
+	size_t n_ds = 0;
+	struct tally tally = { 0 };
+	struct install_media media = {
+		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
+		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
+	};
+	time_t now = rq->now ? rq->now : time(NULL);
+	memset(out, 0, sizeof(*out));
+	out->json = json_pack("{s:s,s:[]}", "device", c->device.id, "bundles");
+
+	if (!rq->dry_run && !lock_state(c, &lock, err))
+		goto out;
+	if (!install_open_device(c, &st, &boot, err))
+		goto out;
+	if (!rq->dry_run && !install_recover(c, st, boot, err))
+		goto out;
+	if (!state_get(st, &info, err))
+		goto out;
+	if (busy(&info, out)) {
+		ok = true;
+		goto out;
+	}
+	if (!agent_trust_open(c, st, &trust, err) || !offer_load(rq->path, &offer, err))
+		goto out;
+	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err))
+		goto out;
+	cds = calloc(offer.n ? offer.n : 1, sizeof(*cds));
+	if (!cds) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < offer.n; i++) {
+		cds[i].path = offer.paths[i];
+		cds[i].file = offer.files[i];
+		evaluate(c, &trust, now, &cds[i]);
+	}
+	if (!decide_all(c, st, &info, cds, offer.n, &ds, &n_ds, err))
+		goto out;
+	for (size_t i = 0; i < offer.n; i++) {
+		const struct decision *d = cds[i].decision >= 0 ? &ds[cds[i].decision] : NULL;
+		if ((!d || !d->variant) &&
+		    !report_refusal(st, &cds[i], d, rq->dry_run, &media, out, &tally, err))
+			goto out;
+	}
+	if (!install_accepted(c, st, boot, cds, offer.n, ds, rq, &media, out, &tally, err))
+		goto out;
+	if (offer.n == 0)
+		lines_add(&out->lines, "no bundles on %s", rq->path);
+	summarise(rq, &tally, out);
+	ok = true;
+out:
+	for (size_t i = 0; i < n_ds; i++)
+		decision_free(&ds[i]);
+	free(ds);
+	for (size_t i = 0; cds && i < offer.n; i++) {
+		manifest_free(cds[i].m);
+		json_decref(cds[i].signers);
+		strv_free(cds[i].problems);
+	}
+	free(cds);
+	offer_free(&offer);
+	agent_trust_close(&trust);
+	state_info_clear(&info);
+	boot_close(boot);
+	state_close(st);
+	if (lock >= 0)
+		close(lock);
+	return ok;
+}
+
+bool install_open_device(const struct agent_config *c, struct state **st, struct boot **boot,
+			 struct ferry_error **err)
+{
+	*st = NULL;
+	*boot = NULL;
+	if (state_open_config(c, st, err) && boot_open(c, boot, err) &&
+	    install_startup(c, *st, *boot, NULL, err))
+		return true;
+	boot_close(*boot);
+	state_close(*st);
+	*st = NULL;
+	*boot = NULL;
+	return false;
+}
+
+bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,
+		    struct ferry_error **err)
+{
+	struct state *st = NULL;
+	struct boot *b = NULL;
+	struct agent_export_result res = { 0 };
+	bool ok = install_open_device(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
+	if (ok && n_records)
+		*n_records = res.n;
+	free(res.dir);
+	boot_close(b);
+	state_close(st);
+	return ok;
+}

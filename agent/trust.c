@@ -1,0 +1,163 @@
+/* trust: see trust.h. */
+#include "agent/trust.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/safefile.h"
+
+static char *adopted_dir(const struct agent_config *c, int64_t serial)
+{
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/policies/%08lld", c->state_dir, (long long)serial) < 0)
+		return NULL;
+	return dir;
+}
+
+bool agent_trust_open(const struct agent_config *c, struct state *st, struct agent_trust *t,
+		      struct ferry_error **err)
+{
+	bool ok = false;
+	struct state_info info = { 0 };
+	memset(t, 0, sizeof(*t));
+	if (!state_get(st, &info, err))
+		goto out;
+	if (!pgp_open(c->trust_homedir, &t->pgp, err))
+		goto out;
+	t->policy_dir = info.policy_serial > 0 ? adopted_dir(c, info.policy_serial)
+					       : strdup(c->trust_policy);
+	if (!t->policy_dir) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	if (!policy_load_dir(t->pgp, t->policy_dir, &t->policy, err)) {
+		ferry_error_prefix(err, "current trust policy");
+		goto out;
+	}
+	ok = true;
+out:
+	state_info_clear(&info);
+	if (!ok)
+		agent_trust_close(t);
+	return ok;
+}
+
+void agent_trust_close(struct agent_trust *t)
+{
+	if (t->pgp)
+		pgp_close(t->pgp);
+	policy_free(t->policy);
+	free(t->policy_dir);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Same bytes as the policy in force: the usual case, every stick carries it. */
+static bool same_as_current(const struct agent_trust *t, const char *dir, bool *same,
+			    struct ferry_error **err)
+{
+	struct policy_file a = { 0 }, b = { 0 };
+	bool ok = policy_read_dir(dir, &a, err) && policy_read_dir(t->policy_dir, &b, err);
+	if (ok)
+		*same = a.len == b.len && memcmp(a.bytes, b.bytes, a.len) == 0;
+	policy_file_clear(&a);
+	policy_file_clear(&b);
+	return ok;
+}
+
+/* Stores the adopted exact bytes (and the stick's keys.asc, if any). */
+static bool store_adopted(const char *src, const char *dst, const struct policy_file *f,
+			  struct ferry_error **err)
+{
+	char *keys_path = NULL, *keys = NULL, *parent = NULL;
+	size_t keys_len = 0;
+	bool ok = false;
+	if (asprintf(&keys_path, "%s/%s", src, POLICY_KEYS_FILE) < 0 || !(parent = strdup(dst))) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	*strrchr(parent, '/') = '\0';
+	if (!mkdir_p(parent, 0700, err))
+		goto out;
+	if (access(keys_path, F_OK) == 0 &&
+	    !read_file_limited(keys_path, POLICY_MAX_BYTES, &keys, &keys_len, err))
+		goto out;
+	ok = policy_write_dir(dst, f, keys, keys_len, err);
+out:
+	free(keys_path);
+	free(keys);
+	free(parent);
+	return ok;
+}
+
+bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
+		       const char *dir, bool dry_run, const struct state_event *media_ev,
+		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err)
+{
+	bool ok = false, same = false;
+	struct policy *candidate = NULL;
+	struct policy_file file = { 0 };
+	struct ferry_error *why = NULL;
+	char *dst = NULL;
+	json_t *detail = NULL;
+	*reason = NULL;
+
+	if (!same_as_current(t, dir, &same, &why)) {
+		/* An unreadable or half policy on the stick is a refusal, not a crash. */
+		*outcome = TRUST_ADOPT_REFUSED;
+	} else if (same) {
+		*outcome = TRUST_ADOPT_SAME;
+		ok = true;
+		goto out;
+	} else if (!policy_adopt_dir(t->pgp, t->policy, dir, &candidate, &file, &why)) {
+		*outcome = TRUST_ADOPT_REFUSED;
+	} else {
+		*outcome = TRUST_ADOPT_ADOPTED;
+	}
+
+	struct state_event ev = {
+		.event = *outcome == TRUST_ADOPT_ADOPTED ? "policy.adopted" : "policy.refused",
+		.result = *outcome == TRUST_ADOPT_ADOPTED ? "success" : "refused",
+		.usb_serial = media_ev ? media_ev->usb_serial : NULL,
+		.media_label = media_ev ? media_ev->media_label : NULL,
+	};
+	if (*outcome == TRUST_ADOPT_REFUSED) {
+		*reason = strdup(ferry_error_message(why));
+		detail = json_pack("{s:s}", "reason", ferry_error_message(why));
+	} else {
+		detail = json_pack("{s:I,s:I}", "serial", (json_int_t)candidate->serial,
+				   "previous_serial", (json_int_t)t->policy->serial);
+	}
+	ev.detail = detail;
+	if (dry_run) {
+		ok = true;
+		goto out;
+	}
+	if (*outcome == TRUST_ADOPT_REFUSED) {
+		ok = state_record(st, &ev, NULL, err);
+		goto out;
+	}
+	dst = adopted_dir(c, candidate->serial);
+	if (!dst) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
+	struct state_change ch = { .policy_serial = candidate->serial };
+	if (!store_adopted(dir, dst, &file, err) || !state_apply(st, &ch, &ev, NULL, err))
+		goto out;
+	policy_free(t->policy);
+	t->policy = candidate;
+	candidate = NULL;
+	free(t->policy_dir);
+	t->policy_dir = dst;
+	dst = NULL;
+	ok = true;
+out:
+	json_decref(detail);
+	policy_file_clear(&file);
+	policy_free(candidate);
+	ferry_error_free(why);
+	free(dst);
+	return ok;
+}
