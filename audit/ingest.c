@@ -125,6 +125,11 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 				dev->id);
 		goto out;
 	}
+	/* The write lock first: another import of the same device must not move
+	 * the chain between what is read here and what is inserted below. */
+	if (!audit_db_begin(db, err))
+		goto out;
+	in_txn = true;
 	if (!audit_db_chain_tail(db, dev->id, &tail, tail_hash, err))
 		goto out;
 	/* The prev the file's first record must carry: the stored record before it. */
@@ -142,9 +147,6 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 				(long long)tail);
 		goto out;
 	}
-	if (!audit_db_begin(db, err))
-		goto out;
-	in_txn = true;
 	if (!store_lines(db, dev, path, data, len, tail, res, err) || !audit_db_commit(db, err))
 		goto out;
 	in_txn = false;
@@ -191,7 +193,7 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 {
 	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
 		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
-		"attributes", NULL };
+		"attributes", "state", "free_space", NULL };
 	bool ok = false;
 	char *data = NULL, **groups = NULL;
 	const char **names = NULL, **versions = NULL;
