@@ -507,6 +507,40 @@ static void test_bundle_create_refuses_missing_file_and_leaves_nothing(void **st
 	free(tmp);
 }
 
+static void test_bundle_device_skips_other_variants_unread(void **state)
+{
+	struct fixture *f = *state;
+	struct member m[16];
+	memcpy(m, f->m, f->n * sizeof(*m));
+	size_t d = find(f, "payloads/gw-x/rootfs.zst");
+	struct member bad = m[d];
+	bad.data = calloc(1, bad.len);   /* another variant's data: garbage */
+	m[d] = bad;
+	char *path = write_tar(f, "skip.ferry", m, f->n);
+	struct bundle_reader *r;
+	struct manifest *man;
+	struct ferry_error *err = NULL;
+	struct byte_source src;
+	const char *mb;
+	const void *sig;
+	size_t ml, sl, got, total = 0;
+	char buf[65536];
+	assert_ok(bundle_reader_open(path, &r, &err), err);
+	assert_true(bundle_reader_manifest(r, &mb, &ml, &sig, &sl, &err));
+	assert_ok(manifest_parse(mb, ml, "manifest.json", &man, &err), err);
+	/* a sensor-y device reads its own payload; gw-x's members are skipped by seeking */
+	assert_ok(bundle_reader_payload(r, man, &man->variants[1].payloads[0], &src, &err), err);
+	do {
+		assert_ok(byte_source_read(&src, buf, sizeof(buf), &got, &err), err);
+		total += got;
+	} while (got);
+	assert_int_equal(total, 200000);
+	manifest_free(man);
+	bundle_reader_close(r);
+	free(path);
+	free(bad.data);
+}
+
 static void test_bundle_rejects_tampered_hook(void **state)
 {
 	struct fixture *f = *state;
@@ -709,6 +743,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_zip_bomb_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_payload_hash_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_create_refuses_missing_file_and_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_device_skips_other_variants_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_tampered_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_refuses_payload_of_another_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_nonzero_padding_and_trailing_bytes, setup, teardown),
