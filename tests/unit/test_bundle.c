@@ -541,6 +541,34 @@ static void test_bundle_device_skips_other_variants_unread(void **state)
 	free(bad.data);
 }
 
+/* Any single flipped byte after the signatures (headers, frame tables, frames,
+ * hooks, padding, end marker) is refused; the signature check, which covers
+ * the first two members, is verify's (tests/integration/pack.sh). */
+static void test_bundle_rejects_any_flipped_byte_after_the_signatures(void **state)
+{
+	struct fixture *f = *state;
+	char *bytes;
+	size_t len;
+	assert_true(read_file_limited(f->good, 64 << 20, &bytes, &len, NULL));
+	size_t start = 512 + (f->m[0].len + 511) / 512 * 512 + 512 + (f->m[1].len + 511) / 512 * 512;
+	uint32_t x = 12345;
+	char *path;
+	assert_true(asprintf(&path, "%s/flip.ferry", f->dir) > 0);
+	for (int i = 0; i < 40; i++) {
+		x = x * 1103515245u + 12345u;
+		size_t pos = start + (size_t)((uint64_t)x * (len - start) >> 32);
+		bytes[pos] ^= 0x10;
+		assert_true(safe_write_atomic(path, bytes, len, 0600, NULL));
+		struct ferry_error *err = NULL;
+		if (read_all(path, NULL, NULL, &err))
+			fail_msg("flip at %zu of %zu not refused", pos, len);
+		ferry_error_free(err);
+		bytes[pos] ^= 0x10;
+	}
+	free(path);
+	free(bytes);
+}
+
 static void test_bundle_rejects_tampered_hook(void **state)
 {
 	struct fixture *f = *state;
@@ -745,6 +773,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_create_refuses_missing_file_and_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_device_skips_other_variants_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_tampered_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_rejects_any_flipped_byte_after_the_signatures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_refuses_payload_of_another_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_nonzero_padding_and_trailing_bytes, setup, teardown),
 		pgp_unit_test(test_bundle_cosign_keeps_every_member),
