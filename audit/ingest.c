@@ -86,9 +86,8 @@ static bool store_lines(struct audit_db *db, const struct audit_device *dev, con
 			if (!audit_db_record_hash(db, dev->id, seq, stored, &found, err))
 				goto out;
 			if (!found || strcmp(stored, hash) != 0) {
-				ferry_error_set(err, "%s: fork: record %lld differs from the record %lld "
-						"imported before (the device's log was rewritten?)",
-						path, (long long)seq, (long long)seq);
+				ferry_error_set(err, "%s: fork: record %lld differs from the one imported "
+						"before (the device's log was rewritten?)", path, (long long)seq);
 				goto out;
 			}
 			res->records_known++;
