@@ -147,6 +147,9 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 out:
 	if (rc == PACK_FAILED)
 		ferry_error_prefix(err, "%s", v.path);
+	if (rc != PACK_OK && o->json)
+		pack_print_json(json_pack("{s:s, s:b, s:s, s:O}", "bundle", v.path, "ok", 0, "error",
+					  ferry_error_message(err ? *err : NULL), "passed", v.passed));
 	verify_trust_close(&trust);
 	json_decref(v.passed);
 	manifest_free(v.m);

@@ -19,7 +19,10 @@ ferry-keys -q policy sign -o "$T/policy" >/dev/null
 H=$K/gnupg           # ferry-pack's home: the signers' secret keys
 gpg --homedir "$H" --batch --quiet --armor --export >"$T/keyring.asc"
 if [ ${#REL} -ne 40 ] || [ ${#QA} -ne 40 ] || [ ! -s "$T/policy/policy.json.sig" ]; then
-	fail trust_setup "ferry-keys did not give two signers and a signed policy"; finish
+	fail trust_setup "ferry-keys did not give two signers and a signed policy"; out=$(ferry-pack verify "$T/f.ferry" --keyring "$T/keyring.asc" --policy "$T/policy" --json 2>/dev/null)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["ok"] is False and d["error"] else 1)' "$out" &&
+	pass verify_json_failure || fail verify_json_failure "$out"
+finish
 fi
 
 # --- inputs: two variants, three payloads (zstd, xz, none), a hook ---------
@@ -146,4 +149,7 @@ while read -r pos member; do
 done <"$T/positions"
 [ "$n" -ge 40 ] && [ "$bad" -eq 0 ] && pass "flip_any_byte_fails_naming_member ($n positions)" ||
 	fail flip_any_byte_fails_naming_member "$bad of $n flips not refused with the member named"
+out=$(ferry-pack verify "$T/f.ferry" --keyring "$T/keyring.asc" --policy "$T/policy" --json 2>/dev/null)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["ok"] is False and d["error"] else 1)' "$out" &&
+	pass verify_json_failure || fail verify_json_failure "$out"
 finish
