@@ -494,6 +494,25 @@ out:
 	return ok;
 }
 
+bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest *m,
+				 const struct payload *p, void (*progress)(void *ctx, uint64_t done),
+				 void *ctx, struct ferry_error **err)
+{
+	struct byte_source src;
+	uint64_t done = 0;
+	size_t got;
+	if (!bundle_reader_payload(r, m, p, &src, err))
+		return false;
+	do {
+		if (!framestream_read(r->fs, NULL, FRAME_MAX_UNCOMPRESSED, &got, err))
+			return false;
+		done += got;
+		if (progress)
+			progress(ctx, done);
+	} while (got);
+	return true;
+}
+
 bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **data, size_t *len,
 			struct ferry_error **err)
 {

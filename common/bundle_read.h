@@ -32,6 +32,11 @@ bool bundle_reader_manifest(struct bundle_reader *r, const char **bytes, size_t 
  * parsed from this reader's manifest bytes. */
 bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 			   const struct payload *p, struct byte_source *out, struct ferry_error **err);
+/* Reads payload p to its end checking everything (frames, size, SHA-256)
+ * without handing the bytes out; progress (may be NULL) gets the bytes done. */
+bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest *m,
+				 const struct payload *p, void (*progress)(void *ctx, uint64_t done),
+				 void *ctx, struct ferry_error **err);
 /* A whole hook (at most HOOK_MAX_BYTES), size and hash checked; caller frees *data. */
 bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **data, size_t *len,
 			struct ferry_error **err);

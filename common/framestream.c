@@ -182,7 +182,8 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 			return finish(fs, err) || fail(fs, err);
 	}
 	size_t n = fs->cur->len - fs->cur_pos < cap ? fs->cur->len - fs->cur_pos : cap;
-	memcpy(buf, fs->cur->out + fs->cur_pos, n);
+	if (buf)
+		memcpy(buf, fs->cur->out + fs->cur_pos, n);
 	fs->cur_pos += n;
 	*got = n;
 	return true;

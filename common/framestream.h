@@ -27,7 +27,8 @@ struct framestream;
  * from the worker thread only, until framestream_stop. */
 bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,
 		       void *read_ctx, struct framestream **out, struct ferry_error **err);
-/* byte_source-style read: *got = 0 at the end, after size and hash matched. */
+/* byte_source-style read: *got = 0 at the end, after size and hash matched.
+ * buf NULL: the bytes are checked and skipped, not copied (verification). */
 bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
 		      struct ferry_error **err);
 /* Stops the worker (finishing the frame in hand) and frees; NULL is fine. */

@@ -19,7 +19,6 @@
 #include "packager/verify.h"
 
 #define VERIFY_USAGE "verify BUNDLE --keyring FILE --policy DIR [--json]"
-#define READ_BUF (1024 * 1024)
 
 struct verify {
 	struct pack_opts *o;
@@ -37,35 +36,35 @@ static void passed(struct verify *v, const char *what, const char *detail)
 		printf("ok  %-12s %s\n", what, detail);
 }
 
+struct verify_progress {
+	struct progress *bar;
+	uint64_t before;           /* bytes of the payloads already read */
+};
+
+static void on_progress(void *ctx, uint64_t done)
+{
+	struct verify_progress *vp = ctx;
+	progress_update(vp->bar, vp->before + done);
+}
+
 static bool read_payloads(struct verify *v, struct ferry_error **err)
 {
 	bool ok = false;
 	uint64_t total = 0, done = 0;
-	char *buf = malloc(READ_BUF);
 	char line[256], a[32];
 	for (size_t i = 0; i < v->m->n_variants; i++)
 		for (size_t j = 0; j < v->m->variants[i].n_payloads; j++)
 			total += v->m->variants[i].payloads[j].size;
 	struct progress *bar = progress_new("verifying", total, !v->o->quiet && progress_wanted());
-	if (!buf) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < v->m->n_variants; i++) {
 		const struct variant *var = &v->m->variants[i];
 		for (size_t j = 0; j < var->n_payloads; j++) {
 			const struct payload *p = &var->payloads[j];
-			struct byte_source src;
-			size_t got;
+			struct verify_progress vp = { bar, done };
 			progress_set_label(bar, p->member);
-			if (!bundle_reader_payload(v->r, v->m, p, &src, err))
+			if (!bundle_reader_check_payload(v->r, v->m, p, on_progress, &vp, err))
 				goto out;
-			do {
-				if (!byte_source_read(&src, buf, READ_BUF, &got, err))
-					goto out;
-				done += got;
-				progress_update(bar, done);
-			} while (got);
+			done += p->size;
 			snprintf(line, sizeof(line), "%s: %s, every frame and the SHA-256 match", p->member,
 				 pack_human_size(p->size, a));
 			passed(v, "payload", line);
@@ -89,7 +88,6 @@ static bool read_payloads(struct verify *v, struct ferry_error **err)
 	ok = true;
 out:
 	progress_finish(bar);
-	free(buf);
 	return ok;
 }
 
