@@ -152,9 +152,11 @@ cat >"$V/in/spec.json" <<'JSON'
       "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "root.img" } ] } ],
   "rollout": { "groups": ["canary"], "percent": 100 } }
 JSON
-ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/b.ferry" --sign "$CI" >/dev/null &&
-	ferry-pack -q write "$V/stick" "$V/b.ferry" --policy "$V/k/policy" >/dev/null ||
-	fail virtual_devices_stick "ferry-pack could not make the stick"
+if ! out=$(ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/b.ferry" --sign "$CI" 2>&1 &&
+	ferry-pack -q write "$V/stick" "$V/b.ferry" --policy "$V/k/policy" 2>&1); then
+	fail virtual_devices_stick "ferry-pack could not make the stick: $(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"
+	finish
+fi
 for d in gw-0301 gw-0302; do
 	ferry-agent -c "$V/$d/agent.json" -q install "$V/stick" >/dev/null 2>&1 || fail "virtual_install_$d" "exit $?"
 	ferry-audit --db "$VDB" -q register "$V/$d/$d.asc" --device-id $d
