@@ -82,6 +82,12 @@ int main(int argc, char **argv)
 	}
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
+	for (int i = 1; i < sub_argc && strcmp(sub_argv[i], "--") != 0; i++) {
+		if (strcmp(sub_argv[i], "-h") == 0 || strcmp(sub_argv[i], "--help") == 0) {
+			printf("usage: ferry-audit [OPTIONS] %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+			return 0;
+		}
+	}
 	optind = 0;   /* glibc: restart getopt fully for the subcommand's own options */
 	rc = cmd->fn(&cli, sub_argc, sub_argv, &err);
 	if (err) {

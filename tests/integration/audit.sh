@@ -112,6 +112,9 @@ fi
 check devices_lists_inventory bash -c "ferry-audit --db '$DB' devices | grep -q 'gateway-os'"
 check events_since_filters bash -c "[ \$(ferry-audit --db '$DB' events --json --since 2030-01-01 | wc -l) = 0 ]"
 refuses events_bad_since 2 'YYYY-MM-DD' audit events --since yesterday
+check subcommand_help bash -c "ferry-audit import --help | grep -q 'MEDIA_DIR'"
+refuses unknown_command 2 "unknown command 'bogus'" ferry-audit bogus
+refuses unknown_option 2 'unknown option' audit devices --bogus
 
 # --- acks (C4): signed by the HQ key, atomically on the stick
 hq_fpr=$(audit keygen --name "ferry HQ test" -o "$T/hq.asc" | head -1)
