@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "[--device ID] [--since DATE] [--limit N]", "list audit records" },
 	{ "report", cmd_report, "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	  "fleet report: versions, installs, failures, rollbacks, stale devices, rings" },
+	{ "check", cmd_check, "[--device ID]",
+	  "re-verify the stored chains: notices a tampered or damaged database or backup" },
 	{ "ack", cmd_ack, "MEDIA_DIR --key FPR",
 	  "write signed acknowledgements to a stick so devices may prune exported records" },
 	{ "keygen", cmd_keygen, "[--name NAME] [-o FILE.asc]",

@@ -81,6 +81,19 @@ f=$T/bad/ferry/audit/gw-0004/gw-0004.00000011-00000020.jsonl
 printf '%s\n' '{"seq":11,"oops"' >"$f"; resign gw-0004 "$f"
 refuses refuses_malformed_line 1 'gw-0004.00000011-00000020.jsonl' audit import "$T/bad"
 
+# --- the database itself: stored chains re-verified; a tampered copy is noticed
+check check_intact_database audit check
+cp "$DB" "$T/tampered.db"
+sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
+	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
+out=$(ferry-audit --db "$T/tampered.db" check 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q '^gw-0001: BROKEN: record 7' <<<"$out" && grep -q '^gw-0002: BROKEN: .*seq 13 where 12 was expected' <<<"$out" &&
+   grep -q '^gw-0005: 10 records, chain intact' <<<"$out"; then
+	pass check_notices_tampered_database
+else
+	fail check_notices_tampered_database "rc $rc: $(tr '\n' ' ' <<<"$out")"
+fi
+
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
 check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,bundle,version,time,reason'"
