@@ -40,6 +40,10 @@ LOOPS=()
 WATCH_PID=
 UDEVD_PID=
 RULE=/run/udev/rules.d/99-ferry-test-$RUN.rules
+kill_watch() {   # a watcher left by a failed case
+	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	WATCH_PID=
+}
 media_cleanup() {
 	kill_watch
 	# Mounts of this run first (lazy: a FUSE daemon may be dead), then devices.
@@ -257,13 +261,22 @@ stop_watch() {   # the watcher exits by itself after --max-sticks; 0 when clean
 	WATCH_PID=
 	return $rc
 }
-kill_watch() {   # a watcher left by a failed case
-	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
-	WATCH_PID=
-}
 not_mounted() { ! grep -q " $DEV/mnt/" /proc/self/mountinfo; }
 last_report() { grep "$REPORT" "$T/watch.out" | tail -n 1; }
 watch_failed() { fail "$1" "${2:-no report}: $(tail -n 4 "$T/watch.out" | tr '\n' ' ')"; kill_watch; }
+
+# --- idle: poll on the monitor socket, no CPU ----------------------------------
+new_device d-idle
+start_watch 1
+sleep 0.5
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$WATCH_PID/stat"; }
+before=$(cpu_ticks); sleep 3; after=$(cpu_ticks)
+if [ -n "$before" ] && [ $((after - before)) -le 1 ]; then
+	pass "media_watch_idle_uses_no_cpu ($((after - before)) clock ticks in 3 s)"
+else
+	fail media_watch_idle_uses_no_cpu "$((after - before)) clock ticks in 3 s idle"
+fi
+kill_watch
 
 # --- one stick per filesystem: written, inserted, installed, exported ---------
 for fs in exfat ext4 vfat; do
