@@ -86,9 +86,8 @@ static bool store_lines(struct audit_db *db, const struct audit_device *dev, con
 			if (!audit_db_record_hash(db, dev->id, seq, stored, &found, err))
 				goto out;
 			if (!found || strcmp(stored, hash) != 0) {
-				ferry_error_set(err, "%s: fork: record %lld differs from the record %lld "
-						"imported before (the device's log was rewritten?)",
-						path, (long long)seq, (long long)seq);
+				ferry_error_set(err, "%s: fork: record %lld differs from the one imported "
+						"before (the device's log was rewritten?)", path, (long long)seq);
 				goto out;
 			}
 			res->records_known++;
@@ -125,6 +124,11 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 				dev->id);
 		goto out;
 	}
+	/* The write lock first: another import of the same device must not move
+	 * the chain between what is read here and what is inserted below. */
+	if (!audit_db_begin(db, err))
+		goto out;
+	in_txn = true;
 	if (!audit_db_chain_tail(db, dev->id, &tail, tail_hash, err))
 		goto out;
 	/* The prev the file's first record must carry: the stored record before it. */
@@ -142,9 +146,6 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 				(long long)tail);
 		goto out;
 	}
-	if (!audit_db_begin(db, err))
-		goto out;
-	in_txn = true;
 	if (!store_lines(db, dev, path, data, len, tail, res, err) || !audit_db_commit(db, err))
 		goto out;
 	in_txn = false;
@@ -191,7 +192,7 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 {
 	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
 		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
-		"attributes", NULL };
+		"attributes", "state", "free_space", NULL };
 	bool ok = false;
 	char *data = NULL, **groups = NULL;
 	const char **names = NULL, **versions = NULL;

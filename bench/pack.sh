@@ -38,12 +38,13 @@ make_image() {   # 55% /usr files, 10% pseudo-random, the rest zeros (free space
 cat "$IMG" >/dev/null   # warm the page cache, as the peers' runs did
 
 R=$W/run; rm -rf "$R"; mkdir -p "$R"; chmod 700 "$R"
-trap 'gpgconf --homedir "$R/home" --kill all >/dev/null 2>&1 || true; rm -rf "$R"' EXIT
-H=$R/home; mkdir -m 700 "$H"
-gpg --homedir "$H" --batch --quiet --passphrase '' --quick-gen-key "Bench <bench@example.org>" ed25519 sign never 2>/dev/null
-FPR=$(gpg --homedir "$H" --list-keys --with-colons | awk -F: '$1 == "fpr" { print $10; exit }')
-gpg --homedir "$H" --armor --export >"$R/keyring.asc"
-mkdir -p "$R/policy"
+trap 'gpgconf --homedir "$R/keys/gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$R"' EXIT
+K=$R/keys   # the chain of trust: a root, a release signer, the signed policy
+"$PWD/$BUILD/bin/ferry-keys" -q --homedir "$K" init --root-name "Bench Root" >/dev/null
+FPR=$("$PWD/$BUILD/bin/ferry-keys" --homedir "$K" signer add "Bench" --role release --device-type 'gw-*')
+"$PWD/$BUILD/bin/ferry-keys" -q --homedir "$K" policy sign -o "$R/policy" >/dev/null
+H=$K/gnupg
+gpg --homedir "$H" --batch --quiet --armor --export >"$R/keyring.asc"
 cat >"$R/spec.json" <<JSON
 { "format": 1, "name": "bench-os", "version": "1.0.0", "security_version": 1,
   "created": "2026-11-24T10:00:00Z",
