@@ -276,7 +276,9 @@ if [ -n "$before" ] && [ $((after - before)) -le 1 ]; then
 else
 	fail media_watch_idle_uses_no_cpu "$((after - before)) clock ticks in 3 s idle"
 fi
-kill_watch
+kill "$WATCH_PID"; wait "$WATCH_PID"; rc=$?; WATCH_PID=
+[ $rc -eq 0 ] && grep -q "stopped after 0 stick(s)" "$T/watch.out" && pass media_watch_sigterm_stops_cleanly ||
+	fail media_watch_sigterm_stops_cleanly "exit $rc: $(tail -n 2 "$T/watch.out" | tr '\n' ' ')"
 
 # --- one stick per filesystem: written, inserted, installed, exported ---------
 for fs in exfat ext4 vfat; do

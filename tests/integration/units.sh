@@ -1,8 +1,9 @@
 #!/bin/bash
-# units: dist/: the systemd units pass `systemd-analyze verify` with no
-# warning (unknown keys, bad values, ordering cycles), and the example notify
-# hook runs, and the bash completion offers subcommands. ExecStart= is pointed at the built binary (or /bin/true) since
-# verify insists the command exists.
+# units: what dist/ holds works: the systemd units pass `systemd-analyze
+# verify` with no warning (unknown keys, bad values, ordering cycles), the
+# example notify hook runs, the bash completion offers subcommands.
+# ExecStart= is pointed at the built binary (or /bin/true) since verify
+# insists the command exists.
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v systemd-analyze >/dev/null; then
