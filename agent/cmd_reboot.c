@@ -45,7 +45,7 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 				       agent_boot_type_name(ctx->config->bootloader.type)),
 		       AGENT_EXIT_USAGE;
 	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !agent_virtual_reboot(ctx->config, s, b, &booted, &o, err))
+	    !install_virtual_reboot(ctx->config, s, b, &booted, &o, err))
 		goto out;
 	report(ctx, booted, o);
 	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */
@@ -66,7 +66,7 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **
 	if (argc != 1)
 		return ferry_error_set(err, "boot takes no arguments"), AGENT_EXIT_USAGE;
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err) ||
-	    !agent_startup(ctx->config, s, b, &o, err) || !boot_get_status(b, &bs, err))
+	    !install_startup(ctx->config, s, b, &o, err) || !boot_get_status(b, &bs, err))
 		goto out;
 	report(ctx, bs.booted, o);
 	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */
