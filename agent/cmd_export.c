@@ -19,10 +19,14 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !agent_export(ctx->config, s, b, argv[1], &r, err))
 		goto out;
-	if (ctx->json)
-		printf("{\"dir\":\"%s\",\"records\":%zu,\"first_seq\":%llu,\"last_seq\":%llu}\n", r.dir,
-		       r.n, (unsigned long long)r.first_seq, (unsigned long long)r.last_seq);
-	else if (ctx->verbosity >= 0 && r.n)
+	if (ctx->json) {
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
+				      "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq);
+		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		printf("%s\n", text ? text : "{}");
+		free(text);
+		json_decref(o);
+	} else if (ctx->verbosity >= 0 && r.n)
 		printf("exported records %llu-%llu and the inventory to %s\n",
 		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq, r.dir);
 	else if (ctx->verbosity >= 0)

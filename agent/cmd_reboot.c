@@ -45,7 +45,7 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 				       agent_boot_type_name(ctx->config->bootloader.type)),
 		       AGENT_EXIT_USAGE;
 	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !install_virtual_reboot(ctx->config, s, b, &booted, &o, err))
+	    !agent_virtual_reboot(ctx->config, s, b, install_startup, &booted, &o, err))
 		goto out;
 	report(ctx, booted, o);
 	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */

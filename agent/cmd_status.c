@@ -11,6 +11,7 @@
 #include "agent/export.h"
 #include "agent/trial.h"
 #include "common/auditlog.h"
+#include "common/log.h"
 
 static json_t *build_txn(const struct state_info *info)
 {
@@ -26,18 +27,31 @@ static json_t *build_txn(const struct state_info *info)
 	return o;
 }
 
+/* The slots as the bootloader reports them; a broken bootloader environment
+ * is shown, not fatal: the technician needs the rest of the status most then. */
+static json_t *build_slots(struct boot *b)
+{
+	struct boot_status bs;
+	struct ferry_error *err = NULL;
+	json_t *o;
+	if (boot_get_status(b, &bs, &err))
+		return agent_slots_json(b, &bs);
+	o = json_pack("{s:s, s:s}", "bootloader", boot_name(b), "error", ferry_error_message(err));
+	ferry_error_free(err);
+	return o;
+}
+
 static json_t *build_status(const struct agent_config *c, struct state *s, struct boot *b,
 			    size_t last, struct ferry_error **err)
 {
 	struct state_info info;
-	struct boot_status bs;
 	struct state_records r = { 0 };
 	struct agent_kv *kv = NULL;
 	size_t n = 0;
 	json_t *o = NULL, *installed = NULL, *records = NULL;
 	if (!state_get(s, &info, err))
 		return NULL;
-	if (!boot_get_status(b, &bs, err) || !state_installed(s, &kv, &n, err) ||
+	if (!state_installed(s, &kv, &n, err) ||
 	    !state_records_last(s, last, &r, err))
 		goto out;
 	installed = json_object();
@@ -51,7 +65,7 @@ static json_t *build_status(const struct agent_config *c, struct state *s, struc
 		      "device", c->device.id, "type", c->device.type,
 		      "hw_revision", (json_int_t)c->device.hw_revision,
 		      "state", state_name(info.state), "transaction", build_txn(&info),
-		      "slots", agent_slots_json(b, &bs),
+		      "slots", build_slots(b),
 		      "boot_count", (json_int_t)info.boot_count, "installed", installed,
 		      "security_version", (json_int_t)info.security_version,
 		      "policy_serial", (json_int_t)info.policy_serial,
@@ -86,10 +100,13 @@ static void print_text(json_t *st)
 	if (json_object_size(t))
 		printf(" (%s %s, slot %s, since %s)", str(t, "bundle"), str(t, "version"),
 		       str(t, "target_slot"), str(t, "started"));
-	printf("\nslots:    running %s, primary %s, next boot %s; tries left a=%lld b=%lld (%s bootloader)\n",
-	       str(sl, "booted"), str(sl, "primary"), str(sl, "next"),
-	       json_integer_value(json_object_get(sl, "a_left")),
-	       json_integer_value(json_object_get(sl, "b_left")), str(sl, "bootloader"));
+	if (json_object_get(sl, "error"))
+		printf("\nslots:    unknown: %s\n", str(sl, "error"));
+	else
+		printf("\nslots:    running %s, primary %s, next boot %s; tries left a=%lld b=%lld (%s bootloader)\n",
+		       str(sl, "booted"), str(sl, "primary"), str(sl, "next"),
+		       json_integer_value(json_object_get(sl, "a_left")),
+		       json_integer_value(json_object_get(sl, "b_left")), str(sl, "bootloader"));
 	printf("boots:    %lld\n", json_integer_value(json_object_get(st, "boot_count")));
 	printf("security: version %lld, policy serial %lld\n",
 	       json_integer_value(json_object_get(st, "security_version")),
@@ -132,8 +149,13 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	}
 	if (optind != argc)
 		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), AGENT_EXIT_USAGE;
-	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !(st = build_status(ctx->config, s, b, (size_t)last, err)))
+	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err))
+		goto out;
+	struct ferry_error *boot_err = NULL;
+	if (!install_startup(ctx->config, s, b, NULL, &boot_err))
+		log_warn("start-up logic: %s", ferry_error_message(boot_err));
+	ferry_error_free(boot_err);
+	if (!(st = build_status(ctx->config, s, b, (size_t)last, err)))
 		goto out;
 	if (ctx->json) {
 		char *text = json_dumps(st, JSON_INDENT(2) | JSON_SORT_KEYS);

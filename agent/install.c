@@ -317,7 +317,7 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
 			.usb_serial = media->usb_serial, .media_label = media->label,
 		};
-		json_t *detail = json_pack("{s:s,s:O}", "file", cd->file, "reasons", reasons);
+		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
 		ev.detail = detail;
 		ok = state_record(st, &ev, NULL, err);
 		json_decref(detail);

@@ -57,11 +57,6 @@ bool install_rollback(const struct agent_config *c, struct state *st, struct boo
  * Every command runs it first (install_open_device; `boot` directly). */
 bool install_startup(const struct agent_config *c, struct state *st, struct boot *boot,
 		     enum agent_startup_outcome *outcome, struct ferry_error **err);
-/* Virtual devices (file bootloader): the bootloader's power-on, then
- * install_startup as after a real boot (agent_virtual_reboot plus the
- * payloads' undo and recovery). */
-bool install_virtual_reboot(const struct agent_config *c, struct state *st, struct boot *boot,
-			    char *booted, enum agent_startup_outcome *outcome, struct ferry_error **err);
 /* Writes the audit records not yet exported, and the inventory, onto the
  * stick mounted at dir (agent/export.c); *n_records (optional) counts them. */
 bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,

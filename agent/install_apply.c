@@ -696,12 +696,6 @@ out:
 	return ok;
 }
 
-bool install_virtual_reboot(const struct agent_config *c, struct state *st, struct boot *boot,
-			    char *booted, enum agent_startup_outcome *outcome, struct ferry_error **err)
-{
-	return boot_virtual_power_on(boot, booted, err) && install_startup(c, st, boot, outcome, err);
-}
-
 /* Undoes one interrupted payload according to how far it got. */
 static void recover_payload(struct state *st, struct place *pl, const struct payload *p,
 			    char **problem)

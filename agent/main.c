@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		   "  -h, --help         this help\n"
 		   "      --version      print the version\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %-14s %s\n", c->name, c->args, c->help);
+		fprintf(f, "  %-8s %-17s %s\n", c->name, c->args, c->help);
+	fprintf(f, "\nexit status: 0 success or nothing to do, 1 refused or failed, 2 usage or configuration error\n");
 }
 
 int main(int argc, char **argv)

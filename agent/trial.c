@@ -257,10 +257,12 @@ out:
 }
 
 bool agent_virtual_reboot(const struct agent_config *c, struct state *s, struct boot *b,
-			  char *booted, enum agent_startup_outcome *outcome,
-			  struct ferry_error **err)
+			  agent_startup_fn startup, char *booted,
+			  enum agent_startup_outcome *outcome, struct ferry_error **err)
 {
-	return boot_virtual_power_on(b, booted, err) && agent_startup(c, s, b, outcome, err);
+	if (!startup)
+		startup = agent_startup;
+	return boot_virtual_power_on(b, booted, err) && startup(c, s, b, outcome, err);
 }
 
 bool agent_open_device(const struct agent_config *c, struct state **s, struct boot **b,

@@ -82,11 +82,17 @@ bool agent_commit_keep(const struct agent_config *c, struct state *s, struct boo
 bool agent_rollback(const struct agent_config *c, struct state *s, struct boot *b,
 		    const char *reason, const char *result, struct ferry_error **err);
 
+/* A start-up logic: agent_startup, or a wrapper doing more around it (the
+ * orchestrator's install_startup also undoes payloads after a fallback). */
+typedef bool (*agent_startup_fn)(const struct agent_config *c, struct state *s, struct boot *b,
+				 enum agent_startup_outcome *outcome, struct ferry_error **err);
+
 /* Virtual devices (file bootloader): power-cycles the virtual machine: the
- * bootloader's choice (boot_virtual_power_on), then agent_startup. */
+ * bootloader's choice (boot_virtual_power_on), then startup (NULL:
+ * agent_startup), exactly as after a real boot. */
 bool agent_virtual_reboot(const struct agent_config *c, struct state *s, struct boot *b,
-			  char *booted, enum agent_startup_outcome *outcome,
-			  struct ferry_error **err);
+			  agent_startup_fn startup, char *booted,
+			  enum agent_startup_outcome *outcome, struct ferry_error **err);
 
 /* Opens agent.db and the bootloader of c and runs agent_startup: what every
  * command does first. On failure nothing is left open. */

@@ -359,7 +359,7 @@ static void summary(const struct import_run *run)
 	}
 	if (run->cli->quiet)
 		return;
-	if (run->records_new == 0 && run->refused == 0)
+	if (run->imported == 0 && run->refused == 0)
 		printf("nothing new: %zu files checked, all imported before\n", run->unchanged);
 	else
 		printf("imported %lld new records from %zu files (%zu unchanged, %zu refused)\n",

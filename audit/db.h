@@ -91,8 +91,9 @@ struct audit_inventory {
 	const char *const *names, *const *versions;
 	const char *const *groups;   /* NULL-terminated or NULL */
 };
-/* Stores it unless an inventory at least as new is already there
- * (*applied says which); records its policy serial as seen. */
+/* Stores it unless the same or a newer inventory is already there (*applied
+ * says which; two written in the same second: the later import wins);
+ * records its policy serial as seen. */
 bool audit_db_inventory_put(struct audit_db *db, const struct audit_inventory *inv,
 			    const char *now, bool *applied, struct ferry_error **err);
 
@@ -127,7 +128,7 @@ enum audit_query {
 	AUDIT_Q_FLEET_BY_TYPE,      /* type, hw_revision, devices */
 	AUDIT_Q_INSTALLS_BY_BUNDLE, /* bundle, version, success, failure, refused */
 	AUDIT_Q_FAILURES_BY_REASON, /* bundle, version, result, reason, count */
-	AUDIT_Q_ROLLBACKS,          /* device, bundle, version, time, reason */
+	AUDIT_Q_ROLLBACKS,          /* device, bundle, version, time, reason: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */

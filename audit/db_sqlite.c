@@ -173,7 +173,8 @@ static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 	sqlite3_busy_timeout(s->db, 10000);
 	/* a file that is not a database fails here, before anything is written */
 	if (!sq_exec(s, "PRAGMA journal_mode=WAL", "setting WAL mode", err) ||
-	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "setting pragmas", err) ||
+	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; " AUDIT_SQLITE_CACHE,
+		     "setting pragmas", err) ||
 	    !sq_migrate(s, err))
 		goto fail;
 	*impl = s;
@@ -470,7 +471,8 @@ static bool sq_inventory_put(void *impl, const struct audit_inventory *inv, cons
 	*applied = false;
 	if (!sq_prepare(s, "UPDATE devices SET type = ?2, hw_revision = ?3, inventory_time = ?4,"
 			" inventory = ?5, security_version = ?6, policy_serial = ?7"
-			" WHERE id = ?1 AND (inventory_time IS NULL OR inventory_time < ?4)", &st, err))
+			" WHERE id = ?1 AND (inventory_time IS NULL OR inventory_time < ?4"
+			" OR (inventory_time = ?4 AND inventory IS NOT ?5))", &st, err))
 		return false;
 	bind_text(st, 1, inv->device);
 	bind_text(st, 2, inv->type);
@@ -482,7 +484,7 @@ static bool sq_inventory_put(void *impl, const struct audit_inventory *inv, cons
 	if (!sq_step_done(s, st, "storing inventory", err))
 		return false;
 	if (sqlite3_changes(s->db) == 0)
-		return true;   /* an inventory at least as new is stored already */
+		return true;   /* this one, or a newer one, is stored already */
 	size_t n_groups = 0;
 	while (inv->groups && inv->groups[n_groups])
 		n_groups++;
@@ -550,7 +552,7 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" GROUP BY bundle, version, event, result, reason ORDER BY count DESC, bundle, reason",
 	[AUDIT_Q_ROLLBACKS] =
 	"SELECT device, bundle, version, time, reason FROM records"
-	" WHERE event = 'boot.rolled_back' ORDER BY time DESC, device",
+	" WHERE event = 'boot.rolled_back' ORDER BY time DESC, device LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
 	"SELECT id AS device, type, last_seen FROM devices"
 	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen, id",

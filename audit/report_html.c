@@ -8,9 +8,9 @@
 
 #define CHART_MAX_BARS 30
 #define CHART_WIDTH 760
-#define CHART_LABEL_W 260
+#define CHART_LABEL_W 300
 #define CHART_BAR_H 22
-#define CHART_LABEL_MAX 38   /* bytes of a bar label that fit CHART_LABEL_W */
+#define CHART_LABEL_MAX 34   /* bytes of a bar label that fit CHART_LABEL_W */
 
 static void esc(const char *s, FILE *out)
 {

@@ -1,4 +1,4 @@
-/* cmd_provision: `ferry-keys provision OUTDIR --device-id ID --device-type T
+/* keys_cmd_provision: `ferry-keys provision OUTDIR --device-id ID --device-type T
  * [--hw-revision R] [--group G]... [--installed NAME=VERSION]...`: a device
  * trust bundle (contract C2) that is also a ready virtual device. Built in
  * "<OUTDIR>.partial" and renamed: a failure leaves no half-provisioned OUTDIR. */
@@ -219,7 +219,7 @@ static int parse_device(struct keys_ctx *k, int argc, char **argv, struct device
 	return -1;
 }
 
-KEYS_CMD(cmd_provision)
+KEYS_CMD(keys_cmd_provision)
 {
 	struct device d = { .hw_revision = -1, .installed = json_object() };
 	char fpr[PGP_FPR_LEN + 1], *tmp = NULL;

@@ -1,6 +1,7 @@
 /* ferry-pack inspect BUNDLE [--json]: the manifest, the signatures as GPGME
  * reports them in an empty key ring (key ids or fingerprints, marked
  * unverified: no keys are needed or trusted here), variants, payloads, sizes. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,57 @@ static const char *strv_text(char **v, char *buf, size_t cap)
 	return buf[0] ? buf : "-";
 }
 
-static void print_text(const char *path, const struct manifest *m,
-		       const struct pgp_verify_result *res, unsigned long long stored)
+/* Stored sizes of the members after the signatures, from their tar headers
+ * only (data is skipped by seeking): what each payload takes in the bundle. */
+struct stored_sizes {
+	char **names;
+	uint64_t *sizes;
+	size_t n;
+};
+
+static bool read_stored_sizes(struct bundle_reader *r, struct stored_sizes *st, struct ferry_error **err)
 {
+	for (;;) {
+		const char *name;
+		uint64_t size;
+		bool end;
+		if (!bundle_reader_next_member(r, &name, &size, &end, err))
+			return false;
+		if (end)
+			return true;
+		char **names = realloc(st->names, (st->n + 1) * sizeof(*names));
+		uint64_t *sizes = names ? realloc(st->sizes, (st->n + 1) * sizeof(*sizes)) : NULL;
+		if (names)
+			st->names = names;
+		if (sizes)
+			st->sizes = sizes;
+		if (!names || !sizes || !(st->names[st->n] = strdup(name)))
+			return ferry_error_set(err, "out of memory");
+		st->sizes[st->n++] = size;
+	}
+}
+
+static uint64_t stored_size(const struct stored_sizes *st, const char *member)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->names[i], member) == 0)
+			return st->sizes[i];
+	return 0;
+}
+
+static void stored_sizes_free(struct stored_sizes *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		free(st->names[i]);
+	free(st->names);
+	free(st->sizes);
+}
+
+static void print_text(const char *path, const struct manifest *m,
+		       const struct pgp_verify_result *res, unsigned long long stored,
+		       const struct stored_sizes *st)
+{
+	char c[32];
 	char a[32], b[256];
 	printf("bundle:      %s (%s)\n", path, pack_human_size(stored, a));
 	printf("name:        %s %s\n", m->name, m->version);
@@ -64,8 +113,9 @@ static void print_text(const char *path, const struct manifest *m,
 		printf("\n");
 		for (size_t j = 0; j < v->n_payloads; j++) {
 			const struct payload *p = &v->payloads[j];
-			printf("  payload %-12s %-10s %-5s %10s  %s\n", p->name, p->handler,
-			       compression_name(p->compression), pack_human_size(p->size, a), p->member);
+			printf("  payload %-12s %-10s %-5s %10s (stored %s)  %s\n", p->name, p->handler,
+			       compression_name(p->compression), pack_human_size(p->size, a),
+			       pack_human_size(stored_size(st, p->member), c), p->member);
 		}
 		for (int k = 0; k < HOOK_COUNT; k++)
 			if (v->hooks[k].present)
@@ -103,6 +153,7 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 	struct bundle_reader *r = NULL;
 	struct manifest *m = NULL;
 	struct pgp_verify_result res = { 0 };
+	struct stored_sizes sizes = { 0 };
 	const char *bytes;
 	const void *sig;
 	size_t len, sig_len;
@@ -110,23 +161,27 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 	if (!bundle_reader_open(path, &r, err) ||
 	    !bundle_reader_manifest(r, &bytes, &len, &sig, &sig_len, err) ||
 	    !manifest_parse(bytes, len, BUNDLE_MANIFEST_MEMBER, &m, err) ||
-	    !read_signers(bytes, len, sig, sig_len, &res, err))
+	    !read_signers(bytes, len, sig, sig_len, &res, err) || !read_stored_sizes(r, &sizes, err))
 		goto out;
 	unsigned long long stored = stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
 	if (o->json) {
 		json_t *mj = NULL;
 		if (!json_parse_strict(bytes, len, BUNDLE_MANIFEST_MEMBER, &mj, err))
 			goto out;
-		pack_print_json(json_pack("{s:s, s:I, s:o, s:o}", "bundle", path, "bundle_size",
+		json_t *members = json_object();
+		for (size_t i = 0; i < sizes.n; i++)
+			json_object_set_new(members, sizes.names[i], json_integer((json_int_t)sizes.sizes[i]));
+		pack_print_json(json_pack("{s:s, s:I, s:o, s:o, s:o}", "bundle", path, "bundle_size",
 					  (json_int_t)stored, "manifest", mj, "signatures",
-					  signatures_json(&res)));
+					  signatures_json(&res), "stored_sizes", members));
 	} else
-		print_text(path, m, &res, stored);
+		print_text(path, m, &res, stored, &sizes);
 	rc = PACK_OK;
 out:
 	if (rc == PACK_FAILED)
 		ferry_error_prefix(err, "%s", path);
 	pgp_verify_result_clear(&res);
+	stored_sizes_free(&sizes);
 	manifest_free(m);
 	bundle_reader_close(r);
 	return rc;

@@ -93,7 +93,7 @@ const char *pack_human_size(unsigned long long bytes, char buf[32])
 
 void pack_print_json(json_t *v)
 {
-	char *text = v ? json_dump_canonical(v) : NULL;
+	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (text)
 		printf("%s\n", text);
 	free(text);

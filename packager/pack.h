@@ -52,7 +52,7 @@ bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **er
 bool pack_tmp_home(char **out, struct ferry_error **err);
 void pack_tmp_home_remove(char *dir);
 
-/* Prints a JSON value (compact, keys sorted) and a newline to stdout; steals v. */
+/* Prints a JSON value (2-space indent, keys sorted) and a newline to stdout; steals v. */
 struct json_t;
 void pack_print_json(struct json_t *v);
 /* "1.5 MiB" style sizes for people. */

@@ -20,17 +20,7 @@ A() { ferry-agent -c "$D/agent.json" "$@"; }
 field() { A --json status | grep -m1 "\"$1\":" | sed -E 's/.*": "?([^",]*)"?,?$/\1/'; }
 # journal_events: the events of every record in order, space-separated.
 events() { A --json status --last 1000 | grep '"event":' | sed -E 's/.*"event": "([^"]*)".*/\1/' | tr '\n' ' '; }
-# chain_ok: every record's prev is the sha256 of the line before (agent.db).
-chain_ok() {
-	local prev=0000000000000000000000000000000000000000000000000000000000000000 line want n=0
-	while IFS= read -r line; do
-		want=$(printf '%s' "$line" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
-		[ "$want" = "$prev" ] || { echo "record $n: prev mismatch"; return 1; }
-		prev=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
-		n=$((n + 1))
-	done < <(sqlite3 "$D/state/agent.db" 'SELECT line FROM journal ORDER BY seq')
-	[ "$n" -gt 0 ]
-}
+chain_ok() { "$BUILD/tests/tools/agent_journal_check" "$D/state/agent.db"; }
 
 if ! [ -x "$FAKE" ]; then skip agent_boot "no $FAKE (make all)"; finish; fi
 
@@ -116,6 +106,39 @@ if command -v gpg >/dev/null; then
 		|| fail failed_export_marks_nothing "exported_seq changed"
 else
 	skip export "no gpg"
+fi
+
+# a broken bootloader environment: status still shows the rest, and says so
+cp "$D/state/bootenv.json" "$T/bootenv.good"
+echo '{"BOOT_ORDER": "C D"}' >"$D/state/bootenv.json"
+refuses status_survives_broken_bootenv 0 "slots: +unknown: .*BOOT_ORDER 'C D'" A status
+refuses commit_refuses_with_broken_bootenv 1 "BOOT_ORDER 'C D'" A commit
+cp "$T/bootenv.good" "$D/state/bootenv.json"
+
+# a device provisioned by ferry-keys (contract C2): its agent.json loads,
+# the trial lifecycle runs, and export finds the device key among the root
+# and signer keys and signs with it
+if command -v ferry-keys >/dev/null && command -v gpg >/dev/null; then
+	K="ferry-keys --homedir $T/keys -q"
+	P=$T/prov
+	if $K init --root-name "Root" >/dev/null 2>&1 && \
+	   $K signer add release --role release --device-type 'gw-*' >/dev/null 2>&1 && \
+	   $K policy sign >/dev/null 2>&1 && \
+	   $K provision "$P" --device-id gw-0009 --device-type gw-x --installed gateway-os=2.3.0 >/dev/null 2>&1; then
+		PA() { ferry-agent -c "$P/agent.json" "$@"; }
+		refuses provisioned_device_status 0 "device: +gw-0009 \(type gw-x" PA status
+		check provisioned_device_installs "$FAKE" "$P/agent.json" gateway-os 2.4.1 7
+		refuses provisioned_device_trial 0 "trial boot" PA reboot
+		refuses provisioned_device_commit 0 "^committed" PA commit
+		refuses provisioned_device_exports 0 "exported records 1-" PA export "$T/pstick"
+		f=$(ls "$T/pstick/ferry/audit/gw-0009/"*.jsonl | head -n1)
+		check provisioned_export_verifies_with_device_public_key bash -c \
+			"mkdir -m 700 -p $T/hq && gpg --homedir $T/hq --batch --quiet --import $P/gw-0009.asc 2>/dev/null && gpg --homedir $T/hq --batch --verify $f.sig $f 2>/dev/null"
+	else
+		fail provisioned_device "ferry-keys could not provision a device"
+	fi
+else
+	skip provisioned_device "no ferry-keys or gpg"
 fi
 
 # refusals

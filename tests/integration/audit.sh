@@ -27,6 +27,8 @@ refuses register_other_key_for_known_id 1 'already registered with another key' 
 	audit register "$G/keys/gw-0006.asc" --device-id gw-0001
 refuses register_one_key_for_two_ids 1 "already registered for device 'gw-0002'" \
 	audit register "$G/keys/gw-0002.asc" --device-id gw-0099
+gpgconf --homedir "$G/gnupg" --launch gpg-agent; gpg --homedir "$G/gnupg" --batch --pinentry-mode loopback --passphrase '' --export-secret-keys --armor "$(fpr gw-0003)" >"$T/secret.asc" 2>/dev/null
+refuses register_refuses_secret_key 1 'holds a secret key' audit register "$T/secret.asc" --device-id gw-0077
 refuses register_needs_device_id 2 'device-id' audit register "$G/keys/gw-0002.asc"
 
 # --- a clean stick of the registered devices imports, then re-imports as a no-op
@@ -123,4 +125,61 @@ fi
 check ack_signature_verifies gpg --homedir "$T/hq/gnupg" --batch --verify "$ack.sig" "$ack"
 [ ! -e "$G/stick/ferry/ack/gw-0006.json" ] && pass ack_only_for_imported_devices || fail ack_only_for_imported_devices "gw-0006 acked"
 refuses ack_needs_secret_key 2 'no secret key' audit ack "$G/stick" --key 0123456789ABCDEF0123456789ABCDEF01234567
+
+# --- the real producers: virtual devices provisioned by ferry-keys install a
+# bundle from a stick written by ferry-pack and export their audit logs
+if ! command -v ferry-keys >/dev/null || ! command -v ferry-pack >/dev/null || ! command -v ferry-agent >/dev/null; then
+	skip virtual_devices_import "ferry-keys, ferry-pack or ferry-agent not built"
+	finish
+fi
+V=$T/v VDB=$T/v/hq/hq.db
+jfield() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+ferry-keys --homedir "$V/k" -q init --root-name Root >/dev/null
+CI=$(ferry-keys --homedir "$V/k" --json signer add CI --role release --device-type '*' | jfield fingerprint)
+HQ=$(ferry-audit --db "$VDB" --json keygen --name "ferry HQ" -o "$V/hq.asc" | jfield fingerprint)
+ferry-keys --homedir "$V/k" -q signer add HQ --role hq --device-type '*' --key "$V/hq.asc" >/dev/null
+ferry-keys --homedir "$V/k" -q policy sign >/dev/null
+for d in gw-0301 gw-0302; do
+	ferry-keys --homedir "$V/k" -q provision "$V/$d" --device-id $d --device-type gw-x --hw-revision 2 \
+		--group canary --installed gateway-os=2.3.0 >/dev/null
+done
+mkdir -p "$V/in" "$V/stick"
+head -c 65536 /dev/urandom >"$V/in/root.img"
+cat >"$V/in/spec.json" <<'JSON'
+{ "format": 1, "name": "gateway-os", "version": "2.4.1", "security_version": 7,
+  "created": "2026-11-24T10:00:00Z", "description": "hq integration test",
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+      "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "root.img" } ] } ],
+  "rollout": { "groups": ["canary"], "percent": 100 } }
+JSON
+ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/b.ferry" --sign "$CI" >/dev/null &&
+	ferry-pack -q write "$V/stick" "$V/b.ferry" --policy "$V/k/policy" >/dev/null ||
+	fail virtual_devices_stick "ferry-pack could not make the stick"
+for d in gw-0301 gw-0302; do
+	ferry-agent -c "$V/$d/agent.json" -q install "$V/stick" >/dev/null 2>&1 || fail "virtual_install_$d" "exit $?"
+	ferry-audit --db "$VDB" -q register "$V/$d/$d.asc" --device-id $d
+done
+check virtual_devices_import ferry-audit --db "$VDB" import "$V/stick"
+n=$(ferry-audit --db "$VDB" events --json | wc -l)
+[ "$n" -ge 4 ] && pass virtual_devices_records_stored || fail virtual_devices_records_stored "$n records"
+check virtual_devices_inventory bash -c "ferry-audit --db '$VDB' devices | grep gw-0301 | grep -q 'gw-x .* gateway-os 2.3.0 \\[canary\\]'"
+check virtual_devices_reimport_no_op bash -c "ferry-audit --db '$VDB' import '$V/stick' | grep -q 'nothing new'"
+ferry-agent -c "$V/gw-0301/agent.json" -q reboot >/dev/null 2>&1
+ferry-agent -c "$V/gw-0301/agent.json" -q commit >/dev/null 2>&1
+ferry-agent -c "$V/gw-0301/agent.json" -q export "$V/stick" >/dev/null 2>&1
+check virtual_devices_later_export_continues ferry-audit --db "$VDB" import "$V/stick"
+check virtual_devices_inventory_after_commit bash -c "ferry-audit --db '$VDB' devices | grep gw-0301 | grep -q 'gateway-os 2.4.1'"
+check virtual_devices_report bash -c "ferry-audit --db '$VDB' report | grep -q 'canary'"
+
+# HQ acknowledges; the device prunes what HQ holds (agent/ack.c), keeping its newest record
+ACKT=$BUILD/tests/tools/ack-apply
+check virtual_devices_ack_written ferry-audit --db "$VDB" -q ack "$V/stick" --key "$HQ"
+last=$(ferry-audit --db "$VDB" --json devices | python3 -c "import json,sys; print([d['last_seq'] for d in json.load(sys.stdin) if d['id'] == 'gw-0301'][0])")
+out=$("$ACKT" "$V/gw-0301/agent.json" "$V/stick" 2>&1)
+[ "$out" = "found $last pruned $((last - 1))" ] && pass virtual_device_prunes_acknowledged_records \
+	|| fail virtual_device_prunes_acknowledged_records "$out (HQ holds up to $last)"
+cp "$V/stick/ferry/ack/gw-0302.json.sig" "$V/stick/ferry/ack/gw-0301.json.sig"
+refuses virtual_device_refuses_ack_with_wrong_signature 1 'role .hq.' "$ACKT" "$V/gw-0301/agent.json" "$V/stick"
+rm -f "$V/stick/ferry/ack/gw-0301.json"*
+check virtual_device_without_ack_does_nothing bash -c "'$ACKT' '$V/gw-0301/agent.json' '$V/stick' | grep -q 'no ack'"
 finish

@@ -16,7 +16,8 @@
 #      run's records exported and checked by tests/tools/audit_chain_check);
 #  (d) the journal says what happened (install.interrupted after a kill in
 #      the middle of an install), and installing again succeeds.
-# FERRY_CRASH_IMG_MIB sets the image size (default 32).
+# Runs in about a minute on 2 cores. FERRY_CRASH_IMG_MIB (32), FERRY_CRASH_DELAYS
+# (6) and FERRY_CRASH_FDATASYNC_STEP (4) make it longer and more thorough.
 source "$(dirname "$0")/lib.sh"
 CHAIN=$BUILD/tests/tools/audit_chain_check
 for tool in sqlite3 openssl cmp "$CHAIN"; do
@@ -232,7 +233,7 @@ crash_install() {
 }
 
 # Kills after delays spread over the measured install (and a bit past it).
-N_DELAYS=${FERRY_CRASH_DELAYS:-8}
+N_DELAYS=${FERRY_CRASH_DELAYS:-6}
 for i in $(seq 1 "$N_DELAYS"); do
 	ms=$(( INSTALL_MS * (2 * i - 1) / (2 * N_DELAYS) + 20 ))
 	mode=restart; [ $((i % 2)) = 0 ] && mode=powercut
@@ -248,7 +249,7 @@ if [ "$STRACE" = 1 ]; then
 	echo "# durable steps of one install: rename ${CALLS[rename]}, fsync ${CALLS[fsync]}, syncfs ${CALLS[syncfs]}, fdatasync ${CALLS[fdatasync]}"
 	k=0
 	for sc in rename syncfs fsync fdatasync; do
-		step=1; [ "$sc" = fdatasync ] && step=${FERRY_CRASH_FDATASYNC_STEP:-3}
+		step=1; [ "$sc" = fdatasync ] && step=${FERRY_CRASH_FDATASYNC_STEP:-4}
 		for n in $(seq 1 "$step" "${CALLS[$sc]}"); do
 			k=$((k + 1)); mode=restart; [ $((k % 2)) = 0 ] && mode=powercut
 			crash_install "${sc}_$n" "sys:$sc:$n" $mode
@@ -281,7 +282,8 @@ if [ "$STRACE" = 1 ]; then
 	echo "# durable steps of commit: rename ${CC[rename]}, fsync ${CC[fsync]}, fdatasync ${CC[fdatasync]}"
 	k=0
 	for sc in rename fsync fdatasync; do
-		for n in $(seq 1 "${CC[$sc]}"); do
+		step=1; [ "$sc" = fdatasync ] && step=2
+		for n in $(seq 1 "$step" "${CC[$sc]}"); do
 			k=$((k + 1))
 			restore trial
 			run_killed "sys:$sc:$n" commit
@@ -317,7 +319,8 @@ if [ "$STRACE" = 1 ]; then
 		declare -A RC=()
 		while read -r sc n; do RC[$sc]=$n; done < <(count_calls reboot)
 		for sc in rename fsync fdatasync; do
-			for n in $(seq 1 "${RC[$sc]}"); do
+			step=1; [ "$sc" = fdatasync ] && step=2
+			for n in $(seq 1 "$step" "${RC[$sc]}"); do
 				name=reboot_from_${from}_${sc}_$n
 				restore "$from"
 				run_killed "sys:$sc:$n" reboot

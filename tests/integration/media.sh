@@ -30,13 +30,18 @@ if ! dev=$(losetup -f --show "$probe" 2>/dev/null); then
 fi
 losetup -d "$dev"; rm -f "$probe"
 
+# One run at a time on this machine: runs from several worktrees would share
+# (and stop each other's) udevd.
+exec 9>/run/lock/ferry-media-test.lock
+if ! flock -w 600 9; then skip media "another media test held the lock for 10 minutes"; finish; fi
+
 RUN=$(printf '%05d' $((RANDOM % 100000)))
 LOOPS=()
 WATCH_PID=
 UDEVD_PID=
 RULE=/run/udev/rules.d/99-ferry-test-$RUN.rules
 media_cleanup() {
-	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	kill_watch
 	# Mounts of this run first (lazy: a FUSE daemon may be dead), then devices.
 	grep -o " $T/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do umount -l "$m"; done
 	for l in "${LOOPS[@]}"; do
@@ -56,7 +61,7 @@ if [ "${FERRY_TEST_EVENTS:-}" = kernel ]; then
 elif pgrep -x systemd-udevd >/dev/null; then
 	SOURCE=udev
 elif [ -n "$udevd" ]; then
-	"$udevd" >"$T/udevd.log" 2>&1 &
+	"$udevd" >"$T/udevd.log" 2>&1 9>&- &
 	UDEVD_PID=$!
 	for _ in $(seq 50); do udevadm control --ping >/dev/null 2>&1 && break; sleep 0.1; done
 	udevadm control --ping >/dev/null 2>&1 && SOURCE=udev
@@ -104,10 +109,10 @@ detach() {   # detach LOOP: "pull" the stick
 	for i in $(seq 20); do partx -d "$1" >/dev/null 2>&1 && break; sleep 0.2; done
 	losetup -d "$1"
 }
-# make_stick FS IMAGE LABEL: a 64 MiB image, DOS label, one partition with FS.
+# make_stick FS IMAGE LABEL [SIZE]: a 64 MiB image, DOS label, one partition with FS.
 make_stick() {
 	local fs=$1 img=$2 label=$3 l
-	truncate -s 64M "$img"
+	truncate -s "${4:-64M}" "$img"
 	echo 'label: dos
 start=2048, type=7' | sfdisk -q "$img" || return 1
 	l=$(losetup -f --show "$img") || return 1
@@ -137,33 +142,50 @@ with_mounted() {
 	return $rc
 }
 
-# --- the stick's contents ----------------------------------------------------
-mkdir -p "$T/bundles"
-make_bundles() {
-	head -c 300000 /dev/urandom >"$T/bundles/gateway-os-2.4.1.ferry"
+# --- the stick's contents: a signed bundle, written with ferry-pack write ------
+PACK=$T/pack
+mkdir -p -m 700 "$PACK/home"
+make_bundle() {   # make_bundle NAME VERSION SIZE OUT
+	mkdir -p "$PACK/build"
+	head -c "$3" /dev/urandom >"$PACK/build/$1.img"
+	cat >"$PACK/$1.json" <<EOF
+{ "format": 1, "name": "$1", "version": "$2", "security_version": 1,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+    "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "build/$1.img" } ] } ] }
+EOF
+	ferry-pack -q --homedir "$PACK/home" create "$PACK/$1.json" -o "$4" --sign "$FPR"
 }
-# lay_out DIR: the stick layout (ferry/bundles, MEDIA.json)
-lay_out() {
-	mkdir -p "$1/ferry/bundles" && cp "$T/bundles/"*.ferry "$1/ferry/bundles/"
-}
-lay_out_mounted() { lay_out "$M"; }
-make_bundles
+gpg --homedir "$PACK/home" --batch --passphrase '' --quick-gen-key 'Release <release@ferry.test>' \
+	ed25519 sign never >/dev/null 2>&1
+FPR=$(gpg --homedir "$PACK/home" --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')
+BUNDLE=$T/gateway-os.ferry
+if [ -z "$FPR" ] || ! make_bundle gateway-os 2.4.1 300000 "$BUNDLE"; then
+	fail media_bundle "cannot create the test bundle"; finish
+fi
+BUNDLE_SHA=$(sha256sum "$BUNDLE" | cut -d' ' -f1)
 
-# fill_stick FS IMAGE: the layout onto the stick
+# The layout on a mounted stick ($M), checked against the bundle's own hash.
+write_mounted() {
+	ferry-pack -q write "$M" "$BUNDLE" && grep -q "\"sha256\": \"$BUNDLE_SHA\"" "$M/ferry/MEDIA.json" &&
+		cmp -s "$BUNDLE" "$M/ferry/bundles/gateway-os-2.4.1.ferry"
+}
+# fill_stick FS IMAGE: ferry-pack write onto the mounted stick; FAT: into a
+# directory, then into the image with mtools (fusefat writes corrupt FAT).
 fill_stick() {
 	local fs=$1 img=$2
 	if [ "$fs" = vfat ]; then
 		rm -rf "$T/fat"; mkdir -p "$T/fat"
-		lay_out "$T/fat" && mcopy -i "$img@@1M" -s -Q "$T/fat/ferry" ::
+		M=$T/fat write_mounted && mcopy -i "$img@@1M" -s -Q "$T/fat/ferry" ::
 	else
-		with_mounted "$img" "$fs" lay_out_mounted
+		with_mounted "$img" "$fs" write_mounted
 	fi
 }
 
 # --- watch -------------------------------------------------------------------
 start_watch() {   # start_watch MAX_STICKS
+	kill_watch
 	: >"$T/watch.out"
-	ferry-agent -c "$DEV/agent.json" -v watch --source "$SOURCE" --max-sticks "$1" >>"$T/watch.out" 2>&1 &
+	ferry-agent -c "$DEV/agent.json" -v watch --source "$SOURCE" --max-sticks "$1" >>"$T/watch.out" 2>&1 9>&- &
 	WATCH_PID=$!
 	for _ in $(seq 50); do grep -q "watching for sticks" "$T/watch.out" && return 0; sleep 0.1; done
 	return 1
@@ -184,6 +206,10 @@ stop_watch() {   # the watcher exits by itself after --max-sticks; 0 when clean
 	WATCH_PID=
 	return $rc
 }
+kill_watch() {   # a watcher left by a failed case
+	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	WATCH_PID=
+}
 not_mounted() { ! grep -q " $DEV/mnt/" /proc/self/mountinfo; }
 
 have_fs() {   # have_fs FS: the tools to make and mount it
@@ -195,6 +221,23 @@ have_fs() {   # have_fs FS: the tools to make and mount it
 	esac
 }
 
+# --- ferry-pack write refuses before writing anything -------------------------
+if have_fs ext4; then
+	make_stick ext4 "$T/small.img" "FT${RUN}s" 12M
+	make_bundle big-os 1.0.0 16000000 "$T/big.ferry"
+	ferry-pack --homedir "$PACK/home" create "$PACK/big-os.json" -o "$T/unsigned.ferry" >/dev/null 2>&1
+	refusal_checks() {
+		refuses media_write_refuses_too_little_space 1 "not enough space on the stick: 16 MiB needed.*nothing was written" \
+			ferry-pack write "$M" "$T/big.ferry"
+		refuses media_write_refuses_unsigned_bundle 1 "unsigned\.ferry: manifest\.sig: unsigned" \
+			ferry-pack write "$M" "$BUNDLE" "$T/unsigned.ferry"
+		check media_write_refusals_left_nothing test ! -e "$M/ferry"
+	}
+	with_mounted "$T/small.img" ext4 refusal_checks
+else
+	skip media_write_refuses_too_little_space "no ext4"
+fi
+
 # --- one stick per filesystem, inserted while watch runs ---------------------
 write_config
 for fs in exfat ext4 vfat; do
@@ -203,7 +246,12 @@ for fs in exfat ext4 vfat; do
 	if ! have_fs "$fs"; then skip "$name" "no $fs support here (mkfs, FUSE helper, mtools or kernel driver missing)"; continue; fi
 	img=$T/$fs.img
 	case $fs in exfat) label=FT${RUN}X ;; ext4) label=FT${RUN}E ;; vfat) label=FT${RUN}F ;; esac
-	if ! make_stick "$fs" "$img" "$label" || ! fill_stick "$fs" "$img"; then fail "$name" "cannot make the $fs stick"; continue; fi
+	if ! make_stick "$fs" "$img" "$label"; then fail "$name" "cannot make the $fs stick"; continue; fi
+	if fill_stick "$fs" "$img"; then
+		pass "media_write_$fs (ferry-pack write, MEDIA.json hash = bundle hash$([ "$fs" = vfat ] && echo ', copied into FAT32 with mtools'))"
+	else
+		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
+	fi
 	start_watch 1 || { fail "$name" "watch did not start: $(tail -n 3 "$T/watch.out")"; continue; }
 	l=$(attach "$img")
 	if wait_lines 1 && stop_watch; then
@@ -219,6 +267,7 @@ for fs in exfat ext4 vfat; do
 		fi
 	else
 		fail "$name" "no report: $(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
+		kill_watch
 	fi
 	[ -n "$l" ] && detach "$l"
 done
@@ -241,6 +290,7 @@ if have_fs ext4; then
 		fi
 	else
 		fail media_watch_present_at_start_and_two_sticks_in_turn "$(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
+		kill_watch
 	fi
 	detach "$la"; detach "$lb"
 else
@@ -263,6 +313,7 @@ if have_fs ext4; then
 		fi
 	else
 		fail media_allow_list_refuses_and_audits "$(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
+		kill_watch
 	fi
 	detach "$l"
 	write_config

@@ -232,7 +232,7 @@ static void test_db_rollback_leaves_nothing(void **state)
 	assert_int_equal(seq, 0);
 }
 
-static void test_db_inventory_older_than_stored_is_ignored(void **state)
+static void test_db_inventory_only_newer_or_changed_applies(void **state)
 {
 	struct fixture *f = *state;
 	struct ferry_error *err = NULL;
@@ -252,6 +252,14 @@ static void test_db_inventory_older_than_stored_is_ignored(void **state)
 	inv.versions = old_versions;
 	assert_ok(audit_db_inventory_put(f->db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
 	assert_false(applied);
+	/* the same second: the same document is no news, another one wins */
+	inv.time = "2026-11-20T10:00:00Z";
+	inv.versions = versions;
+	assert_ok(audit_db_inventory_put(f->db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_false(applied);
+	inv.raw = "{\"other\":1}";
+	assert_ok(audit_db_inventory_put(f->db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_true(applied);
 	struct audit_device d;
 	bool found;
 	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
@@ -352,7 +360,7 @@ int main(void)
 		T(test_db_insert_of_a_stored_seq_is_refused),
 		T(test_db_insert_for_unregistered_device_is_refused),
 		T(test_db_rollback_leaves_nothing),
-		T(test_db_inventory_older_than_stored_is_ignored),
+		T(test_db_inventory_only_newer_or_changed_applies),
 		T(test_db_events_filter_by_device_and_since),
 		T(test_db_query_counts_installs_by_bundle),
 		T(test_db_import_journal_is_counted),

@@ -63,7 +63,7 @@ static enum agent_startup_outcome reboot(struct device *d)
 	struct ferry_error *err = NULL;
 	enum agent_startup_outcome o;
 	char booted;
-	assert_ok(agent_virtual_reboot(d->c, d->s, d->b, &booted, &o, &err), err);
+	assert_ok(agent_virtual_reboot(d->c, d->s, d->b, NULL, &booted, &o, &err), err);
 	return o;
 }
 
