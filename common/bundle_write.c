@@ -171,6 +171,7 @@ void bundle_tar_abort(struct bundle_tar *t)
 
 struct packed {                /* per payload, in manifest order */
 	uint64_t offset;           /* of its frames in the frames file */
+	uint64_t stored;           /* their total size: the data member's */
 	uint8_t *chunks;
 	size_t chunks_len;
 };
@@ -245,6 +246,7 @@ static bool pack_payload(struct create *c, const struct variant *v, struct paylo
 		goto out;
 	}
 	c->done_before += p->size;
+	pk->stored = table.stored_total;
 	sha256_buffer_hex(pk->chunks, pk->chunks_len, p->chunks_sha256);
 	free(p->member);
 	p->member = bundle_payload_member(v->id, p->name, p->compression);
@@ -309,12 +311,7 @@ static bool copy_frames(struct create *c, struct bundle_tar *t, const struct pay
 			const struct packed *pk, struct ferry_error **err)
 {
 	bool ok = false;
-	uint64_t stored = 0;
-	struct chunk_table table;
-	if (!chunks_parse(pk->chunks, pk->chunks_len, p->chunks, &table, err))
-		return false;
-	stored = table.stored_total;
-	chunks_free(&table);
+	uint64_t stored = pk->stored;
 	char *buf = malloc(COPY_BUF);
 	if (!buf)
 		return ferry_error_set(err, "out of memory");
