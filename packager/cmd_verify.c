@@ -32,8 +32,17 @@ struct verify {
 static void passed(struct verify *v, const char *what, const char *detail)
 {
 	json_array_append_new(v->passed, json_pack("{s:s, s:s}", "check", what, "detail", detail));
-	if (!v->o->json && !v->o->quiet)
-		printf("ok  %-12s %s\n", what, detail);
+}
+
+/* Prints the checks that passed from index `from` on (after a progress bar
+ * is gone, so that the two do not share a line). */
+static void print_passed(const struct verify *v, size_t from)
+{
+	for (size_t i = from; !v->o->json && !v->o->quiet && i < json_array_size(v->passed); i++) {
+		json_t *e = json_array_get(v->passed, i);
+		printf("ok  %-12s %s\n", json_string_value(json_object_get(e, "check")),
+		       json_string_value(json_object_get(e, "detail")));
+	}
 }
 
 struct verify_progress {
@@ -51,6 +60,7 @@ static bool read_payloads(struct verify *v, struct ferry_error **err)
 {
 	bool ok = false;
 	uint64_t total = 0, done = 0;
+	size_t first = json_array_size(v->passed);
 	char line[256], a[32];
 	for (size_t i = 0; i < v->m->n_variants; i++)
 		for (size_t j = 0; j < v->m->variants[i].n_payloads; j++)
@@ -88,6 +98,7 @@ static bool read_payloads(struct verify *v, struct ferry_error **err)
 	ok = true;
 out:
 	progress_finish(bar);
+	print_passed(v, first);
 	return ok;
 }
 
@@ -134,6 +145,7 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 		goto out;
 	for (size_t i = 0; i < trust.n_lines; i++)
 		passed(&v, trust.lines[i].check, trust.lines[i].detail);
+	print_passed(&v, 0);
 	if (!read_payloads(&v, err))
 		goto out;
 	if (o->json)
