@@ -17,6 +17,7 @@
 #include "bundle_read.h"
 #include "chunks.h"
 #include "framepack.h"
+#include "log.h"
 #include "progress.h"
 #include "rfc3339.h"
 #include "safefile.h"
@@ -365,6 +366,13 @@ fail:
 	return false;
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* A spec may leave "created" out: then $SOURCE_DATE_EPOCH (reproducible
  * builds) or now. Returns the time the tar members carry. */
 static bool fill_created(struct manifest *m, time_t *mtime, struct ferry_error **err)
@@ -486,8 +494,10 @@ bool bundle_create(const char *spec_path, const char *out_path,
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
+	double t0 = now_seconds();
 	if (!open_frames_file(&c, out_path, err) || !pack_all(&c, err))
 		goto out;
+	double t1 = now_seconds();
 	time_t mtime = 0;
 	if (!fill_created(c.m, &mtime, err) ||
 	    !manifest_validate(c.m, BUNDLE_MANIFEST_MEMBER, err) ||
@@ -496,6 +506,8 @@ bool bundle_create(const char *spec_path, const char *out_path,
 	    !write_bundle(&c, out_path, manifest, manifest_len, sig, sig_len,
 			  mtime, err))
 		goto out;
+	log_debug("%s: payloads packed in %.2f s, signed and written in %.2f s", out_path, t1 - t0,
+		  now_seconds() - t1);
 	if (manifest_out) {
 		*manifest_out = c.m;
 		c.m = NULL;
