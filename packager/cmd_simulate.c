@@ -19,17 +19,28 @@
 
 /* What the trust policy says for one device, as reasons (code, message). */
 struct trust_reasons {
-	char *codes[16];
-	char *messages[16];
+	char **codes;
+	char **messages;
 	size_t n;
 };
 
-static void trust_reasons_add(struct trust_reasons *t, const char *code, const char *msg)
+static bool trust_reasons_add(struct trust_reasons *t, const char *code, const char *msg,
+			      struct ferry_error **err)
 {
-	if (t->n < 16) {
-		t->codes[t->n] = strdup(code);
-		t->messages[t->n++] = strdup(msg);
+	char **c = realloc(t->codes, (t->n + 1) * sizeof(*c));
+	if (c)
+		t->codes = c;
+	char **m = c ? realloc(t->messages, (t->n + 1) * sizeof(*m)) : NULL;
+	if (m)
+		t->messages = m;
+	if (!c || !m || !(t->codes[t->n] = strdup(code)))
+		return ferry_error_set(err, "out of memory");
+	if (!(t->messages[t->n] = strdup(msg))) {
+		free(t->codes[t->n]);
+		return ferry_error_set(err, "out of memory");
 	}
+	t->n++;
+	return true;
 }
 
 static void trust_reasons_clear(struct trust_reasons *t)
@@ -38,7 +49,9 @@ static void trust_reasons_clear(struct trust_reasons *t)
 		free(t->codes[i]);
 		free(t->messages[i]);
 	}
-	t->n = 0;
+	free(t->codes);
+	free(t->messages);
+	memset(t, 0, sizeof(*t));
 }
 
 /* A device refuses a bundle whose signatures the policy does not accept for
@@ -47,18 +60,17 @@ static bool trust_check(struct verify_trust *vt, const char *sig_error, const ch
 			struct trust_reasons *out, struct ferry_error **err)
 {
 	struct policy_verdict v;
-	if (sig_error) {
-		trust_reasons_add(out, "signature", sig_error);
-		return true;
-	}
+	bool ok = true;
+	if (sig_error)
+		return trust_reasons_add(out, "signature", sig_error, err);
 	if (!verify_trust_device(vt, type, &v, err))
 		return false;
-	for (size_t i = 0; !v.allowed && v.reasons && v.reasons[i]; i++)
-		trust_reasons_add(out, "policy", v.reasons[i]);
-	if (!v.allowed && (!v.reasons || !v.reasons[0]))
-		trust_reasons_add(out, "policy", "the policy does not allow these signers");
+	for (size_t i = 0; ok && !v.allowed && v.reasons && v.reasons[i]; i++)
+		ok = trust_reasons_add(out, "policy", v.reasons[i], err);
+	if (ok && !v.allowed && (!v.reasons || !v.reasons[0]))
+		ok = trust_reasons_add(out, "policy", "the policy does not allow these signers", err);
 	policy_verdict_clear(&v);
-	return true;
+	return ok;
 }
 
 static void print_text(const struct fleet_device *dev, const struct device_facts *f,
