@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 3
+#define AUDIT_DB_SCHEMA_VERSION 4
 
 struct audit_db;
 
@@ -108,6 +108,25 @@ struct audit_import {
 };
 bool audit_db_import_log(struct audit_db *db, const struct audit_import *imp,
 			 struct ferry_error **err);
+
+/* The device's detached signature over an imported export file (records
+ * first..last, one line each plus "\n"), kept so the stored chain can be
+ * re-verified against the device key later (ferry-audit check). */
+struct audit_export_sig {
+	const char *device;
+	int64_t first_seq, last_seq;
+	const char *fingerprint;     /* the key that signed it (registered then) */
+	const void *sig;
+	size_t sig_len;
+};
+/* Stores it unless the same range is stored already. */
+bool audit_db_export_sig_put(struct audit_db *db, const struct audit_export_sig *e, const char *now,
+			     struct ferry_error **err);
+typedef bool (*audit_export_sig_cb)(const struct audit_export_sig *e, void *ctx,
+				    struct ferry_error **err);
+/* The stored signatures of device, by first seq. */
+bool audit_db_export_sigs(struct audit_db *db, const char *device, audit_export_sig_cb cb,
+			  void *ctx, struct ferry_error **err);
 
 /* A small result table for reports: cells are strings (NULL when absent);
  * numeric[c] says that every present cell of column c is an integer. */

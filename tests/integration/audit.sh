@@ -86,9 +86,25 @@ check check_intact_database audit check
 cp "$DB" "$T/tampered.db"
 sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
 	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
-out=$(ferry-audit --db "$T/tampered.db" check 2>&1); rc=$?
+# gw-0003's records rewritten from seq 5 on, consistently chained: only the signature can tell
+python3 - "$T/tampered.db" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+prev = None
+for seq, line in db.execute("SELECT seq, line FROM records WHERE device = 'gw-0003' ORDER BY seq").fetchall():
+    if seq >= 5:
+        rec = json.loads(line)
+        rec["prev"], rec["result"] = prev, "success"
+        line = json.dumps(rec, sort_keys=True, separators=(",", ":"))
+        db.execute("UPDATE records SET line = ?, hash = ?, prev = ? WHERE device = 'gw-0003' AND seq = ?",
+                   (line, hashlib.sha256(line.encode()).hexdigest(), prev, seq))
+    prev = hashlib.sha256(line.encode()).hexdigest()
+db.commit()
+PY
+out=$(ferry-audit --db "$T/tampered.db" --homedir "$T/hq/gnupg" check 2>&1); rc=$?
 if [ $rc -eq 1 ] && grep -q '^gw-0001: BROKEN: record 7' <<<"$out" && grep -q '^gw-0002: BROKEN: .*seq 13 where 12 was expected' <<<"$out" &&
-   grep -q '^gw-0005: 10 records, chain intact' <<<"$out"; then
+   grep -q '^gw-0003: BROKEN: records 1-10: the device signature .* does not verify' <<<"$out" &&
+   grep -q '^gw-0005: 10 records, chain intact and signed' <<<"$out"; then
 	pass check_notices_tampered_database
 else
 	fail check_notices_tampered_database "rc $rc: $(tr '\n' ' ' <<<"$out")"
