@@ -26,15 +26,31 @@ bool agent_trust_open(const struct agent_config *c, struct state *st, struct age
 		goto out;
 	if (!pgp_open(c->trust_homedir, &t->pgp, err))
 		goto out;
-	t->policy_dir = info.policy_serial > 0 ? adopted_dir(c, info.policy_serial)
-					       : strdup(c->trust_policy);
-	if (!t->policy_dir) {
+	/* An adopted policy lives under the state directory; the serial in
+	 * agent.db names it. The provisioned one stays where agent.json says. */
+	t->policy_dir = info.policy_serial > 0 ? adopted_dir(c, info.policy_serial) : NULL;
+	if (t->policy_dir && access(t->policy_dir, F_OK) != 0) {
+		free(t->policy_dir);
+		t->policy_dir = NULL;
+	}
+	if (!t->policy_dir && !(t->policy_dir = strdup(c->trust_policy))) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
 	if (!policy_load_dir(t->pgp, t->policy_dir, &t->policy, err)) {
 		ferry_error_prefix(err, "current trust policy");
 		goto out;
+	}
+	/* The first start records the provisioned policy's serial, so that
+	 * inventories and HQ know which policy is in force from day one. */
+	if (t->policy->serial > info.policy_serial) {
+		json_t *d = json_pack("{s:I,s:s}", "serial", (json_int_t)t->policy->serial, "from", t->policy_dir);
+		struct state_change ch = { .policy_serial = t->policy->serial };
+		struct state_event ev = { .event = "policy.in_force", .result = "info", .detail = d };
+		bool recorded = state_apply(st, &ch, &ev, NULL, err);
+		json_decref(d);
+		if (!recorded)
+			goto out;
 	}
 	ok = true;
 out:
