@@ -12,6 +12,7 @@
 
 #include "audit/cli.h"
 #include "common/auditlog.h"
+#include "common/json.h"
 #include "common/pgp.h"
 
 /* A device's stored lines as one buffer of export bytes, with where each starts. */
@@ -93,6 +94,7 @@ struct check_run {
 	struct pgp *pgp;
 	const char *only;
 	size_t checked, broken;
+	json_t *json;           /* --json: one object per device */
 };
 
 /* Fills *why when the device's stored chain does not hold up. */
@@ -135,13 +137,20 @@ static bool check_device(const struct audit_device *d, void *ctx, struct ferry_e
 		return true;
 	run->checked++;
 	if (d->last_seq == 0) {
-		if (!run->cli->quiet)
+		if (!run->cli->quiet && !run->json)
 			printf("%s: no records\n", d->id);
 		return true;
 	}
 	bool ok = verify_device(run, d, &b, &chain, &why, err);
-	if (ok && why) {
+	if (ok && why)
 		run->broken++;
+	if (ok && run->json) {
+		json_t *o = json_pack("{s:s, s:b, s:I}", "device", d->id, "intact", !why, "records",
+				      (json_int_t)chain.n);
+		if (o && why)
+			json_object_set_new(o, "reason", json_string(ferry_error_message(why)));
+		json_array_append_new(run->json, o);
+	} else if (ok && why) {
 		printf("%s: BROKEN: %s\n", d->id, ferry_error_message(why));
 	} else if (ok && !run->cli->quiet) {
 		printf("%s: %zu records, chain intact and signed by the device (seq %llu-%llu)\n", d->id,
@@ -171,6 +180,8 @@ int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error *
 	}
 	if (optind != argc)
 		return cli_usage_error("check", "takes no arguments");
+	if (cli->json)
+		run.json = json_array();
 	if (!cli_open_db(cli, &run.db, err) || !pgp_open(cli_homedir(cli), &run.pgp, err)) {
 		rc = EXIT_USAGE;
 		goto out;
@@ -181,10 +192,18 @@ int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error *
 		ferry_error_set(err, "%s: no such device", run.only);
 		goto out;
 	}
-	if (!cli->quiet)
+	if (run.json) {
+		json_t *o = json_pack("{s:I, s:I, s:O}", "checked", (json_int_t)run.checked, "broken",
+				      (json_int_t)run.broken, "devices", run.json);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else if (!cli->quiet) {
 		printf("%zu devices checked, %zu broken\n", run.checked, run.broken);
+	}
 	rc = run.broken ? EXIT_REFUSED : 0;
 out:
+	json_decref(run.json);
 	pgp_close(run.pgp);
 	audit_db_close(run.db);
 	return rc;

@@ -83,6 +83,7 @@ refuses refuses_malformed_line 1 'gw-0004.00000011-00000020.jsonl' audit import 
 
 # --- the database itself: stored chains re-verified; a tampered copy is noticed
 check check_intact_database audit check
+check check_json bash -c "ferry-audit --db '$DB' --json check | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"broken\"] == 0 and all(x[\"intact\"] for x in d[\"devices\"])'"
 cp "$DB" "$T/tampered.db"
 sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
 	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
