@@ -46,6 +46,8 @@ else
 	fail reimport_is_a_no_op "rc $rc, $before -> $after: $out"
 fi
 refuses import_missing_dir 1 'not a directory' audit import "$T/nowhere"
+mkdir -p "$T/empty"
+check import_empty_stick_is_nothing_to_do bash -c "ferry-audit --db '$DB' import '$T/empty' | grep -q 'nothing to import'"
 
 # --- each kind of bad file, each in its own device's folder (file 2 of 3)
 sed -i '5s/"time":"2026/"time":"2025/' "$(F2 gw-0003)"; resign gw-0003 "$(F2 gw-0003)"   # altered line, re-signed
