@@ -148,7 +148,7 @@ enum audit_query {
 	AUDIT_Q_FLEET_BY_TYPE,      /* type, hw_revision, devices */
 	AUDIT_Q_INSTALLS_BY_BUNDLE, /* bundle, version, success, failure, refused */
 	AUDIT_Q_FAILURES_BY_REASON, /* bundle, version, result, reason, count */
-	AUDIT_Q_ROLLBACKS,          /* device, bundle, version, time, reason: newest 200 */
+	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */

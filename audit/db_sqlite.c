@@ -604,8 +604,8 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" WHERE result IN ('failure', 'refused')"
 	" GROUP BY bundle, version, event, result, reason ORDER BY count DESC, bundle, reason",
 	[AUDIT_Q_ROLLBACKS] =
-	"SELECT device, bundle, version, time, reason FROM records"
-	" WHERE event = 'boot.rolled_back' ORDER BY time DESC, device LIMIT 200",
+	"SELECT device, event, bundle, version, time, reason FROM records"
+	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC, device, seq DESC LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
 	"SELECT id AS device, type, last_seen FROM devices"
 	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen, id",
@@ -615,7 +615,7 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" SELECT ring.name AS ring, count(DISTINCT ring.device) AS devices, "
 	COUNT_IF("r.event = 'install.finished' AND r.result = 'success'") " AS installed, "
 	COUNT_IF("r.result = 'failure'") " AS failed, "
-	COUNT_IF("r.event = 'boot.rolled_back'") " AS rollbacks"
+	COUNT_IF("r.event IN ('boot.rolled_back', 'boot.fell_back')") " AS rollbacks"
 	" FROM ring LEFT JOIN records r ON r.device = ring.device GROUP BY ring.name ORDER BY ring.name",
 	[AUDIT_Q_POLICY_SERIALS] =
 	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"

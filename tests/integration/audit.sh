@@ -115,7 +115,7 @@ fi
 
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
-check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,bundle,version,time,reason'"
+check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"
 check report_json bash -c "ferry-audit --db '$DB' report --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"summary\"][\"devices\"] == 6'"
 check report_html_written audit report --format html -o "$T/report.html" --stale-days 3650
 if command -v xmllint >/dev/null; then
