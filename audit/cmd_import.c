@@ -359,7 +359,9 @@ static void summary(const struct import_run *run)
 	}
 	if (run->cli->quiet)
 		return;
-	if (run->imported == 0 && run->refused == 0)
+	if (run->imported + run->unchanged + run->refused == 0)
+		printf("nothing to import: no audit exports (ferry/audit/<device>/) found\n");
+	else if (run->imported == 0 && run->refused == 0)
 		printf("nothing new: %zu files checked, all imported before\n", run->unchanged);
 	else
 		printf("imported %lld new records from %zu files (%zu unchanged, %zu refused)\n",

@@ -124,6 +124,18 @@ bool audit_db_import_log(struct audit_db *db, const struct audit_import *imp,
 	return db->ops->import_log(db->impl, imp, err);
 }
 
+bool audit_db_export_sig_put(struct audit_db *db, const struct audit_export_sig *e, const char *now,
+			     struct ferry_error **err)
+{
+	return db->ops->export_sig_put(db->impl, e, now, err);
+}
+
+bool audit_db_export_sigs(struct audit_db *db, const char *device, audit_export_sig_cb cb,
+			  void *ctx, struct ferry_error **err)
+{
+	return db->ops->export_sigs(db->impl, device, cb, ctx, err);
+}
+
 bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
 		    struct audit_table *out, struct ferry_error **err)
 {

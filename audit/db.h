@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 3
+#define AUDIT_DB_SCHEMA_VERSION 4
 
 struct audit_db;
 
@@ -109,6 +109,25 @@ struct audit_import {
 bool audit_db_import_log(struct audit_db *db, const struct audit_import *imp,
 			 struct ferry_error **err);
 
+/* The device's detached signature over an imported export file (records
+ * first..last, one line each plus "\n"), kept so the stored chain can be
+ * re-verified against the device key later (ferry-audit check). */
+struct audit_export_sig {
+	const char *device;
+	int64_t first_seq, last_seq;
+	const char *fingerprint;     /* the key that signed it (registered then) */
+	const void *sig;
+	size_t sig_len;
+};
+/* Stores it unless the same range is stored already. */
+bool audit_db_export_sig_put(struct audit_db *db, const struct audit_export_sig *e, const char *now,
+			     struct ferry_error **err);
+typedef bool (*audit_export_sig_cb)(const struct audit_export_sig *e, void *ctx,
+				    struct ferry_error **err);
+/* The stored signatures of device, by first seq. */
+bool audit_db_export_sigs(struct audit_db *db, const char *device, audit_export_sig_cb cb,
+			  void *ctx, struct ferry_error **err);
+
 /* A small result table for reports: cells are strings (NULL when absent);
  * numeric[c] says that every present cell of column c is an integer. */
 struct audit_table {
@@ -129,7 +148,7 @@ enum audit_query {
 	AUDIT_Q_FLEET_BY_TYPE,      /* type, hw_revision, devices */
 	AUDIT_Q_INSTALLS_BY_BUNDLE, /* bundle, version, success, failure, refused */
 	AUDIT_Q_FAILURES_BY_REASON, /* bundle, version, result, reason, count */
-	AUDIT_Q_ROLLBACKS,          /* device, bundle, version, time, reason: newest 200 */
+	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */

@@ -31,6 +31,10 @@ struct audit_db_ops {
 	bool (*inventory_put)(void *impl, const struct audit_inventory *inv, const char *now,
 			      bool *applied, struct ferry_error **err);
 	bool (*import_log)(void *impl, const struct audit_import *imp, struct ferry_error **err);
+	bool (*export_sig_put)(void *impl, const struct audit_export_sig *e, const char *now,
+			       struct ferry_error **err);
+	bool (*export_sigs)(void *impl, const char *device, audit_export_sig_cb cb, void *ctx,
+			    struct ferry_error **err);
 	bool (*query)(void *impl, enum audit_query q, const struct audit_query_params *p,
 		      struct audit_table *out, struct ferry_error **err);
 };

@@ -40,6 +40,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX imports_device ON imports (device, time);",
 	/* 3: one key belongs to one device: a device must not sign as another */
 	"CREATE UNIQUE INDEX devices_fingerprint ON devices (fingerprint);",
+	/* 4: the devices' signatures over imported exports, to re-verify later */
+	"CREATE TABLE export_sigs (device TEXT NOT NULL REFERENCES devices(id),"
+	" first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
+	" signature BLOB NOT NULL, imported_at TEXT NOT NULL, PRIMARY KEY (device, first_seq, last_seq));",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -529,6 +533,53 @@ static bool sq_import_log(void *impl, const struct audit_import *imp, struct fer
 	return sq_step_done(s, st, "journaling import", err);
 }
 
+static bool sq_export_sig_put(void *impl, const struct audit_export_sig *e, const char *now,
+			      struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "INSERT OR IGNORE INTO export_sigs VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, err))
+		return false;
+	bind_text(st, 1, e->device);
+	sqlite3_bind_int64(st, 2, e->first_seq);
+	sqlite3_bind_int64(st, 3, e->last_seq);
+	bind_text(st, 4, e->fingerprint);
+	sqlite3_bind_blob(st, 5, e->sig, (int)e->sig_len, SQLITE_TRANSIENT);
+	bind_text(st, 6, now);
+	return sq_step_done(s, st, "storing an export signature", err);
+}
+
+static bool sq_export_sigs(void *impl, const char *device, audit_export_sig_cb cb, void *ctx,
+			   struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+	int rc;
+	if (!sq_prepare(s, "SELECT first_seq, last_seq, fingerprint, signature FROM export_sigs"
+			" WHERE device = ?1 ORDER BY first_seq, last_seq", &st, err))
+		return false;
+	bind_text(st, 1, device);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_export_sig e = {
+			.device = device, .first_seq = sqlite3_column_int64(st, 0),
+			.last_seq = sqlite3_column_int64(st, 1),
+			.fingerprint = (const char *)sqlite3_column_text(st, 2),
+			.sig = sqlite3_column_blob(st, 3), .sig_len = (size_t)sqlite3_column_bytes(st, 3),
+		};
+		if (!cb(&e, ctx, err))
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(s, err, "reading export signatures");
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
 #define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
 
 static const char *const queries[AUDIT_Q_COUNT] = {
@@ -553,8 +604,8 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" WHERE result IN ('failure', 'refused')"
 	" GROUP BY bundle, version, event, result, reason ORDER BY count DESC, bundle, reason",
 	[AUDIT_Q_ROLLBACKS] =
-	"SELECT device, bundle, version, time, reason FROM records"
-	" WHERE event = 'boot.rolled_back' ORDER BY time DESC, device LIMIT 200",
+	"SELECT device, event, bundle, version, time, reason FROM records"
+	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC, device, seq DESC LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
 	"SELECT id AS device, type, last_seen FROM devices"
 	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen, id",
@@ -564,7 +615,7 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" SELECT ring.name AS ring, count(DISTINCT ring.device) AS devices, "
 	COUNT_IF("r.event = 'install.finished' AND r.result = 'success'") " AS installed, "
 	COUNT_IF("r.result = 'failure'") " AS failed, "
-	COUNT_IF("r.event = 'boot.rolled_back'") " AS rollbacks"
+	COUNT_IF("r.event IN ('boot.rolled_back', 'boot.fell_back')") " AS rollbacks"
 	" FROM ring LEFT JOIN records r ON r.device = ring.device GROUP BY ring.name ORDER BY ring.name",
 	[AUDIT_Q_POLICY_SERIALS] =
 	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
@@ -655,5 +706,7 @@ const struct audit_db_ops audit_db_sqlite_ops = {
 	.events = sq_events,
 	.inventory_put = sq_inventory_put,
 	.import_log = sq_import_log,
+	.export_sig_put = sq_export_sig_put,
+	.export_sigs = sq_export_sigs,
 	.query = sq_query,
 };

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "audit/report.h"
 #include "common/auditlog.h"
 #include "common/json.h"
 #include "common/pgp.h"
@@ -124,6 +126,31 @@ out:
 	return ok;
 }
 
+/* Keeps the device's signature over the file for `ferry-audit check`. It is
+ * read again after auditlog_export_read verified it: should it have changed
+ * on the stick in between, check reports it rather than trusting it. */
+static bool store_signature(struct audit_db *db, const struct audit_device *dev, const char *path,
+			    const struct ingest_result *res, struct ferry_error **err)
+{
+	char *sig_path = NULL, *sig = NULL, now[32];
+	size_t sig_len = 0;
+	bool ok = false;
+	if (asprintf(&sig_path, "%s.sig", path) < 0)
+		return ferry_error_set(err, "out of memory");
+	if (read_file_limited(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err)) {
+		struct audit_export_sig e = {
+			.device = dev->id, .first_seq = (int64_t)res->first_seq,
+			.last_seq = (int64_t)res->last_seq, .fingerprint = dev->fingerprint,
+			.sig = sig, .sig_len = sig_len,
+		};
+		audit_time_format(time(NULL), now);
+		ok = audit_db_export_sig_put(db, &e, now, err);
+	}
+	free(sig);
+	free(sig_path);
+	return ok;
+}
+
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		   const char *path, struct ingest_result *res, struct ferry_error **err)
 {
@@ -165,7 +192,8 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 				(long long)tail);
 		goto out;
 	}
-	if (!store_lines(db, dev, path, data, len, tail, res, err) || !audit_db_commit(db, err))
+	if (!store_lines(db, dev, path, data, len, tail, res, err) ||
+	    !store_signature(db, dev, path, res, err) || !audit_db_commit(db, err))
 		goto out;
 	in_txn = false;
 	ok = true;

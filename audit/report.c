@@ -24,7 +24,7 @@ static const struct section_spec specs[] = {
 	  "no installs recorded", 0x3, { 2, 3, 4 }, 3 },
 	{ AUDIT_Q_FAILURES_BY_REASON, "failures_by_reason", "Failures and refusals by reason",
 	  "no failures or refusals recorded", 0x13, { 5 }, 1 },
-	{ AUDIT_Q_ROLLBACKS, "rollbacks", "Rollbacks (newest 200)", "no rollbacks recorded", 0, { 0 }, 0 },
+	{ AUDIT_Q_ROLLBACKS, "rollbacks", "Rollbacks and fall-backs (newest 200)", "no rollbacks or fall-backs recorded", 0, { 0 }, 0 },
 	{ AUDIT_Q_STALE_DEVICES, "stale_devices", "Devices not seen recently",
 	  "every device was seen recently", 0, { 0 }, 0 },
 	{ AUDIT_Q_RINGS, "rings", "Per rollout ring (installed, failed, rolled back)",

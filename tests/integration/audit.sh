@@ -46,6 +46,8 @@ else
 	fail reimport_is_a_no_op "rc $rc, $before -> $after: $out"
 fi
 refuses import_missing_dir 1 'not a directory' audit import "$T/nowhere"
+mkdir -p "$T/empty"
+check import_empty_stick_is_nothing_to_do bash -c "ferry-audit --db '$DB' import '$T/empty' | grep -q 'nothing to import'"
 
 # --- each kind of bad file, each in its own device's folder (file 2 of 3)
 sed -i '5s/"time":"2026/"time":"2025/' "$(F2 gw-0003)"; resign gw-0003 "$(F2 gw-0003)"   # altered line, re-signed
@@ -83,12 +85,29 @@ refuses refuses_malformed_line 1 'gw-0004.00000011-00000020.jsonl' audit import 
 
 # --- the database itself: stored chains re-verified; a tampered copy is noticed
 check check_intact_database audit check
+check check_json bash -c "ferry-audit --db '$DB' --json check | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"broken\"] == 0 and all(x[\"intact\"] for x in d[\"devices\"])'"
 cp "$DB" "$T/tampered.db"
 sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
 	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
-out=$(ferry-audit --db "$T/tampered.db" check 2>&1); rc=$?
+# gw-0003's records rewritten from seq 5 on, consistently chained: only the signature can tell
+python3 - "$T/tampered.db" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+prev = None
+for seq, line in db.execute("SELECT seq, line FROM records WHERE device = 'gw-0003' ORDER BY seq").fetchall():
+    if seq >= 5:
+        rec = json.loads(line)
+        rec["prev"], rec["result"] = prev, "success"
+        line = json.dumps(rec, sort_keys=True, separators=(",", ":"))
+        db.execute("UPDATE records SET line = ?, hash = ?, prev = ? WHERE device = 'gw-0003' AND seq = ?",
+                   (line, hashlib.sha256(line.encode()).hexdigest(), prev, seq))
+    prev = hashlib.sha256(line.encode()).hexdigest()
+db.commit()
+PY
+out=$(ferry-audit --db "$T/tampered.db" --homedir "$T/hq/gnupg" check 2>&1); rc=$?
 if [ $rc -eq 1 ] && grep -q '^gw-0001: BROKEN: record 7' <<<"$out" && grep -q '^gw-0002: BROKEN: .*seq 13 where 12 was expected' <<<"$out" &&
-   grep -q '^gw-0005: 10 records, chain intact' <<<"$out"; then
+   grep -q '^gw-0003: BROKEN: records 1-10: the device signature .* does not verify' <<<"$out" &&
+   grep -q '^gw-0005: 10 records, chain intact and signed' <<<"$out"; then
 	pass check_notices_tampered_database
 else
 	fail check_notices_tampered_database "rc $rc: $(tr '\n' ' ' <<<"$out")"
@@ -96,7 +115,7 @@ fi
 
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
-check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,bundle,version,time,reason'"
+check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"
 check report_json bash -c "ferry-audit --db '$DB' report --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"summary\"][\"devices\"] == 6'"
 check report_html_written audit report --format html -o "$T/report.html" --stale-days 3650
 if command -v xmllint >/dev/null; then

@@ -345,6 +345,30 @@ static void test_db_import_journal_is_counted(void **state)
 	audit_table_clear(&t);
 }
 
+static bool count_sig(const struct audit_export_sig *e, void *ctx, struct ferry_error **err)
+{
+	(void)err;
+	int *n = ctx;
+	assert_int_equal(e->sig_len, 3);
+	assert_memory_equal(e->sig, "\x01\x00\x02", 3);
+	(*n)++;
+	return true;
+}
+
+static void test_db_export_signature_kept_once_per_range(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int n = 0;
+	register_device(f->db, "gw-0001");
+	struct audit_export_sig e = { .device = "gw-0001", .first_seq = 1, .last_seq = 10,
+				      .fingerprint = "FPR", .sig = "\x01\x00\x02", .sig_len = 3 };
+	assert_ok(audit_db_export_sig_put(f->db, &e, "2026-11-27T00:00:00Z", &err), err);
+	assert_ok(audit_db_export_sig_put(f->db, &e, "2026-11-28T00:00:00Z", &err), err);
+	assert_ok(audit_db_export_sigs(f->db, "gw-0001", count_sig, &n, &err), err);
+	assert_int_equal(n, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -364,6 +388,7 @@ int main(void)
 		T(test_db_events_filter_by_device_and_since),
 		T(test_db_query_counts_installs_by_bundle),
 		T(test_db_import_journal_is_counted),
+		T(test_db_export_signature_kept_once_per_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

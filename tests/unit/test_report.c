@@ -61,6 +61,7 @@ static int setup(void **state)
 	add(f->db, "gw-0001", 1, "install.finished", "gateway-os", "success", NULL);
 	add(f->db, "gw-0002", 1, "install.finished", "gateway-os", "failure", "health check, \"exit 3\"");
 	add(f->db, "gw-0002", 2, "boot.rolled_back", "gateway-os", "failure", "health check, \"exit 3\"");
+	add(f->db, "gw-0002", 3, "boot.fell_back", NULL, "failure", "primary slot did not boot");
 	add(f->db, "sn-0001", 1, "install.refused", "<b>&amp", "refused", "incompatible");
 	add(f->db, "sn-0001", 2, "install.refused", "sensor-fw", "refused",
 	    "security_version 3 is below the installed 7: a downgrade to a vulnerable release is refused");
@@ -106,13 +107,14 @@ static void test_report_gathers_fleet_rings_and_stale_devices(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(report_summary_value(&f->report, "devices"), 3);
-	assert_int_equal(report_summary_value(&f->report, "records"), 5);
+	assert_int_equal(report_summary_value(&f->report, "records"), 6);
 	const struct report_section *s = section(&f->report, "stale_devices");
 	assert_int_equal(s->table.n_rows, 1);
 	assert_string_equal(audit_table_cell(&s->table, 0, 0), "sn-0001");
-	s = section(&f->report, "rollbacks");
-	assert_int_equal(s->table.n_rows, 1);
+	s = section(&f->report, "rollbacks");   /* a rollback and a fall-back */
+	assert_int_equal(s->table.n_rows, 2);
 	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0002");
+	assert_string_equal(audit_table_cell(&s->table, 1, 1), "boot.rolled_back");
 	s = section(&f->report, "rings");
 	assert_int_equal(s->table.n_rows, 2);   /* (none), canary */
 	assert_string_equal(audit_table_cell(&s->table, 1, 0), "canary");
@@ -125,7 +127,7 @@ static void test_report_text_names_every_section(void **state)
 {
 	struct fixture *f = *state;
 	char *text = render(&f->report, "text");
-	assert_non_null(strstr(text, "3 devices, 5 audit records"));
+	assert_non_null(strstr(text, "3 devices, 6 audit records"));
 	/* long cells are cut for the terminal, and kept whole elsewhere */
 	assert_non_null(strstr(text, "security_version 3 is below the installed 7: a downgrade ..."));
 	assert_null(strstr(text, "vulnerable"));
@@ -156,7 +158,7 @@ static void test_report_json_is_strict_json_with_typed_cells(void **state)
 	assert_true(json_is_integer(devices));
 	assert_int_equal(json_integer_value(devices), 3);
 	json_t *rows = json_object_get(json_object_get(json_object_get(root, "sections"), "rollbacks"), "rows");
-	assert_int_equal(json_array_size(rows), 1);
+	assert_int_equal(json_array_size(rows), 2);
 	json_decref(root);
 	free(text);
 }
