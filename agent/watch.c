@@ -125,11 +125,14 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 		append(&msg, "", "the stick was pulled or stopped answering: nothing more was done");
 		lazy = true;
 	} else if (mp.read_only) {
-		append(&msg, "audit log not exported: ", "the stick is mounted read-only (FAT through fusefat)");
+		append(&msg, "audit log not exported: the stick is mounted read-only through ", mp.fs_type);
 	} else if (cfg->export_audit && !cfg->export_audit(mp.dir, id, cfg->ctx, &err)) {
 		append(&msg, "audit export failed: ", ferry_error_message(err));
 		ferry_error_clear(&err);
-		if (result == NOTIFY_SUCCESS || result == NOTIFY_NOTHING)
+		/* An install that happened stays a success (the records wait on
+		 * the device for the next stick); with nothing installed, the
+		 * export was all the stick was for. */
+		if (result == NOTIFY_NOTHING)
 			result = NOTIFY_FAILURE;
 	}
 	if (!lazy && !sync_mount(mp.dir, &err)) {

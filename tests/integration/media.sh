@@ -306,7 +306,7 @@ for fs in exfat ext4 vfat; do
 	elif ! not_mounted; then
 		fail "$name" "still mounted after the report"
 	elif [ "$fs" = vfat ]; then
-		printf '%s' "$line" | grep -q "audit log not exported: the stick is mounted read-only" &&
+		printf '%s' "$line" | grep -q "audit log not exported: the stick is mounted read-only through fuse.fusefat" &&
 			pass "$name (FAT32 read-only through fusefat, installed, export skipped and said so, $SOURCE events)" ||
 			fail "$name" "a FAT stick through fusefat must be read-only and say so: $line"
 	else
