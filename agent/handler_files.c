@@ -590,8 +590,14 @@ static bool files_commit(const struct handler_context *ctx, const struct payload
 	struct files_paths fp;
 	if (!paths_make(ctx->target_path, &fp, err))
 		return false;
-	bool ok = handler_files_recover(fp.target, err) && remove_tree(fp.old, err) &&
-		  fsync_parent_dir(fp.old, err);
+	/* The old tree leaves its name in one rename before it is removed: a
+	 * crash in the middle of the removal must not leave a half-deleted
+	 * tree at <target>.ferry-old, which a later rollback would swap in.
+	 * A leftover <target>.ferry-bad is garbage that recover removes. */
+	bool ok = handler_files_recover(fp.target, err);
+	if (ok && exists(fp.old))
+		ok = rename_synced(fp.old, fp.bad, err);
+	ok = ok && remove_tree(fp.bad, err) && fsync_parent_dir(fp.bad, err);
 	paths_free(&fp);
 	return ok;
 }

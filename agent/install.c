@@ -94,29 +94,41 @@ out:
 	ferry_error_free(e);
 }
 
-/* One agent at a time per device: install, watch, commit and rollback
- * serialise on <state_dir>/agent.lock. */
-static bool lock_state(const struct agent_config *c, int *fd, struct ferry_error **err)
+bool install_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err)
 {
 	char *path = NULL;
+	*fd = -1;
+	*busy = false;
 	if (!mkdir_p(c->state_dir, 0700, err))
 		return false;
 	if (asprintf(&path, "%s/agent.lock", c->state_dir) < 0)
 		return ferry_error_set(err, "out of memory");
+	bool ok = true;
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0) {
-		ferry_error_errno(err, errno, "%s", path);
-		free(path);
-		return false;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		ferry_error_set(err, "%s: another ferry-agent is working on this device", path);
+		ok = ferry_error_errno(err, errno, "%s", path);
+	} else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			*busy = true;
+		else
+			ok = ferry_error_errno(err, errno, "%s: lock", path);
 		close(*fd);
 		*fd = -1;
-		free(path);
-		return false;
 	}
 	free(path);
+	return ok;
+}
+
+/* One agent at a time per device: install, watch, commit and rollback
+ * serialise on <state_dir>/agent.lock. */
+static bool lock_state(const struct agent_config *c, int *fd, struct ferry_error **err)
+{
+	bool busy = false;
+	if (!install_lock_try(c, fd, &busy, err))
+		return false;
+	if (busy)
+		return ferry_error_set(err, "%s/agent.lock: another ferry-agent is working on this device",
+				       c->state_dir);
 	return true;
 }
 

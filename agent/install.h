@@ -51,8 +51,10 @@ bool install_finish(const struct agent_config *c, struct state *st, struct boot 
 bool install_rollback(const struct agent_config *c, struct state *st, struct boot *boot,
 		      const char *reason, struct ferry_error **err);
 /* agent_startup (trial.h), plus the payloads' own undo (file trees swapped
- * back, modules rolled back) when the bootloader fell back from a trial.
- * Every command runs it first (install_open_device). */
+ * back, modules rolled back) when the bootloader fell back from a trial —
+ * before the state records the rollback —, plus install_recover of an
+ * install whose agent died (state verifying/installing, agent.lock free).
+ * Every command runs it first (install_open_device; `boot` directly). */
 bool install_startup(const struct agent_config *c, struct state *st, struct boot *boot,
 		     enum agent_startup_outcome *outcome, struct ferry_error **err);
 /* Writes the audit records not yet exported, and the inventory, onto the

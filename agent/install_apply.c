@@ -1,8 +1,8 @@
 /* install_apply: doing an update that install.c chose, and ending it.
  * Order of one install: the transaction begins (verifying) with its audit
  * record; pre_install hooks; each payload streamed from the bundle into its
- * handler (installing; per-payload progress saved); activation (tree swaps,
- * bootloader armed for one trial boot); post_install hooks; then either
+ * handler (installing; per-payload progress saved); activation (tree swaps);
+ * post_install hooks; the bootloader armed for one trial boot; then either
  * installed (reboot pending) or, when nothing needs a reboot, the health
  * check and commit at once. Any failure before activation aborts every
  * payload, so no slot is switched and no tree is swapped. */
@@ -403,15 +403,17 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 	r = NULL;
 	if (!activate_payloads(st, v, pl, &n_act, &switch_boot, &step, &why))
 		goto fail;
+	step = "post_install";
+	if (v->n_payloads && !run_hooks(c, &pl[0].ctx, HOOK_POST_INSTALL, hooks[HOOK_POST_INSTALL],
+					hook_len[HOOK_POST_INSTALL], &log, &why))
+		goto fail;
+	/* Armed last: a crash after this finds everything done but the record,
+	 * and a boot into the new slot is a complete trial (agent_startup). */
 	if (switch_boot) {
 		step = "bootloader";
 		if (!boot_try_once(boot, target, &why))
 			goto fail;
 	}
-	step = "post_install";
-	if (v->n_payloads && !run_hooks(c, &pl[0].ctx, HOOK_POST_INSTALL, hooks[HOOK_POST_INSTALL],
-					hook_len[HOOK_POST_INSTALL], &log, &why))
-		goto fail;
 
 	json_t *fin = json_pack("{s:s,s:b}", "variant", v->id, "reboot_pending", needs_reboot);
 	if (!record(st, true, AGENT_STATE_INSTALLED, NULL, false, &t, "install.finished", "success", fin, err))
@@ -531,8 +533,7 @@ struct finish_ctx {
 	struct place *pl;
 };
 
-/* agent_commit's check: the health check hooks, then every payload's commit
- * (files drop the old tree, modules ArtifactCommit). A failure undoes the
+/* agent_commit's check: the health check hooks. A failure undoes the
  * payloads before agent_commit rolls the bootloader and state back. */
 static bool commit_check(void *ctx, const struct agent_config *c, const struct state_info *info,
 			 struct ferry_error **err)
@@ -541,6 +542,20 @@ static bool commit_check(void *ctx, const struct agent_config *c, const struct s
 	char *log = NULL;
 	(void)info;
 	bool ok = !f->tp.n || health_check(c, &f->pl[0].ctx, &log, err);
+	if (!ok)
+		rollback_payloads(&f->tp, f->pl, NULL);
+	free(log);
+	return ok;
+}
+
+/* agent_commit's keep, once the slot is marked good: every payload's commit
+ * (files drop the old tree, modules ArtifactCommit). */
+static bool commit_payloads(void *ctx, const struct agent_config *c, const struct state_info *info,
+			    struct ferry_error **err)
+{
+	struct finish_ctx *f = ctx;
+	bool ok = true;
+	(void)c, (void)info;
 	for (size_t i = 0; ok && i < f->tp.n; i++) {
 		struct handler_result res = { 0 };
 		f->pl[i].ctx.agent_state = "committing";
@@ -551,7 +566,6 @@ static bool commit_check(void *ctx, const struct agent_config *c, const struct s
 	}
 	if (!ok)
 		rollback_payloads(&f->tp, f->pl, NULL);
-	free(log);
 	return ok;
 }
 
@@ -568,7 +582,8 @@ bool install_finish(const struct agent_config *c, struct state *st, struct boot 
 		goto out;
 	if (info.has_txn && !places_of_txn(c, &info.txn, &f.tp, &f.pl, err))
 		goto out;
-	ok = agent_commit(c, st, boot, info.has_txn ? commit_check : NULL, &f, outcome, &fail);
+	ok = agent_commit_keep(c, st, boot, info.has_txn ? commit_check : NULL,
+			       info.has_txn ? commit_payloads : NULL, &f, outcome, &fail);
 	if (*outcome == AGENT_COMMIT_ROLLED_BACK) {
 		*why = strdup(ferry_error_message(fail));
 		ok = true;
@@ -610,6 +625,49 @@ out:
 	return ok;
 }
 
+struct undo_ctx {
+	struct txn_payloads *tp;
+	struct place *pl;
+};
+
+/* agent_startup's undo after a fallback: the payloads' own effects. */
+static void undo_after_fallback(void *ctx, const struct agent_config *c, const struct state_info *info)
+{
+	struct undo_ctx *u = ctx;
+	char *problem = NULL;
+	(void)c, (void)info;
+	if (!u->pl)
+		return;
+	rollback_payloads(u->tp, u->pl, &problem);
+	if (problem)
+		log_warn("after the fallback: %s", problem);
+	free(problem);
+}
+
+/* An install in verifying or installing that no agent is working on (its
+ * agent was killed, or the power went) is cleaned up now, by whichever
+ * command runs first after it: the device must not wait for the next stick
+ * with a tree half swapped. The lock tells a dead installer from a live one
+ * (install_run holds it, and recovers by itself). */
+static bool recover_orphan(const struct agent_config *c, struct state *st, struct boot *boot,
+			   struct ferry_error **err)
+{
+	struct state_info info = { 0 };
+	bool busy = false, ok = state_get(st, &info, err);
+	enum agent_state s = info.state;
+	state_info_clear(&info);
+	if (!ok || (s != AGENT_STATE_VERIFYING && s != AGENT_STATE_INSTALLING))
+		return ok;
+	int lock = -1;
+	if (!install_lock_try(c, &lock, &busy, err))
+		return false;
+	if (busy)
+		return true;
+	ok = install_recover(c, st, boot, err);
+	close(lock);
+	return ok;
+}
+
 bool install_startup(const struct agent_config *c, struct state *st, struct boot *boot,
 		     enum agent_startup_outcome *outcome, struct ferry_error **err)
 {
@@ -624,15 +682,10 @@ bool install_startup(const struct agent_config *c, struct state *st, struct boot
 	if (info.has_txn && (info.state == AGENT_STATE_INSTALLED || info.state == AGENT_STATE_TRIAL) &&
 	    !places_of_txn(c, &info.txn, &tp, &pl, err))
 		goto out;
-	if (!agent_startup(c, st, boot, &o, err))
+	struct undo_ctx u = { .tp = &tp, .pl = pl };
+	if (!agent_startup_undo(c, st, boot, undo_after_fallback, &u, &o, err) ||
+	    !recover_orphan(c, st, boot, err))
 		goto out;
-	if (o == AGENT_STARTUP_ROLLED_BACK && pl) {
-		char *problem = NULL;
-		rollback_payloads(&tp, pl, &problem);
-		if (problem)
-			log_warn("after the fallback: %s", problem);
-		free(problem);
-	}
 	if (outcome)
 		*outcome = o;
 	ok = true;

@@ -26,6 +26,11 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 		   const struct install_media *media, enum notify_result *result,
 		   char ***lines, struct ferry_error **err);
 
+/* Takes <state_dir>/agent.lock, which serialises the agents working on one
+ * device, without waiting: *busy (and *fd -1) when another holds it (another
+ * open of the lock in this process counts as another). Close *fd to release. */
+bool install_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err);
+
 /* Appends a printf-formatted line to a NULL-terminated string vector. */
 void lines_add(char ***lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

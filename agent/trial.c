@@ -92,11 +92,17 @@ static void plan_startup(const struct state_info *info, const struct boot_status
 bool agent_startup(const struct agent_config *c, struct state *s, struct boot *b,
 		   enum agent_startup_outcome *outcome, struct ferry_error **err)
 {
+	return agent_startup_undo(c, s, b, NULL, NULL, outcome, err);
+}
+
+bool agent_startup_undo(const struct agent_config *c, struct state *s, struct boot *b,
+			agent_undo_fn undo, void *undo_ctx, enum agent_startup_outcome *outcome,
+			struct ferry_error **err)
+{
 	bool ok = false;
 	struct state_info info;
 	struct boot_status bs;
 	struct startup_plan p;
-	(void)c;
 	memset(&p, 0, sizeof(p));
 	if (!state_get(s, &info, err))
 		return false;
@@ -115,6 +121,8 @@ bool agent_startup(const struct agent_config *c, struct state *s, struct boot *b
 	if ((p.mark_good && !boot_mark_good(b, p.mark_good, err)) ||
 	    (p.rollback_to && !boot_rollback(b, p.rollback_to, err)))
 		goto out;
+	if (p.outcome == AGENT_STARTUP_ROLLED_BACK && undo)
+		undo(undo_ctx, c, &info);
 	p.change.new_boot = true;
 	p.change.boot_id = bs.boot_id;
 	if (!state_apply(s, &p.change, p.have_ev ? &p.ev : NULL, NULL, err))
@@ -170,6 +178,27 @@ bool agent_commit(const struct agent_config *c, struct state *s, struct boot *b,
 		  agent_health_check_fn health_check, void *health_ctx,
 		  enum agent_commit_outcome *outcome, struct ferry_error **err)
 {
+	return agent_commit_keep(c, s, b, health_check, NULL, health_ctx, outcome, err);
+}
+
+/* A commit that cannot go on: back to the previous slot, *err says why. */
+static bool refuse_commit(const struct agent_config *c, struct state *s, struct boot *b,
+			  const char *what, const struct ferry_error *why,
+			  enum agent_commit_outcome *outcome, struct ferry_error **err)
+{
+	char reason[512];
+	snprintf(reason, sizeof(reason), "%s: %s", what, ferry_error_message(why));
+	if (!agent_rollback(c, s, b, reason, "failure", err))
+		return false;
+	*outcome = AGENT_COMMIT_ROLLED_BACK;
+	ferry_error_set(err, "%s; rolled back", reason);
+	return false;
+}
+
+bool agent_commit_keep(const struct agent_config *c, struct state *s, struct boot *b,
+		       agent_health_check_fn health_check, agent_health_check_fn keep, void *ctx,
+		       enum agent_commit_outcome *outcome, struct ferry_error **err)
+{
 	bool ok = false;
 	struct state_info info;
 	struct boot_status bs;
@@ -198,17 +227,18 @@ bool agent_commit(const struct agent_config *c, struct state *s, struct boot *b,
 			goto out;
 		}
 	}
-	if (health_check && !health_check(health_ctx, c, &info, &check_err)) {
-		char reason[512];
-		snprintf(reason, sizeof(reason), "health check failed: %s", ferry_error_message(check_err));
-		if (!agent_rollback(c, s, b, reason, "failure", err))
-			goto out;
-		*outcome = AGENT_COMMIT_ROLLED_BACK;
-		ferry_error_set(err, "%s; rolled back", reason);
+	if (health_check && !health_check(ctx, c, &info, &check_err)) {
+		refuse_commit(c, s, b, "health check failed", check_err, outcome, err);
 		goto out;
 	}
+	/* The slot is kept before anything irreversible happens: a crash after
+	 * this boots the new slot again, still in trial, and commit repeats. */
 	if (target && !boot_mark_good(b, target, err))
 		goto out;
+	if (keep && !keep(ctx, c, &info, &check_err)) {
+		refuse_commit(c, s, b, "commit failed", check_err, outcome, err);
+		goto out;
+	}
 	struct state_change ch = {
 		.set_state = true, .state = AGENT_STATE_COMMITTED, .clear_txn = true,
 		.installed_name = info.txn.bundle, .installed_version = info.txn.version,

@@ -33,6 +33,18 @@ const char *agent_startup_outcome_name(enum agent_startup_outcome o);
 bool agent_startup(const struct agent_config *c, struct state *s, struct boot *b,
 		   enum agent_startup_outcome *outcome, struct ferry_error **err);
 
+/* The payloads' own undo when a boot fell back from an update (file trees
+ * swapped back, modules rolled back). info is the state before the boot.
+ * Best effort: problems are the callee's to log. ctx is the caller's. */
+typedef void (*agent_undo_fn)(void *ctx, const struct agent_config *c,
+			      const struct state_info *info);
+/* agent_startup, calling undo (may be NULL) when the outcome is rolled back:
+ * after the bootloader was rolled back and before the state says so, so a
+ * crash in between undoes again at the next start instead of never. */
+bool agent_startup_undo(const struct agent_config *c, struct state *s, struct boot *b,
+			agent_undo_fn undo, void *undo_ctx, enum agent_startup_outcome *outcome,
+			struct ferry_error **err);
+
 /* The check commit runs before it marks the slot good: false with *err
  * refuses the commit, and the trial is rolled back. ctx is the caller's. */
 typedef bool (*agent_health_check_fn)(void *ctx, const struct agent_config *c,
@@ -52,6 +64,15 @@ enum agent_commit_outcome {
 bool agent_commit(const struct agent_config *c, struct state *s, struct boot *b,
 		  agent_health_check_fn health_check, void *health_ctx,
 		  enum agent_commit_outcome *outcome, struct ferry_error **err);
+/* agent_commit with a second step, keep (may be NULL): the payloads' own
+ * irreversible commit (old file trees removed, ArtifactCommit), run after
+ * the bootloader marked the slot good and before the state commits, so a
+ * crash in between boots the new slot again, still in trial, and the next
+ * commit repeats it; a failing keep rolls back like a failing check. ctx
+ * goes to both. */
+bool agent_commit_keep(const struct agent_config *c, struct state *s, struct boot *b,
+		       agent_health_check_fn health_check, agent_health_check_fn keep, void *ctx,
+		       enum agent_commit_outcome *outcome, struct ferry_error **err);
 
 /* installed or trial -> rolled_back: the previous slot becomes the primary
  * again (effective at the next boot when running the trial slot), record
