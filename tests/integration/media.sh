@@ -194,8 +194,11 @@ have_fs() {   # have_fs FS: the tools to make and mount it
 
 # The layout on a mounted stick ($M), checked against the bundle's own hash.
 write_mounted() {
-	ferry-pack -q write "$M" "$BUNDLE" && grep -q "\"sha256\": \"$BUNDLE_SHA\"" "$M/ferry/MEDIA.json" &&
-		cmp -s "$BUNDLE" "$M/ferry/bundles/gateway-os-2.4.1.ferry"
+	ferry-pack -q write "$M" "$BUNDLE" --policy "$T/policy" &&
+		grep -q "\"sha256\": \"$BUNDLE_SHA\"" "$M/ferry/MEDIA.json" &&
+		cmp -s "$BUNDLE" "$M/ferry/bundles/gateway-os-2.4.1.ferry" &&
+		cmp -s "$T/policy/policy.json" "$M/ferry/policy/policy.json" &&
+		cmp -s "$T/policy/policy.json.sig" "$M/ferry/policy/policy.json.sig"
 }
 # fill_stick FS IMAGE: ferry-pack write onto the mounted stick; FAT: into a
 # directory, then into the image with mtools (fusefat writes corrupt FAT).
@@ -289,7 +292,7 @@ for fs in exfat ext4 vfat; do
 	case $fs in exfat) label=FT${RUN}X ;; ext4) label=FT${RUN}E ;; vfat) label=FT${RUN}F ;; esac
 	if ! make_stick "$fs" "$img" "$label"; then fail "$name" "cannot make the $fs stick"; continue; fi
 	if fill_stick "$fs" "$img"; then
-		pass "media_write_$fs (ferry-pack write, MEDIA.json hash = bundle hash$([ "$fs" = vfat ] && echo ', copied into FAT32 with mtools'))"
+		pass "media_write_$fs (ferry-pack write with the policy, MEDIA.json hash = bundle hash$([ "$fs" = vfat ] && echo ', copied into FAT32 with mtools'))"
 	else
 		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
 	fi
