@@ -157,6 +157,7 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 
 struct device_view {
 	struct udev_device *dev;
+	bool probed;
 	char fs_type[32], label[128];
 };
 
@@ -165,6 +166,9 @@ static void probe_fs(struct device_view *v)
 {
 	const char *devnode = udev_device_get_devnode(v->dev), *size = udev_device_get_sysattr_value(v->dev, "size");
 	const char *type = NULL, *label = NULL;
+	if (v->probed)
+		return;
+	v->probed = true;
 	if (!devnode || !size || strcmp(size, "0") == 0)
 		return;
 	blkid_probe pr = blkid_new_probe_from_filename(devnode);
@@ -191,11 +195,14 @@ static const char *view_prop(void *ctx, const char *key)
 	const char *val = udev_device_get_property_value(v->dev, key);
 	if (val)
 		return val;
-	if (strcmp(key, "ID_FS_TYPE") == 0)
+	bool fs_type = strcmp(key, "ID_FS_TYPE") == 0, label = strcmp(key, "ID_FS_LABEL") == 0;
+	if (!fs_type && !label)
+		return NULL;
+	/* Probed only when a rule gets this far: other devices are not read. */
+	probe_fs(v);
+	if (fs_type)
 		return v->fs_type[0] ? v->fs_type : NULL;
-	if (strcmp(key, "ID_FS_LABEL") == 0)
-		return v->label[0] ? v->label : NULL;
-	return NULL;
+	return v->label[0] ? v->label : NULL;
 }
 
 /* Devices whose current medium was handled: a "change" for them (udev sends
@@ -243,8 +250,6 @@ static bool consider(const struct watch_config *cfg, struct tracker *t, struct u
 		forget(t, devnum);
 		return false;
 	}
-	if (!udev_device_get_property_value(dev, "ID_FS_TYPE"))
-		probe_fs(&v);
 	if (!watch_rules_match(cfg->match, cfg->n_match, view_prop, &v)) {
 		forget(t, devnum);
 		return false;
