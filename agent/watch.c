@@ -3,7 +3,6 @@
 
 #include <blkid.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <libudev.h>
 #include <poll.h>
@@ -80,16 +79,6 @@ static enum notify_result notify(const struct watch_config *cfg, const struct me
 	return result;
 }
 
-static bool sync_mount(const char *dir, struct ferry_error **err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return ferry_error_errno(err, errno, "%s: open", dir);
-	bool ok = syncfs(fd) == 0 || ferry_error_errno(err, errno, "%s: sync", dir);
-	close(fd);
-	return ok;
-}
-
 enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *id)
 {
 	struct ferry_error *err = NULL;
@@ -135,7 +124,7 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 		if (result == NOTIFY_NOTHING)
 			result = NOTIFY_FAILURE;
 	}
-	if (!lazy && !sync_mount(mp.dir, &err)) {
+	if (!lazy && !media_sync(mp.dir, &err)) {
 		append(&msg, "", ferry_error_message(err));
 		ferry_error_clear(&err);
 		result = NOTIFY_FAILURE;
