@@ -23,12 +23,17 @@ if [ ! -e /dev/loop-control ] || ! command -v losetup >/dev/null || ! command -v
 	! command -v sfdisk >/dev/null; then
 	skip media "the kernel has no loop devices or util-linux/fdisk tools are missing"; finish
 fi
+# A stick is a loop device with a partition added by partx (the kernel may
+# have no partition-table parsers, so losetup -P alone makes no p1).
 probe=$(mktemp /tmp/fl.XXXXXX)
-truncate -s 1M "$probe"
+truncate -s 2M "$probe"
+printf 'label: dos\nstart=2048, type=7\n' | sfdisk -q "$probe"
 if ! dev=$(losetup -f --show "$probe" 2>/dev/null); then
 	rm -f "$probe"; skip media "cannot attach a loop device (losetup: no free device or no permission)"; finish
 fi
-losetup -d "$dev"; rm -f "$probe"
+partx -a "$dev" 2>/dev/null; have_p1=no; [ -b "${dev}p1" ] && have_p1=yes
+partx -d "$dev" 2>/dev/null; losetup -d "$dev"; rm -f "$probe"
+if [ $have_p1 = no ]; then skip media "partx cannot add a partition of a loop device here"; finish; fi
 
 # One run at a time on this machine: runs from several worktrees would share
 # (and stop each other's) udevd.
@@ -185,10 +190,11 @@ with_mounted() {
 
 have_fs() {   # have_fs FS: the tools to make and mount it
 	case $1 in
-	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] ;;
+	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] &&
+		grep -qw fuse /proc/filesystems ;;
 	ext4)  command -v mkfs.ext4 >/dev/null && grep -qw ext4 /proc/filesystems ;;
 	vfat)  command -v mkfs.vfat >/dev/null && command -v fusefat >/dev/null && command -v mcopy >/dev/null &&
-		[ -e /dev/fuse ] ;;
+		[ -e /dev/fuse ] && grep -qw fuse /proc/filesystems ;;
 	esac
 }
 
