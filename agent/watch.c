@@ -96,6 +96,7 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 			cfg->refused(id, reason, cfg->ctx);
 		return notify(cfg, id, NOTIFY_REFUSED, reason, true);
 	}
+	notify(cfg, id, NOTIFY_BUSY, "working with the stick", false);
 	if (!mount_stick(id->devnode, id->fs_type, cfg->mount_dir, &mp, &err)) {
 		result = notify(cfg, id, NOTIFY_FAILURE, ferry_error_message(err), true);
 		ferry_error_free(err);

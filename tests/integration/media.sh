@@ -421,7 +421,8 @@ else
 fi
 
 # --- the notify hook saw every result ----------------------------------------
-if grep -q '^success|/dev/loop.*|1|' "$T/notified" 2>/dev/null &&
+if grep -q '^busy|/dev/loop.*|0|working with the stick' "$T/notified" 2>/dev/null &&
+	grep -q '^success|/dev/loop.*|1|' "$T/notified" &&
 	grep -q '^refused|/dev/loop.*|1|stick not on the allow-list' "$T/notified"; then
 	if [ "$SOURCE" = udev ] && ! grep -q "^refused|.*|FT${RUN}E-SN|FT${RUN}E|" "$T/notified"; then
 		fail media_notify_hook "no USB serial from udev in: $(grep '^refused' "$T/notified")"
