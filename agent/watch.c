@@ -215,15 +215,18 @@ static void forget(struct tracker *t, dev_t d)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->devs[i] == d) {
-			t->devs[i] = t->devs[--t->n];
+			memmove(t->devs + i, t->devs + i + 1, (t->n - i - 1) * sizeof(t->devs[0]));
+			t->n--;
 			return;
 		}
 }
 
 static void track(struct tracker *t, dev_t d)
 {
-	if (t->n == MAX_TRACKED)
-		t->n--;   /* forgetting the oldest may re-handle a stick: never harmful */
+	if (t->n == MAX_TRACKED) {   /* forgetting the oldest may re-handle a stick: never harmful */
+		memmove(t->devs, t->devs + 1, (MAX_TRACKED - 1) * sizeof(t->devs[0]));
+		t->n--;
+	}
 	t->devs[t->n++] = d;
 }
 
