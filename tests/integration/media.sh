@@ -390,6 +390,11 @@ if have_fs exfat && [ -e "$T/exfat.img" ]; then
 	start_watch 2
 	l=$(attach "$T/pull.img")
 	for _ in $(seq 300); do [ -e "$T/pull-marker" ] && break; sleep 0.1; done
+	opts=$(awk -v d="$DEV/mnt/$(basename "$l")p1" '$5 == d { print $6 }' /proc/self/mountinfo)
+	missing=
+	for o in nosuid nodev noexec; do [[ ,$opts, == *,$o,* ]] || missing="$missing $o"; done
+	[ -n "$opts" ] && [ -z "$missing" ] && pass "media_mount_is_nosuid_nodev_noexec (exFAT through FUSE: $opts)" ||
+		fail media_mount_is_nosuid_nodev_noexec "mount options '$opts' lack:$missing"
 	fuse_pid=$(pgrep -f "mount.exfat-fuse ${l}p1 $DEV/mnt/" | head -n 1)
 	if [ -z "$fuse_pid" ]; then
 		watch_failed media_pulled_stick_abandoned_safely "the install never reached pre_install on a FUSE mount"
