@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -83,6 +84,36 @@ static bool make_dir(const char *base_dir, const char *devnode, char **dir, stru
 	return true;
 }
 
+/* Some FUSE helpers drop options (mount.exfat-fuse forgets noexec): make the
+ * mount point's own flags say nosuid,nodev,noexec with a bind remount, and
+ * check that they do. */
+static bool enforce_flags(const struct mount_point *m, struct ferry_error **err)
+{
+	const unsigned long want = ST_NOSUID | ST_NODEV | ST_NOEXEC;
+	struct statvfs vfs;
+	if (statvfs(m->dir, &vfs) < 0)
+		return ferry_error_errno(err, errno, "%s: statvfs", m->dir);
+	if ((vfs.f_flag & want) == want)
+		return true;
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+			      ((vfs.f_flag & ST_RDONLY) ? MS_RDONLY : 0);
+	if (mount(NULL, m->dir, NULL, flags, NULL) < 0)
+		return ferry_error_errno(err, errno, "%s: remount nosuid,nodev,noexec", m->dir);
+	if (statvfs(m->dir, &vfs) < 0 || (vfs.f_flag & want) != want)
+		return ferry_error_set(err, "%s: the mount stays without nosuid,nodev,noexec", m->dir);
+	return true;
+}
+
+/* After a successful mount: the flags enforced, or nothing left mounted. */
+static bool mounted(struct mount_point *out, struct ferry_error **err)
+{
+	bool was_lazy;
+	if (enforce_flags(out, err))
+		return true;
+	mount_release(out, false, &was_lazy, NULL);
+	return false;
+}
+
 bool mount_stick(const char *devnode, const char *fs_type, const char *base_dir, struct mount_point *out,
 		 struct ferry_error **err)
 {
@@ -95,7 +126,7 @@ bool mount_stick(const char *devnode, const char *fs_type, const char *base_dir,
 		goto fail;
 	snprintf(out->fs_type, sizeof(out->fs_type), "%s", fs_type);
 	if (try_mount(devnode, out->dir, fs_type, false, &sys_errno, &kernel_err))
-		return true;
+		return mounted(out, err);
 	for (size_t i = 0; i < sizeof(fuse_fallbacks) / sizeof(fuse_fallbacks[0]); i++) {
 		if (strcmp(fuse_fallbacks[i].fs_type, fs_type) != 0 || (sys_errno && sys_errno != ENODEV))
 			continue;
@@ -106,7 +137,7 @@ bool mount_stick(const char *devnode, const char *fs_type, const char *base_dir,
 		out->fuse = true;
 		if (try_mount(devnode, out->dir, out->fs_type, out->read_only, &sys_errno, err)) {
 			ferry_error_free(kernel_err);
-			return true;
+			return mounted(out, err);
 		}
 		goto fail;
 	}

@@ -14,6 +14,7 @@ const char *notify_result_name(enum notify_result r)
 	case NOTIFY_FAILURE: return "failure";
 	case NOTIFY_REFUSED: return "refused";
 	case NOTIFY_NOTHING: return "nothing";
+	case NOTIFY_BUSY: return "busy";
 	}
 	return "failure";
 }

@@ -12,9 +12,12 @@
 
 #define NOTIFY_TIMEOUT_S 30
 
-/* The outcome of one stick, as the hook sees it in FERRY_RESULT. */
-enum notify_result { NOTIFY_SUCCESS, NOTIFY_FAILURE, NOTIFY_REFUSED, NOTIFY_NOTHING };
-const char *notify_result_name(enum notify_result r);   /* "success", "failure", "refused", "nothing" */
+/* The outcome of one stick, as the hook sees it in FERRY_RESULT; BUSY is
+ * not an outcome: it is sent when an allowed stick is taken, before it is
+ * mounted, so the device can show that it works (do not pull). */
+enum notify_result { NOTIFY_SUCCESS, NOTIFY_FAILURE, NOTIFY_REFUSED, NOTIFY_NOTHING, NOTIFY_BUSY };
+/* "success", "failure", "refused", "nothing", "busy" */
+const char *notify_result_name(enum notify_result r);
 
 struct notify_event {
 	enum notify_result result;

@@ -3,7 +3,6 @@
 
 #include <blkid.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <libudev.h>
 #include <poll.h>
@@ -80,16 +79,6 @@ static enum notify_result notify(const struct watch_config *cfg, const struct me
 	return result;
 }
 
-static bool sync_mount(const char *dir, struct ferry_error **err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return ferry_error_errno(err, errno, "%s: open", dir);
-	bool ok = syncfs(fd) == 0 || ferry_error_errno(err, errno, "%s: sync", dir);
-	close(fd);
-	return ok;
-}
-
 enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *id)
 {
 	struct ferry_error *err = NULL;
@@ -107,6 +96,7 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 			cfg->refused(id, reason, cfg->ctx);
 		return notify(cfg, id, NOTIFY_REFUSED, reason, true);
 	}
+	notify(cfg, id, NOTIFY_BUSY, "working with the stick", false);
 	if (!mount_stick(id->devnode, id->fs_type, cfg->mount_dir, &mp, &err)) {
 		result = notify(cfg, id, NOTIFY_FAILURE, ferry_error_message(err), true);
 		ferry_error_free(err);
@@ -125,14 +115,17 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 		append(&msg, "", "the stick was pulled or stopped answering: nothing more was done");
 		lazy = true;
 	} else if (mp.read_only) {
-		append(&msg, "audit log not exported: ", "the stick is mounted read-only (FAT through fusefat)");
+		append(&msg, "audit log not exported: the stick is mounted read-only through ", mp.fs_type);
 	} else if (cfg->export_audit && !cfg->export_audit(mp.dir, id, cfg->ctx, &err)) {
 		append(&msg, "audit export failed: ", ferry_error_message(err));
 		ferry_error_clear(&err);
-		if (result == NOTIFY_SUCCESS || result == NOTIFY_NOTHING)
+		/* An install that happened stays a success (the records wait on
+		 * the device for the next stick); with nothing installed, the
+		 * export was all the stick was for. */
+		if (result == NOTIFY_NOTHING)
 			result = NOTIFY_FAILURE;
 	}
-	if (!lazy && !sync_mount(mp.dir, &err)) {
+	if (!lazy && !media_sync(mp.dir, &err)) {
 		append(&msg, "", ferry_error_message(err));
 		ferry_error_clear(&err);
 		result = NOTIFY_FAILURE;
@@ -154,6 +147,7 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 
 struct device_view {
 	struct udev_device *dev;
+	bool probed;
 	char fs_type[32], label[128];
 };
 
@@ -162,6 +156,9 @@ static void probe_fs(struct device_view *v)
 {
 	const char *devnode = udev_device_get_devnode(v->dev), *size = udev_device_get_sysattr_value(v->dev, "size");
 	const char *type = NULL, *label = NULL;
+	if (v->probed)
+		return;
+	v->probed = true;
 	if (!devnode || !size || strcmp(size, "0") == 0)
 		return;
 	blkid_probe pr = blkid_new_probe_from_filename(devnode);
@@ -188,11 +185,14 @@ static const char *view_prop(void *ctx, const char *key)
 	const char *val = udev_device_get_property_value(v->dev, key);
 	if (val)
 		return val;
-	if (strcmp(key, "ID_FS_TYPE") == 0)
+	bool fs_type = strcmp(key, "ID_FS_TYPE") == 0, label = strcmp(key, "ID_FS_LABEL") == 0;
+	if (!fs_type && !label)
+		return NULL;
+	/* Probed only when a rule gets this far: other devices are not read. */
+	probe_fs(v);
+	if (fs_type)
 		return v->fs_type[0] ? v->fs_type : NULL;
-	if (strcmp(key, "ID_FS_LABEL") == 0)
-		return v->label[0] ? v->label : NULL;
-	return NULL;
+	return v->label[0] ? v->label : NULL;
 }
 
 /* Devices whose current medium was handled: a "change" for them (udev sends
@@ -215,15 +215,18 @@ static void forget(struct tracker *t, dev_t d)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->devs[i] == d) {
-			t->devs[i] = t->devs[--t->n];
+			memmove(t->devs + i, t->devs + i + 1, (t->n - i - 1) * sizeof(t->devs[0]));
+			t->n--;
 			return;
 		}
 }
 
 static void track(struct tracker *t, dev_t d)
 {
-	if (t->n == MAX_TRACKED)
-		t->n--;   /* forgetting the oldest may re-handle a stick: never harmful */
+	if (t->n == MAX_TRACKED) {   /* forgetting the oldest may re-handle a stick: never harmful */
+		memmove(t->devs, t->devs + 1, (MAX_TRACKED - 1) * sizeof(t->devs[0]));
+		t->n--;
+	}
 	t->devs[t->n++] = d;
 }
 
@@ -240,8 +243,6 @@ static bool consider(const struct watch_config *cfg, struct tracker *t, struct u
 		forget(t, devnum);
 		return false;
 	}
-	if (!udev_device_get_property_value(dev, "ID_FS_TYPE"))
-		probe_fs(&v);
 	if (!watch_rules_match(cfg->match, cfg->n_match, view_prop, &v)) {
 		forget(t, devnum);
 		return false;

@@ -186,6 +186,17 @@ bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bo
 	return true;
 }
 
+bool json_get_string_dup(json_t *obj, const struct json_path *p, const char *key, bool required,
+			 char **out, struct ferry_error **err)
+{
+	const char *s = NULL;
+	if (!json_get_string(obj, p, key, required, &s, err))
+		return false;
+	if (s && !(*out = strdup(s)))
+		return ferry_error_set(err, "out of memory");
+	return true;
+}
+
 bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool required,
 		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err)
 {

@@ -44,6 +44,9 @@ bool json_check_keys(json_t *obj, const struct json_path *p, const char *const a
  * a present key of the wrong type is always an error. */
 bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bool required,
 		     const char **out, struct ferry_error **err);
+/* json_get_string into a strdup'd copy (caller frees; untouched when absent). */
+bool json_get_string_dup(json_t *obj, const struct json_path *p, const char *key, bool required,
+			 char **out, struct ferry_error **err);
 bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool required,
 		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err);
 bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool required,

@@ -76,17 +76,6 @@ void media_index_free(struct media_index *idx)
 	free(idx);
 }
 
-static bool dup_opt(json_t *obj, const struct json_path *p, const char *key, bool required,
-		    char **out, struct ferry_error **err)
-{
-	const char *s = NULL;
-	if (!json_get_string(obj, p, key, required, &s, err))
-		return false;
-	if (s && !(*out = strdup(s)))
-		return ferry_error_set(err, "out of memory");
-	return true;
-}
-
 static bool parse_index_bundle(json_t *b, const struct json_path *p, struct media_index_bundle *out,
 			       struct ferry_error **err)
 {
@@ -96,9 +85,9 @@ static bool parse_index_bundle(json_t *b, const struct json_path *p, struct medi
 	struct ferry_error *name_err = NULL;
 	if (!json_is_object(b))
 		return json_path_error(err, p, "must be an object");
-	if (!json_check_keys(b, p, keys, err) || !dup_opt(b, p, "file", true, &out->file, err) ||
-	    !dup_opt(b, p, "name", false, &out->name, err) ||
-	    !dup_opt(b, p, "version", false, &out->version, err) ||
+	if (!json_check_keys(b, p, keys, err) || !json_get_string_dup(b, p, "file", true, &out->file, err) ||
+	    !json_get_string_dup(b, p, "name", false, &out->name, err) ||
+	    !json_get_string_dup(b, p, "version", false, &out->version, err) ||
 	    !json_get_int(b, p, "size", true, 0, INT64_MAX, &size, err) ||
 	    !json_get_string(b, p, "sha256", true, &sha, err))
 		return false;
@@ -136,9 +125,9 @@ bool media_index_parse(const char *bytes, size_t len, const char *name,
 	}
 	if (!json_parse_strict(bytes, len, name, &root, err) || !json_check_keys(root, &p, keys, err) ||
 	    !json_get_int(root, &p, "format", true, MEDIA_INDEX_FORMAT, MEDIA_INDEX_FORMAT, &format, err) ||
-	    !dup_opt(root, &p, "label", false, &idx->label, err) ||
-	    !dup_opt(root, &p, "created", true, &idx->created, err) ||
-	    !dup_opt(root, &p, "writer", false, &idx->writer, err) ||
+	    !json_get_string_dup(root, &p, "label", false, &idx->label, err) ||
+	    !json_get_string_dup(root, &p, "created", true, &idx->created, err) ||
+	    !json_get_string_dup(root, &p, "writer", false, &idx->writer, err) ||
 	    !json_get_array(root, &p, "bundles", true, &arr, err))
 		goto out;
 	idx->format = (int)format;

@@ -86,6 +86,9 @@ struct media_stick {
 bool media_scan(const char *root, struct media_stick **out, struct ferry_error **err);
 void media_stick_free(struct media_stick *s);
 
+/* syncfs(2) of the filesystem mounted at root: everything on the stick. */
+bool media_sync(const char *root, struct ferry_error **err);
+
 /* ferry/<sub> below root, e.g. media_path(root, "bundles"); caller frees. */
 char *media_path(const char *root, const char *sub);
 

@@ -313,7 +313,7 @@ static bool write_index(const char *root, const struct media_index *idx, struct 
 	return ok;
 }
 
-static bool sync_stick(const char *root, struct ferry_error **err)
+bool media_sync(const char *root, struct ferry_error **err)
 {
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -356,7 +356,7 @@ bool media_write(const char *root, const struct media_write_bundle *bundles, siz
 		if (!copy_one(&w, &jobs[i], err))
 			goto out;
 	/* Everything on the device before the read-back, so it reads the device. */
-	if (!sync_stick(root, err))
+	if (!media_sync(root, err))
 		goto out;
 	w.phase = "verify";
 	drop_device_cache(root);
@@ -365,7 +365,7 @@ bool media_write(const char *root, const struct media_write_bundle *bundles, siz
 			goto out;
 	idx->format = MEDIA_INDEX_FORMAT;
 	if (!build_index(root, bundles, n, jobs, opt, idx, err) || !write_index(root, idx, err) ||
-	    !sync_stick(root, err))
+	    !media_sync(root, err))
 		goto out;
 	ok = true;
 out:

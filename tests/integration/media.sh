@@ -23,12 +23,17 @@ if [ ! -e /dev/loop-control ] || ! command -v losetup >/dev/null || ! command -v
 	! command -v sfdisk >/dev/null; then
 	skip media "the kernel has no loop devices or util-linux/fdisk tools are missing"; finish
 fi
+# A stick is a loop device with a partition added by partx (the kernel may
+# have no partition-table parsers, so losetup -P alone makes no p1).
 probe=$(mktemp /tmp/fl.XXXXXX)
-truncate -s 1M "$probe"
+truncate -s 2M "$probe"
+printf 'label: dos\nstart=2048, type=7\n' | sfdisk -q "$probe"
 if ! dev=$(losetup -f --show "$probe" 2>/dev/null); then
 	rm -f "$probe"; skip media "cannot attach a loop device (losetup: no free device or no permission)"; finish
 fi
-losetup -d "$dev"; rm -f "$probe"
+partx -a "$dev" 2>/dev/null; have_p1=no; [ -b "${dev}p1" ] && have_p1=yes
+partx -d "$dev" 2>/dev/null; losetup -d "$dev"; rm -f "$probe"
+if [ $have_p1 = no ]; then skip media "partx cannot add a partition of a loop device here"; finish; fi
 
 # One run at a time on this machine: runs from several worktrees would share
 # (and stop each other's) udevd.
@@ -185,17 +190,21 @@ with_mounted() {
 
 have_fs() {   # have_fs FS: the tools to make and mount it
 	case $1 in
-	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] ;;
+	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] &&
+		grep -qw fuse /proc/filesystems ;;
 	ext4)  command -v mkfs.ext4 >/dev/null && grep -qw ext4 /proc/filesystems ;;
 	vfat)  command -v mkfs.vfat >/dev/null && command -v fusefat >/dev/null && command -v mcopy >/dev/null &&
-		[ -e /dev/fuse ] ;;
+		[ -e /dev/fuse ] && grep -qw fuse /proc/filesystems ;;
 	esac
 }
 
 # The layout on a mounted stick ($M), checked against the bundle's own hash.
 write_mounted() {
-	ferry-pack -q write "$M" "$BUNDLE" && grep -q "\"sha256\": \"$BUNDLE_SHA\"" "$M/ferry/MEDIA.json" &&
-		cmp -s "$BUNDLE" "$M/ferry/bundles/gateway-os-2.4.1.ferry"
+	ferry-pack -q write "$M" "$BUNDLE" --policy "$T/policy" &&
+		grep -q "\"sha256\": \"$BUNDLE_SHA\"" "$M/ferry/MEDIA.json" &&
+		cmp -s "$BUNDLE" "$M/ferry/bundles/gateway-os-2.4.1.ferry" &&
+		cmp -s "$T/policy/policy.json" "$M/ferry/policy/policy.json" &&
+		cmp -s "$T/policy/policy.json.sig" "$M/ferry/policy/policy.json.sig"
 }
 # fill_stick FS IMAGE: ferry-pack write onto the mounted stick; FAT: into a
 # directory, then into the image with mtools (fusefat writes corrupt FAT).
@@ -289,7 +298,7 @@ for fs in exfat ext4 vfat; do
 	case $fs in exfat) label=FT${RUN}X ;; ext4) label=FT${RUN}E ;; vfat) label=FT${RUN}F ;; esac
 	if ! make_stick "$fs" "$img" "$label"; then fail "$name" "cannot make the $fs stick"; continue; fi
 	if fill_stick "$fs" "$img"; then
-		pass "media_write_$fs (ferry-pack write, MEDIA.json hash = bundle hash$([ "$fs" = vfat ] && echo ', copied into FAT32 with mtools'))"
+		pass "media_write_$fs (ferry-pack write with the policy, MEDIA.json hash = bundle hash$([ "$fs" = vfat ] && echo ', copied into FAT32 with mtools'))"
 	else
 		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
 	fi
@@ -306,7 +315,7 @@ for fs in exfat ext4 vfat; do
 	elif ! not_mounted; then
 		fail "$name" "still mounted after the report"
 	elif [ "$fs" = vfat ]; then
-		printf '%s' "$line" | grep -q "audit log not exported: the stick is mounted read-only" &&
+		printf '%s' "$line" | grep -q "audit log not exported: the stick is mounted read-only through fuse.fusefat" &&
 			pass "$name (FAT32 read-only through fusefat, installed, export skipped and said so, $SOURCE events)" ||
 			fail "$name" "a FAT stick through fusefat must be read-only and say so: $line"
 	else
@@ -381,6 +390,11 @@ if have_fs exfat && [ -e "$T/exfat.img" ]; then
 	start_watch 2
 	l=$(attach "$T/pull.img")
 	for _ in $(seq 300); do [ -e "$T/pull-marker" ] && break; sleep 0.1; done
+	opts=$(awk -v d="$DEV/mnt/$(basename "$l")p1" '$5 == d { print $6 }' /proc/self/mountinfo)
+	missing=
+	for o in nosuid nodev noexec; do [[ ,$opts, == *,$o,* ]] || missing="$missing $o"; done
+	[ -n "$opts" ] && [ -z "$missing" ] && pass "media_mount_is_nosuid_nodev_noexec (exFAT through FUSE: $opts)" ||
+		fail media_mount_is_nosuid_nodev_noexec "mount options '$opts' lack:$missing"
 	fuse_pid=$(pgrep -f "mount.exfat-fuse ${l}p1 $DEV/mnt/" | head -n 1)
 	if [ -z "$fuse_pid" ]; then
 		watch_failed media_pulled_stick_abandoned_safely "the install never reached pre_install on a FUSE mount"
@@ -412,7 +426,8 @@ else
 fi
 
 # --- the notify hook saw every result ----------------------------------------
-if grep -q '^success|/dev/loop.*|1|' "$T/notified" 2>/dev/null &&
+if grep -q '^busy|/dev/loop.*|0|working with the stick' "$T/notified" 2>/dev/null &&
+	grep -q '^success|/dev/loop.*|1|' "$T/notified" &&
 	grep -q '^refused|/dev/loop.*|1|stick not on the allow-list' "$T/notified"; then
 	if [ "$SOURCE" = udev ] && ! grep -q "^refused|.*|FT${RUN}E-SN|FT${RUN}E|" "$T/notified"; then
 		fail media_notify_hook "no USB serial from udev in: $(grep '^refused' "$T/notified")"

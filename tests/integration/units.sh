@@ -29,6 +29,10 @@ fi
 check units_notify_example_runs env FERRY_RESULT=failure FERRY_MESSAGE=test FERRY_MAY_PULL=1 \
 	FERRY_CONSOLE="$T/console" FERRY_LED="$T/no-led" sh "$FERRY_ROOT/dist/notify.sh"
 check units_notify_example_tells_technician grep -q "ferry: UPDATE FAILED - remove the stick: test" "$T/console"
+: >"$T/console"
+env FERRY_RESULT=busy FERRY_MESSAGE=working FERRY_MAY_PULL=0 FERRY_CONSOLE="$T/console" FERRY_LED="$T/no-led" \
+	sh "$FERRY_ROOT/dist/notify.sh"
+check units_notify_example_says_busy_do_not_pull grep -q "ferry: WORKING - do not remove the stick: working" "$T/console"
 
 # Shell completion: subcommands and the arguments of media commands.
 complete_words() {   # complete_words WORD... : what bash would offer for the last word

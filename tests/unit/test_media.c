@@ -267,6 +267,55 @@ static void test_media_write_refuses_too_little_space_before_writing(void **stat
 	test_tmpdir_remove(stick);
 }
 
+static void test_media_write_again_replaces_and_leaves_no_tmp(void **state)
+{
+	(void)state;
+	char *src = test_tmpdir(), *stick = test_tmpdir();
+	struct ferry_error *err = NULL;
+	char *b1 = make_file(src, "one.ferry", 1000, 'a');
+	/* a .tmp left by a stick pulled during an earlier write */
+	free(make_file(stick, "ferry/bundles/one-1.0.0.ferry.tmp", 7, 't'));
+	struct media_write_bundle wb[] = { { .source = b1, .file = "one-1.0.0.ferry", .name = "one", .version = "1.0.0" } };
+	struct media_write_options opt = { .writer = "test" };
+	assert_ok(media_write(stick, wb, 1, &opt, &err), err);
+	free(b1);
+	b1 = make_file(src, "one.ferry", 2000, 'b');   /* rebuilt: same name, new bytes */
+	wb[0].source = b1;
+	assert_ok(media_write(stick, wb, 1, &opt, &err), err);
+	struct media_stick *s = NULL;
+	assert_ok(media_scan(stick, &s, &err), err);
+	assert_int_equal(s->n_bundles, 1);
+	assert_int_equal(s->bundles[0].size, 2000);
+	char hex[65];
+	assert_ok(sha256_file_hex(b1, hex, NULL, &err), err);
+	assert_string_equal(s->bundles[0].indexed->sha256, hex);
+	char *tmp = NULL;
+	assert_true(asprintf(&tmp, "%s.tmp", s->bundles[0].path) > 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	free(tmp);
+	media_stick_free(s);
+	free(b1);
+	test_tmpdir_remove(src);
+	test_tmpdir_remove(stick);
+}
+
+static void test_media_write_refuses_a_source_that_is_not_a_file(void **state)
+{
+	(void)state;
+	char *src = test_tmpdir(), *stick = test_tmpdir();
+	struct ferry_error *err = NULL;
+	struct media_write_bundle wb[] = { { .source = src, .file = "dir-1.0.ferry" } };
+	struct media_write_options opt = { 0 };
+	assert_false(media_write(stick, wb, 1, &opt, &err));
+	assert_error_contains(err, "not a regular file");
+	ferry_error_free(err);
+	char *fdir = media_path(stick, NULL);
+	assert_int_equal(access(fdir, F_OK), -1);
+	free(fdir);
+	test_tmpdir_remove(src);
+	test_tmpdir_remove(stick);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_media_write_lays_out_and_indexes),
 		cmocka_unit_test(test_media_write_refuses_bad_names_before_writing),
 		cmocka_unit_test(test_media_write_refuses_too_little_space_before_writing),
+		cmocka_unit_test(test_media_write_again_replaces_and_leaves_no_tmp),
+		cmocka_unit_test(test_media_write_refuses_a_source_that_is_not_a_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
