@@ -4,8 +4,8 @@
 # rootfs-ab image, a files tree and a health_check hook, and the agent is
 # SIGKILLed at many points: after delays spread over the install, and exactly
 # on entering chosen renames, fsyncs, syncfs and fdatasyncs (strace fault
-# injection: every durable step of the install); then inside `commit` and
-# inside `reboot`. After every kill the device restarts — the agent alone
+# injection: every durable step of the install); then inside the cleanup of
+# a killed install, inside `commit` and inside `reboot`. After every kill the device restarts — the agent alone
 # (`status`) or the whole machine (`reboot`, a power cut) — and is checked:
 #  (a) no half-written slot ever boots: whenever the bootloader's next boot
 #      is the new slot, or the state is installed/trial/committed, the slot
@@ -270,7 +270,42 @@ out=$("$CHAIN" gw-0001 "${EXPORTS[@]}" 2>&1) && [[ $out == *"seq 1-$(last_seq)" 
 n_interrupted=$(cat "${EXPORTS[@]}" | grep -c '"event":"install.interrupted"')
 echo "# journal: $out, $n_interrupted install.interrupted"
 
-# --- 2. kills during commit and during reboot ----------------------------------------
+# --- 2. kills during the cleanup of a killed install -------------------------------
+# An install killed between the two renames of the tree swap (the target is
+# missing then), and the start-up's recovery of it killed at each durable
+# step: the next start must finish the cleanup, once.
+if [ "$STRACE" = 1 ]; then
+	reset_slot_b
+	run_killed sys:rename:3 install "$B"   # renames: the health hook, target -> .ferry-old, .ferry-new -> target
+	[ "$(tree_fp "$TGT")" = missing ] && pass install_killed_mid_swap ||
+		fail install_killed_mid_swap "the 3rd rename is no longer the swap's second: $(phase), $(leftovers)"
+	snapshot midswap
+	seq_mid=$(last_seq)
+	declare -A VC
+	while read -r sc n; do VC[$sc]=$n; done < <(count_calls status)
+	echo "# durable steps of the cleanup: rename ${VC[rename]}, fsync ${VC[fsync]}, fdatasync ${VC[fdatasync]}"
+	for sc in rename fsync fdatasync; do
+		for n in $(seq 1 "${VC[$sc]}"); do
+			name=recovery_${sc}_$n
+			restore midswap
+			run_killed "sys:$sc:$n" status
+			inv_boot "$name just after the kill"
+			A status >/dev/null 2>&1 || bad "$name: status"
+			inv "$name after restart"
+			expect_state "$name" failed
+			expect_tree "$name" "$FP_OLD" old
+			expect_clean "$name"
+			[ "$(events_since "$seq_mid")" = "install.interrupted " ] ||
+				bad "$name: records after the kill: $(events_since "$seq_mid")"
+			chain_ok "$name"
+			verdict "crash_recovery_$name"
+		done
+	done
+	restore midswap
+	A status >/dev/null 2>&1
+fi
+
+# --- 3. kills during commit and during reboot ----------------------------------------
 # From a device in trial (slot b booted once) or installed (reboot pending).
 if [ "$STRACE" = 1 ]; then
 	reset_slot_b
