@@ -1,7 +1,7 @@
 /* cmd_watch: `ferry-agent watch` — maps agent.json's media section onto the
  * watch loop (agent/watch.c), stops cleanly on SIGTERM/SIGINT after the stick
- * in hand, and plugs in the shared install path, the audit export and the
- * media.refused audit record. */
+ * in hand, and plugs in the shared install path (agent/install.c), the audit
+ * export and the media.refused audit record. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "agent/cmd.h"
+#include "agent/install.h"
 #include "agent/state.h"
 #include "agent/watch.h"
 #include "common/log.h"
-#include "common/media.h"
 
 static int stop_pipe[2] = { -1, -1 };
 
@@ -27,26 +27,36 @@ static void on_stop(int sig)
 	errno = saved;
 }
 
-/* Lists what the stick holds. Stands in for the shared install path until
- * agent/install.c provides it. */
+/* The shared install path (agent/install.c), the same as `install MEDIA_DIR`;
+ * its lines go to the journal, its summary to the technician. */
 static enum notify_result process_stick(const char *mount_dir, const struct media_identity *id, void *ctx,
 					char **summary, struct ferry_error **err)
 {
-	(void)id;
-	(void)ctx;
-	struct media_stick *s = NULL;
-	if (!media_scan(mount_dir, &s, err))
+	struct agent_ctx *actx = ctx;
+	struct install_report report = { 0 };
+	struct install_request rq = { .path = mount_dir, .media = id };
+	if (!install_run(actx->config, &rq, &report, err)) {
+		install_report_clear(&report);
 		return NOTIFY_FAILURE;
-	size_t len = 0;
-	FILE *f = open_memstream(summary, &len);
-	if (f) {
-		fprintf(f, "%zu bundle(s) on the stick", s->n_bundles);
-		for (size_t i = 0; i < s->n_bundles; i++)
-			fprintf(f, "%s%s", i ? ", " : ": ", s->bundles[i].file);
-		fclose(f);
 	}
-	media_stick_free(s);
-	return NOTIFY_NOTHING;
+	for (char **l = report.lines; l && *l; l++)
+		printf("%s: %s\n", id->devnode, *l);
+	enum notify_result result = report.result;
+	*summary = report.summary;
+	report.summary = NULL;
+	install_report_clear(&report);
+	return result;
+}
+
+static bool export_audit(const char *mount_dir, const struct media_identity *id, void *ctx,
+			 struct ferry_error **err)
+{
+	struct agent_ctx *actx = ctx;
+	size_t n = 0;
+	if (!install_export(actx->config, mount_dir, &n, err))
+		return false;
+	log_info("%s: %zu audit record(s) and the inventory exported", id->devnode, n);
+	return true;
 }
 
 /* The "media.refused" audit record, with the stick's identity. */
@@ -85,7 +95,8 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 	};
 	const struct agent_config *c = ctx->config;
 	struct watch_config wc = { .mount_dir = c->media.mount_dir, .notify = c->media.notify, .stop_fd = -1,
-				   .process = process_stick, .refused = audit_refused, .ctx = ctx };
+				   .process = process_stick, .export_audit = export_audit,
+				   .refused = audit_refused, .ctx = ctx };
 	struct watch_rule *rules = calloc(c->media.n_match + 1, sizeof(*rules));
 	struct watch_allow *allow = calloc(c->media.n_allow + 1, sizeof(*allow));
 	int opt, rc = AGENT_EXIT_USAGE;

@@ -66,10 +66,15 @@ static bool make_dir(const char *base_dir, const char *devnode, char **dir, stru
 		*dir = NULL;
 		return ferry_error_set(err, "out of memory");
 	}
+	struct stat st;
 	if (!mkdir_p(base_dir, 0700, err))
 		return false;
-	if (chmod(base_dir, 0700) < 0)
-		return ferry_error_errno(err, errno, "%s: chmod", base_dir);
+	/* Others must not be able to swap the mount point for a symlink. */
+	if (lstat(base_dir, &st) < 0)
+		return ferry_error_errno(err, errno, "%s", base_dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return ferry_error_set(err, "%s: the mount directory must be a directory of ours that others "
+				       "cannot write", base_dir);
 	/* A directory left by a crash: empty it is harmless, mounted it is busy. */
 	if (rmdir(*dir) < 0 && errno != ENOENT)
 		return ferry_error_errno(err, errno, "%s: left over from an earlier run and not empty", *dir);

@@ -55,6 +55,7 @@ int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 
 #endif

@@ -78,6 +78,7 @@ struct audit_event_filter {
 	const char *device;      /* NULL: all */
 	const char *since;       /* RFC 3339 or YYYY-MM-DD prefix; NULL: all */
 	int64_t limit;           /* 0: no limit */
+	bool by_seq;             /* order by device and seq (a chain), not by time */
 };
 typedef bool (*audit_record_cb)(const struct audit_record *r, void *ctx, struct ferry_error **err);
 bool audit_db_events(struct audit_db *db, const struct audit_event_filter *f, audit_record_cb cb,

@@ -405,10 +405,12 @@ static bool sq_events(void *impl, const struct audit_event_filter *f, audit_reco
 	sqlite3_stmt *st = NULL;
 	bool ok = false;
 	int rc;
-	if (!sq_prepare(s, "SELECT device, seq, hash, prev, line, time, event, bundle, version,"
-			" result, reason, media_serial, media_label, boot FROM records"
-			" WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time >= ?2)"
-			" ORDER BY time, device, seq LIMIT ?3", &st, err))
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT device, seq, hash, prev, line, time, event, bundle, version,"
+		 " result, reason, media_serial, media_label, boot FROM records"
+		 " WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time >= ?2)"
+		 " ORDER BY %s LIMIT ?3", f->by_seq ? "device, seq" : "time, device, seq");
+	if (!sq_prepare(s, sql, &st, err))
 		return false;
 	bind_text(st, 1, f->device);
 	bind_text(st, 2, f->since);

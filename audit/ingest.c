@@ -17,17 +17,34 @@
 
 #define INVENTORY_MAX (1024 * 1024)
 
-/* The reason a device gave for a failure or refusal, if it gave one. */
-static const char *record_reason(json_t *rec)
+/* The reason a device gave for a failure or refusal, if it gave one:
+ * detail.reason (or error, message), else the messages of detail.reasons
+ * [{code, message}] joined with "; ". Caller frees. */
+static char *record_reason(json_t *rec)
 {
-	json_t *detail = json_object_get(rec, "detail");
+	json_t *detail = json_object_get(rec, "detail"), *reasons, *r;
 	static const char *const keys[] = { "reason", "error", "message" };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	char *joined = NULL;
+	size_t len = 0, i;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v = json_string_value(json_object_get(detail, keys[i]));
 		if (v)
-			return v;
+			return strdup(v);
 	}
-	return NULL;
+	reasons = json_object_get(detail, "reasons");
+	FILE *f = json_is_array(reasons) && json_array_size(reasons) ? open_memstream(&joined, &len) : NULL;
+	json_array_foreach(f ? reasons : NULL, i, r) {
+		const char *m = json_string_value(json_is_object(r) ? json_object_get(r, "message") : r);
+		if (m)
+			fprintf(f, "%s%s", ftell(f) ? "; " : "", m);
+	}
+	if (f)
+		fclose(f);
+	if (joined && !*joined) {
+		free(joined);
+		joined = NULL;
+	}
+	return joined;
 }
 
 static const char *str_at(json_t *obj, const char *key)
@@ -47,12 +64,13 @@ static bool insert_line(struct audit_db *db, const char *line, size_t n, const c
 		return ferry_error_set(err, "unreadable record");
 	}
 	json_t *media = json_object_get(rec, "media"), *boot = json_object_get(rec, "boot");
+	char *reason = record_reason(rec);
 	struct audit_record r = {
 		.device = str_at(rec, "device"), .hash = hash, .prev = str_at(rec, "prev"),
 		.seq = (int64_t)json_integer_value(json_object_get(rec, "seq")),
 		.time = str_at(rec, "time"), .event = str_at(rec, "event"), .bundle = str_at(rec, "bundle"),
 		.version = str_at(rec, "version"), .result = str_at(rec, "result"),
-		.reason = record_reason(rec), .boot = boot ? (int64_t)json_integer_value(boot) : -1,
+		.reason = reason, .boot = boot ? (int64_t)json_integer_value(boot) : -1,
 		.media_serial = str_at(media, "usb_serial"), .media_label = str_at(media, "label"),
 		.line = line,
 	};
@@ -62,6 +80,7 @@ static bool insert_line(struct audit_db *db, const char *line, size_t n, const c
 		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r.media_serial ? r.media_serial : "");
 		snprintf(res->media_label, sizeof(res->media_label), "%s", r.media_label ? r.media_label : "");
 	}
+	free(reason);
 	json_decref(rec);
 	return ok;
 }

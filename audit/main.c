@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{ "events", cmd_events, "[--device ID] [--since DATE] [--limit N]", "list audit records" },
 	{ "report", cmd_report, "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	  "fleet report: versions, installs, failures, rollbacks, stale devices, rings" },
+	{ "check", cmd_check, "[--device ID]",
+	  "re-verify the stored chains: notices a tampered or damaged database or backup" },
 	{ "ack", cmd_ack, "MEDIA_DIR --key FPR",
 	  "write signed acknowledgements to a stick so devices may prune exported records" },
 	{ "keygen", cmd_keygen, "[--name NAME] [-o FILE.asc]",
@@ -82,6 +84,12 @@ int main(int argc, char **argv)
 	}
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
+	for (int i = 1; i < sub_argc && strcmp(sub_argv[i], "--") != 0; i++) {
+		if (strcmp(sub_argv[i], "-h") == 0 || strcmp(sub_argv[i], "--help") == 0) {
+			printf("usage: ferry-audit [OPTIONS] %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
+			return 0;
+		}
+	}
 	optind = 0;   /* glibc: restart getopt fully for the subcommand's own options */
 	rc = cmd->fn(&cli, sub_argc, sub_argv, &err);
 	if (err) {

@@ -129,7 +129,9 @@ static void table(const struct audit_table *t, FILE *out)
 		fputs("<tr>", out);
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *v = audit_table_cell(t, r, c);
-			fputs(t->numeric[c] ? "<td class=\"num\">" : "<td>", out);
+			/* short values (ids, versions, times) never wrap; long reasons do */
+			fputs(t->numeric[c] ? "<td class=\"num\">" : v && strlen(v) > 32 ? "<td>" : "<td class=\"k\">",
+			      out);
 			esc(v ? v : "\xe2\x80\x93", out);
 			fputs("</td>", out);
 		}
@@ -149,6 +151,7 @@ static const char css[] =
 	"table{border-collapse:collapse;margin:.5rem 0 1rem;min-width:50%}"
 	"th,td{border-bottom:1px solid #e6e6e6;padding:.25rem .7rem;text-align:left}"
 	"th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}"
+	".k,.num,th{white-space:nowrap}"
 	".chart{display:block;max-width:100%;height:auto;font-size:13px}"
 	".chart text{fill:#333}.empty,.note{color:#666;font-style:italic}"
 	"@media print{body{margin:0}}";

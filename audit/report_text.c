@@ -1,7 +1,28 @@
 /* report_text: the report as aligned plain-text tables for a terminal. */
 #include "audit/report.h"
 
+#include <stdio.h>
+
 #include <string.h>
+
+/* Wider cells are cut ("...") so tables stay readable in a terminal; the
+ * CSV, JSON and HTML reports carry them whole. */
+#define TEXT_CELL_MAX 60
+
+/* The cell as shown: "-" when absent, cut to TEXT_CELL_MAX bytes. */
+static const char *shown(const char *v, char buf[TEXT_CELL_MAX + 1])
+{
+	if (!v)
+		return "-";
+	size_t n = strlen(v);
+	if (n <= TEXT_CELL_MAX)
+		return v;
+	n = TEXT_CELL_MAX - 3;
+	while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+		n--;
+	snprintf(buf, TEXT_CELL_MAX + 1, "%.*s...", (int)n, v);
+	return buf;
+}
 
 static void print_table(const struct audit_table *t, FILE *out)
 {
@@ -10,8 +31,8 @@ static void print_table(const struct audit_table *t, FILE *out)
 	for (size_t c = 0; c < n; c++) {
 		width[c] = strlen(t->cols[c]);
 		for (size_t r = 0; r < t->n_rows; r++) {
-			const char *v = audit_table_cell(t, r, c);
-			size_t l = strlen(v ? v : "-");
+			char buf[TEXT_CELL_MAX + 1];
+			size_t l = strlen(shown(audit_table_cell(t, r, c), buf));
 			if (l > width[c])
 				width[c] = l;
 		}
@@ -21,9 +42,10 @@ static void print_table(const struct audit_table *t, FILE *out)
 	fputc('\n', out);
 	for (size_t r = 0; r < t->n_rows; r++) {
 		for (size_t c = 0; c < n; c++) {
-			const char *v = audit_table_cell(t, r, c);
+			char buf[TEXT_CELL_MAX + 1];
+			const char *v = shown(audit_table_cell(t, r, c), buf);
 			/* numbers right-aligned, text left-aligned */
-			fprintf(out, t->numeric[c] ? "  %*s" : "  %-*s", (int)width[c], v ? v : "-");
+			fprintf(out, t->numeric[c] ? "  %*s" : "  %-*s", (int)width[c], v);
 		}
 		fputc('\n', out);
 	}

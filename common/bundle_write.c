@@ -240,6 +240,10 @@ static bool pack_payload(struct create *c, const struct variant *v, struct paylo
 			      p->sha256, err) ||
 	    !chunks_serialize(&table, &pk->chunks, &pk->chunks_len, err))
 		goto out;
+	if (p->size == 0) {
+		ferry_error_set(err, "%s: empty file", path);
+		goto out;
+	}
 	c->done_before += p->size;
 	sha256_buffer_hex(pk->chunks, pk->chunks_len, p->chunks_sha256);
 	free(p->member);

@@ -96,6 +96,8 @@ static bool xz_compress(int level, const void *in, size_t in_len, void *out, siz
 			size_t *out_len, struct ferry_error **err)
 {
 	size_t pos = 0;
+	if (level < 0 || level > 9)
+		return ferry_error_set(err, "xz: level %d is outside 0..9", level);
 	lzma_ret r = lzma_easy_buffer_encode((uint32_t)(level ? level : FRAMES_XZ_PRESET_DEFAULT),
 					     LZMA_CHECK_CRC32, NULL, in, in_len, out, &pos, out_cap);
 	if (r != LZMA_OK)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,27 @@ out:
 	return ok;
 }
 
+/* A FUSE filesystem (exfat-fuse) reads the stick through the block device's
+ * own page cache: drop that too, so the read-back comes from the stick.
+ * Where the device cannot be opened (no permission) the file's pages are
+ * still dropped. */
+static void drop_device_cache(const char *root)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	struct libmnt_fs *fs = NULL;
+	struct stat st;
+	if (tb && mnt_table_parse_mtab(tb, NULL) == 0 &&
+	    (fs = mnt_table_find_mountpoint(tb, root, MNT_ITER_BACKWARD))) {
+		const char *src = mnt_fs_get_srcpath(fs);
+		int fd = src && stat(src, &st) == 0 && S_ISBLK(st.st_mode) ? open(src, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd >= 0) {
+			(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+			close(fd);
+		}
+	}
+	mnt_unref_table(tb);
+}
+
 /* Reads dest back, past the page cache where the filesystem lets us. */
 static bool verify_one(struct writer *w, const struct copy_job *j, struct ferry_error **err)
 {
@@ -337,6 +359,7 @@ bool media_write(const char *root, const struct media_write_bundle *bundles, siz
 	if (!sync_stick(root, err))
 		goto out;
 	w.phase = "verify";
+	drop_device_cache(root);
 	for (size_t i = 0; i < n_jobs; i++)
 		if (!verify_one(&w, &jobs[i], err))
 			goto out;

@@ -81,6 +81,19 @@ f=$T/bad/ferry/audit/gw-0004/gw-0004.00000011-00000020.jsonl
 printf '%s\n' '{"seq":11,"oops"' >"$f"; resign gw-0004 "$f"
 refuses refuses_malformed_line 1 'gw-0004.00000011-00000020.jsonl' audit import "$T/bad"
 
+# --- the database itself: stored chains re-verified; a tampered copy is noticed
+check check_intact_database audit check
+cp "$DB" "$T/tampered.db"
+sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
+	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
+out=$(ferry-audit --db "$T/tampered.db" check 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q '^gw-0001: BROKEN: record 7' <<<"$out" && grep -q '^gw-0002: BROKEN: .*seq 13 where 12 was expected' <<<"$out" &&
+   grep -q '^gw-0005: 10 records, chain intact' <<<"$out"; then
+	pass check_notices_tampered_database
+else
+	fail check_notices_tampered_database "rc $rc: $(tr '\n' ' ' <<<"$out")"
+fi
+
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
 check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,bundle,version,time,reason'"
@@ -112,6 +125,9 @@ fi
 check devices_lists_inventory bash -c "ferry-audit --db '$DB' devices | grep -q 'gateway-os'"
 check events_since_filters bash -c "[ \$(ferry-audit --db '$DB' events --json --since 2030-01-01 | wc -l) = 0 ]"
 refuses events_bad_since 2 'YYYY-MM-DD' audit events --since yesterday
+check subcommand_help bash -c "ferry-audit import --help | grep -q 'MEDIA_DIR'"
+refuses unknown_command 2 "unknown command 'bogus'" ferry-audit bogus
+refuses unknown_option 2 'unknown option' audit devices --bogus
 
 # --- acks (C4): signed by the HQ key, atomically on the stick
 hq_fpr=$(audit keygen --name "ferry HQ test" -o "$T/hq.asc" | head -1)
@@ -152,9 +168,11 @@ cat >"$V/in/spec.json" <<'JSON'
       "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "root.img" } ] } ],
   "rollout": { "groups": ["canary"], "percent": 100 } }
 JSON
-ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/b.ferry" --sign "$CI" >/dev/null &&
-	ferry-pack -q write "$V/stick" "$V/b.ferry" --policy "$V/k/policy" >/dev/null ||
-	fail virtual_devices_stick "ferry-pack could not make the stick"
+if ! out=$(ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/b.ferry" --sign "$CI" 2>&1 &&
+	ferry-pack -q write "$V/stick" "$V/b.ferry" --policy "$V/k/policy" 2>&1); then
+	fail virtual_devices_stick "ferry-pack could not make the stick: $(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"
+	finish
+fi
 for d in gw-0301 gw-0302; do
 	ferry-agent -c "$V/$d/agent.json" -q install "$V/stick" >/dev/null 2>&1 || fail "virtual_install_$d" "exit $?"
 	ferry-audit --db "$VDB" -q register "$V/$d/$d.asc" --device-id $d

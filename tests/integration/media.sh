@@ -40,6 +40,10 @@ LOOPS=()
 WATCH_PID=
 UDEVD_PID=
 RULE=/run/udev/rules.d/99-ferry-test-$RUN.rules
+kill_watch() {   # a watcher left by a failed case
+	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	WATCH_PID=
+}
 media_cleanup() {
 	kill_watch
 	# Mounts of this run first (lazy: a FUSE daemon may be dead), then devices.
@@ -79,22 +83,59 @@ else
 	echo "events: kernel uevents (no udevd), filesystem probed with libblkid, rule DEVNAME=/dev/loop*"
 fi
 
-# --- the device --------------------------------------------------------------
-DEV=$T/dev
-mkdir -p "$DEV/state" "$DEV/mnt"
+# --- keys, a signed policy and a provisioned virtual device -------------------
+K="ferry-keys --homedir $T/keys"
+$K init --root-name Root >/dev/null &&
+	REL=$($K signer add Release --role release --device-type 'gw-*') &&
+	$K policy sign -o "$T/policy" >/dev/null &&
+	$K provision "$T/dev0" --device-id gw-0001 --device-type gw-x --hw-revision 2 \
+		--installed gateway-os=2.3.0 >/dev/null || { fail media_setup "ferry-keys could not provision a device"; finish; }
 cat >"$T/notify.sh" <<EOF
 #!/bin/sh
 echo "\$FERRY_RESULT|\$FERRY_DEVICE|\$FERRY_SERIAL|\$FERRY_LABEL|\$FERRY_MAY_PULL|\$FERRY_MESSAGE" >>"$T/notified"
 EOF
 chmod +x "$T/notify.sh"
-write_config() {   # write_config [ALLOW_JSON]
-	cat >"$DEV/agent.json" <<EOF
-{ "format": 1, "device": { "id": "gw-0001", "type": "gw-x", "hw_revision": 2 },
-  "trust": { "homedir": "gnupg", "policy": "policy" }, "state_dir": "state",
-  "targets": {}, "bootloader": { "type": "file", "path": "state/bootenv.json" },
-  "media": { "match": { $MATCH }, "mount_dir": "$DEV/mnt", "notify": "$T/notify.sh"${1:+, \"allow\": $1} } }
+# new_device NAME [ALLOW_JSON]: a fresh copy of the provisioned device whose
+# media section matches this run's sticks; sets DEV.
+new_device() {
+	DEV=$T/$1
+	cp -a "$T/dev0" "$DEV"
+	python3 - "$DEV/agent.json" "$DEV/mnt" "$T/notify.sh" "${2:-}" <<EOF
+import json, sys
+path, mnt, hook, allow = sys.argv[1:5]
+c = json.load(open(path))
+c["media"] = { "match": { $MATCH }, "mount_dir": mnt, "notify": hook }
+if allow:
+    c["media"]["allow"] = json.loads(allow)
+json.dump(c, open(path, "w"), indent=2)
 EOF
 }
+boot_order() {   # the virtual bootloader's BOOT_ORDER ("A B" until a switch)
+	python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1])).get("BOOT_ORDER", "A B"))
+except FileNotFoundError: print("A B")' "$DEV/state/bootenv.json"
+}
+agent_state() {
+	ferry-agent -c "$DEV/agent.json" --json status 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'
+}
+
+# --- bundles ------------------------------------------------------------------
+make_bundle() {   # make_bundle NAME VERSION SIZE OUT [unsigned]
+	mkdir -p "$T/in"
+	head -c "$3" /dev/urandom >"$T/in/$1.img"
+	cat >"$T/in/$1.json" <<EOF
+{ "format": 1, "name": "$1", "version": "$2", "security_version": 1,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"], "hw_revision": ">=2" },
+    "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "$1.img" } ] } ] }
+EOF
+	local sign=(--sign "$REL")
+	[ -n "${5:-}" ] && sign=()
+	ferry-pack -q --homedir "$T/keys/gnupg" create "$T/in/$1.json" -o "$4" "${sign[@]}"
+}
+BUNDLE=$T/gateway-os.ferry
+make_bundle gateway-os 2.4.1 4000000 "$BUNDLE" || { fail media_setup "ferry-pack could not create the bundle"; finish; }
+BUNDLE_SHA=$(sha256sum "$BUNDLE" | cut -d' ' -f1)
 
 # --- sticks ------------------------------------------------------------------
 attach() {   # attach IMAGE: "insert" the stick; prints the loop device
@@ -142,27 +183,14 @@ with_mounted() {
 	return $rc
 }
 
-# --- the stick's contents: a signed bundle, written with ferry-pack write ------
-PACK=$T/pack
-mkdir -p -m 700 "$PACK/home"
-make_bundle() {   # make_bundle NAME VERSION SIZE OUT
-	mkdir -p "$PACK/build"
-	head -c "$3" /dev/urandom >"$PACK/build/$1.img"
-	cat >"$PACK/$1.json" <<EOF
-{ "format": 1, "name": "$1", "version": "$2", "security_version": 1,
-  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
-    "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "build/$1.img" } ] } ] }
-EOF
-	ferry-pack -q --homedir "$PACK/home" create "$PACK/$1.json" -o "$4" --sign "$FPR"
+have_fs() {   # have_fs FS: the tools to make and mount it
+	case $1 in
+	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] ;;
+	ext4)  command -v mkfs.ext4 >/dev/null && grep -qw ext4 /proc/filesystems ;;
+	vfat)  command -v mkfs.vfat >/dev/null && command -v fusefat >/dev/null && command -v mcopy >/dev/null &&
+		[ -e /dev/fuse ] ;;
+	esac
 }
-gpg --homedir "$PACK/home" --batch --passphrase '' --quick-gen-key 'Release <release@ferry.test>' \
-	ed25519 sign never >/dev/null 2>&1
-FPR=$(gpg --homedir "$PACK/home" --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')
-BUNDLE=$T/gateway-os.ferry
-if [ -z "$FPR" ] || ! make_bundle gateway-os 2.4.1 300000 "$BUNDLE"; then
-	fail media_bundle "cannot create the test bundle"; finish
-fi
-BUNDLE_SHA=$(sha256sum "$BUNDLE" | cut -d' ' -f1)
 
 # The layout on a mounted stick ($M), checked against the bundle's own hash.
 write_mounted() {
@@ -180,52 +208,21 @@ fill_stick() {
 		with_mounted "$img" "$fs" write_mounted
 	fi
 }
-
-# --- watch -------------------------------------------------------------------
-start_watch() {   # start_watch MAX_STICKS
-	kill_watch
-	: >"$T/watch.out"
-	ferry-agent -c "$DEV/agent.json" -v watch --source "$SOURCE" --max-sticks "$1" >>"$T/watch.out" 2>&1 9>&- &
-	WATCH_PID=$!
-	for _ in $(seq 50); do grep -q "watching for sticks" "$T/watch.out" && return 0; sleep 0.1; done
-	return 1
-}
-wait_lines() {   # wait_lines N: until N sticks were reported (or 60 s)
-	for _ in $(seq 600); do
-		[ "$(grep -c '^ferry: .*: \(success\|failure\|refused\|nothing\): ' "$T/watch.out")" -ge "$1" ] && return 0
-		kill -0 "$WATCH_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ "$(grep -c '^ferry: .*: \(success\|failure\|refused\|nothing\): ' "$T/watch.out")" -ge "$1" ]
-}
-stop_watch() {   # the watcher exits by itself after --max-sticks; 0 when clean
-	local rc
-	for _ in $(seq 100); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
-	kill "$WATCH_PID" 2>/dev/null
-	wait "$WATCH_PID"; rc=$?
-	WATCH_PID=
-	return $rc
-}
-kill_watch() {   # a watcher left by a failed case
-	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
-	WATCH_PID=
-}
-not_mounted() { ! grep -q " $DEV/mnt/" /proc/self/mountinfo; }
-
-have_fs() {   # have_fs FS: the tools to make and mount it
-	case $1 in
-	exfat) command -v mkfs.exfat >/dev/null && command -v mount.exfat-fuse >/dev/null && [ -e /dev/fuse ] ;;
-	ext4)  command -v mkfs.ext4 >/dev/null && grep -qw ext4 /proc/filesystems ;;
-	vfat)  command -v mkfs.vfat >/dev/null && command -v fusefat >/dev/null && command -v mcopy >/dev/null &&
-		[ -e /dev/fuse ] ;;
-	esac
+# The audit export on the stick: signed JSON lines naming this stick.
+check_export() {
+	local f
+	f=$(ls "$M"/ferry/audit/gw-0001/gw-0001.*.jsonl 2>/dev/null | tail -n 1)
+	[ -n "$f" ] && [ -s "$f.sig" ] && [ -s "$M/ferry/audit/gw-0001/inventory.json" ] &&
+		grep -q '"event":"install.finished"' "$f" && grep '"event":"install.finished"' "$f" |
+		grep -q "\"label\":\"$EXPECT_LABEL\"" &&
+		{ [ "$SOURCE" != udev ] || grep '"event":"install.finished"' "$f" | grep -q "\"usb_serial\":\"$EXPECT_LABEL-SN\""; }
 }
 
 # --- ferry-pack write refuses before writing anything -------------------------
 if have_fs ext4; then
 	make_stick ext4 "$T/small.img" "FT${RUN}s" 12M
 	make_bundle big-os 1.0.0 16000000 "$T/big.ferry"
-	ferry-pack --homedir "$PACK/home" create "$PACK/big-os.json" -o "$T/unsigned.ferry" >/dev/null 2>&1
+	make_bundle unsigned-os 1.0.0 1000 "$T/unsigned.ferry" unsigned
 	refusal_checks() {
 		refuses media_write_refuses_too_little_space 1 "not enough space on the stick: 16 MiB needed.*nothing was written" \
 			ferry-pack write "$M" "$T/big.ferry"
@@ -238,8 +235,52 @@ else
 	skip media_write_refuses_too_little_space "no ext4"
 fi
 
-# --- one stick per filesystem, inserted while watch runs ---------------------
-write_config
+# --- watch -------------------------------------------------------------------
+start_watch() {   # start_watch MAX_STICKS
+	kill_watch
+	: >"$T/watch.out"
+	ferry-agent -c "$DEV/agent.json" -v watch --source "$SOURCE" --max-sticks "$1" >>"$T/watch.out" 2>&1 9>&- &
+	WATCH_PID=$!
+	for _ in $(seq 50); do grep -q "watching for sticks" "$T/watch.out" && return 0; sleep 0.1; done
+	return 1
+}
+REPORT='^ferry: .*: \(success\|failure\|refused\|nothing\): '
+wait_lines() {   # wait_lines N: until N sticks were reported (or 60 s)
+	for _ in $(seq 600); do
+		[ "$(grep -c "$REPORT" "$T/watch.out")" -ge "$1" ] && return 0
+		kill -0 "$WATCH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$(grep -c "$REPORT" "$T/watch.out")" -ge "$1" ]
+}
+stop_watch() {   # the watcher exits by itself after --max-sticks; 0 when clean
+	local rc
+	for _ in $(seq 100); do kill -0 "$WATCH_PID" 2>/dev/null || break; sleep 0.1; done
+	kill "$WATCH_PID" 2>/dev/null
+	wait "$WATCH_PID"; rc=$?
+	WATCH_PID=
+	return $rc
+}
+not_mounted() { ! grep -q " $DEV/mnt/" /proc/self/mountinfo; }
+last_report() { grep "$REPORT" "$T/watch.out" | tail -n 1; }
+watch_failed() { fail "$1" "${2:-no report}: $(tail -n 4 "$T/watch.out" | tr '\n' ' ')"; kill_watch; }
+
+# --- idle: poll on the monitor socket, no CPU ----------------------------------
+new_device d-idle
+start_watch 1
+sleep 0.5
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$WATCH_PID/stat"; }
+before=$(cpu_ticks); sleep 3; after=$(cpu_ticks)
+if [ -n "$before" ] && [ $((after - before)) -le 1 ]; then
+	pass "media_watch_idle_uses_no_cpu ($((after - before)) clock ticks in 3 s)"
+else
+	fail media_watch_idle_uses_no_cpu "$((after - before)) clock ticks in 3 s idle"
+fi
+kill "$WATCH_PID"; wait "$WATCH_PID"; rc=$?; WATCH_PID=
+[ $rc -eq 0 ] && grep -q "stopped after 0 stick(s)" "$T/watch.out" && pass media_watch_sigterm_stops_cleanly ||
+	fail media_watch_sigterm_stops_cleanly "exit $rc: $(tail -n 2 "$T/watch.out" | tr '\n' ' ')"
+
+# --- one stick per filesystem: written, inserted, installed, exported ---------
 for fs in exfat ext4 vfat; do
 	name=media_watch_$fs
 	[ "$fs" = vfat ] && name=media_watch_fat32_readonly
@@ -252,45 +293,53 @@ for fs in exfat ext4 vfat; do
 	else
 		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
 	fi
-	start_watch 1 || { fail "$name" "watch did not start: $(tail -n 3 "$T/watch.out")"; continue; }
+	new_device "d-$fs"
+	start_watch 1 || { watch_failed "$name" "watch did not start"; continue; }
 	l=$(attach "$img")
-	if wait_lines 1 && stop_watch; then
-		line=$(grep '^ferry: ' "$T/watch.out" | tail -n 1)
-		if ! printf '%s' "$line" | grep -q "1 bundle(s) on the stick: gateway-os-2.4.1.ferry.*you may pull the stick now"; then
-			fail "$name" "unexpected report: $line"
-		elif ! not_mounted; then
-			fail "$name" "still mounted after the report"
-		elif [ "$fs" = vfat ] && ! printf '%s' "$line" | grep -q "read-only"; then
-			fail "$name" "a FAT stick through fusefat must be read-only: $line"
-		else
-			pass "$name ($fs$([ "$fs" = vfat ] && echo ', read-only through fusefat'), $SOURCE events)"
-		fi
+	if ! wait_lines 1 || ! stop_watch; then watch_failed "$name"; detach "$l"; continue; fi
+	detach "$l"
+	line=$(last_report)
+	if ! printf '%s' "$line" | grep -q ": success: 1 installed.*you may pull the stick now"; then
+		fail "$name" "unexpected report: $line"
+	elif ! grep -q "installed into slot b" "$T/watch.out" || [ "$(agent_state)" != installed ]; then
+		fail "$name" "not installed: state $(agent_state)"
+	elif ! not_mounted; then
+		fail "$name" "still mounted after the report"
+	elif [ "$fs" = vfat ]; then
+		printf '%s' "$line" | grep -q "audit log not exported: the stick is mounted read-only" &&
+			pass "$name (FAT32 read-only through fusefat, installed, export skipped and said so, $SOURCE events)" ||
+			fail "$name" "a FAT stick through fusefat must be read-only and say so: $line"
 	else
-		fail "$name" "no report: $(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
-		kill_watch
+		pass "$name ($fs, installed, $SOURCE events)"
+		EXPECT_LABEL=$label
+		what="label"; [ "$SOURCE" = udev ] && what="label and USB serial"
+		if with_mounted "$img" "$fs" check_export; then
+			pass "media_export_read_back_$fs (signed audit log on the stick, records carry the stick's $what)"
+		else
+			fail "media_export_read_back_$fs" "no signed export with this stick's identity on the image"
+		fi
 	fi
-	[ -n "$l" ] && detach "$l"
 done
 
 # --- a stick present before watch starts, and a second one at the same time ---
-if have_fs ext4; then
-	make_stick ext4 "$T/a.img" "FT${RUN}a" && fill_stick ext4 "$T/a.img"
+if have_fs ext4 && [ -e "$T/ext4.img" ]; then
+	cp "$T/ext4.img" "$T/a.img"
 	make_stick ext4 "$T/b.img" "FT${RUN}b" && fill_stick ext4 "$T/b.img"
+	new_device d-two
 	la=$(attach "$T/a.img")
 	start_watch 2
 	lb=$(attach "$T/b.img")
 	if wait_lines 2 && stop_watch; then
 		n=$(grep -c "you may pull the stick now" "$T/watch.out")
 		# one after the other: the second mount only after the first report
-		order=$(grep -E "mounted $DEV/mnt/|^ferry: " "$T/watch.out" | sed -e 's/^ferry-agent: .*/mount/' -e 's/^ferry: .*/report/' | tr '\n' ' ')
+		order=$(grep -e "mounted $DEV/mnt/" -e "$REPORT" "$T/watch.out" | sed -e 's/^ferry-agent: .*/mount/' -e 's/^ferry: .*/report/' | tr '\n' ' ')
 		if [ "$n" -eq 2 ] && [ "$order" = "mount report mount report " ] && not_mounted; then
 			pass media_watch_present_at_start_and_two_sticks_in_turn
 		else
 			fail media_watch_present_at_start_and_two_sticks_in_turn "reports $n, order: $order"
 		fi
 	else
-		fail media_watch_present_at_start_and_two_sticks_in_turn "$(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
-		kill_watch
+		watch_failed media_watch_present_at_start_and_two_sticks_in_turn
 	fi
 	detach "$la"; detach "$lb"
 else
@@ -298,35 +347,79 @@ else
 fi
 
 # --- the allow-list refuses a stick: not mounted, audited ---------------------
-if have_fs ext4; then
-	write_config '[ { "vendor": "090c", "product": "*", "serial": "*" } ]'
+if have_fs ext4 && [ -e "$T/ext4.img" ]; then
+	new_device d-refuse '[ { "vendor": "090c", "product": "*", "serial": "*" } ]'
 	start_watch 1
-	l=$(attach "$T/a.img")
+	l=$(attach "$T/ext4.img")
 	if wait_lines 1 && stop_watch; then
-		line=$(grep '^ferry: ' "$T/watch.out" | tail -n 1)
+		line=$(last_report)
 		if printf '%s' "$line" | grep -q ": refused: stick not on the allow-list" && not_mounted &&
-			! grep -q "mounted $DEV/mnt" "$T/watch.out" &&
-			sqlite3 "$DEV/state/agent.db" .dump 2>/dev/null | grep -q 'media.refused'; then
+			! grep -q "mounted $DEV/mnt" "$T/watch.out" && [ "$(agent_state)" = idle ] &&
+			ferry-agent -c "$DEV/agent.json" --json status | grep -q '"media.refused"'; then
 			pass media_allow_list_refuses_and_audits
 		else
-			fail media_allow_list_refuses_and_audits "$line"
+			fail media_allow_list_refuses_and_audits "$line; state $(agent_state)"
 		fi
 	else
-		fail media_allow_list_refuses_and_audits "$(tail -n 3 "$T/watch.out" | tr '\n' ' ')"
-		kill_watch
+		watch_failed media_allow_list_refuses_and_audits
 	fi
 	detach "$l"
-	write_config
+fi
+
+# --- a stick pulled in the middle of an install --------------------------------
+# A device-local pre_install hook marks the moment the install has the bundle
+# open; the test then kills the stick's FUSE daemon (the kernel answers
+# ENOTCONN from then on, as for a pulled stick), and the install must stop
+# without switching the slot; the daemon then takes the next stick.
+if have_fs exfat && [ -e "$T/exfat.img" ]; then
+	new_device d-pull
+	mkdir -p "$DEV/hooks.d/pre_install.d"
+	printf '#!/bin/sh\n[ -e %s ] && exit 0\ntouch %s\nsleep 3\n' "$T/pulled" "$T/pull-marker" \
+		>"$DEV/hooks.d/pre_install.d/10-slow"
+	chmod +x "$DEV/hooks.d/pre_install.d/10-slow"
+	cp "$T/exfat.img" "$T/pull.img"
+	start_watch 2
+	l=$(attach "$T/pull.img")
+	for _ in $(seq 300); do [ -e "$T/pull-marker" ] && break; sleep 0.1; done
+	fuse_pid=$(pgrep -f "mount.exfat-fuse ${l}p1 $DEV/mnt/" | head -n 1)
+	if [ -z "$fuse_pid" ]; then
+		watch_failed media_pulled_stick_abandoned_safely "the install never reached pre_install on a FUSE mount"
+	else
+		kill -9 "$fuse_pid"; touch "$T/pulled"
+		if wait_lines 1; then
+			line=$(last_report)
+			if printf '%s' "$line" | grep -q ": failure: .*the stick was pulled or stopped answering" &&
+				[ "$(agent_state)" != installed ] && [ "$(boot_order)" = "A B" ] &&
+				! grep -q " $DEV/mnt/" /proc/self/mountinfo; then
+				pass "media_pulled_stick_abandoned_safely (FUSE daemon killed mid-install: state $(agent_state), bootloader untouched, lazily detached)"
+			else
+				fail media_pulled_stick_abandoned_safely "$line; state $(agent_state)"
+			fi
+			detach "$l"
+			l=$(attach "$T/exfat.img")
+			if wait_lines 2 && stop_watch && last_report | grep -q ": success: 1 installed"; then
+				pass media_daemon_goes_on_after_a_pulled_stick
+			else
+				watch_failed media_daemon_goes_on_after_a_pulled_stick
+			fi
+		else
+			watch_failed media_pulled_stick_abandoned_safely
+		fi
+	fi
+	detach "$l"
+else
+	skip media_pulled_stick_abandoned_safely "no exFAT through FUSE"
 fi
 
 # --- the notify hook saw every result ----------------------------------------
-if [ -s "$T/notified" ] && grep -q '^refused|/dev/loop.*|1|stick not on the allow-list' "$T/notified"; then
-	if [ "$SOURCE" = udev ] && ! grep -q "^refused|.*|FT${RUN}a-SN|FT${RUN}a|" "$T/notified"; then
-		fail media_notify_hook "no USB serial from udev in: $(tail -n 1 "$T/notified")"
+if grep -q '^success|/dev/loop.*|1|' "$T/notified" 2>/dev/null &&
+	grep -q '^refused|/dev/loop.*|1|stick not on the allow-list' "$T/notified"; then
+	if [ "$SOURCE" = udev ] && ! grep -q "^refused|.*|FT${RUN}E-SN|FT${RUN}E|" "$T/notified"; then
+		fail media_notify_hook "no USB serial from udev in: $(grep '^refused' "$T/notified")"
 	else
 		pass media_notify_hook
 	fi
 else
-	fail media_notify_hook "hook output: $(cat "$T/notified" 2>/dev/null | tr '\n' ' ')"
+	fail media_notify_hook "hook output: $(tr '\n' ' ' <"$T/notified" 2>/dev/null)"
 fi
 finish

@@ -1,8 +1,9 @@
 #!/bin/bash
-# units: the systemd units in dist/ pass `systemd-analyze verify` with no
-# warning (unknown keys, bad values, ordering cycles), and the example notify
-# hook runs. ExecStart= is pointed at the built binary (or /bin/true) since
-# verify insists the command exists.
+# units: what dist/ holds works: the systemd units pass `systemd-analyze
+# verify` with no warning (unknown keys, bad values, ordering cycles), the
+# example notify hook runs, the bash completion offers subcommands.
+# ExecStart= is pointed at the built binary (or /bin/true) since verify
+# insists the command exists.
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v systemd-analyze >/dev/null; then
@@ -28,4 +29,13 @@ fi
 check units_notify_example_runs env FERRY_RESULT=failure FERRY_MESSAGE=test FERRY_MAY_PULL=1 \
 	FERRY_CONSOLE="$T/console" FERRY_LED="$T/no-led" sh "$FERRY_ROOT/dist/notify.sh"
 check units_notify_example_tells_technician grep -q "ferry: UPDATE FAILED - remove the stick: test" "$T/console"
+
+# Shell completion: subcommands and the arguments of media commands.
+complete_words() {   # complete_words WORD... : what bash would offer for the last word
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ferry "$1"; echo "${COMPREPLY[*]}"' \
+		_ "$FERRY_ROOT/dist/ferry.bash-completion" "$@"
+}
+check units_completion_subcommands test "$(complete_words ferry-pack wr)" = write
+check units_completion_after_global_options test "$(complete_words ferry-agent -c x.json wa)" = watch
+check units_completion_media_list test "$(complete_words ferry-pack media '')" = "list --json"
 finish

@@ -507,6 +507,179 @@ static void test_bundle_create_refuses_missing_file_and_leaves_nothing(void **st
 	free(tmp);
 }
 
+static void test_bundle_device_skips_other_variants_unread(void **state)
+{
+	struct fixture *f = *state;
+	struct member m[16];
+	memcpy(m, f->m, f->n * sizeof(*m));
+	size_t d = find(f, "payloads/gw-x/rootfs.zst");
+	struct member bad = m[d];
+	bad.data = calloc(1, bad.len);   /* another variant's data: garbage */
+	m[d] = bad;
+	char *path = write_tar(f, "skip.ferry", m, f->n);
+	struct bundle_reader *r;
+	struct manifest *man;
+	struct ferry_error *err = NULL;
+	struct byte_source src;
+	const char *mb;
+	const void *sig;
+	size_t ml, sl, got, total = 0;
+	char buf[65536];
+	assert_ok(bundle_reader_open(path, &r, &err), err);
+	assert_true(bundle_reader_manifest(r, &mb, &ml, &sig, &sl, &err));
+	assert_ok(manifest_parse(mb, ml, "manifest.json", &man, &err), err);
+	/* a sensor-y device reads its own payload; gw-x's members are skipped by seeking */
+	assert_ok(bundle_reader_payload(r, man, &man->variants[1].payloads[0], &src, &err), err);
+	do {
+		assert_ok(byte_source_read(&src, buf, sizeof(buf), &got, &err), err);
+		total += got;
+	} while (got);
+	assert_int_equal(total, 200000);
+	manifest_free(man);
+	bundle_reader_close(r);
+	free(path);
+	free(bad.data);
+}
+
+/* Any single flipped byte after the signatures (headers, frame tables, frames,
+ * hooks, padding, end marker) is refused; the signature check, which covers
+ * the first two members, is verify's (tests/integration/pack.sh). */
+static void test_bundle_rejects_any_flipped_byte_after_the_signatures(void **state)
+{
+	struct fixture *f = *state;
+	char *bytes;
+	size_t len;
+	assert_true(read_file_limited(f->good, 64 << 20, &bytes, &len, NULL));
+	size_t start = 512 + (f->m[0].len + 511) / 512 * 512 + 512 + (f->m[1].len + 511) / 512 * 512;
+	uint32_t x = 12345;
+	char *path;
+	assert_true(asprintf(&path, "%s/flip.ferry", f->dir) > 0);
+	for (int i = 0; i < 40; i++) {
+		x = x * 1103515245u + 12345u;
+		size_t pos = start + (size_t)((uint64_t)x * (len - start) >> 32);
+		bytes[pos] ^= 0x10;
+		assert_true(safe_write_atomic(path, bytes, len, 0600, NULL));
+		struct ferry_error *err = NULL;
+		if (read_all(path, NULL, NULL, &err))
+			fail_msg("flip at %zu of %zu not refused", pos, len);
+		ferry_error_free(err);
+		bytes[pos] ^= 0x10;
+	}
+	free(path);
+	free(bytes);
+}
+
+static void test_bundle_rejects_tampered_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct member m[16];
+	memcpy(m, f->m, f->n * sizeof(*m));
+	size_t h = find(f, "payloads/gw-x/pre_install.hook");
+	struct member d = m[h];
+	d.data = (uint8_t *)strdup("#!/bin/sh\nexit 1\n");
+	m[h] = d;
+	expect_refusal(f, m, f->n, "payloads/gw-x/pre_install.hook: SHA-256 does not match", NULL);
+	free(d.data);
+}
+
+static void test_bundle_refuses_payload_of_another_manifest(void **state)
+{
+	struct fixture *f = *state;
+	struct bundle_reader *r;
+	struct manifest *m;
+	struct ferry_error *err = NULL;
+	struct byte_source src;
+	const char *mb;
+	const void *sig;
+	size_t ml, sl;
+	assert_ok(bundle_reader_open(f->good, &r, &err), err);
+	assert_true(bundle_reader_manifest(r, &mb, &ml, &sig, &sl, &err));
+	assert_ok(manifest_parse(mb, ml, "manifest.json", &m, &err), err);
+	/* the caller verified a different manifest: its hashes do not match ours */
+	m->variants[0].payloads[1].sha256[0] = m->variants[0].payloads[1].sha256[0] == 'a' ? 'b' : 'a';
+	assert_false(bundle_reader_payload(r, m, &m->variants[0].payloads[1], &src, &err));
+	assert_error_contains(err, "payloads/gw-x/app.xz: not in this bundle's manifest");
+	ferry_error_free(err);
+	manifest_free(m);
+	bundle_reader_close(r);
+}
+
+static void test_bundle_rejects_nonzero_padding_and_trailing_bytes(void **state)
+{
+	struct fixture *f = *state;
+	char *bytes;
+	size_t len;
+	struct ferry_error *err = NULL;
+	assert_true(read_file_limited(f->good, 64 << 20, &bytes, &len, NULL));
+	/* manifest.json's data starts at 512; its padding follows its bytes */
+	size_t ml = f->m[0].len, pad = 512 + ml + 3;
+	assert_true(ml % 512 != 0 && ml % 512 < 509);
+	bytes[pad] = 'x';
+	char *path = test_write_file(f->dir, "pad.ferry", bytes, len);
+	assert_false(read_all(path, NULL, NULL, &err));
+	assert_error_contains(err, "manifest.json: non-zero byte in the padding");
+	ferry_error_clear(&err);
+	free(path);
+	bytes[pad] = 0;
+	bytes = realloc(bytes, len + 1);
+	bytes[len] = 'x';
+	path = test_write_file(f->dir, "tail.ferry", bytes, len + 1);
+	assert_false(read_all(path, NULL, NULL, &err));
+	assert_error_contains(err, "end of bundle");
+	ferry_error_free(err);
+	free(path);
+	free(bytes);
+}
+
+static void test_bundle_cosign_keeps_every_member(void **state)
+{
+	struct pgp_homes *hs = *state;
+	char *dir = test_tmpdir(), *sp, *out, fpr[2][PGP_FPR_LEN + 1];
+	uint8_t img[300000];
+	fill(img, sizeof(img), 5);
+	free(test_write_file(dir, "big.img", img, sizeof(img)));
+	free(test_write_file(dir, "app.tar", img, 1000));
+	free(test_write_file(dir, "small.img", img, 2000));
+	free(test_write_file(dir, "pre.sh", "#!/bin/sh\n", 10));
+	sp = test_write_file(dir, "spec.json", spec, strlen(spec));
+	assert_true(asprintf(&out, "%s/b.ferry", dir) > 0);
+	pgp_home_key(&hs->h[0], "Release <r@example.org>", fpr[0]);
+	pgp_home_key(&hs->h[0], "QA <q@example.org>", fpr[1]);
+	const char *signers[] = { fpr[0] };
+	struct bundle_create_opts o = { .pgp = hs->h[0].pgp, .sign_fprs = signers, .n_sign = 1 };
+	struct ferry_error *err = NULL;
+	assert_ok(bundle_create(sp, out, &o, NULL, &err), err);
+	struct fixture before = { 0 }, after = { 0 };
+	load_members(&before, out);
+	assert_ok(bundle_add_signature(out, hs->h[0].pgp, fpr[1], &err), err);
+	load_members(&after, out);
+	assert_int_equal(before.n, after.n);
+	for (size_t i = 0; i < before.n; i++) {
+		assert_string_equal(before.m[i].name, after.m[i].name);
+		if (i == 1)
+			continue;   /* manifest.sig grew */
+		assert_int_equal(before.m[i].len, after.m[i].len);
+		assert_memory_equal(before.m[i].data, after.m[i].data, before.m[i].len);
+	}
+	assert_true(after.m[1].len > before.m[1].len);
+	assert_memory_equal(after.m[1].data, before.m[1].data, before.m[1].len);
+	size_t n;
+	assert_ok(bundle_sig_check(after.m[1].data, after.m[1].len, &n, &err), err);
+	assert_int_equal(n, 2);
+	assert_false(bundle_add_signature(out, hs->h[0].pgp, fpr[1], &err));
+	assert_error_contains(err, "already signed by");
+	ferry_error_free(err);
+	for (size_t i = 0; i < before.n; i++) {
+		free(before.m[i].name);
+		free(before.m[i].data);
+		free(after.m[i].name);
+		free(after.m[i].data);
+	}
+	free(sp);
+	free(out);
+	test_tmpdir_remove(dir);
+}
+
 /* Two GnuPG signatures over the same bytes, concatenated as in manifest.sig. */
 static uint8_t *two_signatures(struct pgp_homes *hs, size_t *len, size_t *first_len)
 {
@@ -598,6 +771,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_zip_bomb_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_payload_hash_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_create_refuses_missing_file_and_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_device_skips_other_variants_unread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_rejects_tampered_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_rejects_any_flipped_byte_after_the_signatures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_refuses_payload_of_another_manifest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_rejects_nonzero_padding_and_trailing_bytes, setup, teardown),
+		pgp_unit_test(test_bundle_cosign_keeps_every_member),
 		pgp_unit_test(test_bundle_sig_accepts_gnupg_signatures),
 		pgp_unit_test(test_bundle_sig_rejects_changes_outside_the_signature),
 	};

@@ -173,6 +173,26 @@ static void test_watch_unmountable_stick_fails_without_processing(void **state)
 	test_tmpdir_remove(dir);
 }
 
+static void test_watch_refuses_mount_dir_others_can_write(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), *mnt = NULL;
+	assert_true(asprintf(&mnt, "%s/mnt", dir) > 0);
+	assert_int_equal(mkdir(mnt, 0777), 0);
+	assert_int_equal(chmod(mnt, 0777), 0);
+	struct calls calls = { 0 };
+	struct watch_config cfg = { .mount_dir = mnt, .stop_fd = -1, .process = count_process, .ctx = &calls };
+	struct media_identity id = { .devnode = "/dev/ferry-test-none", .fs_type = "ext4" };
+	assert_int_equal(watch_handle_stick(&cfg, &id), NOTIFY_FAILURE);
+	assert_int_equal(calls.process, 0);
+	char *sub = NULL;
+	assert_true(asprintf(&sub, "%s/ferry-test-none", mnt) > 0);
+	assert_int_equal(access(sub, F_OK), -1);   /* nothing created in it */
+	free(sub);
+	free(mnt);
+	test_tmpdir_remove(dir);
+}
+
 static void test_notify_line_names_stick_and_says_pull(void **state)
 {
 	(void)state;
@@ -233,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_watch_allow_list_globs),
 		cmocka_unit_test(test_watch_refused_stick_is_audited_and_not_mounted),
 		cmocka_unit_test(test_watch_unmountable_stick_fails_without_processing),
+		cmocka_unit_test(test_watch_refuses_mount_dir_others_can_write),
 		cmocka_unit_test(test_notify_line_names_stick_and_says_pull),
 		cmocka_unit_test(test_notify_hanging_hook_is_killed),
 		cmocka_unit_test(test_notify_failing_hook_is_reported),
