@@ -222,12 +222,110 @@ static void test_trial_rollback_refused_at_rest(void **state)
 	device_close(&d);
 }
 
+/* What the orchestrator's callbacks saw when they ran. */
+struct seen {
+	struct device *d;
+	int calls;
+	enum agent_state state;      /* the state at the call */
+	struct boot_status bs;       /* the bootloader at the call */
+	bool fail;
+};
+
+static void look(struct seen *w)
+{
+	struct ferry_error *err = NULL;
+	w->calls++;
+	w->state = state_of(w->d);
+	assert_ok(boot_get_status(w->d->b, &w->bs, &err), err);
+}
+
+static void undo_seen(void *ctx, const struct agent_config *c, const struct state_info *info)
+{
+	(void)c;
+	assert_int_equal(info->state, AGENT_STATE_TRIAL);
+	look(ctx);
+}
+
+static bool keep_seen(void *ctx, const struct agent_config *c, const struct state_info *info,
+		      struct ferry_error **err)
+{
+	struct seen *w = ctx;
+	(void)c, (void)info;
+	look(w);
+	return !w->fail || ferry_error_set(err, "old tree could not be removed");
+}
+
+/* A fallback's undo runs after the bootloader rolled back and before the
+ * state says so: a crash in between redoes it at the next start. */
+static void test_trial_startup_undo_runs_between_bootloader_and_state(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	struct seen w = { .d = &d };
+	enum agent_startup_outcome o;
+	char booted;
+	device_open(&d);
+	install(&d, true);
+	assert_int_equal(reboot(&d), AGENT_STARTUP_TRIAL);
+	assert_ok(boot_virtual_power_on(d.b, &booted, &err), err);   /* no commit: falls back */
+	assert_int_equal(booted, 'a');
+	assert_ok(agent_startup_undo(d.c, d.s, d.b, undo_seen, &w, &o, &err), err);
+	assert_int_equal(o, AGENT_STARTUP_ROLLED_BACK);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(w.state, AGENT_STATE_TRIAL);        /* not yet recorded */
+	assert_int_equal(w.bs.order[0], 'a');                /* already rolled back */
+	assert_int_equal(w.bs.left[1], 0);
+	assert_int_equal(state_of(&d), AGENT_STATE_ROLLED_BACK);
+	device_close(&d);
+}
+
+/* The payloads' irreversible commit runs once the slot is marked good and
+ * before the state commits; when it fails, the update is rolled back. */
+static void test_trial_commit_keep_runs_after_mark_good(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	struct seen w = { .d = &d };
+	enum agent_commit_outcome out;
+	device_open(&d);
+	install(&d, true);
+	assert_int_equal(reboot(&d), AGENT_STARTUP_TRIAL);
+	assert_ok(agent_commit_keep(d.c, d.s, d.b, NULL, keep_seen, &w, &out, &err), err);
+	assert_int_equal(out, AGENT_COMMIT_DONE);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(w.state, AGENT_STATE_TRIAL);
+	assert_int_equal(w.bs.order[0], 'b');
+	assert_int_equal(w.bs.left[1], BOOT_DEFAULT_TRIES);   /* marked good first */
+	assert_int_equal(state_of(&d), AGENT_STATE_COMMITTED);
+	device_close(&d);
+
+	struct seen f = { .d = &d, .fail = true };
+	device_open(&d);
+	install(&d, true);
+	assert_int_equal(reboot(&d), AGENT_STARTUP_TRIAL);
+	assert_false(agent_commit_keep(d.c, d.s, d.b, NULL, keep_seen, &f, &out, &err));
+	assert_int_equal(out, AGENT_COMMIT_ROLLED_BACK);
+	assert_error_contains(err, "commit failed: old tree could not be removed; rolled back");
+	ferry_error_free(err);
+	assert_int_equal(state_of(&d), AGENT_STATE_ROLLED_BACK);
+	assert_int_equal(reboot(&d), AGENT_STARTUP_NORMAL);
+	struct boot_status bs;
+	err = NULL;
+	assert_ok(boot_get_status(d.b, &bs, &err), err);
+	assert_int_equal(bs.booted, 'a');
+	device_close(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trial_commit_runs_health_check_then_marks_good),
 		cmocka_unit_test(test_trial_failed_health_check_rolls_back),
 		cmocka_unit_test(test_trial_crash_after_arming_still_becomes_trial),
+		cmocka_unit_test(test_trial_startup_undo_runs_between_bootloader_and_state),
+		cmocka_unit_test(test_trial_commit_keep_runs_after_mark_good),
 		cmocka_unit_test(test_trial_startup_runs_once_per_boot),
 		cmocka_unit_test(test_trial_committed_slot_that_fails_to_boot_is_reported),
 		cmocka_unit_test(test_trial_rollback_refused_at_rest),
