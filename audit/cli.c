@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "audit/report.h"
 #include "common/log.h"
+#include "common/rfc3339.h"
 #include "common/safefile.h"
 
 bool cli_common_option(struct audit_cli *cli, int opt, const char *arg)
@@ -95,5 +95,5 @@ out:
 
 void cli_now(char out[32])
 {
-	audit_time_format(time(NULL), out);
+	rfc3339_format_utc((int64_t)time(NULL), out);
 }

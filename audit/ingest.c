@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit/report.h"
 #include "common/auditlog.h"
 #include "common/json.h"
 #include "common/pgp.h"
+#include "common/rfc3339.h"
 #include "common/safefile.h"
 #include "common/signedfile.h"
 
@@ -143,7 +143,7 @@ static bool store_signature(struct audit_db *db, const struct audit_device *dev,
 			.last_seq = (int64_t)res->last_seq, .fingerprint = dev->fingerprint,
 			.sig = sig, .sig_len = sig_len,
 		};
-		audit_time_format(time(NULL), now);
+		rfc3339_format_utc((int64_t)time(NULL), now);
 		ok = audit_db_export_sig_put(db, &e, now, err);
 	}
 	free(sig);

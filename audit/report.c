@@ -34,7 +34,8 @@ static const struct section_spec specs[] = {
 };
 _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
 
-void audit_time_format(time_t t, char out[32])
+/* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
+static void time_format(time_t t, char out[32])
 {
 	if (!rfc3339_format_utc((int64_t)t, out))
 		strcpy(out, "0001-01-01T00:00:00Z");   /* before the calendar: older than anything */
@@ -44,8 +45,8 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		  struct ferry_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	audit_time_format(now, out->generated);
-	audit_time_format(now - (time_t)stale_days * 86400, out->stale_before);
+	time_format(now, out->generated);
+	time_format(now - (time_t)stale_days * 86400, out->stale_before);
 	out->stale_days = stale_days;
 	struct audit_query_params p = { .stale_before = out->stale_before };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))

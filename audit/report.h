@@ -51,7 +51,5 @@ long long report_summary_value(const struct report *r, const char *name);
 /* The label of a chart bar: the masked columns of row joined with " ". Caller frees. */
 char *report_bar_label(const struct report_section *s, size_t row);
 
-/* RFC 3339 UTC text of t ("2026-11-27T09:00:00Z"). */
-void audit_time_format(time_t t, char out[32]);
 
 #endif
