@@ -1,5 +1,6 @@
 /* cmd_export: `ferry-agent export MEDIA_DIR`: the pending audit records and
- * the inventory, signed by the device key, onto a stick. */
+ * the inventory, signed by the device key, onto a stick; then HQ's
+ * acknowledgement on it, if any, lets the device prune what HQ holds. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +20,7 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	if (!install_open_device(ctx->config, &s, &b, err) ||
 	    !agent_export(ctx->config, s, b, argv[1], &r, err))
 		goto out;
+	install_apply_ack(ctx->config, s, argv[1]);
 	if (ctx->json) {
 		json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
 				      "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq);

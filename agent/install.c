@@ -14,12 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/ack.h"
 #include "agent/export.h"
 #include "agent/trust.h"
 #include "common/decide.h"
 #include "common/pgp.h"
 #include "common/policy.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/safefile.h"
 
 struct candidate {
@@ -517,6 +519,26 @@ bool install_open_device(const struct agent_config *c, struct state **st, struct
 	return false;
 }
 
+/* HQ's acknowledgement on the stick, if any, lets the device prune what HQ
+ * holds (agent/ack.c checks it is HQ's). A bad ack changes nothing and does
+ * not fail the stick: it is reported and the records stay. */
+void install_apply_ack(const struct agent_config *c, struct state *st, const char *dir)
+{
+	struct agent_trust t = { 0 };
+	struct ack_result r = { 0 };
+	struct ferry_error *e = NULL;
+	char *ferry = media_path(dir, NULL);
+	if (!ferry || !agent_trust_open(c, st, &t, &e) ||
+	    !ack_apply(st, t.pgp, t.policy, c->device.type, ferry, time(NULL), &r, &e))
+		log_warn("acknowledgement on %s not applied: %s", dir, ferry_error_message(e));
+	else if (r.found)
+		log_info("HQ acknowledged records up to %llu; %llu pruned", (unsigned long long)r.seq,
+			 (unsigned long long)r.pruned);
+	agent_trust_close(&t);
+	ferry_error_free(e);
+	free(ferry);
+}
+
 bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,
 		    struct ferry_error **err)
 {
@@ -526,6 +548,8 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	bool ok = install_open_device(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
 	if (ok && n_records)
 		*n_records = res.n;
+	if (ok)
+		install_apply_ack(c, st, dir);
 	free(res.dir);
 	boot_close(b);
 	state_close(st);

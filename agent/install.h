@@ -61,6 +61,10 @@ bool install_startup(const struct agent_config *c, struct state *st, struct boot
  * stick mounted at dir (agent/export.c); *n_records (optional) counts them. */
 bool install_export(const struct agent_config *c, const char *dir, size_t *n_records,
 		    struct ferry_error **err);
+/* Applies HQ's acknowledgement on the stick mounted at dir, if there is one
+ * and it is valid (agent/ack.c): exported records up to its seq are pruned.
+ * A bad one is logged and changes nothing. install_export calls it. */
+void install_apply_ack(const struct agent_config *c, struct state *st, const char *dir);
 /* Opens agent.db and the bootloader and runs install_startup. */
 bool install_open_device(const struct agent_config *c, struct state **st, struct boot **boot,
 			 struct ferry_error **err);

@@ -215,6 +215,12 @@ last=$(ferry-audit --db "$VDB" --json devices | python3 -c "import json,sys; pri
 out=$("$ACKT" "$V/gw-0301/agent.json" "$V/stick" 2>&1)
 [ "$out" = "found $last pruned $((last - 1))" ] && pass virtual_device_prunes_acknowledged_records \
 	|| fail virtual_device_prunes_acknowledged_records "$out (HQ holds up to $last)"
+# the same through the stick flow: `ferry-agent export` applies the ack it finds
+before=$(ferry-agent -c "$V/gw-0302/agent.json" --json status | python3 -c "import json,sys; print(json.load(sys.stdin)['journal']['first_seq'])")
+ferry-agent -c "$V/gw-0302/agent.json" -q export "$V/stick" >/dev/null 2>&1
+after=$(ferry-agent -c "$V/gw-0302/agent.json" --json status | python3 -c "import json,sys; print(json.load(sys.stdin)['journal']['first_seq'])")
+[ "$before" = 1 ] && [ "$after" -gt 1 ] && pass export_applies_the_ack_on_the_stick ||
+	fail export_applies_the_ack_on_the_stick "first_seq $before -> $after"
 cp "$V/stick/ferry/ack/gw-0302.json.sig" "$V/stick/ferry/ack/gw-0301.json.sig"
 refuses virtual_device_refuses_ack_with_wrong_signature 1 'role .hq.' "$ACKT" "$V/gw-0301/agent.json" "$V/stick"
 rm -f "$V/stick/ferry/ack/gw-0301.json"*
