@@ -5,7 +5,8 @@
 # SIGKILLed at many points: after delays spread over the install, and exactly
 # on entering chosen renames, fsyncs, syncfs and fdatasyncs (strace fault
 # injection: every durable step of the install); then inside the cleanup of
-# a killed install, inside `commit` and inside `reboot`. After every kill the device restarts — the agent alone
+# a killed install, inside a files-only install that commits at once, inside
+# `commit` and inside `reboot`. After every kill the device restarts — the agent alone
 # (`status`) or the whole machine (`reboot`, a power cut) — and is checked:
 #  (a) no half-written slot ever boots: whenever the bootloader's next boot
 #      is the new slot, or the state is installed/trial/committed, the slot
@@ -16,7 +17,7 @@
 #      run's records exported and checked by tests/tools/audit_chain_check);
 #  (d) the journal says what happened (install.interrupted after a kill in
 #      the middle of an install), and installing again succeeds.
-# Runs in 30-80 s on 2 (shared) cores. FERRY_CRASH_IMG_MIB (24), FERRY_CRASH_DELAYS
+# Runs in 40-80 s on 2 (shared) cores. FERRY_CRASH_IMG_MIB (24), FERRY_CRASH_DELAYS
 # (6) and FERRY_CRASH_FDATASYNC_STEP (4) make it longer and more thorough.
 source "$(dirname "$0")/lib.sh"
 CHAIN=$BUILD/tests/tools/audit_chain_check
@@ -103,12 +104,13 @@ leftovers() { ls -d "$TGT".ferry-* 2>/dev/null | tr '\n' ' '; }
 # --- assertions: each collects into $problems -----------------------------------
 problems=
 bad() { problems="$problems; $*"; }
-# (a): the next boot never reaches a slot that is not completely written.
+# (a): the next boot never reaches a slot that is not completely written,
+# and an update that says it installed (or is trying) slot b wrote it all.
 inv_boot() {
-	local st nb
-	st=$(state_name) nb=$(next_boot)
+	local st nb target
+	st=$(state_name) nb=$(next_boot) target=$(db "SELECT target_slot FROM txn")
 	case $nb in a|b) ;; *) bad "$1: the bootloader's next boot is '$nb'"; return ;; esac
-	if [ "$nb" = b ] || [[ $st =~ ^(installed|trial|committed)$ ]]; then
+	if [ "$nb" = b ] || { [[ $st =~ ^(installed|trial)$ ]] && [ "$target" = b ]; }; then
 		slot_b_is_image || bad "$1: state $st, next boot $nb, but slot b does not hold the image"
 	fi
 }
@@ -305,7 +307,59 @@ if [ "$STRACE" = 1 ]; then
 	A status >/dev/null 2>&1
 fi
 
-# --- 3. kills during commit and during reboot ----------------------------------------
+# --- 3. an update without reboot: install and commit in one run -------------------
+# A files-only bundle is installed, health-checked and committed by one
+# `install`: kills anywhere in it, then a restart, leave the old tree
+# (failed, install.interrupted), or the new one installed and waiting for
+# its commit, or committed — never a mix, never a leftover after the end.
+if [ "$STRACE" = 1 ]; then
+	sed -e 's/"edge-os"/"app"/' -e 's/"2.4.0"/"1.1.0"/' \
+		-e 's/{ "name": "rootfs", "handler": "rootfs-ab", "file": "rootfs.img" },//' "$T/in/spec.json" >"$T/in/app.json"
+	BA=$T/app.ferry
+	ferry-pack -q --homedir "$T/keys/gnupg" create "$T/in/app.json" -o "$BA" --sign "$REL" --sign "$QA" >/dev/null 2>&1 ||
+		fail app_bundle "ferry-pack create"
+	snapshot rest
+	declare -A AC
+	while read -r sc n; do AC[$sc]=$n; done < <(count_calls install "$BA")
+	expect_state "app install counted" committed; expect_tree "app install counted" "$FP_NEW" new
+	expect_clean "app install counted"; verdict app_install_commits_in_one_run
+	echo "# durable steps of a files-only install + commit: rename ${AC[rename]}, fsync ${AC[fsync]}, fdatasync ${AC[fdatasync]}"
+	k=0
+	for sc in rename fsync fdatasync; do
+		step=1; [ "$sc" = fdatasync ] && step=3
+		for n in $(seq 1 "$step" "${AC[$sc]}"); do
+			k=$((k + 1)); name=app_${sc}_$n
+			restore rest
+			seq0=$(last_seq)
+			run_killed "sys:$sc:$n" install "$BA"
+			raw=$(phase)
+			echo "# $name: killed in $raw"
+			if [ $((k % 2)) = 1 ]; then A status >/dev/null 2>&1 || bad "$name: status"
+			else A reboot >/dev/null 2>&1 || bad "$name: reboot"; fi
+			inv "$name after restart"
+			ev=$(events_since "$seq0")
+			case $(state_name) in
+			failed) expect_tree "$name" "$FP_OLD" old; expect_clean "$name"
+				if [[ $raw =~ ^(verifying|installing) ]]; then
+					[ "$(grep -o install.interrupted <<<"$ev" | wc -l)" = 1 ] || bad "$name: killed in $raw: $ev"
+				else   # killed before the install began
+					[ -z "$ev" ] || bad "$name: killed before the install, yet: $ev"
+				fi ;;
+			installed) expect_tree "$name" "$FP_NEW" new
+				A commit >/dev/null 2>&1 || bad "$name: commit"
+				expect_state "$name commit" committed; expect_clean "$name" ;;
+			committed) expect_tree "$name" "$FP_NEW" new; expect_clean "$name"
+				[[ $ev == *"boot.committed "* ]] || bad "$name: committed without boot.committed: $ev" ;;
+			*) bad "$name: state $(state_name) after a kill in $raw" ;;
+			esac
+			chain_ok "$name"
+			verdict "crash_app_$name"
+		done
+	done
+	restore rest
+fi
+
+# --- 4. kills during commit and during reboot ----------------------------------------
 # From a device in trial (slot b booted once) or installed (reboot pending).
 if [ "$STRACE" = 1 ]; then
 	reset_slot_b
