@@ -493,6 +493,36 @@ static void places_free(struct place *pl, size_t n)
 	free(pl);
 }
 
+/* The current transaction as the end of an update sees it: the state, and
+ * the places of its payloads (rebuilt from agent.db, without the bundle). */
+struct txn_view {
+	struct state_info info;
+	struct txn_payloads tp;
+	struct place *pl;
+};
+
+/* Loads the state and, when a transaction exists (and, with pending_only,
+ * only when it is installed or in trial), the places of its payloads. */
+static bool txn_view_load(const struct agent_config *c, struct state *st, bool pending_only,
+			  struct txn_view *v, struct ferry_error **err)
+{
+	memset(v, 0, sizeof(*v));
+	if (!state_get(st, &v->info, err))
+		return false;
+	bool pending = v->info.state == AGENT_STATE_INSTALLED || v->info.state == AGENT_STATE_TRIAL;
+	if (!v->info.has_txn || (pending_only && !pending))
+		return true;
+	return places_of_txn(c, &v->info.txn, &v->tp, &v->pl, err);
+}
+
+static void txn_view_clear(struct txn_view *v)
+{
+	places_free(v->pl, v->tp.n);
+	txn_payloads_clear(&v->tp);
+	state_info_clear(&v->info);
+	memset(v, 0, sizeof(*v));
+}
+
 /* Runs the kept health check hook, then the device's own. */
 static bool health_check(const struct agent_config *c, const struct handler_context *ctx,
 			 char **log, struct ferry_error **err)
@@ -528,17 +558,12 @@ static void rollback_payloads(struct txn_payloads *tp, struct place *pl, char **
 	}
 }
 
-struct finish_ctx {
-	struct txn_payloads tp;
-	struct place *pl;
-};
-
 /* agent_commit's check: the health check hooks. A failure undoes the
  * payloads before agent_commit rolls the bootloader and state back. */
 static bool commit_check(void *ctx, const struct agent_config *c, const struct state_info *info,
 			 struct ferry_error **err)
 {
-	struct finish_ctx *f = ctx;
+	struct txn_view *f = ctx;
 	char *log = NULL;
 	(void)info;
 	bool ok = !f->tp.n || health_check(c, &f->pl[0].ctx, &log, err);
@@ -553,7 +578,7 @@ static bool commit_check(void *ctx, const struct agent_config *c, const struct s
 static bool commit_payloads(void *ctx, const struct agent_config *c, const struct state_info *info,
 			    struct ferry_error **err)
 {
-	struct finish_ctx *f = ctx;
+	struct txn_view *f = ctx;
 	bool ok = true;
 	(void)c, (void)info;
 	for (size_t i = 0; ok && i < f->tp.n; i++) {
@@ -573,17 +598,14 @@ bool install_finish(const struct agent_config *c, struct state *st, struct boot 
 		    enum agent_commit_outcome *outcome, char **why, struct ferry_error **err)
 {
 	bool ok = false;
-	struct state_info info = { 0 };
-	struct finish_ctx f = { 0 };
+	struct txn_view f;
 	struct ferry_error *fail = NULL;
 	*outcome = AGENT_COMMIT_NOTHING;
 	*why = NULL;
-	if (!state_get(st, &info, err))
+	if (!txn_view_load(c, st, false, &f, err))
 		goto out;
-	if (info.has_txn && !places_of_txn(c, &info.txn, &f.tp, &f.pl, err))
-		goto out;
-	ok = agent_commit_keep(c, st, boot, info.has_txn ? commit_check : NULL,
-			       info.has_txn ? commit_payloads : NULL, &f, outcome, &fail);
+	ok = agent_commit_keep(c, st, boot, f.info.has_txn ? commit_check : NULL,
+			       f.info.has_txn ? commit_payloads : NULL, &f, outcome, &fail);
 	if (*outcome == AGENT_COMMIT_ROLLED_BACK) {
 		*why = strdup(ferry_error_message(fail));
 		ok = true;
@@ -592,9 +614,7 @@ bool install_finish(const struct agent_config *c, struct state *st, struct boot 
 		fail = NULL;
 	}
 out:
-	places_free(f.pl, f.tp.n);
-	txn_payloads_clear(&f.tp);
-	state_info_clear(&info);
+	txn_view_clear(&f);
 	ferry_error_free(fail);
 	return ok;
 }
@@ -603,42 +623,30 @@ bool install_rollback(const struct agent_config *c, struct state *st, struct boo
 		      const char *reason, struct ferry_error **err)
 {
 	bool ok = false;
-	struct state_info info = { 0 };
-	struct txn_payloads tp = { 0 };
-	struct place *pl = NULL;
+	struct txn_view v;
 	char *problem = NULL;
-	if (!state_get(st, &info, err))
+	if (!txn_view_load(c, st, true, &v, err))
 		goto out;
-	if (info.has_txn && (info.state == AGENT_STATE_INSTALLED || info.state == AGENT_STATE_TRIAL)) {
-		if (!places_of_txn(c, &info.txn, &tp, &pl, err))
-			goto out;
-		rollback_payloads(&tp, pl, &problem);
-	}
+	if (v.pl)
+		rollback_payloads(&v.tp, v.pl, &problem);
 	if (problem)
 		log_warn("rollback: %s", problem);
 	ok = agent_rollback(c, st, boot, reason ? reason : "requested", "info", err);
 out:
-	places_free(pl, tp.n);
-	txn_payloads_clear(&tp);
-	state_info_clear(&info);
+	txn_view_clear(&v);
 	free(problem);
 	return ok;
 }
 
-struct undo_ctx {
-	struct txn_payloads *tp;
-	struct place *pl;
-};
-
 /* agent_startup's undo after a fallback: the payloads' own effects. */
 static void undo_after_fallback(void *ctx, const struct agent_config *c, const struct state_info *info)
 {
-	struct undo_ctx *u = ctx;
+	struct txn_view *v = ctx;
 	char *problem = NULL;
 	(void)c, (void)info;
-	if (!u->pl)
+	if (!v->pl)
 		return;
-	rollback_payloads(u->tp, u->pl, &problem);
+	rollback_payloads(&v->tp, v->pl, &problem);
 	if (problem)
 		log_warn("after the fallback: %s", problem);
 	free(problem);
@@ -672,27 +680,19 @@ bool install_startup(const struct agent_config *c, struct state *st, struct boot
 		     enum agent_startup_outcome *outcome, struct ferry_error **err)
 {
 	bool ok = false;
-	struct state_info info = { 0 };
-	struct txn_payloads tp = { 0 };
-	struct place *pl = NULL;
+	struct txn_view v;
 	enum agent_startup_outcome o = AGENT_STARTUP_SAME_BOOT;
 	/* What the transaction was, before start-up may end it. */
-	if (!state_get(st, &info, err))
+	if (!txn_view_load(c, st, true, &v, err))
 		goto out;
-	if (info.has_txn && (info.state == AGENT_STATE_INSTALLED || info.state == AGENT_STATE_TRIAL) &&
-	    !places_of_txn(c, &info.txn, &tp, &pl, err))
-		goto out;
-	struct undo_ctx u = { .tp = &tp, .pl = pl };
-	if (!agent_startup_undo(c, st, boot, undo_after_fallback, &u, &o, err) ||
+	if (!agent_startup_undo(c, st, boot, undo_after_fallback, &v, &o, err) ||
 	    !recover_orphan(c, st, boot, err))
 		goto out;
 	if (outcome)
 		*outcome = o;
 	ok = true;
 out:
-	places_free(pl, tp.n);
-	txn_payloads_clear(&tp);
-	state_info_clear(&info);
+	txn_view_clear(&v);
 	return ok;
 }
 
