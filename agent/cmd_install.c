@@ -8,6 +8,7 @@
 
 #include "agent/cmd.h"
 #include "agent/install.h"
+#include "common/progress.h"
 
 static void print_report(const struct agent_ctx *ctx, const struct install_report *r)
 {
@@ -36,7 +37,9 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 	struct stat sb;
 	if (argc != 2)
 		return ferry_error_set(err, "%s takes one MEDIA_DIR or BUNDLE", argv[0]), AGENT_EXIT_USAGE;
-	struct install_request rq = { .path = argv[1], .dry_run = dry_run };
+	struct install_request rq = { .path = argv[1], .dry_run = dry_run,
+				      .progress = !dry_run && !ctx->json && ctx->verbosity >= 0 &&
+						  progress_wanted() };
 	if (!install_run(ctx->config, &rq, &report, err))
 		return AGENT_EXIT_FAILED;
 	print_report(ctx, &report);

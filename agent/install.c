@@ -439,6 +439,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
+		.progress = rq->progress,
 	};
 	time_t now = rq->now ? rq->now : time(NULL);
 	memset(out, 0, sizeof(*out));

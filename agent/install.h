@@ -25,6 +25,7 @@ struct install_request {
 	bool dry_run;                         /* `check`: decide and explain, change nothing */
 	const struct media_identity *media;   /* the stick, NULL when not known */
 	time_t now;                           /* 0: the current time */
+	bool progress;                        /* draw a progress bar on stderr */
 };
 
 struct install_report {

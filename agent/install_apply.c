@@ -19,6 +19,7 @@
 #include "agent/hooks.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/safefile.h"
 #include "agent/trial.h"
 
@@ -278,30 +279,55 @@ static bool fail_install(struct state *st, const struct state_txn *t, struct pla
 	return record(st, true, AGENT_STATE_FAILED, NULL, true, t, "install.failed", "failure", d, err);
 }
 
+/* A byte_source that counts what passes through it for the progress bar. */
+struct counted_source {
+	struct byte_source *inner;
+	struct progress *bar;
+	uint64_t done;
+};
+
+static bool counted_read(void *ctx, void *buf, size_t cap, size_t *got, struct ferry_error **err)
+{
+	struct counted_source *c = ctx;
+	if (!byte_source_read(c->inner, buf, cap, got, err))
+		return false;
+	c->done += *got;
+	progress_update(c->bar, c->done);
+	return true;
+}
+
 /* Streams every payload into its handler. *n_done: how many were started. */
 static bool install_payloads(struct state *st, struct bundle_reader *r, const struct manifest *m,
-			     const struct variant *v, struct place *pl, size_t *n_done,
-			     const char **step, char **log, struct ferry_error **err)
+			     const struct variant *v, struct place *pl, bool show_progress,
+			     size_t *n_done, const char **step, char **log, struct ferry_error **err)
 {
-	for (size_t i = 0; i < v->n_payloads; i++) {
+	uint64_t total = 0;
+	for (size_t i = 0; i < v->n_payloads; i++)
+		total += v->payloads[i].size;
+	struct counted_source counter = { .bar = progress_new("installing", total, show_progress) };
+	bool ok = true;
+	for (size_t i = 0; ok && i < v->n_payloads; i++) {
 		const struct payload *p = &v->payloads[i];
 		struct byte_source src;
+		struct byte_source counted = { .read = counted_read, .ctx = &counter };
 		struct handler_result res = { 0 };
 		*n_done = i + 1;
 		*step = p->name;
-		bool ok = progress_mark(st, p, "installing", err) &&
-			  bundle_reader_payload(r, m, p, &src, err) &&
-			  pl[i].ops->install(&pl[i].ctx, p, &src, &res, err) &&
-			  progress_mark(st, p, "installed", err);
+		progress_set_label(counter.bar, p->name);
+		ok = progress_mark(st, p, "installing", err) &&
+		     bundle_reader_payload(r, m, p, &src, err);
+		counter.inner = &src;
+		counted.name = src.name;
+		ok = ok && pl[i].ops->install(&pl[i].ctx, p, &counted, &res, err) &&
+		     progress_mark(st, p, "installed", err);
 		if (res.log) {
 			free(*log);
 			*log = strdup(res.log);
 		}
 		handler_result_free(&res);
-		if (!ok)
-			return false;
 	}
-	return true;
+	progress_finish(counter.bar);
+	return ok;
 }
 
 /* Activates every payload; *n_act counts those activated; *switch_boot says
@@ -397,7 +423,7 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 		goto fail;
 	if (!record(st, true, AGENT_STATE_INSTALLING, NULL, false, &t, "install.writing", "info", NULL, err))
 		goto out;
-	if (!install_payloads(st, r, m, v, pl, &n_done, &step, &log, &why))
+	if (!install_payloads(st, r, m, v, pl, media && media->progress, &n_done, &step, &log, &why))
 		goto fail;
 	bundle_reader_close(r);
 	r = NULL;

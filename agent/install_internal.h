@@ -13,9 +13,10 @@
 #include "common/bundle_read.h"
 #include "common/manifest.h"
 
-/* Who and where, for audit records of this run. */
+/* The run: the stick, for its audit records, and whether to draw progress. */
 struct install_media {
 	const char *usb_serial, *label;
+	bool progress;             /* a progress bar on the terminal while payloads stream */
 };
 
 /* Installs variant v of m from the bundle at path (already verified and
