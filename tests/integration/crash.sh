@@ -192,8 +192,9 @@ back_to_rest clean; verdict clean_trial_then_rollback_restores_old_tree
 echo "# one install of a $IMG_MIB MiB image + 200 files: ${INSTALL_MS} ms"
 
 # --- 1. kills during install ------------------------------------------------------------
-# crash_install NAME HOW MODE: MODE restart (the agent starts again: status)
-# or powercut (the machine restarts: reboot).
+# crash_install NAME HOW MODE: MODE restart (the agent starts again: status),
+# check (the agent starts again: a dry run of the same bundle) or powercut
+# (the machine restarts: reboot).
 declare -A COVER
 crash_install() {
 	local name=$1 how=$2 mode=$3 seq0 raw st ev out
@@ -204,8 +205,11 @@ crash_install() {
 	[ "$KILLED" = 1 ] && COVER["${raw%% *}"]=1
 	echo "# $name: ${how}: $([ "$KILLED" = 1 ] && echo "killed in $raw" || echo "not killed (install ended)"); then $mode"
 	inv_boot "$name just after the kill"
-	if [ "$mode" = powercut ]; then A reboot >/dev/null 2>&1 || bad "$name: reboot failed"
-	else A status >/dev/null 2>&1 || bad "$name: status failed"; fi
+	case $mode in
+	powercut) A reboot >/dev/null 2>&1 || bad "$name: reboot failed" ;;
+	check) A check "$B" >/dev/null 2>&1; [ $? -le 1 ] || bad "$name: check failed" ;;
+	*) A status >/dev/null 2>&1 || bad "$name: status failed" ;;
+	esac
 	inv "$name after the $mode"
 	st=$(state_name)
 	ev=$(events_since "$seq0")
@@ -238,7 +242,7 @@ crash_install() {
 N_DELAYS=${FERRY_CRASH_DELAYS:-6}
 for i in $(seq 1 "$N_DELAYS"); do
 	ms=$(( INSTALL_MS * (2 * i - 1) / (2 * N_DELAYS) + 20 ))
-	mode=restart; [ $((i % 2)) = 0 ] && mode=powercut
+	modes=(restart powercut check); mode=${modes[$((i % 3))]}
 	crash_install "delay_${ms}ms" "delay:$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))" $mode
 done
 # Exactly at the durable steps: every rename, fsync and syncfs, every other
@@ -253,7 +257,7 @@ if [ "$STRACE" = 1 ]; then
 	for sc in rename syncfs fsync fdatasync; do
 		step=1; [ "$sc" = fdatasync ] && step=${FERRY_CRASH_FDATASYNC_STEP:-4}
 		for n in $(seq 1 "$step" "${CALLS[$sc]}"); do
-			k=$((k + 1)); mode=restart; [ $((k % 2)) = 0 ] && mode=powercut
+			k=$((k + 1)); mode=${modes[$((k % 3))]}
 			crash_install "${sc}_$n" "sys:$sc:$n" $mode
 		done
 	done
