@@ -116,6 +116,12 @@ install: all
 		install -m 0644 $(wildcard dist/*.rules) $(DESTDIR)$(PREFIX)/lib/udev/rules.d/)
 	$(if $(wildcard dist/*.json),install -d $(DESTDIR)$(PREFIX)/share/ferry/examples && \
 		install -m 0644 $(wildcard dist/*.json) $(DESTDIR)$(PREFIX)/share/ferry/examples/)
+	$(if $(wildcard dist/modules/*),install -d $(DESTDIR)$(PREFIX)/lib/ferry/modules && \
+		install -m 0755 $(wildcard dist/modules/*) $(DESTDIR)$(PREFIX)/lib/ferry/modules/)
+	$(if $(wildcard dist/notify.sh),install -m 0755 dist/notify.sh $(DESTDIR)$(PREFIX)/lib/ferry/notify.sh)
+	$(if $(wildcard dist/ferry.bash-completion),install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \
+		for p in ferry-pack ferry-agent ferry-keys ferry-audit; do \
+			install -m 0644 dist/ferry.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done)
 
 clean:
 	rm -rf build
