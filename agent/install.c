@@ -379,8 +379,16 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 				t->refused++;
 			else
 				t->failed++;
-			if (r == NOTIFY_SUCCESS && needs_reboot(d->variant))
+			/* An update waiting for its reboot (a slot, or a module that asked
+			 * for one) ends what this stick can do now. */
+			struct state_info after = { 0 };
+			if (!state_get(st, &after, err)) {
+				json_decref(entry);
+				return false;
+			}
+			if (r == NOTIFY_SUCCESS && after.state == AGENT_STATE_INSTALLED)
 				blocking = d->manifest;
+			state_info_clear(&after);
 		}
 		json_decref(entry);
 	}

@@ -299,7 +299,8 @@ static bool counted_read(void *ctx, void *buf, size_t cap, size_t *got, struct f
 /* Streams every payload into its handler. *n_done: how many were started. */
 static bool install_payloads(struct state *st, struct bundle_reader *r, const struct manifest *m,
 			     const struct variant *v, struct place *pl, bool show_progress,
-			     size_t *n_done, const char **step, char **log, struct ferry_error **err)
+			     size_t *n_done, bool *wants_reboot, const char **step, char **log,
+			     struct ferry_error **err)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < v->n_payloads; i++)
@@ -324,6 +325,8 @@ static bool install_payloads(struct state *st, struct bundle_reader *r, const st
 			free(*log);
 			*log = strdup(res.log);
 		}
+		if (ok && res.needs_reboot)
+			*wants_reboot = true;   /* a module answered NeedsArtifactReboot: Yes */
 		handler_result_free(&res);
 	}
 	progress_finish(counter.bar);
@@ -423,7 +426,9 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 		goto fail;
 	if (!record(st, true, AGENT_STATE_INSTALLING, NULL, false, &t, "install.writing", "info", NULL, err))
 		goto out;
-	if (!install_payloads(st, r, m, v, pl, media && media->progress, &n_done, &step, &log, &why))
+	bool module_reboot = false;
+	if (!install_payloads(st, r, m, v, pl, media && media->progress, &n_done, &module_reboot, &step,
+			      &log, &why))
 		goto fail;
 	bundle_reader_close(r);
 	r = NULL;
@@ -441,9 +446,32 @@ bool install_apply(const struct agent_config *c, struct state *st, struct boot *
 			goto fail;
 	}
 
+	/* A module that needs a reboot makes the update wait for one too: the
+	 * transaction is re-begun with that in its detail, so that neither this
+	 * run nor a restart commits it before the reboot. */
+	const struct state_txn *rebegin = NULL;
+	if (module_reboot && !needs_reboot) {
+		needs_reboot = true;
+		json_object_set_new(detail, "needs_reboot", json_true());
+		free(detail_text);
+		if (!(detail_text = json_dumps(detail, JSON_COMPACT))) {
+			ferry_error_set(err, "out of memory");
+			goto out;
+		}
+		t.detail = detail_text;
+		rebegin = &t;
+	}
 	json_t *fin = json_pack("{s:s,s:b}", "variant", v->id, "reboot_pending", needs_reboot);
-	if (!record(st, true, AGENT_STATE_INSTALLED, NULL, false, &t, "install.finished", "success", fin, err))
+	if (!record(st, true, AGENT_STATE_INSTALLED, rebegin, false, &t, "install.finished", "success",
+		    fin, err))
 		goto out;
+	if (needs_reboot && !target) {
+		lines_add(lines, "%s %s: installed; an update module asks for a reboot, then commit",
+			  m->name, m->version);
+		*result = NOTIFY_SUCCESS;
+		ok = true;
+		goto out;
+	}
 	if (needs_reboot) {
 		lines_add(lines, "%s %s: installed into slot %c; reboot to try it, then commit",
 			  m->name, m->version, target);

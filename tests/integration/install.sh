@@ -198,4 +198,41 @@ bundle edge-os 2.8.1 8 ok.sh app.tar "$REL2 $QA"
 cp "$T/edge-os-2.8.1.ferry" "$T/stick/ferry/bundles/"
 check new_signer_accepted_from_stick $GW install "$T/stick"
 [ "$(state)" = installed ] && pass new_signer_installed || fail new_signer_installed "$(state)"
+
+# --- update modules: one that installs at once, one that asks for a reboot -----
+provision mod mod-0001 gw-x 2
+M="ferry-agent -c $T/mod/agent.json"
+mkdir -p "$T/mod/modules" "$T/mod/data"
+cp "$FERRY_ROOT/dist/modules/file-copy" "$T/mod/modules/file-copy"
+echo "dest=$T/mod/data" >"$T/mod/modules/file-copy.conf"
+sed 's/^\tNeedsArtifactReboot)$/&/' "$T/mod/modules/file-copy" |
+	awk '/^NeedsArtifactReboot\)/ { print; getline; print "\techo Yes ;;"; next } { print }' \
+	>"$T/mod/modules/reboot-copy"
+chmod +x "$T/mod/modules/reboot-copy"
+echo "dest=$T/mod/data" >"$T/mod/modules/reboot-copy.conf"
+echo "config v2" >"$T/in/settings.conf"
+modspec() {   # modspec NAME VERSION MODULE
+	cat >"$T/in/$1-$2.json" <<JSON
+{ "format": 1, "name": "$1", "version": "$2", "security_version": 1,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+      "payloads": [ { "name": "settings", "handler": "module", "target": "$3", "file": "settings.conf" } ] } ] }
+JSON
+	$PACK create "$T/in/$1-$2.json" -o "$T/$1-$2.ferry" --sign "$REL2" --sign "$QA"   # REL is revoked by now
+}
+mstate() { $M --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+modspec settings 1.0.0 file-copy
+out=$($M install "$T/settings-1.0.0.ferry" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "installed and committed" <<<"$out" && [ "$(cat "$T/mod/data/settings" 2>/dev/null)" = "config v2" ] &&
+	[ "$(mstate)" = committed ] && pass module_installs_and_commits_at_once || fail module_installs_and_commits_at_once "rc $rc: $out"
+echo "config v3" >"$T/in/settings.conf"
+modspec settings 1.1.0 reboot-copy
+out=$($M install "$T/settings-1.1.0.ferry" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "asks for a reboot" <<<"$out" && [ "$(mstate)" = installed ] &&
+	pass module_asking_for_reboot_waits || fail module_asking_for_reboot_waits "rc $rc, state $(mstate): $out"
+$M status >/dev/null   # a restart before the reboot must not commit it
+[ "$(mstate)" = installed ] && pass module_update_not_committed_before_reboot || fail module_update_not_committed_before_reboot "$(mstate)"
+check module_reboot $M reboot
+check module_commit_after_reboot $M commit
+[ "$(mstate)" = committed ] && [ "$(cat "$T/mod/data/settings")" = "config v3" ] &&
+	pass module_update_committed || fail module_update_committed "$(mstate)"
 finish
