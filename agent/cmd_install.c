@@ -35,9 +35,17 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 {
 	struct install_report report = { 0 };
 	struct stat sb;
+	bool confirmed = false;
+	if (!dry_run && argc == 3 && strcmp(argv[1], "--confirm") == 0) {
+		confirmed = true;   /* a person at the device said yes (confirm: local) */
+		argv++;
+		argc--;
+	}
 	if (argc != 2)
-		return ferry_error_set(err, "%s takes one MEDIA_DIR or BUNDLE", argv[0]), AGENT_EXIT_USAGE;
-	struct install_request rq = { .path = argv[1], .dry_run = dry_run,
+		return ferry_error_set(err, "%s takes one MEDIA_DIR or BUNDLE%s", argv[0],
+				       dry_run ? "" : " (and optionally --confirm before it)"),
+		       AGENT_EXIT_USAGE;
+	struct install_request rq = { .path = argv[1], .dry_run = dry_run, .confirmed = confirmed,
 				      .progress = !dry_run && !ctx->json && ctx->verbosity >= 0 &&
 						  progress_wanted() };
 	if (!install_run(ctx->config, &rq, &report, err))

@@ -285,6 +285,7 @@ fail:
 struct tally {
 	int installed, failed, refused, pending;
 	int foreign;    /* bundles only for other device types */
+	int unconfirmed;   /* waiting for a local confirmation */
 	int current;    /* already installed or superseded: nothing new */
 };
 
@@ -330,6 +331,27 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	return ok;
 }
 
+/* confirm: local, in the bundle or the device's config: a person at the
+ * device must say yes (`install --confirm`); watch never installs it alone. */
+static bool needs_confirmation(const struct agent_config *c, const struct manifest *m)
+{
+	return m->confirm == CONFIRM_LOCAL || c->confirm == AGENT_CONFIRM_LOCAL;
+}
+
+static bool await_confirmation(struct state *st, const struct manifest *m,
+			       const struct install_request *rq, const struct install_media *media,
+			       struct install_report *out, struct ferry_error **err)
+{
+	lines_add(&out->lines, "%s %s: needs a local confirmation: run `ferry-agent install --confirm %s` "
+		  "at the device", m->name, m->version, rq->path);
+	struct state_event ev = {
+		.event = "install.awaiting_confirmation", .result = "info",
+		.bundle = m->name, .version = m->version,
+		.usb_serial = media->usb_serial, .media_label = media->label,
+	};
+	return state_record(st, &ev, NULL, err);
+}
+
 static bool needs_reboot(const struct variant *v)
 {
 	for (size_t i = 0; i < v->n_payloads; i++)
@@ -356,15 +378,23 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 		json_object_set(entry, "signers", cds[i].signers);
 		json_array_append(json_object_get(out->json, "bundles"), entry);
 		if (rq->dry_run) {
-			lines_add(&out->lines, "%s %s: would install variant %s%s", d->manifest->name,
+			lines_add(&out->lines, "%s %s: would install variant %s%s%s", d->manifest->name,
 				  d->manifest->version, d->variant->id,
-				  needs_reboot(d->variant) ? " (then reboot and commit)" : "");
+				  needs_reboot(d->variant) ? " (then reboot and commit)" : "",
+				  needs_confirmation(c, d->manifest) ? " after a local confirmation" : "");
 			t->pending++;
 		} else if (blocking) {
 			lines_add(&out->lines, "%s %s: waits until %s %s is committed", d->manifest->name,
 				  d->manifest->version, blocking->name, blocking->version);
 			json_object_set_new(entry, "result", json_string("waiting"));
 			t->pending++;
+		} else if (needs_confirmation(c, d->manifest) && !rq->confirmed) {
+			if (!await_confirmation(st, d->manifest, rq, media, out, err)) {
+				json_decref(entry);
+				return false;
+			}
+			json_object_set_new(entry, "result", json_string("awaiting_confirmation"));
+			t->unconfirmed++;
 		} else {
 			enum notify_result r;
 			if (!install_apply(c, st, boot, cds[i].path, d->manifest, d->variant, cds[i].signers,
@@ -407,9 +437,10 @@ static void summarise(const struct install_request *rq, const struct tally *t,
 		out->result = NOTIFY_REFUSED;   /* nothing here is for this device */
 	else
 		out->result = NOTIFY_NOTHING;
-	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s", rq->dry_run ? t->pending : t->installed,
+	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s%s", rq->dry_run ? t->pending : t->installed,
 		     verb, t->failed, t->refused + t->foreign,
-		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "") < 0)
+		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "",
+		     t->unconfirmed ? ", waiting for a local confirmation" : "") < 0)
 		out->summary = NULL;
 	json_object_set_new(out->json, "result", json_string(notify_result_name(out->result)));
 	json_object_set_new(out->json, "summary", json_string(out->summary ? out->summary : ""));

@@ -26,6 +26,7 @@ struct install_request {
 	const struct media_identity *media;   /* the stick, NULL when not known */
 	time_t now;                           /* 0: the current time */
 	bool progress;                        /* draw a progress bar on stderr */
+	bool confirmed;                       /* a person at the device confirmed (confirm: local) */
 };
 
 struct install_report {

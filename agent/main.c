@@ -18,7 +18,7 @@ struct command {
 
 /* One line per command. */
 static const struct command commands[] = {
-	{ "install",  cmd_install,  "MEDIA_DIR|BUNDLE", "verify, decide, install; export the audit log to a stick" },
+	{ "install",  cmd_install,  "[--confirm] MEDIA_DIR|BUNDLE", "verify, decide, install; export the audit log to a stick" },
 	{ "check",    cmd_check,    "MEDIA_DIR|BUNDLE", "dry run: what install would do, and why" },
 	{ "status",   cmd_status,   "[--json]",  "state, slots, versions and the last audit records" },
 	{ "commit",   cmd_commit,   "",          "keep the update running in its trial boot" },

@@ -235,4 +235,22 @@ check module_reboot $M reboot
 check module_commit_after_reboot $M commit
 [ "$(mstate)" = committed ] && [ "$(cat "$T/mod/data/settings")" = "config v3" ] &&
 	pass module_update_committed || fail module_update_committed "$(mstate)"
+
+# --- confirm: local — a person at the device must say yes ---------------------
+echo "config v4" >"$T/in/settings.conf"
+modspec settings 1.2.0 file-copy
+python3 - "$T/in/settings-1.2.0.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["confirm"] = "local"; json.dump(d, open(p, "w"))
+PY
+$PACK create "$T/in/settings-1.2.0.json" -o "$T/settings-1.2.0.ferry" --sign "$REL2" --sign "$QA"
+out=$($M check "$T/settings-1.2.0.ferry" 2>&1)
+grep -q "after a local confirmation" <<<"$out" && pass confirm_local_check_says_so || fail confirm_local_check_says_so "$out"
+out=$($M install "$T/settings-1.2.0.ferry" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "needs a local confirmation" <<<"$out" && [ "$(cat "$T/mod/data/settings")" = "config v3" ] &&
+	pass confirm_local_waits_for_a_person || fail confirm_local_waits_for_a_person "rc $rc: $out"
+$M --json status | grep -q install.awaiting_confirmation && pass confirm_local_audited || fail confirm_local_audited
+out=$($M install --confirm "$T/settings-1.2.0.ferry" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$T/mod/data/settings")" = "config v4" ] && pass confirm_local_installs_when_confirmed ||
+	fail confirm_local_installs_when_confirmed "rc $rc: $out"
 finish
