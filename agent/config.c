@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <libgen.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +384,22 @@ static bool parse_root(struct parse *ps, json_t *root, const char *path, struct 
 	return true;
 }
 
+/* The config's directory made absolute: handlers run programs in their own
+ * working directories, so a path relative to ours would point elsewhere. */
+static bool absolute_dir(const char *dir, char **out, struct ferry_error **err)
+{
+	char cwd[4096];
+	if (dir[0] == '/')
+		return dup_string(dir, out, err);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return ferry_error_errno(err, errno, "getcwd");
+	if (strcmp(dir, ".") == 0)
+		return dup_string(cwd, out, err);
+	if (asprintf(out, "%s/%s", cwd, dir) < 0)
+		return ferry_error_set(err, "out of memory");
+	return true;
+}
+
 bool agent_config_parse(const char *bytes, size_t len, const char *path,
 			struct agent_config **out, struct ferry_error **err)
 {
@@ -394,7 +412,7 @@ bool agent_config_parse(const char *bytes, size_t len, const char *path,
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!dup_string(path, &c->path, err) || !dup_string(dirname(copy), &c->dir, err))
+	if (!dup_string(path, &c->path, err) || !absolute_dir(dirname(copy), &c->dir, err))
 		goto out;
 	ps.dir = c->dir;
 	if (!set_defaults(&ps, err) || !json_parse_strict(bytes, len, path, &root, err) ||

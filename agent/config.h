@@ -1,7 +1,7 @@
 /* config: agent.json (contract C1), parsed strictly into struct agent_config.
  * Promises: every unknown key, wrong type or bad value is refused naming its
- * JSON path; every path in the result is absolute or relative to the working
- * directory (relative paths in the file resolve against the file's directory);
+ * JSON path; every path in the result is absolute (relative paths in the
+ * file resolve against the file's directory, itself made absolute);
  * the device id is known (read from id_file when given) and FAT-safe. */
 #ifndef FERRY_AGENT_CONFIG_H
 #define FERRY_AGENT_CONFIG_H

@@ -1,7 +1,8 @@
 /* handler_files: installs a tar payload as a whole directory tree. Extracts
  * into <target>.ferry-new (same filesystem) under libarchive's secure rules
- * plus ferry's own checks, makes it durable (syncfs), and only on activate swaps it in with
- * two renames, keeping the old tree as <target>.ferry-old until commit.
+ * plus ferry's own checks, makes it durable (syncfs), and only on activate
+ * swaps it in with two renames, keeping the old tree as <target>.ferry-old
+ * until commit.
  * Promises: an entry that is absolute, uses '..', is a device node or FIFO,
  * is setuid/setgid (unless the manifest allows), or a link that resolves
  * outside the tree is refused by name and the target is never touched; a

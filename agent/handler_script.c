@@ -83,12 +83,21 @@ out:
 	return ok;
 }
 
-static bool script_nothing(const struct handler_context *ctx, const struct payload *p,
-			   struct handler_result *res, struct ferry_error **err)
+static bool script_activate(const struct handler_context *ctx, const struct payload *p,
+			    struct handler_result *res, struct ferry_error **err)
 {
 	(void)ctx, (void)p, (void)err;
 	res->supports_rollback = false;
 	return true;
+}
+
+/* Commit and abort: the script ran (or never will); its work dir goes. */
+static bool script_done(const struct handler_context *ctx, const struct payload *p,
+			struct handler_result *res, struct ferry_error **err)
+{
+	(void)p;
+	res->supports_rollback = false;
+	return !ctx->work_dir || remove_tree(ctx->work_dir, err);
 }
 
 /* A script's effects stay: rollback is a no-op that says so (install
@@ -105,8 +114,8 @@ static bool script_rollback(const struct handler_context *ctx, const struct payl
 const struct handler_ops handler_script = {
 	.name = "script",
 	.install = script_install,
-	.activate = script_nothing,
-	.commit = script_nothing,
+	.activate = script_activate,
+	.commit = script_done,
 	.rollback = script_rollback,
-	.abort = script_nothing,
+	.abort = script_done,
 };

@@ -149,9 +149,18 @@ static bool only_benign(const struct decision *d)
 {
 	for (size_t i = 0; i < d->n_reasons; i++)
 		if (d->reasons[i].code != DECIDE_ALREADY_INSTALLED &&
-		    d->reasons[i].code != DECIDE_SUPERSEDED && d->reasons[i].code != DECIDE_DEVICE_TYPE)
+		    d->reasons[i].code != DECIDE_SUPERSEDED)
 			return false;
 	return true;
+}
+
+/* A bundle for other device types only: normal on a stick for a whole fleet. */
+static bool only_foreign(const struct decision *d)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (d->reasons[i].code != DECIDE_DEVICE_TYPE)
+			return false;
+	return d->n_reasons > 0;
 }
 
 /* The bundles offered: a stick's ferry/bundles, or one bundle file. */
@@ -261,6 +270,8 @@ fail:
 
 struct tally {
 	int installed, failed, refused, pending;
+	int foreign;    /* bundles only for other device types */
+	int current;    /* already installed or superseded: nothing new */
 };
 
 /* Reports (and audits) a bundle that will not be installed. */
@@ -276,14 +287,18 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	json_object_set_new(entry, "file", json_string(cd->file));
 	char *text = join_reasons(reasons);
 	const char *name = cd->m ? cd->m->name : cd->file;
+	bool benign = d && only_benign(d), foreign = d && only_foreign(d);
 	lines_add(&out->lines, "%s%s%s: %s: %s", name, cd->m ? " " : "", cd->m ? cd->m->version : "",
-		  d && only_benign(d) ? "not for this device" : "refused", text);
-	if (!(d && only_benign(d)))
+		  benign ? "nothing new" : foreign ? "not for this device" : "refused", text);
+	if (benign)
+		t->current++;
+	else if (foreign)
+		t->foreign++;
+	else
 		t->refused++;
 	json_array_append(json_object_get(out->json, "bundles"), entry);
 	bool ok = true;
 	if (!dry_run) {
-		bool benign = d && only_benign(d);
 		struct state_event ev = {
 			.event = benign ? "install.skipped" : "install.refused",
 			.result = benign ? "info" : "refused",
@@ -366,12 +381,12 @@ static void summarise(const struct install_request *rq, const struct tally *t,
 		out->result = NOTIFY_FAILURE;
 	else if (t->installed || (rq->dry_run && t->pending))
 		out->result = NOTIFY_SUCCESS;
-	else if (t->refused)
-		out->result = NOTIFY_REFUSED;
+	else if (t->refused || (t->foreign && !t->current && !t->pending))
+		out->result = NOTIFY_REFUSED;   /* nothing here is for this device */
 	else
 		out->result = NOTIFY_NOTHING;
 	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s", rq->dry_run ? t->pending : t->installed,
-		     verb, t->failed, t->refused,
+		     verb, t->failed, t->refused + t->foreign,
 		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "") < 0)
 		out->summary = NULL;
 	json_object_set_new(out->json, "result", json_string(notify_result_name(out->result)));

@@ -33,6 +33,11 @@ static bool key_fingerprint(const char *path, const char *data, size_t len,
 		ferry_error_set(err, "%s: holds %zu keys, expected the one public key of a device", path, n);
 		goto out;
 	}
+	if (pgp_has_secret_key(tmp, fprs[0])) {
+		/* a device's secret key never leaves it: do not let HQ hold one */
+		ferry_error_set(err, "%s: holds a secret key; give the device's public key only", path);
+		goto out;
+	}
 	memcpy(fpr, fprs[0], PGP_FPR_LEN + 1);
 	ok = true;
 out:
@@ -54,6 +59,18 @@ static bool find_owner(const struct audit_device *d, void *ctx, struct ferry_err
 	if (!o->owner && strcmp(d->fingerprint, o->fpr) == 0 && strcmp(d->id, o->except) != 0)
 		o->owner = strdup(d->id);
 	return true;
+}
+
+/* The outcome, as a line or (--json) an object. */
+static void say(const struct audit_cli *cli, const char *id, const char *fpr, const char *outcome,
+		const char *text)
+{
+	if (cli->json) {
+		printf("{\"device\": \"%s\", \"fingerprint\": \"%s\", \"outcome\": \"%s\"}\n", id, fpr,
+		       outcome);
+	} else if (!cli->quiet) {
+		printf("%s: %s %s\n", id, text, fpr);
+	}
 }
 
 static int do_register(struct audit_cli *cli, const char *key_path, const char *id, bool replace,
@@ -78,8 +95,7 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	if (!audit_db_device_get(db, id, &dev, &found, err))
 		goto out;
 	if (found && strcmp(dev.fingerprint, fpr) == 0) {
-		if (!cli->quiet)
-			printf("%s: already registered with key %s, nothing to do\n", id, fpr);
+		say(cli, id, fpr, "unchanged", "nothing to do, already registered with key");
 		rc = 0;
 		goto out;
 	}
@@ -104,8 +120,7 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	cli_now(now);
 	if (!audit_db_device_put_key(db, id, fpr, armored, now, err))
 		goto out;
-	if (!cli->quiet)
-		printf("%s: %s key %s\n", id, found ? "replaced, now" : "registered", fpr);
+	say(cli, id, fpr, found ? "replaced" : "registered", found ? "replaced, now key" : "registered key");
 	rc = 0;
 out:
 	free(owner.owner);

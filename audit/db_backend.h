@@ -36,5 +36,9 @@ struct audit_db_ops {
 };
 
 extern const struct audit_db_ops audit_db_sqlite_ops;
+/* Page cache of an HQ connection: the records table and its indexes outgrow
+ * SQLite's 2 MiB default long before a fleet's history does (bench/audit.sh). */
+#define AUDIT_SQLITE_CACHE "PRAGMA cache_size=-65536"
+
 
 #endif

@@ -173,7 +173,8 @@ static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 	sqlite3_busy_timeout(s->db, 10000);
 	/* a file that is not a database fails here, before anything is written */
 	if (!sq_exec(s, "PRAGMA journal_mode=WAL", "setting WAL mode", err) ||
-	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", "setting pragmas", err) ||
+	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; " AUDIT_SQLITE_CACHE,
+		     "setting pragmas", err) ||
 	    !sq_migrate(s, err))
 		goto fail;
 	*impl = s;

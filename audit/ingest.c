@@ -8,54 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "common/auditlog.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
+#include "common/signedfile.h"
 
 #define INVENTORY_MAX (1024 * 1024)
-
-bool ingest_read_signed(struct pgp *pgp, const char *path, const char *fpr, size_t max,
-			char **data, size_t *len, struct ferry_error **err)
-{
-	bool ok = false, by_device = false;
-	char *buf = NULL, *sig = NULL, *sig_path = NULL;
-	size_t buf_len = 0, sig_len = 0;
-	struct pgp_verify_result vr = { 0 };
-	if (asprintf(&sig_path, "%s.sig", path) < 0)
-		return ferry_error_set(err, "out of memory");
-	if (!read_file_limited(path, max, &buf, &buf_len, err) ||
-	    !read_file_limited(sig_path, 64 * 1024, &sig, &sig_len, err))
-		goto out;
-	if (!pgp_verify_detached(pgp, buf, buf_len, sig, sig_len, &vr, err)) {
-		ferry_error_prefix(err, "%s", sig_path);
-		goto out;
-	}
-	for (size_t i = 0; i < vr.n_sigs; i++) {
-		if (vr.sigs[i].status != PGP_SIG_VALID) {
-			ferry_error_set(err, "%s: signature %s", sig_path,
-					pgp_sig_status_name(vr.sigs[i].status));
-			goto out;
-		}
-		by_device |= strcasecmp(vr.sigs[i].fpr, fpr) == 0;
-	}
-	if (!by_device) {
-		ferry_error_set(err, "%s: not signed by the device key %s", sig_path, fpr);
-		goto out;
-	}
-	*data = buf;
-	*len = buf_len;
-	buf = NULL;
-	ok = true;
-out:
-	pgp_verify_result_clear(&vr);
-	free(buf);
-	free(sig);
-	free(sig_path);
-	return ok;
-}
 
 /* The reason a device gave for a failure or refusal, if it gave one. */
 static const char *record_reason(json_t *rec)
@@ -70,53 +30,57 @@ static const char *record_reason(json_t *rec)
 	return NULL;
 }
 
-/* Stores one verified line (seq beyond what the database holds). */
+static const char *str_at(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* Stores one line that auditlog_chain_verify already checked (strict,
+ * canonical, chained): only its fields are read here, without a second
+ * canonical round trip. line is NUL-terminated in place. */
 static bool insert_line(struct audit_db *db, const char *line, size_t n, const char *hash,
 			struct ingest_result *res, char last_time[32], struct ferry_error **err)
 {
-	struct auditlog_record rec = { 0 };
-	if (!auditlog_line_parse(line, n, &rec, err))
-		return false;
-	json_t *media = json_object_get(rec.json, "media");
+	json_t *rec = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return ferry_error_set(err, "unreadable record");
+	}
+	json_t *media = json_object_get(rec, "media"), *boot = json_object_get(rec, "boot");
 	struct audit_record r = {
-		.device = rec.device, .seq = (int64_t)rec.seq, .hash = hash, .prev = rec.prev,
-		.time = rec.time, .event = rec.event,
-		.bundle = rec.bundle, .version = rec.version, .result = rec.result,
-		.reason = record_reason(rec.json), .boot = rec.boot,
-		.media_serial = json_string_value(json_object_get(media, "usb_serial")),
-		.media_label = json_string_value(json_object_get(media, "label")),
+		.device = str_at(rec, "device"), .hash = hash, .prev = str_at(rec, "prev"),
+		.seq = (int64_t)json_integer_value(json_object_get(rec, "seq")),
+		.time = str_at(rec, "time"), .event = str_at(rec, "event"), .bundle = str_at(rec, "bundle"),
+		.version = str_at(rec, "version"), .result = str_at(rec, "result"),
+		.reason = record_reason(rec), .boot = boot ? (int64_t)json_integer_value(boot) : -1,
+		.media_serial = str_at(media, "usb_serial"), .media_label = str_at(media, "label"),
+		.line = line,
 	};
-	char *copy = strndup(line, n);
-	bool ok = copy != NULL;
-	if (!ok)
-		ferry_error_set(err, "out of memory");
-	r.line = copy;
-	if (ok)
-		ok = audit_db_record_insert(db, &r, err);
+	bool ok = audit_db_record_insert(db, &r, err);
 	if (ok) {
-		snprintf(last_time, 32, "%s", rec.time ? rec.time : "");
+		snprintf(last_time, 32, "%s", r.time ? r.time : "");
 		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r.media_serial ? r.media_serial : "");
 		snprintf(res->media_label, sizeof(res->media_label), "%s", r.media_label ? r.media_label : "");
 	}
-	free(copy);
-	auditlog_record_clear(&rec);
+	json_decref(rec);
 	return ok;
 }
 
 /* Compares or stores every line of a verified export, inside a transaction. */
 static bool store_lines(struct audit_db *db, const struct audit_device *dev, const char *path,
-			const char *data, size_t len, int64_t tail, struct ingest_result *res,
+			char *data, size_t len, int64_t tail, struct ingest_result *res,
 			struct ferry_error **err)
 {
-	const char *p = data, *end = data + len;
+	char *p = data, *end = data + len;
 	char hash[SHA256_HEX_LEN + 1], stored[65];
 	int64_t seq = (int64_t)res->first_seq;
 	char last_time[32] = "";
 	bool ok = false;
 	for (; p < end; seq++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)(nl - p);
 		auditlog_line_hash(p, n, hash);
+		*nl = '\0';
 		if (seq <= tail) {
 			bool found = false;
 			if (!audit_db_record_hash(db, dev->id, seq, stored, &found, err))
@@ -239,7 +203,8 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 	int64_t format = 0;
 	*applied = false;
 	json_path_root(&p, path);
-	if (!ingest_read_signed(pgp, path, dev->fingerprint, INVENTORY_MAX, &data, &len, err) ||
+	if (!signedfile_read_by(pgp, path, INVENTORY_MAX, dev->fingerprint, "the device key", &data,
+				&len, err) ||
 	    !json_parse_strict(data, len, path, &root, err) || !json_check_keys(root, &p, keys, err) ||
 	    !json_get_int(root, &p, "format", true, 1, 1, &format, err) ||
 	    !json_get_string(root, &p, "device", true, &inv.device, err) ||

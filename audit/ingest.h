@@ -30,9 +30,4 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err);
 
-/* Reads path and path.sig: exactly the bytes signed by the key with full
- * fingerprint fpr, every signature valid. Caller frees *data. */
-bool ingest_read_signed(struct pgp *pgp, const char *path, const char *fpr, size_t max,
-			char **data, size_t *len, struct ferry_error **err);
-
 #endif

@@ -17,7 +17,7 @@
 #include "bundle_sig.h"
 #include "bundle_write.h"
 #include "chunks.h"
-#include "frames.h"
+#include "framestream.h"
 #include "sha256.h"
 
 #define READ_BLOCK (1024 * 1024)
@@ -29,19 +29,6 @@ struct member {
 	enum member_kind kind;
 	const struct payload *p;      /* chunks and data */
 	const struct hook *h;         /* hook */
-};
-
-struct stream {                   /* the payload being read */
-	const struct payload *p;      /* from the plan */
-	struct chunk_table table;
-	size_t frame;                 /* next frame to read */
-	uint8_t *stored, *out;
-	size_t out_len, out_pos;
-	uint64_t produced;
-	struct sha256 *whole;
-	struct frame_coder *coder;
-	bool failed, ended;
-	char *error;                  /* repeated to a caller that reads on */
 };
 
 struct bundle_reader {
@@ -59,9 +46,9 @@ struct bundle_reader {
 	size_t n_plan;
 	size_t pos;                   /* plan index of the next header to read */
 	const char *cur_name;         /* member whose data is current (raw access) */
+	struct framestream *fs;       /* the payload being read */
 	char prev_name[256];          /* the member before the next header, and */
 	uint64_t prev_size;           /* its size: its padding is checked */
-	struct stream s;
 };
 
 /* ---- headers ---------------------------------------------------------------- */
@@ -405,23 +392,10 @@ static bool open_member(struct bundle_reader *r, size_t idx, uint64_t *size, str
 
 /* ---- payload streams --------------------------------------------------------- */
 
-static void stream_reset(struct stream *s)
+static void stream_reset(struct bundle_reader *r)
 {
-	chunks_free(&s->table);
-	free(s->stored);
-	free(s->out);
-	sha256_free(s->whole);
-	frame_coder_free(s->coder);
-	free(s->error);
-	memset(s, 0, sizeof(*s));
-}
-
-static bool stream_fail(struct stream *s, struct ferry_error **err)
-{
-	s->failed = true;
-	free(s->error);
-	s->error = strdup(ferry_error_message(err ? *err : NULL));
-	return false;
+	framestream_stop(r->fs);
+	r->fs = NULL;
 }
 
 static bool hex_equal(const uint8_t bin[SHA256_LEN], const char *hex)
@@ -431,68 +405,20 @@ static bool hex_equal(const uint8_t bin[SHA256_LEN], const char *hex)
 	return strcmp(h, hex) == 0;
 }
 
-/* Reads, authenticates and decompresses the next frame into s->out. */
-static bool load_frame(struct bundle_reader *r, struct ferry_error **err)
+/* Called from the framestream's worker: the next stored frame's bytes. */
+static bool read_frame(void *ctx, void *buf, size_t len, struct ferry_error **err)
 {
-	struct stream *s = &r->s;
-	const struct chunk_frame *f = &s->table.frames[s->frame];
-	const char *name = s->p->member;
-	uint8_t sha[SHA256_LEN];
-	if (!read_data(r, name, s->stored, (size_t)f->stored_size, err))
-		return false;
-	sha256_buffer(s->stored, (size_t)f->stored_size, sha);
-	if (memcmp(sha, f->sha256, SHA256_LEN) != 0)
-		return ferry_error_set(err, "%s: frame %zu: SHA-256 of the stored frame does not match "
-				       "the frame table", name, s->frame);
-	if (!frames_decompress(s->coder, s->p->compression, s->stored, (size_t)f->stored_size,
-			       s->out, f->size, err)) {
-		ferry_error_prefix(err, "%s: frame %zu", name, s->frame);
-		return false;
-	}
-	sha256_update(s->whole, s->out, f->size);
-	s->produced += f->size;
-	s->out_len = f->size;
-	s->out_pos = 0;
-	s->frame++;
-	return true;
-}
-
-static bool stream_end(struct stream *s, struct ferry_error **err)
-{
-	char hex[SHA256_HEX_LEN + 1];
-	if (s->produced != s->p->size)
-		return ferry_error_set(err, "%s: %llu bytes, the manifest says %llu", s->p->member,
-				       (unsigned long long)s->produced, (unsigned long long)s->p->size);
-	sha256_final_hex(s->whole, hex);
-	if (strcmp(hex, s->p->sha256) != 0)
-		return ferry_error_set(err, "%s: SHA-256 of the payload does not match the manifest",
-				       s->p->member);
-	s->ended = true;
-	return true;
+	struct bundle_reader *r = ctx;
+	return read_data(r, r->cur_name, buf, len, err);
 }
 
 static bool stream_read(void *ctx, void *buf, size_t cap, size_t *got, struct ferry_error **err)
 {
 	struct bundle_reader *r = ctx;
-	struct stream *s = &r->s;
 	*got = 0;
-	if (!s->p)
+	if (!r->fs)
 		return ferry_error_set(err, "no payload is being read");
-	if (s->failed)
-		return ferry_error_set(err, "%s", s->error ? s->error : "payload failed");
-	while (s->out_pos == s->out_len) {
-		if (s->ended)
-			return true;
-		if (s->frame == s->table.n_frames)
-			return stream_end(s, err) || stream_fail(s, err);
-		if (!load_frame(r, err))
-			return stream_fail(s, err);
-	}
-	size_t n = s->out_len - s->out_pos < cap ? s->out_len - s->out_pos : cap;
-	memcpy(buf, s->out + s->out_pos, n);
-	s->out_pos += n;
-	*got = n;
-	return true;
+	return framestream_read(r->fs, buf, cap, got, err);
 }
 
 static bool same_payload(const struct payload *a, const struct payload *b)
@@ -503,7 +429,8 @@ static bool same_payload(const struct payload *a, const struct payload *b)
 }
 
 /* Reads the frame table member at plan index idx and checks it. */
-static bool read_table(struct bundle_reader *r, size_t idx, struct ferry_error **err)
+static bool read_table(struct bundle_reader *r, size_t idx, struct chunk_table *table,
+		       struct ferry_error **err)
 {
 	const struct payload *p = r->plan[idx].p;
 	uint64_t size;
@@ -524,8 +451,9 @@ static bool read_table(struct bundle_reader *r, size_t idx, struct ferry_error *
 		ferry_error_set(err, "%s: frame table does not match the manifest (SHA-256)", p->chunks);
 		goto out;
 	}
-	ok = chunks_parse(buf, (size_t)size, p->chunks, &r->s.table, err) &&
-	     chunks_check_payload(&r->s.table, p->chunks, p->compression, p->size, err);
+	ok = chunks_parse(buf, (size_t)size, p->chunks, table, err);
+	if (ok && !(ok = chunks_check_payload(table, p->chunks, p->compression, p->size, err)))
+		chunks_free(table);
 out:
 	free(buf);
 	return ok;
@@ -535,47 +463,41 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 			   const struct payload *p, struct byte_source *out, struct ferry_error **err)
 {
 	(void)m;
-	struct stream *s = &r->s;
-	stream_reset(s);
+	struct chunk_table table;
+	chunks_init(&table, 0);
+	stream_reset(r);
 	if (!ensure_plan(r, err))
 		return false;
 	ssize_t idx = p->chunks ? plan_index(r, p->chunks) : -1;
 	if (idx < 0 || r->plan[idx].kind != MEMBER_CHUNKS || !same_payload(r->plan[idx].p, p))
 		return ferry_error_set(err, "payload %s: not in this bundle's manifest",
 				       p->member ? p->member : p->name);
-	s->p = r->plan[idx].p;
+	const struct payload *pp = r->plan[idx].p;
 	uint64_t size;
-	if (!read_table(r, (size_t)idx, err) || !open_member(r, (size_t)idx + 1, &size, err))
-		goto fail;
-	if (size != s->table.stored_total) {
-		ferry_error_set(err, "%s: %llu bytes, the frame table says %llu", s->p->member,
-				(unsigned long long)size, (unsigned long long)s->table.stored_total);
-		goto fail;
+	bool ok = false;
+	if (!read_table(r, (size_t)idx, &table, err) || !open_member(r, (size_t)idx + 1, &size, err))
+		goto out;
+	if (size != table.stored_total) {
+		ferry_error_set(err, "%s: %llu bytes, the frame table says %llu", pp->member,
+				(unsigned long long)size, (unsigned long long)table.stored_total);
+		goto out;
 	}
-	size_t max_stored = 1;
-	for (size_t i = 0; i < s->table.n_frames; i++)
-		if (s->table.frames[i].stored_size > max_stored)
-			max_stored = (size_t)s->table.frames[i].stored_size;
-	s->stored = malloc(max_stored);
-	s->out = malloc(s->table.frame_size);
-	s->whole = sha256_new();
-	if (!s->stored || !s->out || !s->whole || !frame_coder_new(&s->coder, err)) {
-		ferry_error_set(err, "out of memory");
-		goto fail;
-	}
+	r->cur_name = pp->member;
+	if (!framestream_start(&table, pp, read_frame, r, &r->fs, err))
+		goto out;
 	out->read = stream_read;
 	out->ctx = r;
-	out->name = s->p->member;
-	return true;
-fail:
-	stream_reset(s);
-	return false;
+	out->name = pp->member;
+	ok = true;
+out:
+	chunks_free(&table);
+	return ok;
 }
 
 bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **data, size_t *len,
 			struct ferry_error **err)
 {
-	stream_reset(&r->s);
+	stream_reset(r);
 	if (!ensure_plan(r, err))
 		return false;
 	ssize_t idx = h->member ? plan_index(r, h->member) : -1;
@@ -613,7 +535,7 @@ bool bundle_reader_finish(struct bundle_reader *r, struct ferry_error **err)
 {
 	struct archive_entry *e;
 	bool end;
-	stream_reset(&r->s);
+	stream_reset(r);
 	if (!ensure_plan(r, err) || !skip_to(r, r->n_plan, err))
 		return false;
 	if (!read_header(r, "end of bundle", &e, &end, err))
@@ -633,7 +555,7 @@ bool bundle_reader_next_member(struct bundle_reader *r, const char **name, uint6
 			       bool *end, struct ferry_error **err)
 {
 	struct archive_entry *e;
-	stream_reset(&r->s);
+	stream_reset(r);
 	if (!read_header(r, "next member", &e, end, err))
 		return false;
 	if (*end)
@@ -659,7 +581,7 @@ void bundle_reader_close(struct bundle_reader *r)
 {
 	if (!r)
 		return;
-	stream_reset(&r->s);
+	stream_reset(r);
 	if (r->a)
 		archive_read_free(r->a);
 	if (r->fd >= 0)

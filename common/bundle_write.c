@@ -188,6 +188,7 @@ struct create {
 	char *frames_path;
 	struct packed *packed;     /* one per payload, variants flattened */
 	struct hook_data (*hooks)[HOOK_COUNT];   /* one row per variant */
+	size_t n_packed, n_hook_rows;
 	struct progress *bar;
 	uint64_t done_before;      /* bytes of earlier payloads, for the bar */
 	uint64_t total;
@@ -427,6 +428,8 @@ static bool pack_all(struct create *c, struct ferry_error **err)
 	c->hooks = calloc(c->m->n_variants ? c->m->n_variants : 1, sizeof(*c->hooks));
 	if (!c->packed || !c->hooks)
 		return ferry_error_set(err, "out of memory");
+	c->n_packed = n;
+	c->n_hook_rows = c->m->n_variants;
 	c->total = spec_payload_bytes(c);
 	c->bar = progress_new("packing", c->total, c->o->progress);
 	size_t k = 0;
@@ -448,13 +451,11 @@ static bool pack_all(struct create *c, struct ferry_error **err)
 
 static void create_free(struct create *c)
 {
-	size_t k = 0;
-	for (size_t i = 0; c->m && i < c->m->n_variants; i++) {
-		for (size_t j = 0; c->packed && j < c->m->variants[i].n_payloads; j++, k++)
-			free(c->packed[k].chunks);
-		for (int h = 0; c->hooks && h < HOOK_COUNT; h++)
+	for (size_t k = 0; c->packed && k < c->n_packed; k++)
+		free(c->packed[k].chunks);
+	for (size_t i = 0; c->hooks && i < c->n_hook_rows; i++)
+		for (int h = 0; h < HOOK_COUNT; h++)
 			free(c->hooks[i][h].data);
-	}
 	free(c->packed);
 	free(c->hooks);
 	if (c->frames_fd >= 0)

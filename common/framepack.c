@@ -47,10 +47,10 @@ static void *worker(void *arg)
 	frame_coder_new(&fc, &coder_err);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		struct slot *s;
+		struct slot *s = NULL;
 		while (!p->stop && !(s = next_queued(p)))
 			pthread_cond_wait(&p->cond, &p->mu);
-		if (p->stop)
+		if (p->stop || !s)
 			break;
 		s->state = SLOT_BUSY;
 		pthread_mutex_unlock(&p->mu);

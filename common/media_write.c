@@ -21,7 +21,10 @@
 #define COPY_BUF (1024 * 1024)
 #define INDEX_RESERVE (256 * 1024)   /* MEDIA.json, directories, FAT slack */
 
-static const char *const policy_files[] = { "policy.json.sig", "policy.json" };
+/* The signed policy, and the public keys of its roots and signers (optional:
+ * devices need a new signer's key to verify what it signs). */
+static const char *const policy_files[] = { "policy.json.sig", "policy.json", "keys.asc" };
+#define POLICY_REQUIRED_FILES 2
 
 struct copy_job {
 	const char *source;
@@ -85,10 +88,15 @@ static bool plan(const char *root, const struct media_write_bundle *bundles, siz
 		    asprintf(&jobs[k].dest, "%s/%s/bundles/%s", root, MEDIA_DIR_NAME, bundles[i].file) < 0)
 			goto out;
 	}
-	for (size_t i = 0; policy_dir && i < 2; i++, k++) {
+	for (size_t i = 0; policy_dir && i < sizeof(policy_files) / sizeof(policy_files[0]); i++, k++) {
 		char *src = NULL;
 		if (asprintf(&src, "%s/%s", policy_dir, policy_files[i]) < 0)
 			goto out;
+		if (i >= POLICY_REQUIRED_FILES && access(src, F_OK) != 0) {
+			free(src);
+			k--;
+			continue;
+		}
 		jobs[k].source = src;   /* freed with the job (see free_jobs) */
 		jobs[k].file = policy_files[i];
 		if (!source_size(src, &jobs[k].size, err) ||

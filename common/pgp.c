@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct pgp {
 	gpgme_ctx_t ctx;
 	char *homedir;
 	bool agent_launched;
+	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
 };
 
 static pthread_once_t pgp_once = PTHREAD_ONCE_INIT;
@@ -86,6 +88,15 @@ static const char agent_conf[] =
 	"# Written by ferry: keys without passphrase are used non-interactively.\n"
 	"allow-loopback-pinentry\n";
 
+static bool homedir_short(const char *path, struct ferry_error **err)
+{
+	if (strlen(path) <= PGP_HOMEDIR_MAX)
+		return true;
+	return ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
+			       "work (gpg-agent sockets): use a shorter path", path, strlen(path),
+			       PGP_HOMEDIR_MAX);
+}
+
 bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 {
 	struct pgp *p = NULL;
@@ -96,24 +107,15 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	*out = NULL;
 	if (!pgp_init(err))
 		goto out;
-	if (homedir[0] == '/' && strlen(homedir) > PGP_HOMEDIR_MAX) {
-		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
-				"work (gpg-agent sockets): use a shorter path", homedir,
-				strlen(homedir), PGP_HOMEDIR_MAX);
-		goto out;
-	}
-	if (!mkdir_p(homedir, 0700, err))
+	/* an absolute path is checked before anything is created */
+	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !mkdir_p(homedir, 0700, err))
 		goto out;
 	if (!realpath(homedir, abs)) {
 		ferry_error_errno(err, errno, "%s", homedir);
 		goto out;
 	}
-	if (strlen(abs) > PGP_HOMEDIR_MAX) {
-		ferry_error_set(err, "%s: GnuPG home directory path is %zu characters, at most %d "
-				"work (gpg-agent sockets): use a shorter path", abs, strlen(abs),
-				PGP_HOMEDIR_MAX);
+	if (!homedir_short(abs, err))
 		goto out;
-	}
 	if (!write_conf_once(abs, "gpg.conf", gpg_conf, err) ||
 	    !write_conf_once(abs, "gpg-agent.conf", agent_conf, err))
 		goto out;
@@ -146,6 +148,8 @@ void pgp_close(struct pgp *p)
 {
 	if (!p)
 		return;
+	if (p->sign_key)
+		gpgme_key_unref(p->sign_key);
 	if (p->ctx)
 		gpgme_release(p->ctx);
 	free(p->homedir);
@@ -385,7 +389,6 @@ bool pgp_has_secret_key(struct pgp *p, const char *fpr)
 bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t len,
 		       void **sig, size_t *sig_len, struct ferry_error **err)
 {
-	gpgme_key_t key = NULL;
 	gpgme_data_t in = NULL, outd = NULL;
 	gpgme_error_t e;
 	bool ok = false;
@@ -396,12 +399,18 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 		return ferry_error_set(err, "sign: '%s' is not a 40-hex fingerprint", fpr);
 	if (!need_agent(p, err))
 		return false;
-	if ((e = gpgme_get_key(p->ctx, fpr, &key, 1)) || !key) {
-		ferry_error_set(err, "sign: no secret key %s in %s", fpr, p->homedir);
-		goto out;
+	if (!p->sign_key || !p->sign_key->subkeys || strcmp(p->sign_key->subkeys->fpr, fpr) != 0) {
+		if (p->sign_key)
+			gpgme_key_unref(p->sign_key);
+		p->sign_key = NULL;
+		if ((e = gpgme_get_key(p->ctx, fpr, &p->sign_key, 1)) || !p->sign_key) {
+			p->sign_key = NULL;
+			ferry_error_set(err, "sign: no secret key %s in %s", fpr, p->homedir);
+			goto out;
+		}
 	}
 	gpgme_signers_clear(p->ctx);
-	if ((e = gpgme_signers_add(p->ctx, key)) ||
+	if ((e = gpgme_signers_add(p->ctx, p->sign_key)) ||
 	    (e = gpgme_data_new_from_mem(&in, data, len, 0)) || (e = gpgme_data_new(&outd))) {
 		ferry_error_set(err, "sign with %s: %s", fpr, gpgme_strerror(e));
 		goto out;
@@ -429,8 +438,6 @@ out:
 		gpgme_data_release(outd);
 	if (in)
 		gpgme_data_release(in);
-	if (key)
-		gpgme_key_unref(key);
 	return ok;
 }
 
@@ -461,21 +468,41 @@ static enum pgp_sig_status status_of(gpgme_error_t e)
 	}
 }
 
-/* Replaces a (sub)key fingerprint by its primary key's fingerprint. A valid
- * signature whose key cannot be looked up again is downgraded to an error:
- * only a fingerprint that names a key in this keyring may ever count. */
-static void map_to_primary(struct pgp *p, struct pgp_signature *s)
+/* Replaces each signature's (sub)key fingerprint by its primary key's, with
+ * one key listing for all of them. A valid signature whose key is not found
+ * again, or whose fingerprint more than one key claims, is downgraded to an
+ * error: only a fingerprint naming exactly one key of this keyring may count. */
+static void map_to_primary(struct pgp *p, struct pgp_signature *sigs, size_t n)
 {
-	gpgme_key_t key = NULL;
-	if (strlen(s->fpr) == PGP_FPR_LEN && gpgme_get_key(p->ctx, s->fpr, &key, 0) == 0 && key &&
-	    key->subkeys && fpr_copy(s->fpr, key->subkeys->fpr)) {
-		gpgme_key_unref(key);
-		return;
+	const char **patterns = calloc(n + 1, sizeof(*patterns));
+	char (*primary)[PGP_FPR_LEN + 1] = calloc(n, sizeof(*primary));
+	unsigned *claims = calloc(n, sizeof(*claims));
+	size_t np = 0;
+	gpgme_key_t key;
+
+	for (size_t i = 0; patterns && i < n; i++)
+		if (strlen(sigs[i].fpr) == PGP_FPR_LEN)
+			patterns[np++] = sigs[i].fpr;
+	if (np && primary && claims && gpgme_op_keylist_ext_start(p->ctx, patterns, 0, 0) == 0) {
+		while (gpgme_op_keylist_next(p->ctx, &key) == 0) {
+			for (gpgme_subkey_t sk = key->subkeys; sk; sk = sk->next)
+				for (size_t i = 0; sk->fpr && i < n; i++)
+					if (strcasecmp(sk->fpr, sigs[i].fpr) == 0 &&
+					    fpr_copy(primary[i], key->subkeys->fpr))
+						claims[i]++;
+			gpgme_key_unref(key);
+		}
+		gpgme_op_keylist_end(p->ctx);
 	}
-	if (key)
-		gpgme_key_unref(key);
-	if (s->status == PGP_SIG_VALID)
-		s->status = PGP_SIG_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		if (claims && claims[i] == 1)
+			memcpy(sigs[i].fpr, primary[i], PGP_FPR_LEN + 1);
+		else if (sigs[i].status == PGP_SIG_VALID)
+			sigs[i].status = PGP_SIG_ERROR;
+	}
+	free(patterns);
+	free(primary);
+	free(claims);
 }
 
 bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void *sig,
@@ -520,8 +547,7 @@ bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void
 			if (*c >= 'a' && *c <= 'f')
 				*c = (char)(*c - 'a' + 'A');
 	}
-	for (size_t i = 0; i < out->n_sigs; i++)
-		map_to_primary(p, &out->sigs[i]);
+	map_to_primary(p, out->sigs, out->n_sigs);
 	ok = true;
 out:
 	if (!ok)

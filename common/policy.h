@@ -140,5 +140,9 @@ bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char 
  * NULL) in one step: written to "<dir>.new", then exchanged with dir. */
 bool policy_write_dir(const char *dir, const struct policy_file *f, const char *keys,
 		      size_t keys_len, struct ferry_error **err);
+/* True when dir is missing or holds nothing but policy files: policy_write_dir
+ * replaces (and removes) only such a directory, so that a mistyped output
+ * path never swallows someone's files. */
+bool policy_dir_replaceable(const char *dir, struct ferry_error **err);
 
 #endif

@@ -4,6 +4,7 @@
  * fingerprint and what is wrong; nothing here trusts a bare key id. */
 #include "policy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -499,6 +500,26 @@ out:
 	return ok;
 }
 
+bool policy_dir_replaceable(const char *dir, struct ferry_error **err)
+{
+	if (access(dir, F_OK) != 0)
+		return true;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool ok = true;
+	if (!d)
+		return ferry_error_errno(err, errno, "%s", dir);
+	while (ok && (e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, POLICY_FILE) &&
+		    strcmp(n, POLICY_SIG_FILE) && strcmp(n, POLICY_KEYS_FILE))
+			ok = ferry_error_set(err, "%s holds '%s': not a policy directory, refusing to "
+					     "replace it", dir, n);
+	}
+	closedir(d);
+	return ok;
+}
+
 /* Replaces directory dir by a directory holding the pair, in one step:
  * the pair is written to "<dir>.new", then exchanged with dir
  * (renameat2 RENAME_EXCHANGE); where the file system cannot exchange, dir
@@ -513,6 +534,8 @@ bool policy_write_dir(const char *dir, const struct policy_file *f, const char *
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
+	if (!policy_dir_replaceable(dir, err))
+		goto out;
 	if (!remove_tree(tmp, err) || !mkdir_p(tmp, 0755, err) ||
 	    !path_join(tmp, POLICY_FILE, &jp, err) || !path_join(tmp, POLICY_SIG_FILE, &sp, err) ||
 	    !path_join(tmp, POLICY_KEYS_FILE, &kp, err) ||

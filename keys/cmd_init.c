@@ -1,4 +1,4 @@
-/* cmd_init: `ferry-keys init --root-name NAME`: the root key and the first
+/* keys_cmd_init: `ferry-keys init --root-name NAME`: the root key and the first
  * signed policy (serial 1, no signers yet). Refuses an initialised DIR. */
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "common/safefile.h"
 #include "keys/cmds.h"
 
-KEYS_CMD(cmd_init)
+KEYS_CMD(keys_cmd_init)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "root-name", required_argument, NULL, 'n' },

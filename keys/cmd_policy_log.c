@@ -1,4 +1,4 @@
-/* cmd_policy_log: `ferry-keys policy log`: every signed serial kept in
+/* keys_cmd_policy_log: `ferry-keys policy log`: every signed serial kept in
  * DIR/history (each verified against the roots it names), and what changed
  * from the one before: roots, signers granted or changed, revocations, rules. */
 #include <dirent.h>
@@ -137,7 +137,7 @@ static void print_entry(json_t *o)
 		printf("  (no change but the serial)\n");
 }
 
-KEYS_CMD(cmd_policy_log)
+KEYS_CMD(keys_cmd_policy_log)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct dirent **names = NULL;

@@ -1,4 +1,4 @@
-/* cmd_policy_show: `ferry-keys policy show [--draft]`: the current signed
+/* keys_cmd_policy_show: `ferry-keys policy show [--draft]`: the current signed
  * policy (verified), or the draft; says when the draft holds unsigned changes. */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +52,7 @@ static void show_text(const struct policy *p, bool draft, time_t now)
 	}
 }
 
-KEYS_CMD(cmd_policy_show)
+KEYS_CMD(keys_cmd_policy_show)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "draft", no_argument, NULL, 'd' },

@@ -1,4 +1,4 @@
-/* cmd_policy_sign: `ferry-keys policy sign [-o DIR]`: the draft becomes the
+/* keys_cmd_policy_sign: `ferry-keys policy sign [-o DIR]`: the draft becomes the
  * next serial, signed by the roots held here. Refuses a policy that would
  * lock everyone out, and one that devices on the current policy would not
  * adopt (keys_publish checks that with the agent's own function). */
@@ -9,7 +9,7 @@
 
 #include "keys/cmds.h"
 
-KEYS_CMD(cmd_policy_sign)
+KEYS_CMD(keys_cmd_policy_sign)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "output", required_argument, NULL, 'o' },

@@ -1,4 +1,4 @@
-/* cmd_provision: `ferry-keys provision OUTDIR --device-id ID --device-type T
+/* keys_cmd_provision: `ferry-keys provision OUTDIR --device-id ID --device-type T
  * [--hw-revision R] [--group G]... [--installed NAME=VERSION]...`: a device
  * trust bundle (contract C2) that is also a ready virtual device. Built in
  * "<OUTDIR>.partial" and renamed: a failure leaves no half-provisioned OUTDIR. */
@@ -50,7 +50,11 @@ static json_t *agent_config(const struct device *d)
 			 300);
 }
 
-/* The files of a virtual device: directories and empty slot images. */
+/* A virtual slot is a sparse file the size of a small rootfs partition: a
+ * payload larger than its slot is refused, as on a real device. */
+#define VIRTUAL_SLOT_SIZE (256ull * 1024 * 1024)
+
+/* The files of a virtual device: directories and sparse slot images. */
 static bool layout(const char *out, struct ferry_error **err)
 {
 	static const char *const dirs[] = { "state", "slots", "targets/app", "modules", "hooks.d" };
@@ -64,6 +68,8 @@ static bool layout(const char *out, struct ferry_error **err)
 	}
 	for (size_t i = 0; ok && i < sizeof(slots) / sizeof(slots[0]); i++) {
 		ok = path_join(out, slots[i], &p, err) && safe_write_atomic(p, "", 0, 0644, err);
+		if (ok && truncate(p, (off_t)VIRTUAL_SLOT_SIZE) < 0)
+			ok = ferry_error_errno(err, errno, "%s: truncate", p);
 		free(p);
 		p = NULL;
 	}
@@ -213,7 +219,7 @@ static int parse_device(struct keys_ctx *k, int argc, char **argv, struct device
 	return -1;
 }
 
-KEYS_CMD(cmd_provision)
+KEYS_CMD(keys_cmd_provision)
 {
 	struct device d = { .hw_revision = -1, .installed = json_object() };
 	char fpr[PGP_FPR_LEN + 1], *tmp = NULL;

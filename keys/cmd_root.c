@@ -60,7 +60,7 @@ static int save(struct keys_ctx *k, struct policy *draft, int64_t threshold, con
 	return KEYS_OK;
 }
 
-KEYS_CMD(cmd_root_add)
+KEYS_CMD(keys_cmd_root_add)
 {
 	const char *key_file = NULL;
 	int64_t threshold = 0;
@@ -93,7 +93,7 @@ out:
 	return rc;
 }
 
-KEYS_CMD(cmd_root_remove)
+KEYS_CMD(keys_cmd_root_remove)
 {
 	int64_t threshold = 0;
 	struct policy *draft = NULL;

@@ -6,7 +6,7 @@
 
 #include "keys/cmds.h"
 
-KEYS_CMD(cmd_rule_add)
+KEYS_CMD(keys_cmd_rule_add)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "device-type", required_argument, NULL, 't' },
@@ -62,7 +62,7 @@ out:
 	return rc;
 }
 
-KEYS_CMD(cmd_rule_remove)
+KEYS_CMD(keys_cmd_rule_remove)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct policy *draft = NULL;

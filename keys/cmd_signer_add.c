@@ -1,8 +1,9 @@
-/* cmd_signer_add: `ferry-keys signer add NAME --role R --device-type T
+/* keys_cmd_signer_add: `ferry-keys signer add NAME --role R --device-type T
  * [--expires DATE] [--key FILE.asc]`: a new signer in the draft policy, its
  * key created in DIR/gnupg (no passphrase) or imported (public only). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/safefile.h"
@@ -56,7 +57,7 @@ static void print_signer(const struct keys_ctx *k, const struct policy_signer *s
 		       s->name);
 }
 
-KEYS_CMD(cmd_signer_add)
+KEYS_CMD(keys_cmd_signer_add)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "role", required_argument, NULL, 'r' },
@@ -84,6 +85,10 @@ KEYS_CMD(cmd_signer_add)
 		case 'e':
 			if (!keys_parse_date("--expires", optarg, &s.expires, err))
 				goto out;
+			if (s.expires <= (int64_t)time(NULL)) {
+				rc = keys_usage(err, "signer add", "--expires %s lies in the past", optarg);
+				goto out;
+			}
 			break;
 		case 'k':
 			key_file = optarg;

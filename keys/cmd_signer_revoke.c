@@ -1,4 +1,4 @@
-/* cmd_signer_revoke: `ferry-keys signer revoke FPR --reason TEXT [--at TIME]`:
+/* keys_cmd_signer_revoke: `ferry-keys signer revoke FPR --reason TEXT [--at TIME]`:
  * adds the signer to the draft's revoked list (from --at, default now). The
  * signer stays listed so that history and audits can still name it. */
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "common/rfc3339.h"
 #include "keys/cmds.h"
 
-KEYS_CMD(cmd_signer_revoke)
+KEYS_CMD(keys_cmd_signer_revoke)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS,
 						  { "reason", required_argument, NULL, 'r' },

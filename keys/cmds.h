@@ -6,16 +6,16 @@
 #include "keys/keys.h"
 
 #define KEYS_CMD(name) int name(struct keys_ctx *k, int argc, char **argv, struct ferry_error **err)
-KEYS_CMD(cmd_init);
-KEYS_CMD(cmd_signer_add);
-KEYS_CMD(cmd_signer_revoke);
-KEYS_CMD(cmd_rule_add);
-KEYS_CMD(cmd_rule_remove);
-KEYS_CMD(cmd_root_add);
-KEYS_CMD(cmd_root_remove);
-KEYS_CMD(cmd_policy_sign);
-KEYS_CMD(cmd_policy_show);
-KEYS_CMD(cmd_policy_log);
-KEYS_CMD(cmd_provision);
+KEYS_CMD(keys_cmd_init);
+KEYS_CMD(keys_cmd_signer_add);
+KEYS_CMD(keys_cmd_signer_revoke);
+KEYS_CMD(keys_cmd_rule_add);
+KEYS_CMD(keys_cmd_rule_remove);
+KEYS_CMD(keys_cmd_root_add);
+KEYS_CMD(keys_cmd_root_remove);
+KEYS_CMD(keys_cmd_policy_sign);
+KEYS_CMD(keys_cmd_policy_show);
+KEYS_CMD(keys_cmd_policy_log);
+KEYS_CMD(keys_cmd_provision);
 
 #endif

@@ -181,7 +181,8 @@ bool keys_publish(struct keys_ctx *k, const struct policy *current, const struct
 	size_t keys_len = 0;
 	bool ok = false;
 
-	if (!pgp || !dir || !policy_validate(p, "policy", err))
+	if (!pgp || !dir || !policy_validate(p, "policy", err) ||
+	    (outdir && !policy_dir_replaceable(outdir, err)))
 		goto out;
 	if (!(f.bytes = policy_serialize(p))) {
 		ferry_error_set(err, "out of memory");

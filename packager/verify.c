@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/bundle_write.h"
+#include "common/safefile.h"
 #include "packager/pack.h"
 
 static void add_line(struct verify_trust *t, const char *check, const char *fmt, ...)
@@ -23,6 +26,21 @@ static void add_line(struct verify_trust *t, const char *check, const char *fmt,
 	va_end(ap);
 }
 
+static bool import_policy_keys(struct verify_trust *t, struct ferry_error **err)
+{
+	char *path = NULL;
+	char fprs[64][PGP_FPR_LEN + 1];
+	size_t n = 0;
+	bool ok = path_join(t->policy_dir, POLICY_KEYS_FILE, &path, err);
+	if (ok && access(path, F_OK) == 0) {
+		ok = pgp_import_file(t->pgp, path, fprs, 64, &n, err);
+		if (ok)
+			add_line(t, "keys", "%zu key%s imported from %s", n, n == 1 ? "" : "s", path);
+	}
+	free(path);
+	return ok;
+}
+
 int verify_trust_open(struct verify_trust *t, const char *keyring, const char *policy_dir,
 		      struct ferry_error **err)
 {
@@ -31,15 +49,25 @@ int verify_trust_open(struct verify_trust *t, const char *keyring, const char *p
 	t->policy_dir = policy_dir;
 	if (!pack_tmp_home(&t->home, err) || !pgp_open(t->home, &t->pgp, err))
 		return PACK_FAILED;
-	if (!pgp_import_file(t->pgp, keyring, fprs, 64, &n, err)) {
+	if (keyring && !pgp_import_file(t->pgp, keyring, fprs, 64, &n, err)) {
 		ferry_error_prefix(err, "--keyring %s", keyring);
 		return PACK_USAGE;
 	}
-	if (n == 0) {
+	if (keyring && n == 0) {
 		ferry_error_set(err, "--keyring %s: no public keys in it", keyring);
 		return PACK_USAGE;
 	}
-	add_line(t, "keyring", "%zu key%s imported from %s", n, n == 1 ? "" : "s", keyring);
+	if (keyring)
+		add_line(t, "keyring", "%zu key%s imported from %s", n, n == 1 ? "" : "s", keyring);
+	if ((!keyring && !import_policy_keys(t, err)) ||
+	    !policy_load_dir(t->pgp, policy_dir, &t->policy, err) ||
+	    (keyring && !import_policy_keys(t, err))) {
+		ferry_error_prefix(err, "--policy %s", policy_dir);
+		return PACK_USAGE;
+	}
+	add_line(t, "policy", "%s: serial %lld, signed by %lld of its roots%s", policy_dir,
+		 (long long)t->policy->serial, (long long)t->policy->threshold,
+		 keyring ? "" : " (keys from the policy directory: not a security check)");
 	return PACK_OK;
 }
 
@@ -71,18 +99,54 @@ bool verify_trust_signatures(struct verify_trust *t, const char *manifest, size_
 	return true;
 }
 
+/* "reason; reason; …" into buf. */
+static const char *joined(char **v, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	for (size_t i = 0; v && v[i]; i++)
+		snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "; " : "", v[i]);
+	return buf;
+}
+
+bool verify_trust_device(struct verify_trust *t, const char *device_type, struct policy_verdict *v,
+			 struct ferry_error **err)
+{
+	memset(v, 0, sizeof(*v));
+	if (!policy_allows_release(t->policy, &t->sigs, device_type, time(NULL), v))
+		return ferry_error_set(err, "out of memory");
+	return true;
+}
+
 bool verify_trust_policy(struct verify_trust *t, const struct manifest *m, struct ferry_error **err)
 {
-	(void)m;
-	(void)err;
-	/* Replaced by common/policy's evaluation once it lands. */
-	add_line(t, "policy", "%s: not evaluated yet", t->policy_dir);
+	char buf[1024];
+	for (size_t i = 0; i < m->n_variants; i++) {
+		const struct variant *var = &m->variants[i];
+		for (size_t j = 0; var->compatible.device_type && var->compatible.device_type[j]; j++) {
+			const char *dt = var->compatible.device_type[j];
+			struct policy_verdict v;
+			if (!verify_trust_device(t, dt, &v, err))
+				return false;
+			if (!v.allowed) {
+				ferry_error_set(err, "%s: the policy does not allow it for variant %s "
+						"(device type %s): %s", BUNDLE_SIG_MEMBER, var->id, dt,
+						joined(v.reasons, buf, sizeof(buf)));
+				policy_verdict_clear(&v);
+				return false;
+			}
+			add_line(t, "policy", "variant %s, device type %s: released by %s", var->id, dt,
+				 joined(v.counted, buf, sizeof(buf)));
+			policy_verdict_clear(&v);
+		}
+	}
 	return true;
 }
 
 void verify_trust_close(struct verify_trust *t)
 {
 	pgp_verify_result_clear(&t->sigs);
+	policy_free(t->policy);
+	t->policy = NULL;
 	pgp_close(t->pgp);
 	pack_tmp_home_remove(t->home);
 	t->home = NULL;

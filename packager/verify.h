@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/manifest.h"
 #include "common/pgp.h"
+#include "common/policy.h"
 
 struct verify_line {
 	char check[16];
@@ -21,13 +22,18 @@ struct verify_trust {
 	char *home;                      /* throw-away GnuPG home */
 	struct pgp *pgp;
 	const char *policy_dir;
+	struct policy *policy;
 	struct pgp_verify_result sigs;
 	struct verify_line lines[64];
 	size_t n_lines;
 };
 
-/* Imports keyring into a fresh home; returns PACK_OK, or PACK_USAGE when the
- * keyring or policy cannot be used. */
+/* Imports keyring into a fresh home and loads the policy of policy_dir,
+ * which a threshold of its roots must have signed with keys of the keyring
+ * (then the policy's keys.asc is imported too: trust is by fingerprint).
+ * keyring NULL (simulate): the policy's own keys.asc vouches for it, good
+ * for a what-if, not for a security check. Returns PACK_OK, or PACK_USAGE
+ * when the keyring or policy cannot be used. */
 int verify_trust_open(struct verify_trust *t, const char *keyring, const char *policy_dir,
 		      struct ferry_error **err);
 /* Verifies manifest.sig over the exact manifest bytes; at least one valid. */
@@ -35,6 +41,9 @@ bool verify_trust_signatures(struct verify_trust *t, const char *manifest, size_
 			     const void *sig, size_t sig_len, struct ferry_error **err);
 /* The policy's verdict for every device type of every variant. */
 bool verify_trust_policy(struct verify_trust *t, const struct manifest *m, struct ferry_error **err);
+/* The verdict for one device type (simulate); caller clears *v. */
+bool verify_trust_device(struct verify_trust *t, const char *device_type, struct policy_verdict *v,
+			 struct ferry_error **err);
 void verify_trust_close(struct verify_trust *t);
 
 #endif

@@ -27,6 +27,8 @@ refuses register_other_key_for_known_id 1 'already registered with another key' 
 	audit register "$G/keys/gw-0006.asc" --device-id gw-0001
 refuses register_one_key_for_two_ids 1 "already registered for device 'gw-0002'" \
 	audit register "$G/keys/gw-0002.asc" --device-id gw-0099
+gpgconf --homedir "$G/gnupg" --launch gpg-agent; gpg --homedir "$G/gnupg" --batch --pinentry-mode loopback --passphrase '' --export-secret-keys --armor "$(fpr gw-0003)" >"$T/secret.asc" 2>/dev/null
+refuses register_refuses_secret_key 1 'holds a secret key' audit register "$T/secret.asc" --device-id gw-0077
 refuses register_needs_device_id 2 'device-id' audit register "$G/keys/gw-0002.asc"
 
 # --- a clean stick of the registered devices imports, then re-imports as a no-op

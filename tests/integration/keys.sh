@@ -11,6 +11,16 @@ refuses "init refuses an initialised directory" 1 "already initialised" $K init 
 REL=$($K signer add "Release CI" --role release --device-type 'gw-*' --device-type 'sensor-*' 2>&1)
 [[ $REL =~ ^[0-9A-F]{40}$ ]] && pass "signer add prints the new fingerprint" || fail "signer add prints the new fingerprint" "$REL"
 QA=$($K signer add "QA Lead" --role qa --device-type '*' --expires 2099-12-31)
+# a person's key made elsewhere (plain gpg), imported by its public key
+mkdir -m 700 "$T/alice"
+gpg --homedir "$T/alice" --batch --passphrase '' --quick-gen-key 'Alice <alice@example.org>' ed25519 sign never >/dev/null 2>&1
+gpg --homedir "$T/alice" --batch --armor --export alice@example.org >"$T/alice.asc" 2>/dev/null
+gpgconf --homedir "$T/alice" --kill all
+ALICE=$(gpg --homedir "$T/alice" --batch --no-autostart --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+json=$($K --json signer add "HQ Alice" --role hq --device-type '*' --key "$T/alice.asc")
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["fingerprint"]==sys.argv[1] and d["roles"]==["hq"] and not d["created_key"]' "$ALICE" <<<"$json" &&
+	pass "signer add --key imports a public key (role hq), --json" || fail "signer add --key imports a public key (role hq), --json" "$json"
+refuses "the same key cannot be added twice" 1 "already signer 'HQ Alice'" $K signer add Again --role qa --device-type x --key "$T/alice.asc"
 check "rule add: gw-* needs release + qa" $K rule add --device-type 'gw-*' --require-role release --require-role qa
 check "policy sign -o writes the signed pair" $K policy sign -o "$T/out"
 [ -s "$T/out/policy.json" ] && [ -s "$T/out/policy.json.sig" ] && [ -s "$T/out/keys.asc" ] &&
@@ -26,7 +36,7 @@ grep -q "policy serial 2" <<<"$out" && grep -q "$REL 'Release CI' roles release"
 	grep -q "1. device types gw-\* require release, qa" <<<"$out" &&
 	pass "policy show lists serial, signers and rules" || fail "policy show lists serial, signers and rules" "$out"
 json=$($K --json policy show)
-python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]["serial"]==2 and len(d["policy"]["signers"])==2' <<<"$json" &&
+python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]["serial"]==2 and len(d["policy"]["signers"])==3' <<<"$json" &&
 	pass "policy show --json is the policy" || fail "policy show --json is the policy" "$json"
 
 check "signer revoke records the revocation in the draft" $K signer revoke "$QA" --reason "left the company"
@@ -59,10 +69,30 @@ PY
 n=$(gpg --homedir "$T/dev/gnupg" --batch --no-autostart --list-keys --with-colons 2>/dev/null | grep -c '^pub:')
 s=$(gpgconf --homedir "$T/dev/gnupg" --launch gpg-agent; gpg --homedir "$T/dev/gnupg" --batch --list-secret-keys --with-colons 2>/dev/null | grep -c '^sec:')
 gpgconf --homedir "$T/dev/gnupg" --kill all
-[ "$n" = 5 ] && [ "$s" = 1 ] && pass "device home: root + 3 signers + own secret key" || fail "device home: root + 3 signers + own secret key" "pub=$n sec=$s"
+[ "$n" = 6 ] && [ "$s" = 1 ] && pass "device home: root + 4 signers + own secret key" || fail "device home: root + 4 signers + own secret key" "pub=$n sec=$s"
 grep -q "BEGIN PGP PUBLIC KEY BLOCK" "$T/dev/gw-0001.asc" && pass "device public key is armored" || fail "device public key is armored"
 refuses "provision refuses an existing directory" 1 "existing, non-empty" $K provision "$T/dev" --device-id gw-0002 --device-type gw-x
 [ ! -e "$T/dev.partial" ] && pass "a refused provision leaves nothing behind" || fail "a refused provision leaves nothing behind"
+
+# the chain end to end: signers of ferry-keys sign with ferry-pack (same home),
+# the provisioned device's agent applies the two-person rule
+if [ -x "$FERRY_BIN/ferry-pack" ] && [ -x "$FERRY_BIN/ferry-agent" ]; then
+	mkdir -p "$T/in" && head -c 65536 /dev/urandom >"$T/in/rootfs.img"
+	cat >"$T/in/spec.json" <<'JSON'
+{ "format": 1, "name": "edge-os", "version": "2.4.1", "security_version": 7,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+    "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "rootfs.img" } ] } ] }
+JSON
+	check "ferry-pack signs with a ferry-keys signer" ferry-pack --homedir "$T/keys/gnupg" create "$T/in/spec.json" -o "$T/b.ferry" --sign "$REL"
+	refuses "the device refuses a gw-x bundle signed by release alone" 1 "rule 1 .*needs roles release, qa from distinct signers" \
+		ferry-agent -c "$T/dev/agent.json" check "$T/b.ferry"
+	check "QA co-signs" ferry-pack --homedir "$T/keys/gnupg" sign "$T/b.ferry" --key "$QA2"
+	refuses "the device would install it with release + QA" 0 "would install variant gw-x" \
+		ferry-agent -c "$T/dev/agent.json" check "$T/b.ferry"
+	gpgconf --homedir "$T/dev/gnupg" --kill all
+else
+	skip "chain end to end" "ferry-pack or ferry-agent not built"
+fi
 
 # usage errors: exit 2 and name the problem
 refuses "unknown command" 2 "unknown command 'frobnicate'" $K frobnicate
@@ -71,6 +101,7 @@ refuses "missing option argument" 2 "needs an argument" $K signer add X --role
 refuses "signer add needs a role" 2 "at least one --role" $K signer add X --device-type gw-x
 refuses "bad role name" 2 "'Release' is not a valid role name" $K signer add X --role Release --device-type gw-x
 refuses "bad expiry date" 2 "--expires: .*2027-12-31" $K signer add X --role qa --device-type gw-x --expires tomorrow
+refuses "expiry in the past" 2 "--expires 2020-01-01 lies in the past" $K signer add X --role qa --device-type gw-x --expires 2020-01-01
 refuses "bad fingerprint" 2 "'ABC' is not a fingerprint" $K signer revoke ABC --reason x
 refuses "revoke an unknown signer" 1 "is not a signer" $K signer revoke 0123456789ABCDEF0123456789ABCDEF01234567 --reason x
 refuses "bad device id" 2 "--device-id 'GW 1'" $K provision "$T/x" --device-id "GW 1" --device-type gw-x
@@ -78,7 +109,23 @@ refuses "uninitialised directory" 2 "not initialised.*init --root-name" ferry-ke
 check "--help" ferry-keys --help
 refuses "--version" 0 "ferry-keys [0-9]" ferry-keys --version
 
+mkdir -p "$T/notpolicy" && echo precious >"$T/notpolicy/thesis.txt"
+refuses "policy sign -o refuses to replace a directory of other files" 1 "holds 'thesis.txt': not a policy directory" $K policy sign -o "$T/notpolicy"
+[ -s "$T/notpolicy/thesis.txt" ] && $K policy show | grep -q "policy serial 3" &&
+	pass "a refused sign changes nothing" || fail "a refused sign changes nothing"
+
+# root rotation: add the new root, sign (old + new), remove the old one, sign again
+OLD=$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')
+check "root add" $K root add "ACME Root 2027"
+check "policy sign with old and new roots" $K policy sign -o "$T/rot1"
+check "root remove the old root" $K root remove "$OLD"
+check "policy sign after the rotation" $K policy sign -o "$T/rot2"
+n=$(gpg --homedir "$T/keys/gnupg" --batch --no-autostart --status-fd 1 --verify "$T/rot2/policy.json.sig" "$T/rot2/policy.json" 2>/dev/null | grep -c '^\[GNUPG:\] GOODSIG')
+[ "$n" = 2 ] && pass "the rotated policy carries the old and the new root's signatures" || fail "the rotated policy carries the old and the new root's signatures" "$n good signatures"
+$K policy log | grep -q "root removed $OLD" && pass "policy log shows the rotation" || fail "policy log shows the rotation"
+refuses "the last root cannot be removed" 1 "is the only root" $K root remove "$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')"
+
 # a tampered signed policy is noticed
-sed -i 's/"serial": 3/"serial": 9/' "$T/keys/policy/policy.json"
+sed -i -E 's/"serial": [0-9]+/"serial": 99/' "$T/keys/policy/policy.json"
 refuses "a tampered signed policy is refused" 1 "policy.json: no valid signature.*bad" $K policy show
 finish

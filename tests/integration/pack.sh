@@ -6,15 +6,21 @@
 # hooks) or in the padding makes verify fail naming that member.
 source "$(dirname "$0")/lib.sh"
 
-H=$T/pack            # ferry-pack's home: the signers' secret keys
-mkdir -m 700 "$H"
-gpgq() { gpg --homedir "$H" --batch --quiet --pinentry-mode loopback --passphrase '' "$@"; }
-gpgq --quick-gen-key "Release <release@example.org>" ed25519 sign never 2>/dev/null
-gpgq --quick-gen-key "QA <qa@example.org>" ed25519 sign never 2>/dev/null
-mapfile -t FPRS < <(gpgq --list-keys --with-colons | awk -F: '$1 == "fpr" { print $10 }')
-REL=${FPRS[0]} QA=${FPRS[1]}
-gpgq --armor --export >"$T/keyring.asc"
-mkdir -p "$T/policy"
+# The chain of trust by ferry-keys: a root, a release and a QA signer, and a
+# rule that gw-* devices need both (two-person rule). ferry-pack signs with
+# the keys in ferry-keys' GnuPG home.
+K=$T/keys
+export FERRY_KEYS_HOME=$K
+ferry-keys -q init --root-name "Test Root" >/dev/null
+REL=$(ferry-keys signer add "Release CI" --role release --device-type 'gw-*' --device-type 'sensor-*')
+QA=$(ferry-keys signer add "QA Lead" --role qa --device-type '*')
+ferry-keys -q rule add --device-type 'gw-*' --require-role release --require-role qa >/dev/null
+ferry-keys -q policy sign -o "$T/policy" >/dev/null
+H=$K/gnupg           # ferry-pack's home: the signers' secret keys
+gpg --homedir "$H" --batch --quiet --armor --export >"$T/keyring.asc"
+if [ ${#REL} -ne 40 ] || [ ${#QA} -ne 40 ] || [ ! -s "$T/policy/policy.json.sig" ]; then
+	fail trust_setup "ferry-keys did not give two signers and a signed policy"; finish
+fi
 
 # --- inputs: two variants, three payloads (zstd, xz, none), a hook ---------
 mkdir -p "$T/in/img" "$T/in/hooks"
@@ -39,17 +45,30 @@ cat >"$T/in/spec.json" <<'JSON'
   "rollout": { "groups": ["canary"], "percent": 100 }
 }
 JSON
+cat >"$T/fleet.json" <<'JSON'
+{ "format": 1, "devices": [
+  { "id": "gw-0001", "type": "gw-x", "hw_revision": 2, "groups": ["canary"], "installed": { "edge-os": "2.3.0" }, "security_version": 6 },
+  { "id": "gw-0002", "type": "gw-x", "hw_revision": 1, "groups": ["production"], "installed": { "edge-os": "2.3.0" } },
+  { "id": "sn-0001", "type": "sensor-y", "groups": ["canary"] },
+  { "id": "cam-0001", "type": "camera-z", "groups": ["canary"] } ] }
+JSON
 B=$T/edge.ferry
 check create_signed ferry-pack --homedir "$H" create "$T/in/spec.json" -o "$B" --sign "$REL"
 [ -e "$B.tmp" ] && fail create_leaves_no_tmp "$B.tmp exists" || pass create_leaves_no_tmp
 refuses create_unknown_key 2 "no secret key" ferry-pack --homedir "$H" create "$T/in/spec.json" -o "$T/x.ferry" --sign 0000000000000000000000000000000000000000
 refuses create_missing_spec 1 "nope.json" ferry-pack --homedir "$H" create "$T/in/nope.json" -o "$T/x.ferry"
 [ -e "$T/x.ferry" ] && fail create_failure_leaves_nothing "x.ferry exists" || pass create_failure_leaves_nothing
+refuses verify_needs_qa_cosignature 1 "manifest.sig: the policy does not allow it for variant gw-x" \
+	ferry-pack verify "$B" --keyring "$T/keyring.asc" --policy "$T/policy"
+out=$(ferry-pack simulate "$B" --fleet "$T/fleet.json" --policy "$T/policy" 2>&1)
+if grep -q "gw-0001.*refused" <<<"$out" && grep -q "^ *policy .*qa" <<<"$out" && grep -q "sn-0001.*would install" <<<"$out"
+then pass simulate_policy_before_cosign; else fail simulate_policy_before_cosign "$(tr '\n' ' ' <<<"$out" | head -c 400)"; fi
 check cosign ferry-pack --homedir "$H" sign "$B" --key "$QA"
 refuses cosign_twice 1 "already signed by $QA" ferry-pack --homedir "$H" sign "$B" --key "$QA"
 
 out=$(ferry-pack verify "$B" --keyring "$T/keyring.asc" --policy "$T/policy" 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q "valid signature by $REL" <<<"$out" && grep -q "valid signature by $QA" <<<"$out" &&
+	grep -q "variant gw-x, device type gw-x: released by" <<<"$out" &&
 	[ "$(grep -c '^ok  payload' <<<"$out")" -eq 3 ]; then pass verify_two_signers
 else fail verify_two_signers "rc $rc: $(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
 ferry-pack verify "$B" --keyring "$T/keyring.asc" --policy "$T/policy" --json >"$T/verify.json" 2>&1 &&
@@ -62,7 +81,7 @@ got=$(tar -tvf "$B" | awk '{ print $NF }' | tr '\n' ' ' | sed 's/ $//')
 [ "$got" = "$want" ] && pass tar_lists_members_in_order || fail tar_lists_members_in_order "$got"
 tar -tvf "$B" | awk '{ if ($1 != "-rw-r--r--" || $2 != "0/0") bad=1 } END { exit bad }' &&
 	pass tar_members_plain_files || fail tar_members_plain_files "$(tar -tvf "$B" | head -n 2)"
-mkdir -p "$T/x" "$T/g" && chmod 700 "$T/g"
+mkdir -p "$T/x" "$T/g" && chmod 700 "$T/g"   # plain gpg, a home of its own
 tar -xf "$B" -C "$T/x" manifest.json manifest.sig
 gpg --homedir "$T/g" --batch --quiet --import "$T/keyring.asc" 2>/dev/null
 gout=$(gpg --homedir "$T/g" --batch --verify "$T/x/manifest.sig" "$T/x/manifest.json" 2>&1) &&
@@ -86,13 +105,6 @@ assert d["manifest"]["name"] == "edge-os" and len(d["signatures"]) == 2
 assert all(s["verified"] is False for s in d["signatures"])
 assert [v["id"] for v in d["manifest"]["variants"]] == ["gw-x", "sensor-y"]' && pass inspect_json || fail inspect_json "bad JSON"
 
-cat >"$T/fleet.json" <<'JSON'
-{ "format": 1, "devices": [
-  { "id": "gw-0001", "type": "gw-x", "hw_revision": 2, "groups": ["canary"], "installed": { "edge-os": "2.3.0" }, "security_version": 6 },
-  { "id": "gw-0002", "type": "gw-x", "hw_revision": 1, "groups": ["production"], "installed": { "edge-os": "2.3.0" } },
-  { "id": "sn-0001", "type": "sensor-y", "groups": ["canary"] },
-  { "id": "cam-0001", "type": "camera-z", "groups": ["canary"] } ] }
-JSON
 out=$(ferry-pack simulate "$B" --fleet "$T/fleet.json" --policy "$T/policy" 2>&1)
 if grep -q "gw-0001.*would install edge-os 2.4.1 (variant gw-x)" <<<"$out" && grep -q "hw_revision " <<<"$out" &&
 	grep -q "rollout " <<<"$out" && grep -q "sn-0001.*would install.*sensor-y" <<<"$out" && grep -q "device_type " <<<"$out"

@@ -2,10 +2,17 @@
 #include "source_fixture.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static bool mem_read(void *ctx, void *buf, size_t cap, size_t *got, struct ferry_error **err)
 {
 	struct mem_source *s = ctx;
+	if (s->hang_after && s->pos >= s->hang_after) {
+		if (write(s->hang_fd, "x", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
 	size_t n = s->len - s->pos;
 	if (n == 0 && s->fail_at_end)
 		return ferry_error_set(err, "%s: sha256 mismatch at end of payload", s->src.name);

@@ -14,6 +14,9 @@ struct mem_source {
 	size_t len, pos;
 	size_t piece;          /* at most this many bytes per read (0: no limit) */
 	bool fail_at_end;      /* return an error instead of the end of stream */
+	size_t hang_after;     /* > 0: once this many bytes were handed out, write a
+	                        * byte to hang_fd and hang (for SIGKILL tests) */
+	int hang_fd;
 	struct byte_source src;
 };
 

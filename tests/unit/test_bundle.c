@@ -11,11 +11,13 @@
 #include <string.h>
 
 #include "common/bundle_read.h"
+#include "common/bundle_sig.h"
 #include "common/bundle_write.h"
 #include "common/chunks.h"
 #include "common/frames.h"
 #include "common/safefile.h"
 #include "common/sha256.h"
+#include "pgp_fixture.h"
 
 #define BIG (9u * 1024 * 1024 + 12345)   /* three 4 MiB frames */
 
@@ -505,6 +507,81 @@ static void test_bundle_create_refuses_missing_file_and_leaves_nothing(void **st
 	free(tmp);
 }
 
+/* Two GnuPG signatures over the same bytes, concatenated as in manifest.sig. */
+static uint8_t *two_signatures(struct pgp_homes *hs, size_t *len, size_t *first_len)
+{
+	char a[PGP_FPR_LEN + 1], b[PGP_FPR_LEN + 1];
+	void *s1, *s2;
+	size_t l1, l2;
+	struct ferry_error *err = NULL;
+	pgp_home_key(&hs->h[0], "Release <r@example.org>", a);
+	pgp_home_key(&hs->h[0], "QA <q@example.org>", b);
+	assert_ok(pgp_sign_detached(hs->h[0].pgp, a, "manifest", 8, &s1, &l1, &err), err);
+	assert_ok(pgp_sign_detached(hs->h[0].pgp, b, "manifest", 8, &s2, &l2, &err), err);
+	uint8_t *all = malloc(l1 + l2 + 1);
+	memcpy(all, s1, l1);
+	memcpy(all + l1, s2, l2);
+	free(s1);
+	free(s2);
+	*len = l1 + l2;
+	*first_len = l1;
+	return all;
+}
+
+/* Offset of the first unhashed subpacket's data in the first packet. */
+static size_t unhashed_offset(const uint8_t *s)
+{
+	size_t h = (s[0] & 0x40) ? (s[1] < 192 ? 2 : 3) : 2 + ((s[0] & 3) == 1) + 3 * ((s[0] & 3) == 2);
+	size_t hashed = (size_t)s[h + 4] << 8 | s[h + 5];
+	return h + 6 + hashed + 2;   /* unhashed length, then subpackets */
+}
+
+static void test_bundle_sig_accepts_gnupg_signatures(void **state)
+{
+	size_t len, first, n = 0;
+	uint8_t *sig = two_signatures(*state, &len, &first);
+	struct ferry_error *err = NULL;
+	assert_ok(bundle_sig_check(sig, len, &n, &err), err);
+	assert_int_equal(n, 2);
+	assert_ok(bundle_sig_check(sig, 0, &n, &err), err);
+	assert_int_equal(n, 0);
+	free(sig);
+}
+
+static void test_bundle_sig_rejects_changes_outside_the_signature(void **state)
+{
+	size_t len, first;
+	uint8_t *sig = two_signatures(*state, &len, &first);
+	struct ferry_error *err = NULL;
+	size_t u = unhashed_offset(sig);
+	/* the issuer key id in the unhashed area: GnuPG would still say "valid" */
+	sig[u + 2 + 3] ^= 1;
+	assert_false(bundle_sig_check(sig, len, NULL, &err));
+	assert_error_contains(err, "signature 1: unhashed issuer key id differs");
+	ferry_error_clear(&err);
+	sig[u + 2 + 3] ^= 1;
+	/* another subpacket type in the unhashed area */
+	sig[u + 1] ^= 0x02;
+	assert_false(bundle_sig_check(sig, len, NULL, &err));
+	assert_error_contains(err, "signature 1");
+	ferry_error_clear(&err);
+	sig[u + 1] ^= 0x02;
+	/* trailing garbage, a cut signature, a packet that is not a signature */
+	sig[len] = 0x00;
+	assert_false(bundle_sig_check(sig, len + 1, NULL, &err));
+	assert_error_contains(err, "signature 3: not an OpenPGP packet");
+	ferry_error_clear(&err);
+	assert_false(bundle_sig_check(sig, len - 1, NULL, &err));
+	assert_error_contains(err, "signature 2: truncated");
+	ferry_error_clear(&err);
+	uint8_t tag = sig[first];
+	sig[first] = (tag & 0x40) ? (uint8_t)((tag & 0xc0) | 13) : (uint8_t)((tag & 0x83) | (13 << 2));
+	assert_false(bundle_sig_check(sig, len, NULL, &err));
+	assert_error_contains(err, "signature 2: packet of type 13");
+	ferry_error_free(err);
+	free(sig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_zip_bomb_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_payload_hash_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_create_refuses_missing_file_and_leaves_nothing, setup, teardown),
+		pgp_unit_test(test_bundle_sig_accepts_gnupg_signatures),
+		pgp_unit_test(test_bundle_sig_rejects_changes_outside_the_signature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "agent/config.h"
@@ -94,9 +95,14 @@ static void test_config_defaults_apply(void **state)
 	assert_null(c->device.groups[0]);
 	assert_int_equal(c->n_slots, 0);
 	agent_config_free(c);
-	/* A config named without a directory resolves against the working directory. */
+	/* A config named without a directory resolves against the working
+	 * directory, made absolute: handlers run programs in other directories. */
 	c = parse_ok(MINIMAL, "agent.json");
-	assert_string_equal(c->state_dir, "state");
+	char cwd[4096], *want = NULL;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_true(asprintf(&want, "%s/state", cwd) > 0);
+	assert_string_equal(c->state_dir, want);
+	free(want);
 	agent_config_free(c);
 }
 

@@ -2,10 +2,12 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/handler.h"
@@ -313,6 +315,41 @@ static void test_handler_files_recover_finishes_interrupted_swaps(void **state)
 	teardown(f);
 }
 
+static void test_handler_files_killed_mid_extraction_then_starts_over(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(good_tree);
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		f->ms.hang_after = f->tar_len / 2;
+		f->ms.hang_fd = pfd[1];
+		struct ferry_error *err = NULL;
+		handler_files.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err);
+		_exit(2);
+	}
+	char c;
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	kill(pid, SIGKILL);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(pfd[0]);
+	close(pfd[1]);
+	/* The target is as it was; a half staging tree lies beside it. */
+	assert_content(f, "/old.txt", "old");
+	assert_true(present(f, ".ferry-new"));
+	/* The next install starts over and succeeds. */
+	free(test_write_file(f->dir, "opt/app.ferry-new/junk", "half", 4));
+	install_ok(f);
+	assert_false(present(f, ".ferry-new/junk"));
+	struct ferry_error *err = NULL;
+	assert_ok(handler_files.abort(&f->ctx, &f->p, &f->res, &err), err);
+	assert_untouched(f);
+	teardown(f);
+}
+
 static void test_handler_files_refuses_install_over_uncommitted_update(void **state)
 {
 	(void)state;
@@ -397,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_handler_files_source_error_at_end_leaves_target),
 		cmocka_unit_test(test_handler_files_refuses_garbage),
 		cmocka_unit_test(test_handler_files_recover_finishes_interrupted_swaps),
+		cmocka_unit_test(test_handler_files_killed_mid_extraction_then_starts_over),
 		cmocka_unit_test(test_handler_files_refuses_install_over_uncommitted_update),
 		cmocka_unit_test(test_handler_files_new_target_is_created),
 		cmocka_unit_test(test_handler_files_refuses_unswappable_targets),

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/handler.h"
@@ -211,6 +213,39 @@ static void test_handler_rootfs_ab_names_missing_slot(void **state)
 	teardown(f);
 }
 
+static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(6 * MiB, 8 * MiB);
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* Whole reads: the head (1 MiB), one 4 MiB chunk written, then hang. */
+		mem_source_init(&f->ms, f->image, f->image_len, "hanging");
+		f->ms.hang_after = 5 * MiB;
+		f->ms.hang_fd = pfd[1];
+		struct ferry_error *err = NULL;
+		handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err);
+		_exit(2);
+	}
+	char c;
+	assert_int_equal(read(pfd[0], &c, 1), 1);
+	kill(pid, SIGKILL);   /* as a power cut would, mid-image */
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	close(pfd[0]);
+	close(pfd[1]);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_all(slot, MiB, 0);                                 /* no image header */
+	assert_memory_equal(slot + MiB, f->image + MiB, 4 * MiB);  /* but the body was being written */
+	free(slot);
+	teardown(f);
+}
+
 /* A loop device as the slot: the block-device path (size by ioctl, O_EXCL). */
 static char *loop_attach(const char *file)
 {
@@ -277,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_handler_rootfs_ab_size_mismatch_fails),
 		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
 		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
+		cmocka_unit_test(test_handler_rootfs_ab_killed_mid_write_leaves_head_zero),
 		cmocka_unit_test(test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,13 @@ static void test_handler_script_runs_with_update_environment(void **state)
 	assert_true(asprintf(&file, "%s/script-migrate.sh", f->work) > 0);
 	assert_int_equal(access(file, F_OK), -1);
 	free(file);
+	/* Nothing to activate or undo; commit clears the work dir. */
+	assert_ok(handler_script.activate(&f->ctx, &f->p, &f->res, &err), err);
+	assert_ok(handler_script.rollback(&f->ctx, &f->p, &f->res, &err), err);
+	assert_false(f->res.supports_rollback);
+	assert_ok(handler_script.commit(&f->ctx, &f->p, &f->res, &err), err);
+	assert_int_equal(access(f->work, F_OK), -1);
+	assert_ok(handler_script.commit(&f->ctx, &f->p, &f->res, &err), err);
 	teardown(f);
 }
 

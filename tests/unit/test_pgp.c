@@ -111,34 +111,54 @@ static void test_pgp_verify_reports_unknown_key(void **state)
 	free(sig);
 }
 
+/* A key made on 2024-01-01 living key_life ("1d", "never") and a signature
+ * over msg made an hour later with extra gpg options; returns its bytes. */
+static char *signed_in_2024(struct pgp_home *h, const char *key_life, const char *sig_opts,
+			    char fpr[PGP_FPR_LEN + 1], size_t *len)
+{
+	assert_int_equal(pgp_home_gpg(h, "--faked-system-time 20240101T000000! "
+				      "--quick-gen-key 'Old <old@ferry.test>' ed25519 sign %s",
+				      key_life), 0);
+	fpr_of(h, "old@ferry.test", fpr);
+	char *data = test_write_file(h->dir, "data", msg, strlen(msg));
+	assert_int_equal(pgp_home_gpg(h, "--faked-system-time 20240101T010000! -u %s %s "
+				      "--detach-sign -o %s.sig %s", fpr, sig_opts, data, data), 0);
+	char *sigpath = NULL, *sig = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&sigpath, "%s.sig", data) > 0);
+	assert_ok(read_file_limited(sigpath, 4096, &sig, len, &err), err);
+	free(sigpath);
+	free(data);
+	return sig;
+}
+
 static void test_pgp_verify_reports_expired_key(void **state)
 {
 	struct pgp_home h = ((struct pgp_homes *)*state)->h[0];
-	/* made and used in 2024 with a one-day life: expired now */
-	assert_int_equal(pgp_home_gpg(&h, "--faked-system-time 20240101T000000! "
-				      "--quick-gen-key 'Old <old@ferry.test>' ed25519 sign 1d"), 0);
-	char fpr[PGP_FPR_LEN + 1];
-	fpr_of(&h, "old@ferry.test", fpr);
-	char *data = test_write_file(h.dir, "data", msg, strlen(msg));
-	assert_int_equal(pgp_home_gpg(&h, "--faked-system-time 20240101T010000! -u %s "
-				      "--detach-sign -o %s.sig %s", fpr, data, data), 0);
-	char *sigpath = NULL, *sig = NULL;
+	char fpr[PGP_FPR_LEN + 1], got_fpr[PGP_FPR_LEN + 1];
 	size_t len = 0;
-	struct ferry_error *err = NULL;
-	assert_true(asprintf(&sigpath, "%s.sig", data) > 0);
-	assert_ok(read_file_limited(sigpath, 4096, &sig, &len, &err), err);
-	char got_fpr[PGP_FPR_LEN + 1];
+	char *sig = signed_in_2024(&h, "1d", "", fpr, &len);   /* the key expired in 2024 */
 	assert_int_equal(verify_one(&h, msg, sig, len, got_fpr), PGP_SIG_EXPIRED_KEY);
 	assert_string_equal(got_fpr, fpr);
 	/* and ferry itself refuses to sign with it */
+	struct ferry_error *err = NULL;
 	void *s2 = NULL;
 	size_t l2 = 0;
 	assert_false(pgp_sign_detached(h.pgp, fpr, msg, strlen(msg), &s2, &l2, &err));
 	assert_error_contains(err, fpr);
 	ferry_error_free(err);
 	free(sig);
-	free(sigpath);
-	free(data);
+}
+
+static void test_pgp_verify_reports_expired_signature(void **state)
+{
+	struct pgp_home h = ((struct pgp_homes *)*state)->h[0];
+	char fpr[PGP_FPR_LEN + 1], got_fpr[PGP_FPR_LEN + 1];
+	size_t len = 0;
+	char *sig = signed_in_2024(&h, "never", "--default-sig-expire 1d", fpr, &len);
+	assert_int_equal(verify_one(&h, msg, sig, len, got_fpr), PGP_SIG_EXPIRED_SIG);
+	assert_string_equal(got_fpr, fpr);
+	free(sig);
 }
 
 static void test_pgp_verify_reports_revoked_key(void **state)
@@ -339,6 +359,7 @@ int main(void)
 		pgp_unit_test(test_pgp_verify_reports_bad_signature),
 		pgp_unit_test(test_pgp_verify_reports_unknown_key),
 		pgp_unit_test(test_pgp_verify_reports_expired_key),
+		pgp_unit_test(test_pgp_verify_reports_expired_signature),
 		pgp_unit_test(test_pgp_verify_reports_revoked_key),
 		pgp_unit_test(test_pgp_verify_concatenated_signatures),
 		pgp_unit_test(test_pgp_subkey_signature_maps_to_primary),

@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "pgp_fixture.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,43 +95,98 @@ static void test_policy_parse_serialize_roundtrip(void **state)
 	policy_free(q);
 }
 
-static void test_policy_rejects_invalid_documents(void **state)
+static int json_files(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+	return n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+}
+
+/* Calls fn on every JSON file of tests/data/<sub> (path without ".json"). */
+static size_t each_corpus_file(const char *sub, void (*fn)(const char *base, size_t *wrong))
+{
+	char *dir = test_data_path(sub);
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, json_files, alphasort);
+	size_t wrong = 0;
+	if (n <= 0)
+		fail_msg("no corpus files in %s", dir);
+	for (int i = 0; i < n; i++) {
+		char base[1024];
+		snprintf(base, sizeof(base), "%s/%.*s", dir, (int)strlen(names[i]->d_name) - 5,
+			 names[i]->d_name);
+		fn(base, &wrong);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	assert_int_equal(wrong, 0);
+	return (size_t)n;
+}
+
+static char *corpus_read(const char *base, const char *ext, size_t *len)
+{
+	char *path = NULL, *data = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&path, "%s%s", base, ext) > 0);
+	assert_ok(read_file_limited(path, 1 << 20, &data, len, &err), err);
+	free(path);
+	return data;
+}
+
+/* bad/NAME.json is refused with one line naming policy.json and holding bad/NAME.err. */
+static void check_bad(const char *base, size_t *wrong)
+{
+	size_t len = 0, want_len = 0;
+	char *doc = corpus_read(base, ".json", &len), *want = corpus_read(base, ".err", &want_len);
+	while (want_len && want[want_len - 1] == '\n')
+		want[--want_len] = '\0';
+	struct policy *p = NULL;
+	struct ferry_error *err = NULL;
+	bool accepted = policy_parse(doc, len, "policy.json", &p, &err);
+	const char *msg = ferry_error_message(err);
+	if (accepted || strncmp(msg, "policy.json: ", 13) != 0 || !strstr(msg, want) ||
+	    strchr(msg, '\n')) {
+		print_error("%s.json: expected one line with '%s', got '%s'\n", base, want,
+			    accepted ? "(accepted)" : msg);
+		(*wrong)++;
+	}
+	policy_free(p);
+	ferry_error_free(err);
+	free(doc);
+	free(want);
+}
+
+/* good/NAME.json is accepted and its serialization parses to the same text. */
+static void check_good(const char *base, size_t *wrong)
+{
+	size_t len = 0;
+	char *doc = corpus_read(base, ".json", &len), *a = NULL, *b = NULL;
+	struct policy *p = NULL, *q = NULL;
+	struct ferry_error *err = NULL;
+	if (!policy_parse(doc, len, "policy.json", &p, &err) || !(a = policy_serialize(p)) ||
+	    !policy_parse(a, strlen(a), "again", &q, &err) || !(b = policy_serialize(q)) ||
+	    strcmp(a, b) != 0) {
+		print_error("%s.json: %s\n", base, err ? ferry_error_message(err) : "round trip differs");
+		(*wrong)++;
+	}
+	policy_free(p);
+	policy_free(q);
+	ferry_error_free(err);
+	free(doc);
+	free(a);
+	free(b);
+}
+
+static void test_policy_rejects_every_bad_corpus_file(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *from, *to, *want;
-	} cases[] = {
-		{ "\"revoked\":[]", "\"revoked\":[],\"extra\":1", "extra: unknown key" },
-		{ "\"name\":\"QA Lead\"", "\"name\":\"QA Lead\",\"colour\":\"red\"", "signers[1].colour: unknown key" },
-		{ "\"" FR "\"]", "\"0000000000000000000000000000000000000001\",\"abc\"]", "roots.keys[1]" },
-		{ "\"threshold\":1", "\"threshold\":0", "roots.threshold" },
-		{ "\"threshold\":1", "\"threshold\":2", "roots.threshold: must be between 1 and the number of root keys" },
-		{ "[\"qa\"]", "[]", "signers[1].roles: must list at least one role" },
-		{ "[\"qa\"]", "[\"QA\"]", "signers[1].roles[0]: 'QA' is not a valid role name" },
-		{ "\"2027-12-31T00:00:00Z\"", "\"2027-12-31\"", "signers[0].expires" },
-		{ "\"format\":1", "\"format\":2", "format" },
-		{ "\"serial\":12", "\"serial\":0", "serial" },
-		{ "\"fingerprint\":\"" FB "\"", "\"fingerprint\":\"" FA "\"", "is listed twice" },
-		{ "[\"*\"]", "[\"gw x\"]", "signers[1].device_types[0]" },
-		{ "\"require_roles\":[\"release\",\"qa\"]", "\"require_roles\":[]", "rules[0].require_roles" },
-		{ "\"" FB "\"", "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"", "40 uppercase hex" },
-		{ "\"revoked\":[]", "\"revoked\":[{\"fingerprint\":\"" FB "\",\"at\":\"2026-10-01T00:00:00Z\"}]", "revoked[0].reason: missing" },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *at = strstr(sample, cases[i].from);
-		assert_non_null(at);
-		char *doc = NULL;
-		assert_true(asprintf(&doc, "%.*s%s%s", (int)(at - sample), sample, cases[i].to,
-				     at + strlen(cases[i].from)) > 0);
-		struct policy *p = NULL;
-		struct ferry_error *err = NULL;
-		if (policy_parse(doc, strlen(doc), "policy.json", &p, &err))
-			fail_msg("case %zu accepted: %s", i, doc);
-		assert_error_contains(err, "policy.json");
-		assert_error_contains(err, cases[i].want);
-		ferry_error_free(err);
-		free(doc);
-	}
+	assert_true(each_corpus_file("policies/bad", check_bad) >= 18);
+}
+
+static void test_policy_accepts_every_good_corpus_file(void **state)
+{
+	(void)state;
+	assert_true(each_corpus_file("policies/good", check_good) >= 2);
 }
 
 static void test_policy_counts_only_valid_listed_signatures(void **state)
@@ -186,6 +242,14 @@ static void test_policy_two_person_rule_needs_distinct_signers(void **state)
 	const char *b[] = { FB };
 	assert_false(release(p, 1, b, "gw-x", NOW, why, sizeof(why)));
 	assert_non_null(strstr(why, "role 'release'"));
+	/* A (release, qa) + C (release): met by C releasing and A approving,
+	 * whatever the order of the signatures (a matching, not first-come) */
+	strv_free(p->signers[2].device_types);
+	p->signers[2].device_types = calloc(2, sizeof(char *));
+	p->signers[2].device_types[0] = strdup("*");
+	const char *ac[] = { FA, FC }, *ca[] = { FC, FA };
+	assert_true(release(p, 2, ac, "gw-x", NOW, why, sizeof(why)));
+	assert_true(release(p, 2, ca, "gw-x", NOW, why, sizeof(why)));
 	/* no rule for sensor-*: A alone releases */
 	assert_true(release(p, 1, a, "sensor-y", NOW, why, sizeof(why)));
 	policy_free(p);
@@ -251,6 +315,29 @@ static void test_policy_role_for_acknowledgements(void **state)
 	assert_non_null(strstr(v.reasons[0], "role 'hq'"));
 	policy_verdict_clear(&v);
 	pgp_verify_result_clear(&r);
+	policy_free(p);
+}
+
+static void test_policy_lockout_guard(void **state)
+{
+	(void)state;
+	struct policy *p = parse(sample);
+	struct policy_verdict v;
+	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* after A expires only B (qa) and C (release, sensor scope) are left:
+	 * C + B still meet release+qa (scope is not the guard's business) */
+	assert_true(policy_check_lockout(p, 1830211200, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* without B, the gw-* rule can no longer be met by distinct signers */
+	p->n_signers = 1;   /* only A: release+qa in one person */
+	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "rule 1 (device types gw-*) needs roles release, qa"));
+	policy_verdict_clear(&v);
+	p->n_signers = 3;
 	policy_free(p);
 }
 
@@ -456,13 +543,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_parse_serialize_roundtrip),
-		cmocka_unit_test(test_policy_rejects_invalid_documents),
+		cmocka_unit_test(test_policy_rejects_every_bad_corpus_file),
+		cmocka_unit_test(test_policy_accepts_every_good_corpus_file),
 		cmocka_unit_test(test_policy_counts_only_valid_listed_signatures),
 		cmocka_unit_test(test_policy_signer_outside_device_type_scope),
 		cmocka_unit_test(test_policy_two_person_rule_needs_distinct_signers),
 		cmocka_unit_test(test_policy_revoked_signer_refused),
 		cmocka_unit_test(test_policy_expired_signer_refused),
 		cmocka_unit_test(test_policy_role_for_acknowledgements),
+		cmocka_unit_test(test_policy_lockout_guard),
 		pgp_unit_test(test_policy_adopt_needs_threshold_of_current_roots),
 		pgp_unit_test(test_policy_adopt_refuses_replayed_older_policy),
 		pgp_unit_test(test_policy_root_rotation_accepted),

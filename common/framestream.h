@@ -1,0 +1,36 @@
+/* framestream: the authenticated, decompressed bytes of one chunked payload.
+ * A worker thread reads each stored frame, compares its SHA-256 with the
+ * frame table BEFORE any decompressor sees it, and decompresses it into a
+ * small ring of buffers; the consumer's thread hashes the whole payload as it
+ * takes the bytes and checks size and SHA-256 at the end. Errors name the
+ * member and frame. Memory: FRAMESTREAM_SLOTS frames plus one stored frame. */
+#ifndef FERRY_FRAMESTREAM_H
+#define FERRY_FRAMESTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chunks.h"
+#include "error.h"
+#include "manifest.h"
+
+#define FRAMESTREAM_SLOTS 3
+
+/* Reads exactly len stored bytes (the next frame) from wherever they are. */
+typedef bool (*framestream_read_fn)(void *ctx, void *buf, size_t len, struct ferry_error **err);
+
+struct framestream;
+
+/* Starts the worker. Takes over *table (left empty). p gives the member name,
+ * compression, size and sha256 (must outlive the stream). read is called
+ * from the worker thread only, until framestream_stop. */
+bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,
+		       void *read_ctx, struct framestream **out, struct ferry_error **err);
+/* byte_source-style read: *got = 0 at the end, after size and hash matched. */
+bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
+		      struct ferry_error **err);
+/* Stops the worker (finishing the frame in hand) and frees; NULL is fine. */
+void framestream_stop(struct framestream *fs);
+
+#endif

@@ -1,0 +1,64 @@
+/* signedfile: see signedfile.h. */
+#include "signedfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "safefile.h"
+
+bool signedfile_read(struct pgp *pgp, const char *path, size_t max, char **data, size_t *len,
+		     struct pgp_verify_result *vr, struct ferry_error **err)
+{
+	bool ok = false;
+	char *buf = NULL, *sig = NULL, *sig_path = NULL;
+	size_t buf_len = 0, sig_len = 0;
+	if (asprintf(&sig_path, "%s.sig", path) < 0)
+		return ferry_error_set(err, "out of memory");
+	if (!read_file_limited(path, max, &buf, &buf_len, err) ||
+	    !read_file_limited(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err))
+		goto out;
+	if (!pgp_verify_detached(pgp, buf, buf_len, sig, sig_len, vr, err)) {
+		ferry_error_prefix(err, "%s", sig_path);
+		goto out;
+	}
+	*data = buf;
+	*len = buf_len;
+	buf = NULL;
+	ok = true;
+out:
+	free(buf);
+	free(sig);
+	free(sig_path);
+	return ok;
+}
+
+bool signedfile_read_by(struct pgp *pgp, const char *path, size_t max, const char *fpr,
+			const char *what, char **data, size_t *len, struct ferry_error **err)
+{
+	struct pgp_verify_result vr = { 0 };
+	bool by = false, ok = false;
+	char *buf = NULL;
+	size_t buf_len = 0;
+	if (!signedfile_read(pgp, path, max, &buf, &buf_len, &vr, err))
+		return false;
+	for (size_t i = 0; i < vr.n_sigs; i++) {
+		if (vr.sigs[i].status != PGP_SIG_VALID) {
+			ferry_error_set(err, "%s.sig: signature %s", path, pgp_sig_status_name(vr.sigs[i].status));
+			goto out;
+		}
+		by |= strcasecmp(vr.sigs[i].fpr, fpr) == 0;
+	}
+	if (!by) {
+		ferry_error_set(err, "%s.sig: not signed by %s %s", path, what, fpr);
+		goto out;
+	}
+	*data = buf;
+	*len = buf_len;
+	buf = NULL;
+	ok = true;
+out:
+	pgp_verify_result_clear(&vr);
+	free(buf);
+	return ok;
+}

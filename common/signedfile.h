@@ -1,0 +1,27 @@
+/* signedfile: a file and its detached signature "<file>.sig" read from disk
+ * and verified over the exact bytes, for every signed document on a stick
+ * (inventories, acknowledgements). Reports the facts of each signature; what
+ * they are worth (which key, which role) is the caller's decision. */
+#ifndef FERRY_SIGNEDFILE_H
+#define FERRY_SIGNEDFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "pgp.h"
+
+#define SIGNEDFILE_SIG_MAX (64 * 1024)
+
+/* Reads path (at most max bytes) and path.sig and verifies them. On success
+ * *data and *len hold the file's bytes (caller frees) and *vr the signatures
+ * (caller clears); a bad signature is a result in *vr, not an error. */
+bool signedfile_read(struct pgp *pgp, const char *path, size_t max, char **data, size_t *len,
+		     struct pgp_verify_result *vr, struct ferry_error **err);
+
+/* signedfile_read, then: every signature valid and one by the key with full
+ * fingerprint fpr ("<path>.sig: not signed by <what> <fpr>" otherwise). */
+bool signedfile_read_by(struct pgp *pgp, const char *path, size_t max, const char *fpr,
+			const char *what, char **data, size_t *len, struct ferry_error **err);
+
+#endif
