@@ -37,7 +37,7 @@ static bool resolve(const struct parse *ps, const char *value, char **out, struc
 {
 	free(*out);
 	*out = NULL;
-	if (value[0] == '/' || strcmp(ps->dir, ".") == 0)
+	if (value[0] == '/')
 		*out = strdup(value);
 	else if (asprintf(out, "%s/%s", ps->dir, value) < 0)
 		*out = NULL;

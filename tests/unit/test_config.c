@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <dirent.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "agent/config.h"
