@@ -10,6 +10,7 @@
 
 #include "pgp.h"
 #include "safefile.h"
+#include "signedfile.h"
 
 bool auditlog_write_signed(const char *path, const void *data, size_t len, struct pgp *pgp,
 			   const char *fpr, struct ferry_error **err)
@@ -77,49 +78,25 @@ out:
 	return ok;
 }
 
-/* The signature must be good and made by exactly the expected key. */
-static bool check_signature(const char *path, const struct pgp_verify_result *vr,
-			    const char *device_fpr, struct ferry_error **err)
-{
-	bool by_device = false;
-	for (size_t i = 0; i < vr->n_sigs; i++) {
-		const struct pgp_signature *s = &vr->sigs[i];
-		if (s->status != PGP_SIG_VALID)
-			return ferry_error_set(err, "%s.sig: signature %s", path,
-					       pgp_sig_status_name(s->status));
-		if (strcasecmp(s->fpr, device_fpr) == 0)
-			by_device = true;
-	}
-	if (!by_device)
-		return ferry_error_set(err, "%s.sig: not signed by the device key %s", path, device_fpr);
-	return true;
-}
-
 bool auditlog_export_read(const char *path, struct pgp *pgp, const char *device_fpr,
 			  const char *expected_prev, char **data, size_t *len,
 			  struct auditlog_chain *chain, struct ferry_error **err)
 {
 	bool ok = false;
-	char *buf = NULL, *sig = NULL, *sig_path = NULL, *copy = NULL;
-	size_t buf_len = 0, sig_len = 0;
+	char *buf = NULL, *copy = NULL;
+	size_t buf_len = 0;
 	char device[AUDITLOG_DEVICE_ID_MAX + 1];
 	uint64_t first = 0, last = 0;
 	struct auditlog_chain c;
-	struct pgp_verify_result vr = { 0 };
 	copy = strdup(path);
-	if (!copy || asprintf(&sig_path, "%s.sig", path) < 0) {
+	if (!copy) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
+	/* Every signature valid, one by exactly the device's key. */
 	if (!auditlog_export_name_parse(basename(copy), device, &first, &last, err) ||
-	    !read_file_limited(path, AUDITLOG_EXPORT_MAX, &buf, &buf_len, err) ||
-	    !read_file_limited(sig_path, 1024 * 1024, &sig, &sig_len, err))
-		goto out;
-	if (!pgp_verify_detached(pgp, buf, buf_len, sig, sig_len, &vr, err)) {
-		ferry_error_prefix(err, "%s", sig_path);
-		goto out;
-	}
-	if (!check_signature(path, &vr, device_fpr, err) ||
+	    !signedfile_read_by(pgp, path, AUDITLOG_EXPORT_MAX, device_fpr, "the device key", &buf,
+				&buf_len, err) ||
 	    !auditlog_chain_verify(buf, buf_len, path, device, expected_prev, &c, err))
 		goto out;
 	if (c.first_seq != first || c.last_seq != last) {
@@ -135,10 +112,7 @@ bool auditlog_export_read(const char *path, struct pgp *pgp, const char *device_
 		*chain = c;
 	ok = true;
 out:
-	pgp_verify_result_clear(&vr);
 	free(buf);
-	free(sig);
-	free(sig_path);
 	free(copy);
 	return ok;
 }

@@ -102,17 +102,6 @@ void manifest_free(struct manifest *m)
 
 /* --- typed field readers ------------------------------------------------------ */
 
-static bool get_dup(json_t *obj, const struct json_path *p, const char *key, bool required,
-		    char **out, struct ferry_error **err)
-{
-	const char *s = NULL;
-	if (!json_get_string(obj, p, key, required, &s, err))
-		return false;
-	if (s && !(*out = strdup(s)))
-		return ferry_error_set(err, "out of memory");
-	return true;
-}
-
 /* A required integer >= min (0 or 1); jansson integers are signed 64-bit. */
 static bool get_count(json_t *obj, const struct json_path *p, const char *key, json_int_t min,
 		      int64_t *out, struct ferry_error **err)
@@ -165,8 +154,8 @@ static bool parse_hook(json_t *obj, const struct json_path *p, bool spec, struct
 		return false;
 	h->present = true;
 	if (spec)
-		return get_dup(obj, p, "file", true, &h->file, err);
-	return get_dup(obj, p, "member", true, &h->member, err) &&
+		return json_get_string_dup(obj, p, "file", true, &h->file, err);
+	return json_get_string_dup(obj, p, "member", true, &h->member, err) &&
 	       get_size(obj, p, "size", &h->size, err) &&
 	       get_sha256(obj, p, "sha256", h->sha256, err);
 }
@@ -178,9 +167,9 @@ static bool parse_payload(json_t *obj, const struct json_path *p, bool spec, str
 		return json_path_error(err, p, "must be an object");
 	if (!json_check_keys(obj, p, spec ? spec_payload_keys : payload_keys, err))
 		return false;
-	if (!get_dup(obj, p, "name", true, &pl->name, err) ||
-	    !get_dup(obj, p, "handler", true, &pl->handler, err) ||
-	    !get_dup(obj, p, "target", false, &pl->target, err) ||
+	if (!json_get_string_dup(obj, p, "name", true, &pl->name, err) ||
+	    !json_get_string_dup(obj, p, "handler", true, &pl->handler, err) ||
+	    !json_get_string_dup(obj, p, "target", false, &pl->target, err) ||
 	    !json_get_bool(obj, p, "allow_setuid", false, &pl->allow_setuid, err))
 		return false;
 
@@ -194,11 +183,11 @@ static bool parse_payload(json_t *obj, const struct json_path *p, bool spec, str
 		return json_path_error(err, &cp, "'%s' is not one of zstd, xz, none", comp);
 
 	if (spec)
-		return get_dup(obj, p, "file", true, &pl->file, err);
-	return get_dup(obj, p, "member", true, &pl->member, err) &&
+		return json_get_string_dup(obj, p, "file", true, &pl->file, err);
+	return json_get_string_dup(obj, p, "member", true, &pl->member, err) &&
 	       get_size(obj, p, "size", &pl->size, err) &&
 	       get_sha256(obj, p, "sha256", pl->sha256, err) &&
-	       get_dup(obj, p, "chunks", true, &pl->chunks, err) &&
+	       json_get_string_dup(obj, p, "chunks", true, &pl->chunks, err) &&
 	       get_sha256(obj, p, "chunks_sha256", pl->chunks_sha256, err);
 }
 
@@ -208,8 +197,8 @@ static bool parse_compatible(json_t *obj, const struct json_path *p, struct comp
 	if (!json_check_keys(obj, p, compat_keys, err))
 		return false;
 	return json_get_strv(obj, p, "device_type", true, &c->device_type, err) &&
-	       get_dup(obj, p, "hw_revision", false, &c->hw_revision, err) &&
-	       get_dup(obj, p, "installed_version", false, &c->installed_version, err);
+	       json_get_string_dup(obj, p, "hw_revision", false, &c->hw_revision, err) &&
+	       json_get_string_dup(obj, p, "installed_version", false, &c->installed_version, err);
 }
 
 static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, struct variant *v,
@@ -220,7 +209,7 @@ static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, str
 	if (!json_is_object(obj))
 		return json_path_error(err, p, "must be an object");
 	if (!json_check_keys(obj, p, variant_keys, err) ||
-	    !get_dup(obj, p, "id", true, &v->id, err) ||
+	    !json_get_string_dup(obj, p, "id", true, &v->id, err) ||
 	    !json_get_object(obj, p, "compatible", true, &compat, err) ||
 	    !json_get_array(obj, p, "payloads", true, &payloads, err) ||
 	    !json_get_object(obj, p, "hooks", false, &hooks, err))
@@ -288,11 +277,11 @@ static bool parse_document(json_t *root, const char *name, bool spec, struct man
 		return json_path_error(err, &fp, "unsupported format %lld (this ferry reads format %d)",
 				       (long long)format, MANIFEST_FORMAT);
 	m->format = (int)format;
-	if (!get_dup(root, &rp, "name", true, &m->name, err) ||
-	    !get_dup(root, &rp, "version", true, &m->version, err) ||
+	if (!json_get_string_dup(root, &rp, "name", true, &m->name, err) ||
+	    !json_get_string_dup(root, &rp, "version", true, &m->version, err) ||
 	    !get_count(root, &rp, "security_version", 0, &m->security_version, err) ||
-	    !get_dup(root, &rp, "created", !spec, &m->created, err) ||
-	    !get_dup(root, &rp, "description", false, &m->description, err) ||
+	    !json_get_string_dup(root, &rp, "created", !spec, &m->created, err) ||
+	    !json_get_string_dup(root, &rp, "description", false, &m->description, err) ||
 	    !json_get_array(root, &rp, "variants", true, &variants, err) ||
 	    !json_get_object(root, &rp, "rollout", false, &rollout, err) ||
 	    !json_get_string(root, &rp, "confirm", false, &confirm, err))
