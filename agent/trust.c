@@ -82,27 +82,14 @@ static bool same_as_current(const struct agent_trust *t, const char *dir, bool *
 	return ok;
 }
 
-/* Stores the adopted exact bytes (and the stick's keys.asc, if any). */
-static bool store_adopted(const char *src, const char *dst, const struct policy_file *f,
-			  struct ferry_error **err)
+/* Stores the adopted exact bytes, and the keys.asc imported with them. */
+static bool store_adopted(const char *dst, const struct policy_file *f, struct ferry_error **err)
 {
-	char *keys_path = NULL, *keys = NULL, *parent = NULL;
-	size_t keys_len = 0;
-	bool ok = false;
-	if (asprintf(&keys_path, "%s/%s", src, POLICY_KEYS_FILE) < 0 || !(parent = strdup(dst))) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
+	char *parent = strdup(dst);
+	if (!parent)
+		return ferry_error_set(err, "out of memory");
 	*strrchr(parent, '/') = '\0';
-	if (!mkdir_p(parent, 0700, err))
-		goto out;
-	if (access(keys_path, F_OK) == 0 &&
-	    !read_file_limited(keys_path, POLICY_MAX_BYTES, &keys, &keys_len, err))
-		goto out;
-	ok = policy_write_dir(dst, f, keys, keys_len, err);
-out:
-	free(keys_path);
-	free(keys);
+	bool ok = mkdir_p(parent, 0700, err) && policy_write_dir(dst, f, f->keys, f->keys_len, err);
 	free(parent);
 	return ok;
 }
@@ -160,7 +147,7 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		goto out;
 	}
 	struct state_change ch = { .policy_serial = candidate->serial };
-	if (!store_adopted(dir, dst, &file, err) || !state_apply(st, &ch, &ev, NULL, err))
+	if (!store_adopted(dst, &file, err) || !state_apply(st, &ch, &ev, NULL, err))
 		goto out;
 	policy_free(t->policy);
 	t->policy = candidate;

@@ -104,6 +104,8 @@ struct policy_file {
 	size_t len;
 	char *sig;
 	size_t sig_len;
+	char *keys;       /* keys.asc as imported by policy_adopt_dir (NULL: none) */
+	size_t keys_len;
 };
 void policy_file_clear(struct policy_file *f);
 /* Reads dir/policy.json and dir/policy.json.sig (bounded). */

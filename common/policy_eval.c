@@ -311,6 +311,7 @@ void policy_file_clear(struct policy_file *f)
 		return;
 	free(f->bytes);
 	free(f->sig);
+	free(f->keys);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -479,9 +480,11 @@ bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char 
 	}
 	policy_verdict_clear(&v);
 	/* 2. only such a policy brings keys into the home (new roots, signers) */
+	/* read once: the bytes imported are the bytes the caller stores */
 	if (access(keys, F_OK) == 0) {
 		char none[1][PGP_FPR_LEN + 1];
-		if (!pgp_import_file(pgp, keys, none, 0, NULL, err))
+		if (!read_file_limited(keys, POLICY_MAX_BYTES, &file->keys, &file->keys_len, err) ||
+		    !pgp_import(pgp, file->keys, file->keys_len, none, 0, NULL, err))
 			goto out;
 	}
 	/* 3. the same bytes again: parse, its own roots, a higher serial */

@@ -364,7 +364,7 @@ static void publish(struct pgp_home *ws, const struct policy *p, const char (*by
 		    const char *dir)
 {
 	struct ferry_error *err = NULL;
-	struct policy_file f = { policy_serialize(p), 0, NULL, 0 };
+	struct policy_file f = { .bytes = policy_serialize(p) };
 	f.len = strlen(f.bytes);
 	for (size_t i = 0; i < n_by; i++) {
 		void *s = NULL;
