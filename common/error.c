@@ -15,7 +15,52 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-static bool set_message(struct ferry_error **err, int code, char *message)
+static const char *const code_names[FERRY_E_COUNT_] = {
+	[FERRY_E_NONE] = "unclassified",     [FERRY_E_USAGE] = "usage",
+	[FERRY_E_CONFIG] = "config",         [FERRY_E_SIGNATURE] = "signature",
+	[FERRY_E_POLICY] = "policy",         [FERRY_E_COMPAT] = "compatibility",
+	[FERRY_E_FORMAT] = "format",         [FERRY_E_INTEGRITY] = "integrity",
+	[FERRY_E_IO] = "io",                 [FERRY_E_NOSPACE] = "no-space",
+	[FERRY_E_MEDIUM_GONE] = "medium-gone", [FERRY_E_BUSY] = "busy",
+	[FERRY_E_HANDLER] = "handler",       [FERRY_E_UNSAFE] = "unsafe",
+	[FERRY_E_INTERNAL] = "internal",
+};
+
+const char *ferry_code_name(enum ferry_code c)
+{
+	return (unsigned)c < FERRY_E_COUNT_ ? code_names[c] : "unclassified";
+}
+
+enum ferry_code ferry_code_from_name(const char *s)
+{
+	for (int c = 0; s && c < FERRY_E_COUNT_; c++)
+		if (strcmp(s, code_names[c]) == 0)
+			return (enum ferry_code)c;
+	return FERRY_E_NONE;
+}
+
+int ferry_exit_code_for(enum ferry_code c)
+{
+	return c == FERRY_E_USAGE || c == FERRY_E_CONFIG ? 2 : 1;
+}
+
+int ferry_exit_code(const struct ferry_error *err)
+{
+	return err ? ferry_exit_code_for(err->code) : 0;
+}
+
+static enum ferry_code code_of_errno(int errnum)
+{
+	switch (errnum) {
+	case ENOSPC: case EDQUOT: return FERRY_E_NOSPACE;
+	case ENODEV: case ENXIO: case ENOMEDIUM: case ESHUTDOWN: return FERRY_E_MEDIUM_GONE;
+	case ELOOP: return FERRY_E_UNSAFE;
+	case ENOMEM: return FERRY_E_INTERNAL;
+	default: return FERRY_E_IO;
+	}
+}
+
+static bool set_message(struct ferry_error **err, enum ferry_code code, int errnum, char *message)
 {
 	if (!err || *err) {
 		free(message);
@@ -28,6 +73,7 @@ static bool set_message(struct ferry_error **err, int code, char *message)
 	}
 	e->message = message ? message : strdup("out of memory");
 	e->code = code;
+	e->errnum = errnum;
 	*err = e;
 	return false;
 }
@@ -40,7 +86,29 @@ bool ferry_error_set(struct ferry_error **err, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *m = vformat(fmt, ap);
 	va_end(ap);
-	return set_message(err, 0, m);
+	return set_message(err, FERRY_E_NONE, 0, m);
+}
+
+bool ferry_error_setc(struct ferry_error **err, enum ferry_code code, const char *fmt, ...)
+{
+	if (!err || *err)
+		return false;
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = vformat(fmt, ap);
+	va_end(ap);
+	return set_message(err, code, 0, m);
+}
+
+void ferry_error_classify(struct ferry_error **err, enum ferry_code code)
+{
+	if (err && *err && (*err)->code == FERRY_E_NONE)
+		(*err)->code = code;
+}
+
+enum ferry_code ferry_error_code(const struct ferry_error *err)
+{
+	return err ? err->code : FERRY_E_NONE;
 }
 
 bool ferry_error_errno(struct ferry_error **err, int errnum, const char *fmt, ...)
@@ -55,7 +123,7 @@ bool ferry_error_errno(struct ferry_error **err, int errnum, const char *fmt, ..
 	if (m && asprintf(&full, "%s: %s", m, strerror(errnum)) < 0)
 		full = NULL;
 	free(m);
-	return set_message(err, errnum, full);
+	return set_message(err, code_of_errno(errnum), errnum, full);
 }
 
 void ferry_error_prefix(struct ferry_error **err, const char *fmt, ...)
