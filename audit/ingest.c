@@ -72,7 +72,7 @@ static bool insert_line(struct audit_db *db, const char *line, size_t n, const c
 		.seq = (int64_t)json_integer_value(json_object_get(rec, "seq")),
 		.time = str_at(rec, "time"), .event = str_at(rec, "event"), .bundle = str_at(rec, "bundle"),
 		.version = str_at(rec, "version"), .result = str_at(rec, "result"),
-		.reason = reason, .boot = boot ? (int64_t)json_integer_value(boot) : -1,
+		.reason = reason, .code = str_at(rec, "code"), .boot = boot ? (int64_t)json_integer_value(boot) : -1,
 		.media_serial = str_at(media, "usb_serial"), .media_label = str_at(media, "label"),
 		.line = line,
 	};
