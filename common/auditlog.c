@@ -161,34 +161,6 @@ static bool parse_media(json_t *obj, const struct json_path *p, struct auditlog_
 	       json_get_string(media, &mp, "label", false, &f->media_label, err);
 }
 
-/* The major version: absent is 1 (records written before the field). */
-static bool parse_format(json_t *obj, const struct json_path *p, int64_t *format,
-			 struct ferry_error **err)
-{
-	*format = 1;
-	if (!json_get_int(obj, p, "format", false, 1, INT64_MAX, format, err))
-		return false;
-	if (*format > AUDITLOG_FORMAT)
-		return ferry_error_setc(err, FERRY_E_FORMAT, "record: format %lld is newer than this "
-					"reader knows (%d): upgrade it to read this record",
-					(long long)*format, AUDITLOG_FORMAT);
-	return true;
-}
-
-static size_t count_unknown(json_t *obj)
-{
-	const char *key;
-	json_t *v;
-	size_t n = 0;
-	json_object_foreach(obj, key, v) {
-		size_t i = 0;
-		while (record_keys[i] && strcmp(record_keys[i], key) != 0)
-			i++;
-		n += record_keys[i] == NULL;
-	}
-	return n;
-}
-
 static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog_fields *f,
 			 struct ferry_error **err)
 {
@@ -230,14 +202,15 @@ bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *o
 		goto out;
 	}
 	if (!json_parse_strict(line, len, "record", &obj, err) ||
-	    !parse_format(obj, &p, &out->format, err) || !parse_fields(obj, &p, &out->f, err))
+	    !json_get_format(obj, &p, false, AUDITLOG_FORMAT, &out->format, err) ||
+	    !parse_fields(obj, &p, &out->f, err))
 		goto out;
 	canon = json_dump_canonical(obj);
 	if (!canon || strlen(canon) != len || memcmp(canon, line, len) != 0) {
 		ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
 		goto out;
 	}
-	out->n_unknown = count_unknown(obj);
+	out->n_unknown = json_count_unknown(obj, record_keys);
 	out->json = obj;
 	obj = NULL;
 	ok = true;
