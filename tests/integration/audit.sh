@@ -132,6 +132,12 @@ n=$(ferry-audit --db "$NDB" events --json --device gw-0006 | grep -c '"zz_newer"
 [ "$n" = 1 ] && [ "$(ferry-audit --db "$NDB" events --json | wc -l)" = 30 ] && pass newer_minor_field_stored_raw \
 	|| fail newer_minor_field_stored_raw "$n lines with the field"
 check newer_minor_field_check_verifies ferry-audit --db "$NDB" --homedir "$T/hq2/gnupg" check
+# a stick of a newer layout: nothing below ferry/ is read, the reason names MEDIA.json
+mkdir -p "$T/layout2/ferry/audit"
+cp -r "$N" "$T/layout2/ferry/audit/"
+printf '{"bundles": [], "created": "2026-11-27T09:56:40Z", "format": 1, "layout": 2}\n' >"$T/layout2/ferry/MEDIA.json"
+refuses newer_stick_layout_refused 1 'MEDIA.json: stick layout 2 is newer than this program knows' \
+	ferry-audit --db "$NDB" import "$T/layout2"
 
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
