@@ -21,10 +21,10 @@
 /* The reason a device gave for a failure or refusal, if it gave one:
  * detail.reason (or error, message), else the messages of detail.reasons
  * [{code, message}] joined with "; ". Caller frees. */
-static char *record_reason(json_t *rec)
+static char *record_reason(const json_t *detail)
 {
-	json_t *detail = json_object_get(rec, "detail"), *reasons, *r;
 	static const char *const keys[] = { "reason", "error", "message" };
+	json_t *reasons, *r;
 	char *joined = NULL;
 	size_t len = 0, i;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -48,41 +48,31 @@ static char *record_reason(json_t *rec)
 	return joined;
 }
 
-static const char *str_at(json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
 /* Stores one line that auditlog_chain_verify already checked (strict,
- * canonical, chained): only its fields are read here, without a second
- * canonical round trip. line is NUL-terminated in place. */
+ * canonical, chained), read with the record format's own parser but
+ * without a second canonical round trip. line is NUL-terminated in place. */
 static bool insert_line(struct audit_db *db, const char *line, size_t n, const char *hash,
 			struct ingest_result *res, char last_time[32], struct ferry_error **err)
 {
-	json_t *rec = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(rec)) {
-		json_decref(rec);
-		return ferry_error_set(err, "unreadable record");
-	}
-	json_t *media = json_object_get(rec, "media"), *boot = json_object_get(rec, "boot");
-	char *reason = record_reason(rec);
+	struct auditlog_record rec;
+	if (!auditlog_line_fields(line, n, &rec, err))
+		return false;
+	const struct auditlog_fields *f = &rec.f;
+	char *reason = record_reason(f->detail);
 	struct audit_record r = {
-		.device = str_at(rec, "device"), .hash = hash, .prev = str_at(rec, "prev"),
-		.seq = (int64_t)json_integer_value(json_object_get(rec, "seq")),
-		.time = str_at(rec, "time"), .event = str_at(rec, "event"), .bundle = str_at(rec, "bundle"),
-		.version = str_at(rec, "version"), .result = str_at(rec, "result"),
-		.reason = reason, .code = str_at(rec, "code"), .boot = boot ? (int64_t)json_integer_value(boot) : -1,
-		.media_serial = str_at(media, "usb_serial"), .media_label = str_at(media, "label"),
-		.line = line,
+		.device = f->device, .hash = hash, .prev = f->prev, .seq = (int64_t)f->seq,
+		.time = f->time, .event = f->event, .bundle = f->bundle, .version = f->version,
+		.result = f->result, .reason = reason, .code = f->code, .boot = f->boot,
+		.media_serial = f->usb_serial, .media_label = f->media_label, .line = line,
 	};
 	bool ok = audit_db_record_insert(db, &r, err);
 	if (ok) {
-		snprintf(last_time, 32, "%s", r.time ? r.time : "");
+		snprintf(last_time, 32, "%s", r.time);
 		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r.media_serial ? r.media_serial : "");
 		snprintf(res->media_label, sizeof(res->media_label), "%s", r.media_label ? r.media_label : "");
 	}
 	free(reason);
-	json_decref(rec);
+	auditlog_record_clear(&rec);
 	return ok;
 }
 

@@ -188,40 +188,40 @@ static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog
 	return true;
 }
 
-bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *out,
-			 struct ferry_error **err)
+bool auditlog_line_fields(const char *line, size_t len, struct auditlog_record *out,
+			  struct ferry_error **err)
 {
-	bool ok = false;
-	json_t *obj = NULL;
-	char *canon = NULL;
 	struct json_path p;
 	memset(out, 0, sizeof(*out));
 	json_path_root(&p, "record");
 	if (len > AUDITLOG_LINE_MAX) {
 		ferry_error_setc(err, FERRY_E_FORMAT, "record longer than %d bytes", AUDITLOG_LINE_MAX);
-		goto out;
+		return false;
 	}
-	if (!json_parse_strict(line, len, "record", &obj, err) ||
-	    !json_get_format(obj, &p, false, AUDITLOG_FORMAT, &out->format, err) ||
-	    !parse_fields(obj, &p, &out->f, err))
-		goto out;
-	canon = json_dump_canonical(obj);
-	if (!canon || strlen(canon) != len || memcmp(canon, line, len) != 0) {
-		ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
-		goto out;
-	}
-	out->n_unknown = json_count_unknown(obj, record_keys);
-	out->json = obj;
-	obj = NULL;
-	ok = true;
-out:
-	if (!ok)
+	if (!json_parse_strict(line, len, "record", &out->json, err) ||
+	    !json_get_format(out->json, &p, false, AUDITLOG_FORMAT, &out->format, err) ||
+	    !parse_fields(out->json, &p, &out->f, err)) {
 		ferry_error_classify(err, FERRY_E_FORMAT);
+		auditlog_record_clear(out);
+		return false;
+	}
+	out->n_unknown = json_count_unknown(out->json, record_keys);
+	return true;
+}
+
+bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *out,
+			 struct ferry_error **err)
+{
+	if (!auditlog_line_fields(line, len, out, err))
+		return false;
+	char *canon = json_dump_canonical(out->json);
+	bool same = canon && strlen(canon) == len && memcmp(canon, line, len) == 0;
 	free(canon);
-	json_decref(obj);
-	if (!ok)
-		memset(out, 0, sizeof(*out));
-	return ok;
+	if (!same) {
+		auditlog_record_clear(out);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
+	}
+	return true;
 }
 
 void auditlog_record_clear(struct auditlog_record *r)
