@@ -196,6 +196,40 @@ static void test_ingest_accepts_unknown_field_of_same_major(void **state)
 	free(a);
 }
 
+static bool code_of_seq_3(const struct audit_record *r, void *ctx, struct ferry_error **err)
+{
+	(void)err;
+	if (r->seq == 3)
+		snprintf(ctx, 32, "%s", r->code ? r->code : "(none)");
+	return true;
+}
+
+/* The reason code a device gives travels into records.code. */
+static void test_ingest_stores_the_reason_code(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	char code[32] = "";
+	/* five records, the third a refusal with its code */
+	char prev[SHA256_HEX_LEN + 1] = AUDITLOG_GENESIS_PREV;
+	for (int i = 0; i < 5; i++) {
+		free(f->lines[i]);
+		struct auditlog_fields fl = {
+			.seq = (uint64_t)i + 1, .prev = prev, .time = "2026-11-20T10:00:00Z", .boot = 1,
+			.device = "gw-0001", .event = i == 2 ? "install.refused" : "install.started",
+			.result = i == 2 ? "refused" : "info", .code = i == 2 ? "signature" : NULL,
+		};
+		assert_ok(auditlog_line_build(&fl, &f->lines[i], &err), err);
+		auditlog_line_hash(f->lines[i], strlen(f->lines[i]), prev);
+	}
+	char *a = export(f, 1, 5);
+	imports(f, a, 5, 0);
+	struct audit_event_filter flt = { .device = "gw-0001", .by_seq = true };
+	assert_ok(audit_db_events(f->db, &flt, code_of_seq_3, code, &err), err);
+	assert_string_equal(code, "signature");
+	free(a);
+}
+
 static void test_ingest_refuses_unknown_major_version(void **state)
 {
 	struct fixture *f = *state;
@@ -232,6 +266,7 @@ int main(void)
 		T(test_ingest_refuses_a_file_signed_by_another_key),
 		T(test_ingest_accepts_unknown_field_of_same_major),
 		T(test_ingest_refuses_unknown_major_version),
+		T(test_ingest_stores_the_reason_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
