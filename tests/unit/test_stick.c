@@ -149,6 +149,27 @@ static void test_stick_media_scan_refuses_newer_layout(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* ferry-pack write: a stick of a newer layout gets nothing written. */
+static void test_stick_media_write_refuses_newer_layout(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), *src = test_write_file(dir, "in/os-1.0.0.ferry", "bundle", 6);
+	char *stick = NULL, *bundles = NULL;
+	struct ferry_error *err = NULL;
+	struct media_write_bundle b = { .source = src, .file = "os-1.0.0.ferry", .name = "os", .version = "1.0.0" };
+	struct media_write_options opt = { .writer = "test" };
+	assert_true(asprintf(&stick, "%s/stick", dir) > 0 && asprintf(&bundles, "%s/ferry/bundles", stick) > 0);
+	write_index(stick, "{\"format\": 1, \"layout\": 2}");
+	assert_false(media_write(stick, &b, 1, &opt, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	assert_int_not_equal(access(bundles, F_OK), 0);
+	ferry_error_free(err);
+	free(src);
+	free(stick);
+	free(bundles);
+	test_tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_stick_refuses_links_bad_ids_and_bad_names),
 		cmocka_unit_test(test_stick_layout_read_from_media_json),
 		cmocka_unit_test(test_stick_media_scan_refuses_newer_layout),
+		cmocka_unit_test(test_stick_media_write_refuses_newer_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
