@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "policy.h"
 #include "safefile.h"
 #include "sha256.h"
 
@@ -248,15 +249,15 @@ static bool check_policy(struct media_stick *s, const char *top, struct ferry_er
 	dir = pd.path;
 	pd.path = NULL;
 	stick_dir_close(&pd);
-	if (asprintf(&json, "%s/policy.json", dir) < 0 || asprintf(&sig, "%s/policy.json.sig", dir) < 0) {
+	if (asprintf(&json, "%s/" POLICY_FILE, dir) < 0 || asprintf(&sig, "%s/" POLICY_SIG_FILE, dir) < 0) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
 	bool has_json = is_regular(json, &st), has_sig = is_regular(sig, &st);
 	if (has_json != has_sig) {
 		ferry_error_set(err, "%s: %s without %s: the policy on this stick is incomplete", dir,
-				has_json ? "policy.json" : "policy.json.sig",
-				has_json ? "policy.json.sig" : "policy.json");
+				has_json ? POLICY_FILE : POLICY_SIG_FILE,
+				has_json ? POLICY_SIG_FILE : POLICY_FILE);
 		goto out;
 	}
 	if (has_json) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "rfc3339.h"
 #include "safefile.h"
 #include "sha256.h"
@@ -24,7 +25,7 @@
 
 /* The signed policy, and the public keys of its roots and signers (optional:
  * devices need a new signer's key to verify what it signs). */
-static const char *const policy_files[] = { "policy.json.sig", "policy.json", "keys.asc" };
+static const char *const policy_files[] = { POLICY_SIG_FILE, POLICY_FILE, POLICY_KEYS_FILE };
 #define POLICY_REQUIRED_FILES 2
 
 struct copy_job {
