@@ -1,7 +1,8 @@
-/* Tests for agent/lifecycle.c: start-up conclusions after a boot (trial,
- * fall back), commit with its health check, rollback, recovery, on a virtual
- * device (file bootloader) with real hooks and a real update module that
- * write down what they saw — the bootloader's environment and agent.db's
+/* Tests for the lifecycle module (agent/lifecycle.h): install (plan,
+ * begin, stream, activate, arm) from a real bundle, start-up conclusions
+ * after a boot (trial, fall back), commit with its health check, rollback,
+ * recovery, on a virtual device (file bootloader) with real hooks and a
+ * real update module that write down what they saw — the bootloader's environment and agent.db's
  * state — when the lifecycle called them: that is how the ordering promises
  * of lifecycle.h are checked. */
 #include "testutil.h"
@@ -13,7 +14,10 @@
 #include <unistd.h>
 
 #include "agent/lifecycle.h"
+#include "common/bundle_write.h"
 #include "common/safefile.h"
+
+#define IMAGE_LEN (64 * 1024)   /* the A/B image of the test bundle; slots are twice that */
 
 struct device {
 	char *dir;
@@ -64,6 +68,9 @@ static void device_open(struct device *d)
 	assert_ok(agent_config_load(path, &d->c, &err), err);
 	assert_ok(lifecycle_open(d->c, &d->s, &d->b, &err), err);
 	write_script(d, "modules/rec", module_text);
+	char slot[IMAGE_LEN * 2] = { 0 };
+	free(test_write_file(d->dir, "a.img", slot, sizeof(slot)));
+	free(test_write_file(d->dir, "b.img", slot, sizeof(slot)));
 	write_script(d, "state/hooks/health_check", check_text);
 	free(path);
 }
@@ -192,6 +199,172 @@ static void expect_back_on_a(struct device *d)
 	char *v = installed(d);
 	assert_string_equal(v, "1.0.0");
 	free(v);
+}
+
+/* --- begin, stream, activate, arm: lifecycle_install over a real bundle --- */
+
+/* A bundle (unsigned: admission is install.c's, not the lifecycle's) of
+ * edge-os 2.0.0: an A/B image, a payload for the module "rec" and, when
+ * post_install is not NULL, that post_install hook. *m: its manifest. */
+static char *make_bundle(struct device *d, const char *post_install, struct manifest **m)
+{
+	struct ferry_error *err = NULL;
+	char image[IMAGE_LEN];
+	for (size_t i = 0; i < sizeof(image); i++)
+		image[i] = (char)(i * 131 % 251);
+	free(test_write_file(d->dir, "in/rootfs.img", image, sizeof(image)));
+	free(test_write_file(d->dir, "in/app.bin", "app 2\n", 6));
+	if (post_install)
+		free(test_write_file(d->dir, "in/post.sh", post_install, strlen(post_install)));
+	char *spec = NULL, *bundle = NULL;
+	assert_true(asprintf(&spec,
+		"{\"format\":1,\"name\":\"os\",\"version\":\"2.0.0\",\"security_version\":4,"
+		"\"created\":\"2026-11-24T10:00:00Z\",\"variants\":[{\"id\":\"gw\","
+		"\"compatible\":{\"device_type\":[\"gw-x\"]},\"payloads\":["
+		"{\"name\":\"os\",\"handler\":\"rootfs-ab\",\"file\":\"rootfs.img\"},"
+		"{\"name\":\"app\",\"handler\":\"module\",\"target\":\"rec\",\"file\":\"app.bin\"}]%s}]}",
+		post_install ? ",\"hooks\":{\"post_install\":{\"file\":\"post.sh\"}}" : "") > 0);
+	char *spec_path = test_write_file(d->dir, "in/spec.json", spec, strlen(spec));
+	assert_true(asprintf(&bundle, "%s/os.ferry", d->dir) > 0);
+	struct bundle_create_opts o = { .level = 1, .threads = 1 };
+	assert_ok(bundle_create(spec_path, bundle, &o, m, &err), err);
+	free(spec_path);
+	free(spec);
+	return bundle;
+}
+
+static struct lifecycle_install_result install_bundle(struct device *d, const char *post_install)
+{
+	struct ferry_error *err = NULL;
+	struct manifest *m = NULL;
+	char *bundle = make_bundle(d, post_install, &m);
+	json_t *signers = json_array();
+	struct lifecycle_update u = { .path = bundle, .m = m, .v = &m->variants[0], .signers = signers,
+				      .usb_serial = "USB1" };
+	struct lifecycle_install_result res;
+	assert_ok(lifecycle_install(d->c, d->s, d->b, &u, &res, &err), err);
+	json_decref(signers);
+	manifest_free(m);
+	free(bundle);
+	return res;
+}
+
+/* The events of the last n records, space-separated. */
+static char *last_events(struct device *d, size_t n)
+{
+	struct state_records r;
+	struct ferry_error *err = NULL;
+	char *out = calloc(1, 1024);
+	assert_ok(state_records_last(d->s, n, &r, &err), err);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *e = strstr(r.lines[i], "\"event\":\"");
+		assert_non_null(e);
+		e += 9;
+		strncat(out, e, (size_t)(strchr(e, '"') - e));
+		strcat(out, i + 1 < r.n ? " " : "");
+	}
+	state_records_clear(&r);
+	return out;
+}
+
+static void test_lifecycle_install_streams_activates_then_arms(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	device_open(&d);
+	struct lifecycle_install_result res = install_bundle(&d, NULL);
+	assert_int_equal(res.outcome, LIFECYCLE_INSTALL_REBOOT_PENDING);
+	assert_int_equal(res.slot, 'b');
+	lifecycle_install_result_clear(&res);
+	assert_int_equal(state_of(&d), AGENT_STATE_INSTALLED);
+	char *ev = last_events(&d, 3);
+	assert_string_equal(ev, "install.started install.writing install.finished");
+	free(ev);
+	/* stream: the image is in slot b; arm: slot b boots next, once. */
+	char *slot = NULL, *image = NULL, *path = NULL;
+	size_t len = 0, ilen = 0;
+	assert_true(asprintf(&path, "%s/b.img", d.dir) > 0);
+	assert_ok(read_file_limited(path, 1 << 20, &slot, &len, &err), err);
+	free(path);
+	assert_true(asprintf(&path, "%s/in/rootfs.img", d.dir) > 0);
+	assert_ok(read_file_limited(path, 1 << 20, &image, &ilen, &err), err);
+	assert_true(len >= ilen && memcmp(slot, image, ilen) == 0);
+	free(path);
+	free(slot);
+	free(image);
+	struct boot_status bs;
+	assert_ok(boot_get_status(d.b, &bs, &err), err);
+	assert_int_equal(boot_status_next(&bs), 'b');
+	assert_int_equal(bs.left[1], 1);
+	/* trial, then commit: the version of the bundle is installed. */
+	assert_int_equal(reboot(&d), LIFECYCLE_STARTUP_TRIAL);
+	enum lifecycle_commit_outcome out;
+	char *why = NULL;
+	assert_ok(lifecycle_commit(d.c, d.s, d.b, &out, &why, &err), err);
+	assert_int_equal(out, LIFECYCLE_COMMIT_DONE);
+	char *v = installed(&d);
+	assert_string_equal(v, "2.0.0");
+	free(v);
+	free(seen(&d));
+	device_close(&d);
+}
+
+/* A failure after activation (post_install) undoes every payload and never
+ * arms the bootloader: the old slot boots next; state failed. */
+static void test_lifecycle_install_failure_undoes_and_never_arms(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	device_open(&d);
+	struct lifecycle_install_result res = install_bundle(&d, "echo no >&2; exit 1\n");
+	assert_int_equal(res.outcome, LIFECYCLE_INSTALL_FAILED);
+	assert_string_equal(res.step, "post_install");
+	lifecycle_install_result_clear(&res);
+	assert_int_equal(state_of(&d), AGENT_STATE_FAILED);
+	char *line = test_last_record(d.s);
+	assert_non_null(strstr(line, "\"event\":\"install.failed\""));
+	assert_non_null(strstr(line, "\"step\":\"post_install\""));
+	free(line);
+	char *s = seen(&d);
+	assert_non_null(strstr(s, "ArtifactRollback"));
+	free(s);
+	struct boot_status bs;
+	assert_ok(boot_get_status(d.b, &bs, &err), err);
+	assert_int_equal(boot_status_next(&bs), 'a');
+	assert_int_equal(reboot(&d), LIFECYCLE_STARTUP_NORMAL);
+	assert_int_equal(booted_slot(&d), 'a');
+	device_close(&d);
+}
+
+/* plan: a device without the slot pair the bundle writes refuses it before
+ * anything is written or a transaction begins. */
+static void test_lifecycle_install_refused_when_the_device_lacks_a_slot(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	device_open(&d);
+	const char *json = "{\"format\":1,\"device\":{\"id\":\"gw-0001\",\"type\":\"gw-x\"},"
+			   "\"state_dir\":\"state\",\"modules_dir\":\"modules\","
+			   "\"bootloader\":{\"type\":\"file\",\"path\":\"bootenv.json\"}}";
+	char *path = test_write_file(d.dir, "agent.json", json, strlen(json));
+	agent_config_free(d.c);
+	assert_ok(agent_config_load(path, &d.c, &err), err);
+	free(path);
+	struct lifecycle_install_result res = install_bundle(&d, NULL);
+	assert_int_equal(res.outcome, LIFECYCLE_INSTALL_REFUSED);
+	assert_non_null(strstr(res.why, "no slot pair 'rootfs'"));
+	lifecycle_install_result_clear(&res);
+	assert_int_equal(state_of(&d), AGENT_STATE_IDLE);
+	char *line = test_last_record(d.s);
+	assert_non_null(strstr(line, "\"event\":\"install.refused\""));
+	free(line);
+	char *s = seen(&d);
+	assert_string_equal(s, "");
+	free(s);
+	device_close(&d);
 }
 
 /* commit: the check before the slot is marked good, the payloads' commit
@@ -444,6 +617,9 @@ static void test_lifecycle_startup_outcome_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lifecycle_install_streams_activates_then_arms),
+		cmocka_unit_test(test_lifecycle_install_failure_undoes_and_never_arms),
+		cmocka_unit_test(test_lifecycle_install_refused_when_the_device_lacks_a_slot),
 		cmocka_unit_test(test_lifecycle_commit_checks_marks_good_then_keeps),
 		cmocka_unit_test(test_lifecycle_failed_health_check_rolls_back),
 		cmocka_unit_test(test_lifecycle_failed_payload_commit_rolls_back),
