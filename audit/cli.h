@@ -15,7 +15,7 @@
 
 struct audit_cli {
 	const char *db_path;      /* --db, default ferry-audit.db */
-	const char *homedir;      /* --homedir, default <dir of db>/gnupg */
+	const char *homedir;      /* --homedir, default <dir of db>/gnupg (PostgreSQL: ./gnupg) */
 	bool json, quiet;
 	int verbose;
 	char *homedir_owned;

@@ -1,5 +1,5 @@
 /* db: picks the backend for a target and forwards every call to it.
- * See db.h; the SQL itself lives in the backends (db_sqlite.c). */
+ * See db.h; the SQL itself lives in the backends (db_sqlite.c, db_pg.c). */
 #include "audit/db.h"
 
 #include <stdlib.h>
@@ -12,7 +12,7 @@ struct audit_db {
 	void *impl;
 };
 
-static const struct audit_db_ops *const backends[] = { &audit_db_sqlite_ops };
+static const struct audit_db_ops *const backends[] = { &audit_db_sqlite_ops, &audit_db_pg_ops };
 
 bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error **err)
 {
@@ -31,8 +31,8 @@ bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error
 	/* "scheme://" that no backend claims: do not mistake it for a file name */
 	const char *colon = strstr(rest, "://");
 	if (rest == target && colon && strspn(target, "abcdefghijklmnopqrstuvwxyz+") == (size_t)(colon - target))
-		return ferry_error_set(err, "%s: no database backend for this scheme (built in: sqlite)",
-				       target);
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: no database backend for this scheme "
+					"(built in: sqlite:FILE, postgresql://…)", target);
 	struct audit_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return ferry_error_set(err, "out of memory");

@@ -1,7 +1,6 @@
 /* db: the HQ database, the one module of ferry-audit that talks SQL.
- * Commands call these functions only; a backend (SQLite: db_sqlite.c) fills
- * struct audit_db_ops (db_backend.h), so a PostgreSQL backend can be added
- * without touching a command. Promises: the schema is migrated to the
+ * Commands call these functions only; a backend (db_sqlite.c, db_pg.c) fills
+ * struct audit_db_ops (db_backend.h). Promises: the schema is migrated to the
  * current version on open; writes between begin and commit are all-or-nothing. */
 #ifndef FERRY_AUDIT_DB_H
 #define FERRY_AUDIT_DB_H
@@ -16,8 +15,9 @@
 
 struct audit_db;
 
-/* target: a file name (SQLite), or "sqlite:FILE". Other schemes (e.g.
- * "postgresql://…") are refused with the list of backends built in. */
+/* target: a file name (SQLite), "sqlite:FILE", or PostgreSQL: "postgresql://…"
+ * (a libpq URI), "postgresql:" alone (the PG* environment variables) or
+ * "postgresql:KEY=VALUE …" (a libpq conninfo). Other schemes are refused. */
 bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error **err);
 void audit_db_close(struct audit_db *db);
 const char *audit_db_backend_name(const struct audit_db *db);
@@ -62,7 +62,10 @@ struct audit_record {
 	const char *media_serial, *media_label;
 	int64_t boot;            /* -1 when absent */
 };
-/* Highest stored seq of device (0 and 64 '0's when none). */
+/* Highest stored seq of device (0 and 64 '0's when none). Inside a
+ * transaction it holds the device's chain until commit or rollback, so two
+ * importers of one device never both extend it (SQLite: BEGIN IMMEDIATE
+ * already holds the whole database; PostgreSQL: an advisory lock per device). */
 bool audit_db_chain_tail(struct audit_db *db, const char *device, int64_t *seq,
 			 char hash[65], struct ferry_error **err);
 /* Hash of the stored record device/seq; *found false when there is none. */

@@ -7,8 +7,8 @@
 #include "audit/db.h"
 
 struct audit_db_ops {
-	const char *name;          /* "sqlite" */
-	const char *scheme;        /* "sqlite:" prefix of a target */
+	const char *name;          /* "sqlite", "postgresql" */
+	const char *scheme;        /* "sqlite:" prefix of a target; open gets the rest */
 	bool (*open)(const char *target, void **impl, struct ferry_error **err);
 	void (*close)(void *impl);
 	bool (*schema_version)(void *impl, int64_t *version, struct ferry_error **err);
@@ -40,6 +40,10 @@ struct audit_db_ops {
 };
 
 extern const struct audit_db_ops audit_db_sqlite_ops;
+extern const struct audit_db_ops audit_db_pg_ops;
+/* The report queries (enum audit_query), in SQL both backends run: "?1" is
+ * the one parameter, struct audit_query_params' stale_before (db_sqlite.c). */
+extern const char *const audit_db_report_sql[AUDIT_Q_COUNT];
 /* Page cache of an HQ connection: the records table and its indexes outgrow
  * SQLite's 2 MiB default long before a fleet's history does (bench/audit.sh). */
 #define AUDIT_SQLITE_CACHE "PRAGMA cache_size=-65536"

@@ -54,16 +54,29 @@ struct sq {
 	sqlite3_stmt *ins_record;   /* the hot path of an import: prepared once */
 };
 
+/* What the last failure means (the codes db_pg.c gives the same failures). */
+static enum ferry_code sq_code(struct sq *s)
+{
+	switch (s->db ? sqlite3_errcode(s->db) & 0xff : SQLITE_CANTOPEN) {
+	case SQLITE_CONSTRAINT: return FERRY_E_INTEGRITY;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return FERRY_E_BUSY;
+	case SQLITE_NOTADB: return FERRY_E_CONFIG;
+	case SQLITE_FULL: return FERRY_E_NOSPACE;
+	case SQLITE_IOERR: case SQLITE_CANTOPEN: return FERRY_E_IO;
+	default: return FERRY_E_INTERNAL;
+	}
+}
+
 static bool sq_fail(struct sq *s, struct ferry_error **err, const char *what)
 {
-	return ferry_error_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return ferry_error_setc(err, sq_code(s), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 static bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferry_error **err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ferry_error_set(err, "%s: %s: %s", s->path, what, msg ? msg : "failed");
+		ferry_error_setc(err, sq_code(s), "%s: %s: %s", s->path, what, msg ? msg : "failed");
 		sqlite3_free(msg);
 		return false;
 	}
@@ -129,9 +142,9 @@ static bool sq_migrate(struct sq *s, struct ferry_error **err)
 	    !sq_schema_version(s, &have, err))
 		return false;
 	if (have > want)
-		return ferry_error_set(err, "%s: schema version %lld is newer than this ferry-audit "
-				       "knows (%lld): use a newer ferry-audit", s->path,
-				       (long long)have, (long long)want);
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: schema version %lld is newer than "
+					"this ferry-audit knows (%lld): use a newer ferry-audit", s->path,
+					(long long)have, (long long)want);
 	for (int64_t v = have + 1; v <= want; v++) {
 		char step[64];
 		snprintf(step, sizeof(step), "INSERT INTO schema_version VALUES (%lld)", (long long)v);
@@ -395,8 +408,8 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	bind_text(st, 14, r->line);
 	bool ok = sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
-		ferry_error_set(err, "%s: inserting record %s/%lld: %s", s->path, r->device,
-				(long long)r->seq, sqlite3_errmsg(s->db));
+		ferry_error_setc(err, sq_code(s), "%s: inserting record %s/%lld: %s", s->path, r->device,
+				 (long long)r->seq, sqlite3_errmsg(s->db));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ok;
@@ -582,7 +595,7 @@ out:
 
 #define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
 
-static const char *const queries[AUDIT_Q_COUNT] = {
+const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_SUMMARY] =
 	"SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM records) AS records,"
 	" (SELECT count(*) FROM imports) AS imports,"
@@ -655,7 +668,7 @@ static bool sq_query(void *impl, enum audit_query q, const struct audit_query_pa
 	memset(out, 0, sizeof(*out));
 	if ((unsigned)q >= AUDIT_Q_COUNT)
 		return ferry_error_set(err, "unknown report query %d", (int)q);
-	if (!sq_prepare(s, queries[q], &st, err))
+	if (!sq_prepare(s, audit_db_report_sql[q], &st, err))
 		return false;
 	if (sqlite3_bind_parameter_count(st) >= 1)
 		bind_text(st, 1, p ? p->stale_before : NULL);

@@ -39,8 +39,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n            %s\n", commands[i].name, commands[i].usage,
 			commands[i].help);
 	fprintf(out, "\noptions:\n"
-		"  --db FILE       the HQ database (default ferry-audit.db; sqlite:FILE)\n"
-		"  --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database)\n"
+		"  --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+		"                  postgresql://…, or postgresql: with the PG* variables)\n"
+		"  --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
+		"                  ./gnupg for PostgreSQL)\n"
 		"  --json          machine-readable output\n"
 		"  -v, --verbose   more detail; -q, --quiet: errors only\n"
 		"  -h, --help      this text; --version: the version\n"

@@ -1,8 +1,8 @@
-/* Tests for audit/db.c and audit/db_sqlite.c: migrations, the registry,
- * records and chain tails, transactions, inventory and event filters. */
-#include "testutil.h"
+/* Tests for audit/db.c and its backends (db_sqlite.c, db_pg.c: every test
+ * runs on both, see db_target.h): migrations, the registry, records and chain
+ * tails, transactions, inventory and event filters. */
+#include "db_target.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ferry_error *err = NULL;
 	f->dir = test_tmpdir();
-	if (asprintf(&f->path, "%s/hq.db", f->dir) < 0)
-		return -1;
+	f->path = test_db_target_new(f->dir);
 	if (!audit_db_open(f->path, &f->db, &err))
 		fail_msg("%s", ferry_error_message(err));
 	*state = f;
@@ -33,7 +32,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	audit_db_close(f->db);
 	test_tmpdir_remove(f->dir);
-	free(f->path);
+	test_db_target_drop(f->path);
 	free(f);
 	return 0;
 }
@@ -78,7 +77,7 @@ static void test_db_migrates_new_database_to_current_version(void **state)
 	int64_t v = 0;
 	assert_ok(audit_db_schema_version(f->db, &v, &err), err);
 	assert_int_equal(v, AUDIT_DB_SCHEMA_VERSION);
-	assert_string_equal(audit_db_backend_name(f->db), "sqlite");
+	assert_string_equal(audit_db_backend_name(f->db), test_db_is_pg() ? "postgresql" : "sqlite");
 }
 
 static void test_db_reopen_keeps_data_and_does_not_migrate_again(void **state)
@@ -94,14 +93,7 @@ static void test_db_reopen_keeps_data_and_does_not_migrate_again(void **state)
 	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
 	assert_true(found);
 	audit_device_clear(&d);
-	sqlite3 *raw = NULL;
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), AUDIT_DB_SCHEMA_VERSION);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
+	assert_int_equal(test_db_int(f->path, "SELECT count(*) FROM schema_version"), AUDIT_DB_SCHEMA_VERSION);
 }
 
 static void test_db_refuses_newer_schema(void **state)
@@ -109,14 +101,28 @@ static void test_db_refuses_newer_schema(void **state)
 	struct fixture *f = *state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
-	sqlite3 *raw = NULL;
-	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	test_db_exec(f->path, "INSERT INTO schema_version VALUES (99)");
 	assert_false(audit_db_open(f->path, &db, &err));
 	assert_null(db);
 	assert_error_contains(err, "schema version 99 is newer");
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
 	ferry_error_free(err);
+}
+
+/* PostgreSQL: a database that is not there is refused, naming it. */
+static void refuses_a_missing_server_database(void)
+{
+	struct ferry_error *err = NULL;
+	struct audit_db *db = NULL;
+	char *target = NULL;
+	const char *base = getenv("FERRY_TEST_PG");
+	assert_true(asprintf(&target, "postgresql:///ferry_nosuchdb%s", strstr(base, "?")) > 0);
+	assert_false(audit_db_open(target, &db, &err));
+	assert_null(db);
+	assert_error_contains(err, "ferry_nosuchdb");
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
+	ferry_error_free(err);
+	free(target);
 }
 
 static void test_db_refuses_a_file_that_is_not_a_database(void **state)
@@ -124,6 +130,8 @@ static void test_db_refuses_a_file_that_is_not_a_database(void **state)
 	struct fixture *f = *state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
+	if (test_db_is_pg())
+		return refuses_a_missing_server_database();
 	char *path = test_write_file(f->dir, "notes.txt", "hello, this is not sqlite at all......."
 				     "........................................................", 96);
 	assert_false(audit_db_open(path, &db, &err));
@@ -137,8 +145,9 @@ static void test_db_refuses_unknown_backend_scheme(void **state)
 	(void)state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
-	assert_false(audit_db_open("postgresql://hq/ferry", &db, &err));
+	assert_false(audit_db_open("mysql://hq/ferry", &db, &err));
 	assert_error_contains(err, "no database backend");
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
 	ferry_error_free(err);
 }
 
@@ -166,7 +175,8 @@ static void test_db_refuses_one_key_for_two_devices(void **state)
 	struct ferry_error *err = NULL;
 	assert_ok(audit_db_device_put_key(f->db, "gw-0001", "FPR1", "K", "2026-11-01T00:00:00Z", &err), err);
 	assert_false(audit_db_device_put_key(f->db, "gw-0002", "FPR1", "K", "2026-11-01T00:00:00Z", &err));
-	assert_error_contains(err, "UNIQUE");
+	assert_error_contains(err, "fingerprint");
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
 	ferry_error_free(err);
 }
 
@@ -205,6 +215,7 @@ static void test_db_insert_of_a_stored_seq_is_refused(void **state)
 	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
 	assert_false(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err));
 	assert_error_contains(err, "gw-0001/1");
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
 	ferry_error_free(err);
 }
 
@@ -390,5 +401,5 @@ int main(void)
 		T(test_db_import_journal_is_counted),
 		T(test_db_export_signature_kept_once_per_range),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
