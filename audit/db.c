@@ -2,6 +2,7 @@
  * See db.h; the SQL itself lives in the backends (db_sqlite.c, db_pg.c). */
 #include "audit/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,47 @@ bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_
 		    struct audit_table *out, struct ferry_error **err)
 {
 	return db->ops->query(db->impl, q, p, out, err);
+}
+
+const char *const audit_db_tables[] = { "devices", "device_versions", "device_groups", "records",
+	"imports", "policy_serials", "export_sigs", NULL };
+
+static bool known_table(const char *table, struct ferry_error **err)
+{
+	for (size_t i = 0; audit_db_tables[i]; i++)
+		if (strcmp(table, audit_db_tables[i]) == 0)
+			return true;
+	return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: not a table of the HQ database", table);
+}
+
+bool audit_db_table_rows(struct audit_db *db, const char *table, audit_row_cb cb, void *ctx,
+			 struct ferry_error **err)
+{
+	return known_table(table, err) && db->ops->table_rows(db->impl, table, cb, ctx, err);
+}
+
+bool audit_db_table_insert(struct audit_db *db, const char *table, const struct audit_row *r,
+			   struct ferry_error **err)
+{
+	return known_table(table, err) && db->ops->table_insert(db->impl, table, r, err);
+}
+
+char *audit_db_insert_sql(const char *table, const struct audit_row *r, const char *overriding)
+{
+	char *sql = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&sql, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "INSERT INTO %s (", table);
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", r->cols[i]);
+	fprintf(f, ")%s VALUES (", overriding);
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "%s$%zu", i ? ", " : "", i + 1);
+	fputc(')', f);
+	fclose(f);
+	return sql;
 }
 
 void audit_device_clear(struct audit_device *d)

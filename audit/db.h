@@ -163,4 +163,26 @@ struct audit_query_params {
 bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
 		    struct audit_table *out, struct ferry_error **err);
 
+/* Copying a whole database (ferry-audit migrate): its tables, in an order the
+ * foreign keys accept, each row as named cells. Columns are the schema's own,
+ * the same on every backend at one schema version. */
+extern const char *const audit_db_tables[];   /* NULL-terminated */
+struct audit_cell {
+	const char *v;           /* NULL: SQL NULL */
+	size_t len;
+	bool bytes;              /* a blob (export signature), else text */
+};
+struct audit_row {
+	size_t n;
+	const char *const *cols;
+	const struct audit_cell *cells;
+};
+typedef bool (*audit_row_cb)(const struct audit_row *r, void *ctx, struct ferry_error **err);
+bool audit_db_table_rows(struct audit_db *db, const char *table, audit_row_cb cb, void *ctx,
+			 struct ferry_error **err);
+/* Inserts r as it is (the journal keeps its ids); every row of one table has
+ * the same columns. */
+bool audit_db_table_insert(struct audit_db *db, const char *table, const struct audit_row *r,
+			   struct ferry_error **err);
+
 #endif

@@ -66,6 +66,7 @@ struct pg {
 	PGconn *conn;
 	char *name;          /* "postgresql:DBNAME" for messages (never a password) */
 	bool ins_prepared;   /* the hot path of an import: prepared once */
+	unsigned copy_prepared;   /* migrate: bit i, the insert into audit_db_tables[i] */
 };
 
 /* Up to 16 parameters of one statement, as text (or binary for bytea). */
@@ -736,6 +737,102 @@ static bool pg_query(void *impl, enum audit_query q, const struct audit_query_pa
 	return ok;
 }
 
+/* Row by row (single-row mode); bytea cells unescaped. cb must not use this connection. */
+static bool pg_table_rows(void *impl, const char *table, audit_row_cb cb, void *ctx,
+			  struct ferry_error **err)
+{
+	struct pg *p = impl;
+	char sql[96];
+	bool ok = true;
+	PGresult *r;
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	if (!PQsendQuery(p->conn, sql) || !PQsetSingleRowMode(p->conn))
+		return pg_fail(p, NULL, table, err);
+	while ((r = PQgetResult(p->conn))) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE && ok) {
+			size_t n = (size_t)PQnfields(r);
+			const char *cols[32];
+			struct audit_cell cells[32] = { 0 };
+			unsigned char *blobs[32] = { 0 };
+			for (size_t i = 0; i < n && i < 32; i++) {
+				cols[i] = PQfname(r, (int)i);
+				cells[i].v = cell(r, 0, (int)i);
+				cells[i].len = (size_t)PQgetlength(r, 0, (int)i);
+				cells[i].bytes = PQftype(r, (int)i) == 17;   /* bytea */
+				if (cells[i].v && cells[i].bytes) {
+					blobs[i] = PQunescapeBytea((const unsigned char *)cells[i].v, &cells[i].len);
+					cells[i].v = (const char *)blobs[i];
+				}
+			}
+			struct audit_row row = { .n = n < 32 ? n : 32, .cols = cols, .cells = cells };
+			ok = cb(&row, ctx, err);
+			for (size_t i = 0; i < n && i < 32; i++)
+				PQfreemem(blobs[i]);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ok) {
+			ok = pg_fail(p, r, table, err);
+		}
+		PQclear(r);
+	}
+	return ok;
+}
+
+/* Prepares "copy_TABLE" once: the journal's ids are kept (OVERRIDING SYSTEM VALUE). */
+static bool pg_copy_prepare(struct pg *p, const char *table, const char *name,
+			    const struct audit_row *r, struct ferry_error **err)
+{
+	unsigned bit = 0;
+	while (audit_db_tables[bit] && strcmp(audit_db_tables[bit], table) != 0)
+		bit++;
+	if (p->copy_prepared & (1u << bit))
+		return true;
+	bool imports = strcmp(table, "imports") == 0;
+	char *sql = audit_db_insert_sql(table, r, imports ? " OVERRIDING SYSTEM VALUE" : "");
+	if (!sql)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	PGresult *res = PQprepare(p->conn, name, sql, 0, NULL);
+	free(sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(p, res, table, err);
+	PQclear(res);
+	if (ok)
+		p->copy_prepared |= 1u << bit;
+	return ok;
+}
+
+static bool pg_table_insert(void *impl, const char *table, const struct audit_row *r,
+			    struct ferry_error **err)
+{
+	struct pg *p = impl;
+	char name[48];
+	const char *v[32];
+	int len[32], fmt[32];
+	if (r->n > 32)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: too many columns", table);
+	snprintf(name, sizeof(name), "copy_%s", table);
+	if (!pg_copy_prepare(p, table, name, r, err))
+		return false;
+	for (size_t i = 0; i < r->n; i++) {
+		v[i] = r->cells[i].v;
+		len[i] = (int)r->cells[i].len;
+		fmt[i] = r->cells[i].bytes;
+	}
+	PGresult *res = PQexecPrepared(p->conn, name, (int)r->n, v, len, fmt, 0);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(p, res, table, err);
+	PQclear(res);
+	/* the next journal line after the copied ones gets a new id */
+	if (ok && strcmp(table, "imports") == 0) {
+		res = pg_run(p, "SELECT setval(pg_get_serial_sequence('imports', 'id'),"
+			     " (SELECT max(id) FROM imports))", NULL, PGRES_TUPLES_OK, table, err);
+		ok = res != NULL;
+		PQclear(res);
+	}
+	return ok;
+}
+
 const struct audit_db_ops audit_db_pg_ops = {
 	.name = "postgresql",
 	.scheme = "postgresql:",
@@ -758,4 +855,6 @@ const struct audit_db_ops audit_db_pg_ops = {
 	.export_sig_put = pg_export_sig_put,
 	.export_sigs = pg_export_sigs,
 	.query = pg_query,
+	.table_rows = pg_table_rows,
+	.table_insert = pg_table_insert,
 };

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	  "re-verify the stored chains: notices a tampered or damaged database or backup" },
 	{ "ack", cmd_ack, "MEDIA_DIR --key FPR",
 	  "write signed acknowledgements to a stick so devices may prune exported records" },
+	{ "migrate", cmd_migrate, "--from sqlite:FILE --to postgresql://…",
+	  "copy an HQ database to another backend, then verify every chain and signature in it" },
 	{ "keygen", cmd_keygen, "[--name NAME] [-o FILE.asc]",
 	  "create the HQ signing key for acks (give its public key the policy role hq)" },
 };

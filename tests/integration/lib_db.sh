@@ -17,13 +17,17 @@ db_new() {
 
 # sql TARGET SQL: runs SQL on the database TARGET; rows printed as a|b|c.
 sql() {
-	if [ "$FERRY_AUDIT_BACKEND" = sqlite ]; then sqlite3 "$1" "$2"
-	else psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 "$1" -c "$2"; fi
+	case $1 in
+	postgresql:*) psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 "$1" -c "$2" ;;
+	*) sqlite3 "$1" "$2" ;;
+	esac
 }
 # sql_script TARGET: runs the SQL statements on stdin.
 sql_script() {
-	if [ "$FERRY_AUDIT_BACKEND" = sqlite ]; then sqlite3 "$1"
-	else psql -X -q -v ON_ERROR_STOP=1 "$1" -f - >/dev/null; fi
+	case $1 in
+	postgresql:*) psql -X -q -v ON_ERROR_STOP=1 "$1" -f - >/dev/null ;;
+	*) sqlite3 "$1" ;;
+	esac
 }
 
 # db_copy SRC NAME: prints the target of a copy of database SRC called NAME
