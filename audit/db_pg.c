@@ -2,7 +2,8 @@
  * stations and report servers sharing one database.
  * Owns the PostgreSQL schema and its migrations (the same versions and steps
  * as db_sqlite.c, in PostgreSQL types) and the SQL that differs from SQLite's;
- * the report queries are db_sqlite.c's (audit_db_report_sql), run unchanged.
+ * the report queries are db_sqlite.c's (audit_db_report_sql), run unchanged;
+ * statements go through db_pg_conn.c (which batches an import's records).
  * Promises: two imports of one device never both extend its chain — inside a
  * transaction, chain_tail takes the device's advisory lock until commit, and
  * reads the tail after it (READ COMMITTED: a fresh snapshot per statement). */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "audit/db_backend.h"
+#include "audit/db_pg_conn.h"
 
 /* Ordered and compared like SQLite's BINARY collation, whatever the cluster's locale. */
 #define CTEXT "TEXT COLLATE \"C\""
@@ -61,112 +63,6 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) >= AUDIT_DB_SCHEMA_VER
 /* Advisory lock keys (pg_advisory_xact_lock(int, int)): "fery", and what. */
 #define LOCK_CLASS 0x66657279
 #define LOCK_MIGRATE 0
-
-struct pg {
-	PGconn *conn;
-	char *name;          /* "postgresql:DBNAME" for messages (never a password) */
-	bool ins_prepared;   /* the hot path of an import: prepared once */
-	unsigned copy_prepared;   /* migrate: bit i, the insert into audit_db_tables[i] */
-};
-
-/* Up to 16 parameters of one statement, as text (or binary for bytea). */
-struct params {
-	int n;
-	const char *v[16];
-	int len[16], fmt[16];
-	char num[16][24];
-};
-
-static void p_text(struct params *ps, const char *s)
-{
-	ps->v[ps->n] = s;
-	ps->len[ps->n] = 0;
-	ps->fmt[ps->n++] = 0;
-}
-
-static void p_int(struct params *ps, int64_t v)
-{
-	snprintf(ps->num[ps->n], sizeof(ps->num[0]), "%lld", (long long)v);
-	p_text(ps, ps->num[ps->n]);
-}
-
-static void p_int_or_null(struct params *ps, int64_t v)
-{
-	if (v >= 0)
-		p_int(ps, v);
-	else
-		p_text(ps, NULL);
-}
-
-static void p_bin(struct params *ps, const void *data, size_t len)
-{
-	ps->v[ps->n] = data;
-	ps->len[ps->n] = (int)len;
-	ps->fmt[ps->n++] = 1;
-}
-
-/* What a failed statement means: SQLSTATE class 23 (a constraint refused it)
- * integrity, 08 (the connection) io, 40 (deadlock, serialization) busy. */
-static enum ferry_code code_of(const PGresult *r)
-{
-	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (!state)
-		return FERRY_E_IO;
-	if (strncmp(state, "23", 2) == 0)
-		return FERRY_E_INTEGRITY;
-	if (strncmp(state, "08", 2) == 0)
-		return FERRY_E_IO;
-	if (strncmp(state, "40", 2) == 0)
-		return FERRY_E_BUSY;
-	return FERRY_E_INTERNAL;
-}
-
-static bool pg_fail(struct pg *p, const PGresult *r, const char *what, struct ferry_error **err)
-{
-	const char *msg = r ? PQresultErrorMessage(r) : "";
-	if (!*msg)
-		msg = PQerrorMessage(p->conn);
-	int n = (int)strcspn(msg, "\n");
-	return ferry_error_setc(err, code_of(r), "%s: %s: %.*s", p->name, what, n, msg);
-}
-
-/* Runs sql with ps (NULL: none); returns the result when its status is want,
- * else NULL with *err set. Caller PQclear()s the result. */
-static PGresult *pg_run(struct pg *p, const char *sql, const struct params *ps, ExecStatusType want,
-			const char *what, struct ferry_error **err)
-{
-	PGresult *r = PQexecParams(p->conn, sql, ps ? ps->n : 0, NULL, ps ? ps->v : NULL,
-				   ps ? ps->len : NULL, ps ? ps->fmt : NULL, 0);
-	if (PQresultStatus(r) == want)
-		return r;
-	pg_fail(p, r, what, err);
-	PQclear(r);
-	return NULL;
-}
-
-static bool pg_cmd(struct pg *p, const char *sql, const struct params *ps, const char *what,
-		   struct ferry_error **err)
-{
-	PGresult *r = pg_run(p, sql, ps, PGRES_COMMAND_OK, what, err);
-	PQclear(r);
-	return r != NULL;
-}
-
-/* A NULL cell is NULL; caller frees. */
-static char *cell_dup(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
-}
-
-static const char *cell(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
-}
-
-static int64_t cell_int(const PGresult *r, int row, int col, int64_t absent)
-{
-	return PQgetisnull(r, row, col) ? absent : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
 
 static bool pg_schema_version(void *impl, int64_t *version, struct ferry_error **err)
 {
@@ -243,6 +139,7 @@ static void pg_close(void *impl)
 	struct pg *p = impl;
 	if (!p)
 		return;
+	pg_records_drop(p);
 	PQfinish(p->conn);
 	free(p->name);
 	free(p);
@@ -312,6 +209,7 @@ static bool pg_commit(void *impl, struct ferry_error **err)
 static void pg_rollback(void *impl)
 {
 	struct pg *p = impl;
+	pg_records_drop(p);
 	if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(p->conn, "ROLLBACK"));
 }
@@ -463,44 +361,7 @@ static bool pg_record_hash(void *impl, const char *device, int64_t seq, char has
 
 static bool pg_record_insert(void *impl, const struct audit_record *r, struct ferry_error **err)
 {
-	struct pg *p = impl;
-	struct params ps = { 0 };
-	if (!p->ins_prepared) {
-		PGresult *pr = PQprepare(p->conn, "ins_record",
-					 "INSERT INTO records (device, seq, hash, prev, time, boot, event,"
-					 " bundle, version, result, reason, media_serial, media_label, line)"
-					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-					 0, NULL);
-		p->ins_prepared = PQresultStatus(pr) == PGRES_COMMAND_OK;
-		if (!p->ins_prepared)
-			pg_fail(p, pr, "prepare", err);
-		PQclear(pr);
-		if (!p->ins_prepared)
-			return false;
-	}
-	p_text(&ps, r->device);
-	p_int(&ps, r->seq);
-	p_text(&ps, r->hash);
-	p_text(&ps, r->prev);
-	p_text(&ps, r->time);
-	p_int_or_null(&ps, r->boot);
-	p_text(&ps, r->event);
-	p_text(&ps, r->bundle);
-	p_text(&ps, r->version);
-	p_text(&ps, r->result);
-	p_text(&ps, r->reason);
-	p_text(&ps, r->media_serial);
-	p_text(&ps, r->media_label);
-	p_text(&ps, r->line);
-	PGresult *res = PQexecPrepared(p->conn, "ins_record", ps.n, ps.v, NULL, NULL, 0);
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok) {
-		char what[160];
-		snprintf(what, sizeof(what), "inserting record %s/%lld", r->device, (long long)r->seq);
-		pg_fail(p, res, what, err);
-	}
-	PQclear(res);
-	return ok;
+	return pg_records_add(impl, r, err);
 }
 
 /* Row by row (single-row mode): a device's chain may be millions of records.
@@ -520,6 +381,8 @@ static bool pg_events(void *impl, const struct audit_event_filter *f, audit_reco
 	p_text(&ps, f->device);
 	p_text(&ps, f->since);
 	p_int_or_null(&ps, f->limit > 0 ? f->limit : -1);
+	if (!pg_records_flush(p, err))
+		return false;
 	if (!PQsendQueryParams(p->conn, sql, ps.n, NULL, ps.v, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(p->conn))
 		return pg_fail(p, NULL, "reading records", err);
@@ -746,6 +609,8 @@ static bool pg_table_rows(void *impl, const char *table, audit_row_cb cb, void *
 	bool ok = true;
 	PGresult *r;
 	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	if (!pg_records_flush(p, err))
+		return false;
 	if (!PQsendQuery(p->conn, sql) || !PQsetSingleRowMode(p->conn))
 		return pg_fail(p, NULL, table, err);
 	while ((r = PQgetResult(p->conn))) {

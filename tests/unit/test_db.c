@@ -228,6 +228,74 @@ static void test_db_insert_for_unregistered_device_is_refused(void **state)
 	ferry_error_free(err);
 }
 
+struct collect {
+	int n;
+	int64_t last_seq;
+};
+
+static bool collect_cb(const struct audit_record *r, void *ctx, struct ferry_error **err)
+{
+	(void)err;
+	struct collect *c = ctx;
+	c->n++;
+	c->last_seq = r->seq;
+	return true;
+}
+
+/* More records than one batch of db_pg_conn: every one is read back inside
+ * the transaction already, and stored by the commit. */
+static void test_db_many_inserts_in_one_transaction_read_back(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq;
+	char hash[65], want[65];
+	bool found = false;
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_begin(f->db, &err), err);
+	for (int64_t i = 1; i <= 250; i++)
+		assert_ok(insert(f->db, "gw-0001", i, "install.started", "info", "2026-11-20T10:00:00Z", &err), err);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 250);
+	assert_ok(audit_db_record_hash(f->db, "gw-0001", 170, hash, &found, &err), err);
+	hash_of(170, want);
+	assert_true(found);
+	assert_string_equal(hash, want);
+	assert_ok(audit_db_commit(f->db, &err), err);
+	struct collect c = { 0 };
+	struct audit_event_filter flt = { .device = "gw-0001", .by_seq = true };
+	assert_ok(audit_db_events(f->db, &flt, collect_cb, &c, &err), err);
+	assert_int_equal(c.n, 250);
+	assert_int_equal(c.last_seq, 250);
+}
+
+/* A stored seq inserted again fails the transaction (at the insert or at
+ * the latest at commit), and nothing of it is kept. */
+static void test_db_duplicate_in_a_transaction_fails_it(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq;
+	char hash[65];
+	register_device(f->db, "gw-0001");
+	for (int64_t i = 1; i <= 3; i++)
+		assert_ok(insert(f->db, "gw-0001", i, "install.started", "info", NULL, &err), err);
+	assert_ok(audit_db_begin(f->db, &err), err);
+	bool ok = true;
+	for (int64_t i = 4; ok && i <= 10; i++)
+		ok = insert(f->db, "gw-0001", i, "install.started", "info", NULL, &err);
+	ok = ok && insert(f->db, "gw-0001", 3, "install.started", "info", NULL, &err) &&
+	     audit_db_commit(f->db, &err);
+	assert_false(ok);
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
+	assert_error_contains(err, "gw-0001/");
+	ferry_error_free(err);
+	err = NULL;
+	audit_db_rollback(f->db);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 3);
+}
+
 static void test_db_rollback_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -281,20 +349,6 @@ static void test_db_inventory_only_newer_or_changed_applies(void **state)
 	assert_string_equal(d.groups, "canary");
 	assert_string_equal(d.last_seen, "2026-11-20T10:00:00Z");
 	audit_device_clear(&d);
-}
-
-struct collect {
-	int n;
-	int64_t last_seq;
-};
-
-static bool collect_cb(const struct audit_record *r, void *ctx, struct ferry_error **err)
-{
-	(void)err;
-	struct collect *c = ctx;
-	c->n++;
-	c->last_seq = r->seq;
-	return true;
 }
 
 static void test_db_events_filter_by_device_and_since(void **state)
@@ -394,6 +448,8 @@ int main(void)
 		T(test_db_chain_tail_follows_inserts),
 		T(test_db_insert_of_a_stored_seq_is_refused),
 		T(test_db_insert_for_unregistered_device_is_refused),
+		T(test_db_many_inserts_in_one_transaction_read_back),
+		T(test_db_duplicate_in_a_transaction_fails_it),
 		T(test_db_rollback_leaves_nothing),
 		T(test_db_inventory_only_newer_or_changed_applies),
 		T(test_db_events_filter_by_device_and_since),
