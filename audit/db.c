@@ -166,7 +166,8 @@ bool audit_db_table_insert(struct audit_db *db, const char *table, const struct 
 	return known_table(table, err) && db->ops->table_insert(db->impl, table, r, err);
 }
 
-char *audit_db_insert_sql(const char *table, const struct audit_row *r, const char *overriding)
+char *audit_db_insert_sql(const char *table, const char *const *cols, size_t n_cols, size_t n_rows,
+			  const char *overriding)
 {
 	char *sql = NULL;
 	size_t len = 0;
@@ -174,12 +175,15 @@ char *audit_db_insert_sql(const char *table, const struct audit_row *r, const ch
 	if (!f)
 		return NULL;
 	fprintf(f, "INSERT INTO %s (", table);
-	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", r->cols[i]);
-	fprintf(f, ")%s VALUES (", overriding);
-	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "%s$%zu", i ? ", " : "", i + 1);
-	fputc(')', f);
+	for (size_t i = 0; i < n_cols; i++)
+		fprintf(f, "%s%s", i ? ", " : "", cols[i]);
+	fprintf(f, ")%s VALUES ", overriding);
+	for (size_t row = 0; row < n_rows; row++) {
+		fputs(row ? ", (" : "(", f);
+		for (size_t i = 0; i < n_cols; i++)
+			fprintf(f, "%s$%zu", i ? ", " : "", row * n_cols + i + 1);
+		fputc(')', f);
+	}
 	fclose(f);
 	return sql;
 }

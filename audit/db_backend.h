@@ -49,9 +49,10 @@ extern const struct audit_db_ops audit_db_pg_ops;
 /* The report queries (enum audit_query), in SQL both backends run: "?1" is
  * the one parameter, struct audit_query_params' stale_before (db_sqlite.c). */
 extern const char *const audit_db_report_sql[AUDIT_Q_COUNT];
-/* "INSERT INTO table (a, b)<overriding> VALUES ($1, $2)" for the columns of r
- * (both backends take $N). Caller frees; NULL when out of memory. */
-char *audit_db_insert_sql(const char *table, const struct audit_row *r, const char *overriding);
+/* "INSERT INTO table (a, b)<overriding> VALUES ($1, $2), ($3, $4)…" for
+ * n_rows rows of cols (both backends take $N). Caller frees; NULL: out of memory. */
+char *audit_db_insert_sql(const char *table, const char *const *cols, size_t n_cols, size_t n_rows,
+			  const char *overriding);
 /* Page cache of an HQ connection: the records table and its indexes outgrow
  * SQLite's 2 MiB default long before a fleet's history does (bench/audit.sh). */
 #define AUDIT_SQLITE_CACHE "PRAGMA cache_size=-65536"

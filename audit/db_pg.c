@@ -652,7 +652,8 @@ static bool pg_copy_prepare(struct pg *p, const char *table, const char *name,
 	if (p->copy_prepared & (1u << bit))
 		return true;
 	bool imports = strcmp(table, "imports") == 0;
-	char *sql = audit_db_insert_sql(table, r, imports ? " OVERRIDING SYSTEM VALUE" : "");
+	char *sql = audit_db_insert_sql(table, r->cols, r->n, 1,
+					 imports ? " OVERRIDING SYSTEM VALUE" : "");
 	if (!sql)
 		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	PGresult *res = PQprepare(p->conn, name, sql, 0, NULL);

@@ -1,6 +1,8 @@
 /* db_pg_conn: see db_pg_conn.h. */
 #include "audit/db_pg_conn.h"
 
+#include "audit/db_backend.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,26 +98,12 @@ int64_t cell_int(const PGresult *r, int row, int col, int64_t absent)
 }
 
 
-static const char *const record_cols = "device, seq, hash, prev, time, boot, event, bundle, version,"
-	" result, reason, media_serial, media_label, line";
+static const char *const record_cols[PG_RECORD_COLS] = { "device", "seq", "hash", "prev", "time",
+	"boot", "event", "bundle", "version", "result", "reason", "media_serial", "media_label", "line" };
 
-/* "INSERT INTO records (…) VALUES ($1, …, $14), ($15, …)" for n rows. Caller frees. */
 static char *batch_sql(int n)
 {
-	char *sql = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&sql, &len);
-	if (!f)
-		return NULL;
-	fprintf(f, "INSERT INTO records (%s) VALUES ", record_cols);
-	for (int row = 0; row < n; row++) {
-		fputs(row ? ", (" : "(", f);
-		for (int c = 0; c < PG_RECORD_COLS; c++)
-			fprintf(f, "%s$%d", c ? ", " : "", row * PG_RECORD_COLS + c + 1);
-		fputc(')', f);
-	}
-	fclose(f);
-	return sql;
+	return audit_db_insert_sql("records", record_cols, PG_RECORD_COLS, (size_t)n, "");
 }
 
 void pg_records_drop(struct pg *p)

@@ -749,7 +749,7 @@ static bool sq_table_insert(void *impl, const char *table, const struct audit_ro
 {
 	struct sq *s = impl;
 	if (s->copy_table != table) {
-		char *sql = audit_db_insert_sql(table, r, "");
+		char *sql = audit_db_insert_sql(table, r->cols, r->n, 1, "");
 		sqlite3_finalize(s->copy_insert);
 		s->copy_insert = NULL;
 		s->copy_table = NULL;
