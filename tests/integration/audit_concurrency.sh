@@ -1,6 +1,7 @@
 #!/bin/bash
 # Four import stations at once on one HQ database: four ferry-audit import
-# processes, each with its own GnuPG home, on four sticks whose exports
+# processes, each with its own GnuPG home (keys added by registering them on
+# each station: the database already has them), on four sticks whose exports
 # overlap (sticks 0 and 1 hold every export, 2 the first six, 3 the last six). The chain must stay
 # exact: every record stored once (records_new adds up to the total), no gap
 # after a final import, every refusal in the import journal, and no refusal
@@ -37,7 +38,13 @@ run_backend() {   # run_backend NAME
 		ferry-audit --db "$DB" --homedir "$H" -q register "$k" --device-id "$(basename "$k" .asc)" ||
 			{ fail "${b}_register" "$k"; return; }
 	done
-	for k in 0 1 2 3; do cp -r "$H" "$T/$b/gnupg$k"; done
+	# every station registers the keys too: the database has them, the station's keyring gets them
+	for k in 0 1 2 3; do
+		for key in "$T"/g/keys/*.asc; do
+			ferry-audit --db "$DB" --homedir "$T/$b/gnupg$k" -q register "$key" --device-id "$(basename "$key" .asc)" ||
+				{ fail "${b}_register_on_station_$k" "$key"; return; }
+		done
+	done
 	for k in 0 1 2 3; do
 		ferry-audit --db "$DB" --homedir "$T/$b/gnupg$k" --json import "$T/stick$k" \
 			>"$T/$b/out$k.json" 2>"$T/$b/err$k" &
