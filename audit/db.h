@@ -71,6 +71,9 @@ bool audit_db_chain_tail(struct audit_db *db, const char *device, int64_t *seq,
 /* Hash of the stored record device/seq; *found false when there is none. */
 bool audit_db_record_hash(struct audit_db *db, const char *device, int64_t seq, char hash[65],
 			  bool *found, struct ferry_error **err);
+/* Inside a transaction a backend may send records in batches (PostgreSQL):
+ * a refused record then fails a later call of the transaction, at the latest
+ * the commit; every read in the transaction sees the records added before it. */
 bool audit_db_record_insert(struct audit_db *db, const struct audit_record *r,
 			    struct ferry_error **err);
 /* Moves the device's last_seen forward to time (never back). */
