@@ -434,6 +434,66 @@ static void test_db_export_signature_kept_once_per_range(void **state)
 	assert_int_equal(n, 1);
 }
 
+struct copy_ctx {
+	struct audit_db *to;
+	const char *table;
+	int rows;
+};
+
+static bool copy_cb(const struct audit_row *r, void *ctx, struct ferry_error **err)
+{
+	struct copy_ctx *c = ctx;
+	c->rows++;
+	return audit_db_table_insert(c->to, c->table, r, err);
+}
+
+/* The table seam of ferry-audit migrate: every row of every table, blobs and
+ * NULLs as they were, into another database of the same backend. */
+static void test_db_tables_copy_into_another_database(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_db *to = NULL;
+	char *target = test_db_target_new(f->dir);
+	int n = 0;
+	register_device(f->db, "gw-0001");
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
+	struct audit_export_sig e = { .device = "gw-0001", .first_seq = 1, .last_seq = 1,
+				      .fingerprint = "FPR", .sig = "\x01\x00\x02", .sig_len = 3 };
+	assert_ok(audit_db_export_sig_put(f->db, &e, "2026-11-27T00:00:00Z", &err), err);
+	struct audit_import imp = { .time = "2026-11-27T00:00:00Z", .file = "x", .outcome = "refused" };
+	assert_ok(audit_db_import_log(f->db, &imp, &err), err);
+	if (!test_db_is_pg()) {   /* two files need two names */
+		free(target);
+		assert_true(asprintf(&target, "%s/copy.db", f->dir) > 0);
+	}
+	assert_ok(audit_db_open(target, &to, &err), err);
+	assert_ok(audit_db_begin(to, &err), err);
+	for (size_t i = 0; audit_db_tables[i]; i++) {
+		struct copy_ctx c = { .to = to, .table = audit_db_tables[i] };
+		assert_ok(audit_db_table_rows(f->db, c.table, copy_cb, &c, &err), err);
+		if (strcmp(c.table, "records") == 0 || strcmp(c.table, "imports") == 0)
+			assert_int_equal(c.rows, 1);
+	}
+	assert_ok(audit_db_commit(to, &err), err);
+	assert_ok(audit_db_export_sigs(to, "gw-0001", count_sig, &n, &err), err);
+	assert_int_equal(n, 1);
+	int64_t seq;
+	char hash[65], want[65];
+	assert_ok(audit_db_chain_tail(to, "gw-0001", &seq, hash, &err), err);
+	hash_of(1, want);
+	assert_int_equal(seq, 1);
+	assert_string_equal(hash, want);
+	assert_false(audit_db_table_rows(f->db, "sqlite_master", copy_cb, NULL, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTERNAL);
+	ferry_error_free(err);
+	audit_db_close(to);
+	if (test_db_is_pg())
+		test_db_target_drop(target);
+	else
+		free(target);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -456,6 +516,7 @@ int main(void)
 		T(test_db_query_counts_installs_by_bundle),
 		T(test_db_import_journal_is_counted),
 		T(test_db_export_signature_kept_once_per_range),
+		T(test_db_tables_copy_into_another_database),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
