@@ -151,6 +151,19 @@ static void notice_ignore(void *arg, const char *message)
 	(void)message;   /* "relation already exists, skipping" and the like */
 }
 
+/* The target for a message: "postgresql://user:secret@host/db" loses ":secret"
+ * (in place); a conninfo's password=… is cut off. */
+static const char *without_password(char *conninfo)
+{
+	char *auth = strstr(conninfo, "://"), *at, *colon;
+	if (auth && (at = strchr(auth + 3, '@')) && (colon = memchr(auth + 3, ':', (size_t)(at - auth - 3))))
+		memmove(colon, at, strlen(at) + 1);
+	char *pw = strstr(conninfo, "password=");
+	if (pw)
+		strcpy(pw, "password=…");
+	return *conninfo ? conninfo : "postgresql: (from the PG* environment)";
+}
+
 /* target: what follows "postgresql:": "//host/db?…" (a URI), "" (the PG*
  * environment variables say everything) or "key=value …" (a conninfo). */
 static bool pg_open(const char *target, void **impl, struct ferry_error **err)
@@ -165,14 +178,15 @@ static bool pg_open(const char *target, void **impl, struct ferry_error **err)
 	const char *keys[] = { "dbname", "fallback_application_name", NULL };
 	const char *vals[] = { conninfo, "ferry-audit", NULL };
 	p->conn = PQconnectdbParams(keys, vals, 1);
-	free(conninfo);
 	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
 		const char *msg = p->conn ? PQerrorMessage(p->conn) : "out of memory";
 		int n = (int)strcspn(msg, "\n");
-		ferry_error_setc(err, FERRY_E_CONFIG, "postgresql:%s: cannot connect: %.*s",
-				 strncmp(target, "//", 2) == 0 ? "" : target, n, msg);
+		ferry_error_setc(err, FERRY_E_CONFIG, "%s: cannot connect: %.*s",
+				 without_password(conninfo), n, msg);
+		free(conninfo);
 		goto fail;
 	}
+	free(conninfo);
 	PQsetNoticeProcessor(p->conn, notice_ignore, NULL);
 	if (asprintf(&p->name, "postgresql:%s", PQdb(p->conn)) < 0) {
 		p->name = NULL;

@@ -109,17 +109,18 @@ static void test_db_refuses_newer_schema(void **state)
 	ferry_error_free(err);
 }
 
-/* PostgreSQL: a database that is not there is refused, naming it. */
+/* PostgreSQL: a database that is not there is refused, naming it (not the password). */
 static void refuses_a_missing_server_database(void)
 {
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
 	char *target = NULL;
 	const char *base = getenv("FERRY_TEST_PG");
-	assert_true(asprintf(&target, "postgresql:///ferry_nosuchdb%s", strstr(base, "?")) > 0);
+	assert_true(asprintf(&target, "postgresql://ferry:secret@/ferry_nosuchdb%s", strstr(base, "?")) > 0);
 	assert_false(audit_db_open(target, &db, &err));
 	assert_null(db);
 	assert_error_contains(err, "ferry_nosuchdb");
+	assert_null(strstr(ferry_error_message(err), "secret"));   /* never a password in a message */
 	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
 	ferry_error_free(err);
 	free(target);
