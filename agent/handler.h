@@ -1,9 +1,11 @@
-/* handler: the four payload handlers (rootfs-ab, files, script, module)
- * behind one interface (contract C6). A handler writes a payload somewhere
- * inert (the inactive slot, a staging tree, a module's work dir) and makes
- * nothing effective until its byte_source reached the end without error;
- * activate, commit, rollback and abort are separate steps that the
- * orchestrator (agent/install.c) sequences with its persisted state machine.
+/* handler: the payload handlers (rootfs-ab, files, script, module) behind
+ * one interface (contract C6); what each kind is — target, reboot, setuid —
+ * is said once, in common/handler_kind, and this maps a kind to its ops.
+ * A handler writes a payload somewhere inert (the inactive slot, a staging
+ * tree, a module's work dir) and makes nothing effective until its
+ * byte_source reached the end without error; activate, commit, rollback and
+ * abort are separate steps that the orchestrator (agent/install.c) sequences
+ * with its persisted state machine.
  *
  * Steps and their guarantees (docs/update-types.md has the long version):
  *   install   reads the source to its end. rootfs-ab: writes and read-back
@@ -32,6 +34,7 @@
 
 #include "common/bytesource.h"
 #include "common/error.h"
+#include "common/handler_kind.h"
 #include "common/manifest.h"
 
 #define HANDLER_LOG_MAX (64 * 1024)             /* kept output of a script/module/hook */
@@ -85,7 +88,10 @@ struct handler_ops {
 		      struct handler_result *res, struct ferry_error **err);
 };
 
-/* The handler for a manifest's "handler" value, or NULL (unknown). */
+/* The ops of a handler kind (common/handler_kind), or NULL (id out of range). */
+const struct handler_ops *handler_get(enum handler_id id);
+/* The handler for a manifest's "handler" value (through handler_kind_find),
+ * or NULL (unknown). */
 const struct handler_ops *handler_find(const char *name);
 
 extern const struct handler_ops handler_rootfs_ab;

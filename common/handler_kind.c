@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const struct handler_kind kinds[HANDLER_COUNT_] = {
-	[HANDLER_ROOTFS_AB] = { HANDLER_ROOTFS_AB, "rootfs-ab", HANDLER_WRITES_SLOT, HANDLER_TARGET_NONE,
+	[HANDLER_ROOTFS_AB] = { HANDLER_ROOTFS_AB, "rootfs-ab", HANDLER_WRITES_SLOT, HANDLER_TARGET_SLOT,
 				true, false, true, false,
 				"a whole filesystem image into the inactive A/B slot, then a trial boot" },
 	[HANDLER_FILES] = { HANDLER_FILES, "files", HANDLER_WRITES_TARGET, HANDLER_TARGET_DIR,
