@@ -1,9 +1,8 @@
 /* install: choosing what a stick offers this device (see install.h).
- * Every bundle goes through the one admission (common/admit, design §3):
- * signatures over the exact manifest bytes, the signers judged by the
- * current policy, and only then the manifest parsed and decided; among
- * several versions the highest is kept. A newer policy on the stick is
- * considered first. install_apply.c does the rest. */
+ * For every bundle, in the order of design §3: signatures verified over the
+ * exact manifest bytes, the signers judged by the current policy, and only
+ * then the manifest parsed and decided by the shared decide(). A newer
+ * policy on the stick is considered first. install_apply.c does the rest. */
 #include "agent/install_internal.h"
 
 #include <errno.h>
@@ -18,12 +17,14 @@
 #include "agent/ack.h"
 #include "agent/export.h"
 #include "agent/trust.h"
-#include "common/admit.h"
 #include "common/decide.h"
-#include "common/handler_kind.h"
+#include "common/pgp.h"
+#include "common/policy.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/safefile.h"
+#include "common/admit.h"          /* the one admission: design §3's order */
+#include "common/handler_kind.h"
 
 struct candidate {
 	const char *path;            /* the bundle file */
