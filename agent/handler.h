@@ -1,11 +1,9 @@
-/* handler: the payload handlers (rootfs-ab, files, script, module) behind
- * one interface (contract C6); what each kind is — target, reboot, setuid —
- * is said once, in common/handler_kind, and this maps a kind to its ops.
- * A handler writes a payload somewhere inert (the inactive slot, a staging
- * tree, a module's work dir) and makes nothing effective until its
- * byte_source reached the end without error; activate, commit, rollback and
- * abort are separate steps that the orchestrator (agent/install.c) sequences
- * with its persisted state machine.
+/* handler: the four payload handlers (rootfs-ab, files, script, module)
+ * behind one interface (contract C6). A handler writes a payload somewhere
+ * inert (the inactive slot, a staging tree, a module's work dir) and makes
+ * nothing effective until its byte_source reached the end without error;
+ * activate, commit, rollback and abort are separate steps that the
+ * orchestrator (agent/install.c) sequences with its persisted state machine.
  *
  * Steps and their guarantees (docs/update-types.md has the long version):
  *   install   reads the source to its end. rootfs-ab: writes and read-back
@@ -88,7 +86,9 @@ struct handler_ops {
 		      struct handler_result *res, struct ferry_error **err);
 };
 
-/* The ops of a handler kind (common/handler_kind), or NULL (id out of range). */
+/* What each kind is (target, reboot, setuid, rollback) is said once, in
+ * common/handler_kind; agent/handler.c maps a kind's id to its ops. */
+/* The ops of a handler kind, or NULL (id out of range). */
 const struct handler_ops *handler_get(enum handler_id id);
 /* The handler for a manifest's "handler" value (through handler_kind_find),
  * or NULL (unknown). */
