@@ -121,6 +121,18 @@ grep -q install.refused <<<"$SNJ" && pass wrong_device_type_audited || fail wron
 # one signature is not enough for gw-* (release + qa rule)
 bundle edge-os 2.5.0 8 ok.sh app.tar "$REL"
 refuses single_signer_refused 1 "qa" $GW install "$T/edge-os-2.5.0.ferry"
+# a manifest changed after signing (here: no longer JSON) is refused by its
+# signature, before the parser sees it (the one admission, common/admit)
+python3 - "$T/edge-os-2.5.0.ferry" "$T/tampered-manifest.ferry" <<'PY'
+import shutil, sys, tarfile
+shutil.copy(sys.argv[1], sys.argv[2])
+with tarfile.open(sys.argv[1]) as t:
+    off = t.getmember("manifest.json").offset_data
+with open(sys.argv[2], "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x55]))
+PY
+refuses tampered_manifest_refused_by_signature 1 "manifest.sig: signature [0-9]+ .*does not match manifest.json" \
+	$GW install "$T/tampered-manifest.ferry"
 after=$(snapshot "$(slot a)" "$(slot b)")
 [ "$before" = "$after" ] && pass refusals_touch_no_slot || fail refusals_touch_no_slot "$(diff <(echo "$before") <(echo "$after"))"
 before=$(snapshot "$(slot b)")
