@@ -275,6 +275,14 @@ struct tally {
 	int current;    /* already installed or superseded: nothing new */
 };
 
+/* Why the admission refused cd, as the audit record's code: the decision's
+ * (compatibility) when one was made, else the step that stopped it. */
+static enum ferry_code refusal_code(const struct candidate *cd)
+{
+	const struct admission *a = &cd->adm;
+	return a->n_devices > 0 && a->devices[0].decided ? a->devices[0].code : a->code;
+}
+
 /* Reports (and audits) a bundle that will not be installed. */
 static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
 			   bool dry_run, const struct install_media *media, struct install_report *out,
@@ -304,6 +312,7 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 			.event = benign ? "install.skipped" : "install.refused",
 			.result = benign ? "info" : "refused",
 			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
+			.code = benign ? NULL : ferry_code_name(refusal_code(cd)),
 			.usb_serial = media->usb_serial, .media_label = media->label,
 		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
