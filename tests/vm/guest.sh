@@ -34,12 +34,13 @@ A watch 2>&1 | sed -u 's/^/FERRYVM watch: /' >/dev/console &
 say "ready"
 
 # Commands from the test: /run/ctl/req.ID (a shell script) → out.ID, rc.ID.
+# Taken (renamed) before it runs: a command that reboots runs only once.
 while sleep 0.3; do
 	for f in /run/ctl/req.*; do
 		[ -e "$f" ] || continue
 		id=${f##*/req.}
-		bash "$f" >"/run/ctl/out.$id" 2>&1
+		mv "$f" "/run/ctl/run.$id" || continue
+		bash "/run/ctl/run.$id" >"/run/ctl/out.$id" 2>&1
 		echo $? >"/run/ctl/rc.$id.tmp" && mv "/run/ctl/rc.$id.tmp" "/run/ctl/rc.$id"
-		rm -f "$f"
 	done
 done
