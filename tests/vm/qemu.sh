@@ -4,7 +4,6 @@
 # Needs DISK, CONSOLE, CTL, QMP set by the caller.
 VM_PID=
 VM_OFF=0   # console offset: waits look only at what came after it
-REQ=0
 
 # vm_on: power on (a new QEMU process on the same disk). The disk has no host
 # cache (cache=none where O_DIRECT works, else writethrough), so what the
@@ -103,7 +102,8 @@ pull() {
 # at_device SECONDS SCRIPT: runs SCRIPT (bash) on the device; prints its
 # output, returns its exit code (124 when it did not answer in time).
 at_device() {
-	local id=$((++REQ)) until=$((SECONDS + $1))
+	local id until=$((SECONDS + $1))
+	id=$(date +%s%N)   # unique without a counter: callers run this in $(…)
 	printf '%s\n' "$2" >"$CTL/.req.$id" && mv "$CTL/.req.$id" "$CTL/req.$id"
 	while [ ! -e "$CTL/rc.$id" ]; do
 		[ $SECONDS -lt $until ] || { echo "the device did not answer within $1 s"; return 124; }
