@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auditlog.h"
+#include "decide.h"
 #include "json.h"
 #include "safefile.h"
 
@@ -498,4 +499,15 @@ const char *agent_boot_type_name(enum agent_boot_type t)
 {
 	static const char *const names[] = { "file", "uboot", "grub", "script" };
 	return (size_t)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+struct device_attribute *agent_config_attributes(const struct agent_config *c)
+{
+	size_t n = c->device.n_attributes;
+	struct device_attribute *a = n ? calloc(n, sizeof(*a)) : NULL;
+	for (size_t i = 0; a && i < n; i++) {
+		a[i].key = c->device.attributes[i].key;
+		a[i].value = c->device.attributes[i].value;
+	}
+	return a;
 }

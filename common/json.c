@@ -355,3 +355,21 @@ char *json_dump_canonical(const json_t *value)
 {
 	return json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 }
+
+bool json_check_words(char *const *v, const struct json_path *p, bool need_one,
+			struct ferry_error **err)
+{
+	if (need_one && strv_len(v) == 0)
+		return json_path_error(err, p, "must list at least one entry");
+	for (size_t i = 0; v && v[i]; i++) {
+		struct json_path ip;
+		json_path_index(&ip, p, i);
+		if (!v[i][0])
+			return json_path_error(err, &ip, "must be a non-empty string");
+		for (const char *c = v[i]; *c; c++)
+			if (*c <= ' ' || *c > '~')
+				return json_path_error(err, &ip, "'%s' may hold only printable ASCII without spaces",
+						       v[i]);
+	}
+	return true;
+}
