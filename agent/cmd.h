@@ -23,7 +23,7 @@ struct agent_ctx {
 typedef int (*agent_cmd_fn)(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 
 int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
-int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_dry_run(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
@@ -31,5 +31,9 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+
+/* The command table for common/cli.h's cli_main (agent/commands.c). */
+struct cli_program;
+extern const struct cli_program agent_program;
 
 #endif

@@ -432,10 +432,11 @@ bool agent_config_load(const char *path, struct agent_config **out, struct ferry
 {
 	char *data = NULL;
 	size_t len = 0;
-	if (!read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err))
-		return false;
-	bool ok = agent_config_parse(data, len, path, out, err);
+	bool ok = read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err) &&
+		  agent_config_parse(data, len, path, out, err);
 	free(data);
+	if (!ok)   /* an unreadable or malformed agent.json is a configuration error */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	return ok;
 }
 

@@ -13,6 +13,10 @@
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 
+/* The command table for common/cli.h's cli_main (audit/commands.c). */
+struct cli_program;
+extern const struct cli_program audit_program;
+
 struct audit_cli {
 	const char *db_path;      /* --db, default ferry-audit.db */
 	const char *homedir;      /* --homedir, default <dir of db>/gnupg */
@@ -55,7 +59,7 @@ int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
-int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 
 #endif

@@ -162,7 +162,7 @@ static bool check_device(const struct audit_device *d, void *ctx, struct ferry_e
 	return ok;
 }
 
-int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
+int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
 	enum { OPT_DEVICE = OPT_COMMON_END };
 	static const struct option opts[] = {

@@ -106,6 +106,12 @@ void ferry_error_classify(struct ferry_error **err, enum ferry_code code)
 		(*err)->code = code;
 }
 
+void ferry_error_reclassify(struct ferry_error **err, enum ferry_code code)
+{
+	if (err && *err)
+		(*err)->code = code;
+}
+
 enum ferry_code ferry_error_code(const struct ferry_error *err)
 {
 	return err ? err->code : FERRY_E_NONE;

@@ -61,6 +61,10 @@ bool ferry_error_errno(struct ferry_error **err, int errnum, const char *fmt, ..
 /* Gives an unclassified error its code (no-op when there is no error or it
  * has one already): callers that know what a failure means say so. */
 void ferry_error_classify(struct ferry_error **err, enum ferry_code code);
+/* Gives err the code whatever it had, for the rare caller that knows the
+ * meaning better than every callee: agent.json that does not parse (format)
+ * or cannot be read (io) is a configuration error. No-op without an error. */
+void ferry_error_reclassify(struct ferry_error **err, enum ferry_code code);
 /* The code of err, FERRY_E_NONE when err is NULL or unclassified. */
 enum ferry_code ferry_error_code(const struct ferry_error *err);
 /* Prepends "<context>: " to an existing error; no-op when there is none. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
@@ -13,8 +14,14 @@
 bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case 'q': o->quiet = true; return true;
-	case 'v': o->verbose++; return true;
+	case 'q':
+		o->quiet = true;
+		log_set_level(cli_log_level(-1));
+		return true;
+	case 'v':
+		o->verbose++;
+		log_set_level(cli_log_level(o->verbose));
+		return true;
 	case PACK_OPT_JSON: o->json = true; return true;
 	case PACK_OPT_HOMEDIR: o->homedir = arg; return true;
 	}

@@ -30,6 +30,10 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 
+/* The command table for common/cli.h's cli_main (packager/commands.c). */
+struct cli_program;
+extern const struct cli_program pack_program;
+
 /* Options every subcommand accepts too (after its name): -h -q -v --json --homedir. */
 #define PACK_COMMON_SHORT "hqv"
 #define PACK_OPT_JSON 0x1001
