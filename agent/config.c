@@ -422,6 +422,8 @@ bool agent_config_parse(const char *bytes, size_t len, const char *path,
 	c = NULL;
 	ok = true;
 out:
+	if (!ok)   /* a malformed agent.json is a configuration error, not a bad bundle */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	json_decref(root);
 	agent_config_free(c);
 	free(copy);
@@ -435,7 +437,7 @@ bool agent_config_load(const char *path, struct agent_config **out, struct ferry
 	bool ok = read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err) &&
 		  agent_config_parse(data, len, path, out, err);
 	free(data);
-	if (!ok)   /* an unreadable or malformed agent.json is a configuration error */
+	if (!ok)   /* so is one that cannot be read */
 		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	return ok;
 }

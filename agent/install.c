@@ -129,7 +129,7 @@ static bool lock_state(const struct agent_config *c, int *fd, struct ferry_error
 	if (!install_lock_try(c, fd, &busy, err))
 		return false;
 	if (busy)
-		return ferry_error_set(err, "%s/agent.lock: another ferry-agent is working on this device",
+		return ferry_error_setc(err, FERRY_E_BUSY, "%s/agent.lock: another ferry-agent is working on this device",
 				       c->state_dir);
 	return true;
 }
