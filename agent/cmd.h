@@ -8,9 +8,11 @@
 #include <stdbool.h>
 
 #include "agent/config.h"
+#include "common/cli.h"
 #include "common/error.h"
 
-enum { AGENT_EXIT_OK = 0, AGENT_EXIT_FAILED = 1, AGENT_EXIT_USAGE = 2 };
+/* common/cli.h's exit codes under the agent's older names. */
+enum { AGENT_EXIT_OK = CLI_EXIT_OK, AGENT_EXIT_FAILED = CLI_EXIT_FAILED, AGENT_EXIT_USAGE = CLI_EXIT_USAGE };
 
 struct agent_ctx {
 	const char *config_path;
@@ -33,7 +35,6 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **
 int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 
 /* The command table for common/cli.h's cli_main (agent/commands.c). */
-struct cli_program;
 extern const struct cli_program agent_program;
 
 #endif

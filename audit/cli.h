@@ -8,13 +8,14 @@
 #include <stdbool.h>
 
 #include "audit/db.h"
+#include "common/cli.h"
 #include "common/error.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+/* common/cli.h's exit codes under ferry-audit's older names. */
+#define EXIT_REFUSED CLI_EXIT_FAILED
+#define EXIT_USAGE CLI_EXIT_USAGE
 
 /* The command table for common/cli.h's cli_main (audit/commands.c). */
-struct cli_program;
 extern const struct cli_program audit_program;
 
 struct audit_cli {

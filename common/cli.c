@@ -1,6 +1,7 @@
 /* cli: see cli.h. */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,15 @@ int cli_exit_code(int rc, struct ferry_error **err)
 		return ferry_exit_code(*err);
 	ferry_error_classify(err, FERRY_E_USAGE);
 	return 2;
+}
+
+void cli_print_json(json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(v);
 }
 
 static void print_usage_line(const struct cli_program *p, FILE *out)

@@ -16,6 +16,14 @@
 #include "common/error.h"
 #include "common/log.h"
 
+/* The one exit-code table (design §7), what commands return; the exit
+ * status itself comes from cli_exit_code(). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,       /* success, also "nothing to do" */
+	CLI_EXIT_FAILED = 1,   /* refused or failed */
+	CLI_EXIT_USAGE = 2,    /* usage or configuration error */
+};
+
 /* What a command needs before it runs (git's RUN_SETUP): the program's run
  * hook reads them. --help never needs any of them. */
 enum cli_flag {
@@ -81,6 +89,11 @@ void cli_print_help(const struct cli_program *p, FILE *out);
 /* `PROG COMMAND --help`: its usage line and summary (every command whose
  * first word is word when name is only a first word, e.g. "signer"). */
 void cli_print_command_help(const struct cli_program *p, const char *name, FILE *out);
+
+/* --json output: v (2-space indent, sorted keys) and a newline on stdout;
+ * steals v. Strings are escaped by jansson, never by printf. */
+struct json_t;
+void cli_print_json(struct json_t *v);
 
 /* The one meaning of -v and -q: the log level for a verbosity. */
 enum log_level cli_log_level(int verbosity);

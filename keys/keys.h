@@ -18,8 +18,8 @@
 #include "common/pgp.h"
 #include "common/policy.h"
 
-/* exit codes of every ferry program */
-enum { KEYS_OK = 0, KEYS_FAILED = 1, KEYS_USAGE = 2 };
+/* common/cli.h's exit codes under ferry-keys' older names. */
+enum { KEYS_OK = CLI_EXIT_OK, KEYS_FAILED = CLI_EXIT_FAILED, KEYS_USAGE = CLI_EXIT_USAGE };
 
 struct keys_ctx {
 	char *dir;          /* --homedir, or the default */

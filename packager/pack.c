@@ -30,7 +30,7 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 
 int pack_usage(const char *usage, struct ferry_error **err)
 {
-	ferry_error_set(err, "usage: ferry-pack %s", usage);
+	ferry_error_setc(err, FERRY_E_USAGE, "usage: ferry-pack %s", usage);
 	return PACK_USAGE;
 }
 
@@ -100,9 +100,5 @@ const char *pack_human_size(unsigned long long bytes, char buf[32])
 
 void pack_print_json(json_t *v)
 {
-	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(v);
+	cli_print_json(v);
 }
