@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,10 +88,10 @@ int cli_exit_code(int rc, struct ferry_error **err)
 {
 	if (!err || !*err)
 		return rc;
-	if (rc != 2)
+	if (rc != CLI_EXIT_USAGE)
 		return ferry_exit_code(*err);
 	ferry_error_classify(err, FERRY_E_USAGE);
-	return 2;
+	return CLI_EXIT_USAGE;
 }
 
 void cli_print_json(json_t *v)
@@ -170,6 +171,20 @@ static const char *bad_option(int argc, char **argv, char *buf, size_t size)
 
 enum { CLI_CONTINUE = -1 };
 
+/* A usage error: *err, one line, and the exit code that goes with it. */
+static int usage_error(struct ferry_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int usage_error(struct ferry_error **err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ferry_error_setc(err, FERRY_E_USAGE, "%s", msg);
+	return CLI_EXIT_USAGE;
+}
+
 /* The global options before the command. CLI_CONTINUE, or the exit code
  * when they were all there is (--help, --version) or wrong (*err). */
 static int parse_globals(const struct cli_program *p, void *ctx, struct cli_globals *g,
@@ -181,27 +196,27 @@ static int parse_globals(const struct cli_program *p, void *ctx, struct cli_glob
 	if (!merge_longopts(p, longopts) ||
 	    snprintf(shortopts, sizeof(shortopts), "+:hvq%s", p->shortopts ? p->shortopts : "") >=
 		    (int)sizeof(shortopts))
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "too many global options"), 1;
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "too many global options"), CLI_EXIT_FAILED;
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'h': cli_print_help(p, stdout); return 0;
-		case CLI_OPT_VERSION: printf("%s %s\n", p->name, FERRY_VERSION); return 0;
+		case 'h': cli_print_help(p, stdout); return CLI_EXIT_OK;
+		case CLI_OPT_VERSION: printf("%s %s\n", p->name, FERRY_VERSION); return CLI_EXIT_OK;
 		case 'v': cli_verbose(g); continue;
 		case 'q': cli_quiet(g); continue;
 		case CLI_OPT_JSON: g->json = true; continue;
 		case ':':
-			return ferry_error_setc(err, FERRY_E_USAGE, "option '%s' needs an argument (see %s --help)",
-						bad_option(argc, argv, buf, sizeof(buf)), p->name), 2;
+			return usage_error(err, "option '%s' needs an argument (see %s --help)",
+					   bad_option(argc, argv, buf, sizeof(buf)), p->name);
 		case '?':
 			break;
 		default:
 			if (p->option && p->option(ctx, opt, optarg))
 				continue;
 		}
-		return ferry_error_setc(err, FERRY_E_USAGE, "unknown option '%s' (see %s --help)",
-					bad_option(argc, argv, buf, sizeof(buf)), p->name), 2;
+		return usage_error(err, "unknown option '%s' (see %s --help)",
+				   bad_option(argc, argv, buf, sizeof(buf)), p->name);
 	}
 	return CLI_CONTINUE;
 }
@@ -212,19 +227,18 @@ static int find_command(const struct cli_program *p, int argc, char **argv,
 			const struct cli_command **cmd, int *words, struct ferry_error **err)
 {
 	if (argc < 1)
-		return ferry_error_setc(err, FERRY_E_USAGE, "missing command (see %s --help)", p->name), 2;
+		return usage_error(err, "missing command (see %s --help)", p->name);
 	*cmd = cli_find(p, argc, argv, words);
 	if (*cmd)
 		return CLI_CONTINUE;
 	if (!is_family(p, argv[0]))
-		return ferry_error_setc(err, FERRY_E_USAGE, "unknown command '%s' (see %s --help)",
-					argv[0], p->name), 2;
+		return usage_error(err, "unknown command '%s' (see %s --help)", argv[0], p->name);
 	if (cli_wants_help(argc, argv)) {
 		cli_print_command_help(p, argv[0], stdout);
-		return 0;
+		return CLI_EXIT_OK;
 	}
-	return ferry_error_setc(err, FERRY_E_USAGE, "%s: unknown or missing subcommand%s%s (see %s --help)",
-				argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "", p->name), 2;
+	return usage_error(err, "%s: unknown or missing subcommand%s%s (see %s --help)", argv[0],
+			   argc > 1 ? " " : "", argc > 1 ? argv[1] : "", p->name);
 }
 
 int cli_main(const struct cli_program *p, void *ctx, int argc, char **argv)
@@ -241,7 +255,7 @@ int cli_main(const struct cli_program *p, void *ctx, int argc, char **argv)
 		int first = optind + words - 1;
 		if (cli_wants_help(argc - first, argv + first)) {
 			cli_print_command_help(p, cmd->name, stdout);
-			rc = 0;
+			rc = CLI_EXIT_OK;
 		} else {
 			optind = 0;   /* glibc: a fresh scan for the command's own options */
 			opterr = 1;
