@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/state.h"
 #include "common/safefile.h"
 
 char *test_tmpdir(void)
@@ -68,4 +69,15 @@ void assert_error_code(const struct ferry_error *err, enum ferry_code code)
 	if (ferry_error_code(err) != code)
 		fail_msg("expected a '%s' error, got '%s': %s", ferry_code_name(code),
 			 ferry_code_name(ferry_error_code(err)), ferry_error_message(err));
+}
+
+char *test_last_record(struct state *s)
+{
+	struct state_records r;
+	struct ferry_error *err = NULL;
+	assert_ok(state_records_last(s, 1, &r, &err), err);
+	assert_int_equal(r.n, 1);
+	char *line = strdup(r.lines[0]);
+	state_records_clear(&r);
+	return line;
 }

@@ -26,4 +26,9 @@ void assert_error_contains(const struct ferry_error *err, const char *needle);
 /* Asserts that err is set and means code (tests assert meanings, not text). */
 void assert_error_code(const struct ferry_error *err, enum ferry_code code);
 
+/* The last audit record of an agent.db (agent/state.h), as its line;
+ * caller frees. */
+struct state;
+char *test_last_record(struct state *s);
+
 #endif
