@@ -26,6 +26,8 @@ enum ferry_code {
 	FERRY_E_HANDLER,      /* a handler, hook, script or module failed */
 	FERRY_E_UNSAFE,       /* unsafe input refused: symlink, FIFO, path escape, oversize */
 	FERRY_E_INTERNAL,     /* out of memory, a library failure, a bug */
+	FERRY_E_STATE,        /* not now: the device's update state does not allow it
+	                         (nothing to roll back, installed but not booted yet) */
 	FERRY_E_COUNT_
 };
 
@@ -37,7 +39,7 @@ struct ferry_error {
 
 /* "usage", "config", "signature", "policy", "compatibility", "format",
  * "integrity", "io", "no-space", "medium-gone", "busy", "handler", "unsafe",
- * "internal"; "unclassified" for FERRY_E_NONE. Stable: HQ stores them. */
+ * "internal", "state"; "unclassified" for FERRY_E_NONE. Stable: HQ stores them. */
 const char *ferry_code_name(enum ferry_code c);
 /* The code named s (ferry_code_name's inverse); FERRY_E_NONE when unknown. */
 enum ferry_code ferry_code_from_name(const char *s);
