@@ -22,6 +22,9 @@ static const struct audit_command commands[] = {
 	  cmd_check_chains },
 	{ { "ack", "MEDIA_DIR --key FPR",
 	    "write signed acknowledgements to a stick so devices may prune exported records", 0 }, cmd_ack },
+	{ { "migrate", "--from sqlite:FILE --to postgresql://…",
+	    "copy an HQ database to another backend, then verify every chain and signature in it", 0 },
+	  cmd_migrate },
 	{ { "keygen", "[--name NAME] [-o FILE.asc]",
 	    "create the HQ signing key for acks (give its public key the policy role hq)", 0 }, cmd_keygen },
 };
@@ -51,8 +54,10 @@ const struct cli_program audit_program = {
 	.name = "ferry-audit",
 	.synopsis = "[--db FILE] [--homedir DIR]",
 	.about = "HQ side of ferry: device registry, audit import, reports, acknowledgements.",
-	.options_help = "      --db FILE       the HQ database (default ferry-audit.db; sqlite:FILE)\n"
-			"      --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database)\n",
+	.options_help = "      --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+			"                      postgresql://…, or postgresql: with the PG* variables)\n"
+			"      --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
+			"                      ./gnupg for PostgreSQL)\n",
 	CLI_COMMANDS(commands),
 	.shortopts = "",
 	.longopts = longopts,
