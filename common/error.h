@@ -26,8 +26,8 @@ enum ferry_code {
 	FERRY_E_HANDLER,      /* a handler, hook, script or module failed */
 	FERRY_E_UNSAFE,       /* unsafe input refused: symlink, FIFO, path escape, oversize */
 	FERRY_E_INTERNAL,     /* out of memory, a library failure, a bug */
-	FERRY_E_STATE,        /* not now: the device's update state does not allow it
-	                         (nothing to roll back, installed but not booted yet) */
+	FERRY_E_STATE,        /* not now: the target's state does not allow it (nothing to
+	                         roll back, not booted yet, a non-empty migrate destination) */
 	FERRY_E_COUNT_
 };
 
