@@ -423,6 +423,8 @@ bool agent_config_parse(const char *bytes, size_t len, const char *path,
 	c = NULL;
 	ok = true;
 out:
+	if (!ok)   /* a malformed agent.json is a configuration error, not a bad bundle */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	json_decref(root);
 	agent_config_free(c);
 	free(copy);
@@ -433,10 +435,11 @@ bool agent_config_load(const char *path, struct agent_config **out, struct ferry
 {
 	char *data = NULL;
 	size_t len = 0;
-	if (!read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err))
-		return false;
-	bool ok = agent_config_parse(data, len, path, out, err);
+	bool ok = read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err) &&
+		  agent_config_parse(data, len, path, out, err);
 	free(data);
+	if (!ok)   /* so is one that cannot be read */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	return ok;
 }
 

@@ -314,8 +314,8 @@ static bool parse_any(const char *bytes, size_t len, const char *name, bool spec
 
 	*out = NULL;
 	if (len > MANIFEST_MAX_BYTES) {
-		ferry_error_set(err, "%s: %zu bytes, more than the %d a manifest may have", name, len,
-				MANIFEST_MAX_BYTES);
+		ferry_error_setc(err, FERRY_E_FORMAT, "%s: %zu bytes, more than the %d a manifest may have",
+				 name, len, MANIFEST_MAX_BYTES);
 		goto out;
 	}
 	if (!json_parse_strict(bytes, len, name, &root, err))

@@ -269,7 +269,7 @@ bool manifest_bundle_filename(const struct manifest *m, char **out, struct ferry
 	struct json_path rp;
 	json_path_root(&rp, "manifest.json");
 	if (!name_valid(m->name) || !m->version)
-		return ferry_error_set(err, "manifest.json: name: '%s' must be " NAME_RULE,
+		return ferry_error_setc(err, FERRY_E_FORMAT, "manifest.json: name: '%s' must be " NAME_RULE,
 				       m->name ? m->name : "");
 	return bundle_filename(m, &rp, out, err);
 }
