@@ -33,8 +33,8 @@ static bool verdict_error(const struct policy_verdict *v, const char *path, stru
 	return false;
 }
 
-static bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
-		      uint64_t *seq, struct ferry_error **err)
+bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
+	       uint64_t *seq, struct ferry_error **err)
 {
 	static const char *const keys[] = { "format", "device", "seq", "issued", NULL };
 	json_t *root = NULL;

@@ -234,57 +234,77 @@ static bool inventory_lists(json_t *root, const struct json_path *p, const char 
 	return true;
 }
 
-bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		      const char *path, const char *now, bool *applied, struct ferry_error **err)
+bool ingest_inventory_parse(const char *data, size_t len, const char *path,
+			    struct ingest_inventory_doc *doc, struct ferry_error **err)
 {
 	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
 		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
 		"attributes", "state", "free_space", NULL };
-	bool ok = false;
-	char *data = NULL, **groups = NULL;
-	const char **names = NULL, **versions = NULL;
-	size_t len = 0, n = 0;
-	json_t *root = NULL;
+	struct audit_inventory *inv = &doc->inv;
 	struct json_path p;
-	struct audit_inventory inv = { .device = dev->id, .hw_revision = -1, .security_version = -1,
-				       .policy_serial = -1 };
+	size_t n = 0;
 	int64_t format = 0;
-	*applied = false;
+	memset(doc, 0, sizeof(*doc));
+	*inv = (struct audit_inventory){ .hw_revision = -1, .security_version = -1, .policy_serial = -1 };
 	json_path_root(&p, path);
+	if (!json_parse_strict(data, len, path, &doc->root, err) ||
+	    !json_check_keys(doc->root, &p, keys, err) ||
+	    !json_get_int(doc->root, &p, "format", true, 1, 1, &format, err) ||
+	    !json_get_string(doc->root, &p, "device", true, &inv->device, err) ||
+	    !json_get_string(doc->root, &p, "type", false, &inv->type, err) ||
+	    !json_get_int(doc->root, &p, "hw_revision", false, 0, INT32_MAX, &inv->hw_revision, err) ||
+	    !json_get_string(doc->root, &p, "time", true, &inv->time, err) ||
+	    !json_get_int(doc->root, &p, "security_version", false, 0, INT64_MAX,
+			  &inv->security_version, err) ||
+	    !json_get_int(doc->root, &p, "policy_serial", false, 0, INT64_MAX, &inv->policy_serial,
+			  err) ||
+	    !inventory_lists(doc->root, &p, &doc->names, &doc->versions, &n, &doc->groups, err)) {
+		ingest_inventory_doc_clear(doc);
+		return false;
+	}
+	inv->raw = data;
+	inv->n_installed = n;
+	inv->names = doc->names;
+	inv->versions = doc->versions;
+	inv->groups = (const char *const *)doc->groups;
+	return true;
+}
+
+void ingest_inventory_doc_clear(struct ingest_inventory_doc *doc)
+{
+	json_decref(doc->root);
+	strv_free(doc->groups);
+	free(doc->names);
+	free(doc->versions);
+	memset(doc, 0, sizeof(*doc));
+}
+
+bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+		      const char *path, const char *now, bool *applied, struct ferry_error **err)
+{
+	bool ok = false;
+	char *data = NULL;
+	size_t len = 0;
+	struct ingest_inventory_doc doc = { 0 };
+	*applied = false;
 	if (!signedfile_read_by(pgp, path, INVENTORY_MAX, dev->fingerprint, "the device key", &data,
 				&len, err) ||
-	    !json_parse_strict(data, len, path, &root, err) || !json_check_keys(root, &p, keys, err) ||
-	    !json_get_int(root, &p, "format", true, 1, 1, &format, err) ||
-	    !json_get_string(root, &p, "device", true, &inv.device, err) ||
-	    !json_get_string(root, &p, "type", false, &inv.type, err) ||
-	    !json_get_int(root, &p, "hw_revision", false, 0, INT32_MAX, &inv.hw_revision, err) ||
-	    !json_get_string(root, &p, "time", true, &inv.time, err) ||
-	    !json_get_int(root, &p, "security_version", false, 0, INT64_MAX, &inv.security_version, err) ||
-	    !json_get_int(root, &p, "policy_serial", false, 0, INT64_MAX, &inv.policy_serial, err) ||
-	    !inventory_lists(root, &p, &names, &versions, &n, &groups, err))
+	    !ingest_inventory_parse(data, len, path, &doc, err))
 		goto out;
-	if (strcmp(inv.device, dev->id) != 0) {
+	if (strcmp(doc.inv.device, dev->id) != 0) {
 		ferry_error_set(err, "%s: inventory of device '%s' in the folder of '%s'", path,
-				inv.device, dev->id);
+				doc.inv.device, dev->id);
 		goto out;
 	}
-	inv.raw = data;
-	inv.n_installed = n;
-	inv.names = names;
-	inv.versions = versions;
-	inv.groups = (const char *const *)groups;
 	if (!audit_db_begin(db, err))
 		goto out;
-	if (!audit_db_inventory_put(db, &inv, now, applied, err) || !audit_db_commit(db, err)) {
+	if (!audit_db_inventory_put(db, &doc.inv, now, applied, err) || !audit_db_commit(db, err)) {
 		audit_db_rollback(db);
 		goto out;
 	}
 	ok = true;
 out:
-	json_decref(root);
-	strv_free(groups);
-	free(names);
-	free(versions);
+	ingest_inventory_doc_clear(&doc);
 	free(data);
 	return ok;
 }

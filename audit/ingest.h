@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "audit/db.h"
 #include "common/error.h"
 
@@ -29,5 +31,17 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
  * is false when the database already holds an inventory at least as new. */
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err);
+
+/* inventory.json's bytes (after the signature was checked), parsed strictly:
+ * doc->inv points into doc (and into data, for raw); clear it after use. */
+struct ingest_inventory_doc {
+	json_t *root;
+	struct audit_inventory inv;
+	const char **names, **versions;
+	char **groups;
+};
+bool ingest_inventory_parse(const char *data, size_t len, const char *path,
+			    struct ingest_inventory_doc *doc, struct ferry_error **err);
+void ingest_inventory_doc_clear(struct ingest_inventory_doc *doc);
 
 #endif
