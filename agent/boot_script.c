@@ -77,7 +77,8 @@ static bool script_status(struct boot *b, struct boot_status *s, struct ferry_er
 	memset(s, 0, sizeof(*s));
 	if (!run_script(b, "status", 0, out, sizeof(out), err))
 		return false;
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 		if (!eq)
 			continue;
