@@ -20,10 +20,11 @@ endif
 # pkg-config runs in $(shell), which does not see exported variables (make 4.3):
 # the sysroot's search path is part of the command.
 ifneq ($(SYSROOT),)
+SYSROOT_ABS   := $(abspath $(SYSROOT))
 CROSS_TRIPLET := $(patsubst %-,%,$(CROSS))
-CROSS_CFLAGS  := --sysroot=$(SYSROOT)
-PKG_CONFIG    := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
-                 PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(CROSS_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig \
+CROSS_CFLAGS  := --sysroot=$(SYSROOT_ABS)
+PKG_CONFIG    := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT_ABS) \
+                 PKG_CONFIG_LIBDIR=$(SYSROOT_ABS)/usr/lib/$(CROSS_TRIPLET)/pkgconfig:$(SYSROOT_ABS)/usr/share/pkgconfig \
                  pkg-config
 else
 CROSS_CFLAGS  :=

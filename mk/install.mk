@@ -63,10 +63,10 @@ all agent-only: $(GENERATED)
 
 $(BUILD)/dist/%: dist/% $(DIRS_STAMP)
 	@mkdir -p $(@D)
-	sed $(PATHS_SED) $< >$@
+	@sed $(PATHS_SED) $< >$@
 $(BUILD)/dist/man/%: docs/man/% $(DIRS_STAMP)
 	@mkdir -p $(@D)
-	sed $(PATHS_SED) $< >$@
+	@sed $(PATHS_SED) $< >$@
 $(BUILD)/dist/completions/%: dist/ferry.bash-completion
 	@mkdir -p $(@D)
 	cp $< $@
