@@ -71,9 +71,10 @@ UNIT_HELP_OBJS := $(UNIT_HELP:%.c=$(BUILD)/%.o)
 TOOL_SRCS  := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS  := $(TOOL_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit integration asan demo bench install clean agent-only
+.PHONY: all deps check unit integration asan demo bench install clean agent-only programs
 all: $(LIBFERRY) $(BINS) $(UNIT_BINS) $(TOOL_BINS)
-# A device needs only the agent (and what mk/install.mk installs with it).
+# Only the four programs (debian/rules with nocheck); only what a device needs.
+programs: $(BINS)
 agent-only: $(BUILD)/bin/ferry-agent
 
 $(BUILD)/%.o: %.c $(PATHS_STAMP)

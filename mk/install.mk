@@ -59,7 +59,7 @@ MAN_SRCS  := $(wildcard docs/man/*.1)
 COMPLETED := ferry-agent ferry-pack ferry-keys ferry-audit
 GENERATED := $(DIST_SRCS:%=$(BUILD)/%) $(MAN_SRCS:docs/%=$(BUILD)/dist/%) \
              $(if $(wildcard dist/ferry.bash-completion),$(COMPLETED:%=$(BUILD)/dist/completions/%))
-all agent-only: $(GENERATED)
+all programs agent-only: $(GENERATED)
 
 $(BUILD)/dist/%: dist/% $(DIRS_STAMP)
 	@mkdir -p $(@D)
@@ -120,7 +120,7 @@ uninstall: $(PARTS:%=uninstall-%)
 	-rmdir --ignore-fail-on-non-empty '$(DESTDIR)$(pkglibdir)/modules' '$(DESTDIR)$(pkglibdir)' \
 		'$(DESTDIR)$(pkgdatadir)/examples' '$(DESTDIR)$(pkgdatadir)' '$(DESTDIR)$(docdir)' 2>/dev/null
 install-agent: agent-only
-install-tools install-hq install-docs: all
+install-tools install-hq install-docs: programs
 $(PARTS:%=install-%): install-%:
 	$(foreach i,$($*_ITEMS),$(call install_item,$(i))$(nl))
 $(PARTS:%=uninstall-%): uninstall-%:
