@@ -60,3 +60,10 @@ void assert_error_contains(const struct ferry_error *err, const char *needle)
 		fail_msg("expected an error containing '%s', got '%s'", needle,
 			 ferry_error_message(err));
 }
+
+unsigned test_slowdown(void)
+{
+	const char *s = getenv("FERRY_TEST_SLOWDOWN");
+	int n = s ? atoi(s) : 1;
+	return n > 0 ? (unsigned)n : 1;
+}
