@@ -297,6 +297,7 @@ bool boot_open_params(const struct boot_params *p, struct boot **out, struct fer
 	if (!b)
 		return ferry_error_set(err, "out of memory");
 	b->backend = backends[p->type];
+	b->timeout_sec = p->timeout_sec > 0 ? p->timeout_sec : BOOT_SCRIPT_TIMEOUT;
 	if (!dup_or_null(p->path, &b->path) || !dup_or_null(p->config, &b->config) ||
 	    !dup_or_null(p->script, &b->script) ||
 	    !dup_or_null(p->cmdline ? p->cmdline : "/proc/cmdline", &b->cmdline) ||
@@ -318,6 +319,7 @@ bool boot_open(const struct agent_config *c, struct boot **out, struct ferry_err
 	struct boot_params p = {
 		.type = c->bootloader.type, .path = c->bootloader.path,
 		.config = c->bootloader.config, .script = c->bootloader.script,
+		.timeout_sec = (int)c->script_timeout,
 	};
 	return boot_open_params(&p, out, err);
 }

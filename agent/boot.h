@@ -40,7 +40,9 @@ struct boot_params {
 	const char *script;           /* script: the executable */
 	const char *cmdline;          /* default /proc/cmdline: "ferry.slot=a" or "rauc.slot=A" */
 	const char *boot_id_path;     /* default /proc/sys/kernel/random/boot_id */
+	int timeout_sec;              /* script: per run, killed after it (0: BOOT_SCRIPT_TIMEOUT) */
 };
+#define BOOT_SCRIPT_TIMEOUT 300
 
 struct boot;
 bool boot_open(const struct agent_config *c, struct boot **out, struct ferry_error **err);
@@ -89,6 +91,7 @@ struct boot_backend {
 struct boot {
 	const struct boot_backend *backend;
 	char *path, *config, *script, *cmdline, *boot_id_path;
+	int timeout_sec;
 	void *priv;                   /* backend data */
 };
 

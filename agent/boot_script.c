@@ -1,6 +1,10 @@
 /* boot_script: a site-specific executable does the bootloader's part. It is
  * called as `SCRIPT VERB [SLOT]` with SLOT "a" or "b" and must exit 0 on
- * success (anything else is a failure; its stderr goes to the agent's):
+ * success (anything else is a failure). It runs through the process runner
+ * of hooks (agent/proc.h): a clean environment (PATH, LANG), stdin from
+ * /dev/null, and after agent.json's script_timeout (default 300 s) it is
+ * killed with its process group — a hung script fails the step instead of
+ * blocking the agent. What it prints is logged when it fails. Verbs:
  *   status           print "booted=a|b", "primary=a|b", "a_left=N", "b_left=N"
  *                    and optionally "boot_id=…" (else the kernel's is used)
  *   try-once SLOT    boot SLOT first at the next power-on, once; then fall back
@@ -8,58 +12,46 @@
  *   rollback SLOT    SLOT is the primary with full tries, the other gets none */
 #include "agent/boot.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "common/safefile.h"
+#include "agent/proc.h"
+#include "common/log.h"
 
-#define SCRIPT_OUTPUT_MAX 4096
-
-/* Runs the script with verb and slot (may be 0); its stdout into out. */
-static bool run_script(struct boot *b, const char *verb, char slot, char *out, size_t out_size,
+/* Runs the script with verb and slot (may be 0) through the process runner
+ * of hooks: a clean environment (PATH, LANG), its own process group, killed
+ * after b->timeout_sec. *out (may be NULL) gets its stdout; caller frees.
+ * What it printed is logged when it fails (debug when it succeeds). */
+static bool run_script(struct boot *b, const char *verb, char slot, char **out,
 		       struct ferry_error **err)
 {
-	int pipefd[2];
-	char slot_arg[2] = { slot, '\0' };
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return ferry_error_errno(err, errno, "boot script: pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return ferry_error_errno(err, errno, "boot script: fork");
+	char slot_arg[2] = { slot, '\0' }, *what = NULL, *text = NULL;
+	const char *argv[] = { b->script, verb, slot ? slot_arg : NULL, NULL };
+	struct proc_env env = { 0 };
+	struct proc_log plog = { 0 };
+	bool ok = false;
+	if (asprintf(&what, "boot script %s %s%s%s", b->script, verb, slot ? " " : "", slot_arg) < 0) {
+		what = NULL;
+		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+		goto out;
 	}
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		execl(b->script, b->script, verb, slot ? slot_arg : (char *)NULL, (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	size_t got = 0;
-	struct ferry_error *read_err = NULL;
-	read_full(pipefd[0], out, out_size - 1, &got, b->script, &read_err);
-	out[got] = '\0';
-	/* Drain what does not fit so the script never blocks on a full pipe. */
-	char sink[512];
-	while (read(pipefd[0], sink, sizeof(sink)) > 0)
-		;
-	close(pipefd[0]);
-	ferry_error_free(read_err);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return true;
-	if (WIFEXITED(status))
-		return ferry_error_set(err, "boot script %s %s%s%s: exited with %d", b->script, verb,
-				       slot ? " " : "", slot_arg, WEXITSTATUS(status));
-	return ferry_error_set(err, "boot script %s %s: killed by signal %d", b->script, verb,
-			       WTERMSIG(status));
+	if (!proc_env_init(&env, NULL, err))
+		goto out;
+	struct proc_spec spec = { .argv = argv, .env = (const char *const *)env.vars,
+				  .timeout_sec = b->timeout_sec, .what = what };
+	ok = proc_run(&spec, &plog, out, err);
+	ferry_error_classify(err, FERRY_E_HANDLER);
+	if ((text = proc_log_text(&plog)) && !ok)
+		log_warn("%s printed: %s", what, text);
+	else if (text)
+		log_debug("%s printed: %s", what, text);
+out:
+	free(text);
+	proc_log_free(&plog);
+	proc_env_free(&env);
+	free(what);
+	return ok;
 }
 
 static bool parse_slot_value(const char *v, char *slot)
@@ -70,14 +62,12 @@ static bool parse_slot_value(const char *v, char *slot)
 	return true;
 }
 
-static bool script_status(struct boot *b, struct boot_status *s, struct ferry_error **err)
+/* Reads the lines of `status` (out is modified). */
+static bool parse_status(struct boot *b, char *out, struct boot_status *s, struct ferry_error **err)
 {
-	char out[SCRIPT_OUTPUT_MAX];
 	bool have_left[2] = { false, false };
-	memset(s, 0, sizeof(*s));
-	if (!run_script(b, "status", 0, out, sizeof(out), err))
-		return false;
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 		if (!eq)
 			continue;
@@ -109,22 +99,28 @@ static bool script_status(struct boot *b, struct boot_status *s, struct ferry_er
 	return true;
 }
 
+static bool script_status(struct boot *b, struct boot_status *s, struct ferry_error **err)
+{
+	char *out = NULL;
+	memset(s, 0, sizeof(*s));
+	bool ok = run_script(b, "status", 0, &out, err) && parse_status(b, out, s, err);
+	free(out);
+	return ok;
+}
+
 static bool script_try_once(struct boot *b, char slot, struct ferry_error **err)
 {
-	char out[SCRIPT_OUTPUT_MAX];
-	return run_script(b, "try-once", slot, out, sizeof(out), err);
+	return run_script(b, "try-once", slot, NULL, err);
 }
 
 static bool script_mark_good(struct boot *b, char slot, struct ferry_error **err)
 {
-	char out[SCRIPT_OUTPUT_MAX];
-	return run_script(b, "mark-good", slot, out, sizeof(out), err);
+	return run_script(b, "mark-good", slot, NULL, err);
 }
 
 static bool script_rollback(struct boot *b, char slot, struct ferry_error **err)
 {
-	char out[SCRIPT_OUTPUT_MAX];
-	return run_script(b, "rollback", slot, out, sizeof(out), err);
+	return run_script(b, "rollback", slot, NULL, err);
 }
 
 const struct boot_backend boot_backend_script = {

@@ -5,6 +5,7 @@
 #ifndef FERRY_AGENT_CMD_H
 #define FERRY_AGENT_CMD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "agent/config.h"
@@ -21,6 +22,9 @@ struct agent_ctx {
 
 /* argv[0] is the command name; argv holds what follows it. */
 typedef int (*agent_cmd_fn)(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+
+/* Prints o (--json) as one compact line with sorted keys; takes o (NULL: "{}"). */
+void cmd_print_json(json_t *o);
 
 int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);

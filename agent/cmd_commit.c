@@ -4,27 +4,27 @@
 #include <stdlib.h>
 
 #include "agent/cmd.h"
-#include "agent/install.h"
+#include "agent/lifecycle.h"
 
 int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
 	struct state *s = NULL;
 	struct boot *b = NULL;
-	enum agent_commit_outcome outcome = AGENT_COMMIT_NOTHING;
+	enum lifecycle_commit_outcome outcome = LIFECYCLE_COMMIT_NOTHING;
 	char *why = NULL;
 	int rc = AGENT_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
 		return ferry_error_set(err, "commit takes no arguments"), AGENT_EXIT_USAGE;
-	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !install_finish(ctx->config, s, b, &outcome, &why, err))
+	if (!lifecycle_open(ctx->config, &s, &b, err) ||
+	    !lifecycle_commit(ctx->config, s, b, &outcome, &why, err))
 		goto out;
 	if (ctx->json)
-		printf("{\"result\":\"%s\"}\n", outcome == AGENT_COMMIT_DONE ? "committed"
-						: outcome == AGENT_COMMIT_ROLLED_BACK ? "rolled_back" : "nothing");
-	else if (ctx->verbosity >= 0 && outcome != AGENT_COMMIT_ROLLED_BACK)
-		printf("%s\n", outcome == AGENT_COMMIT_DONE ? "committed" : "nothing to commit");
-	if (outcome != AGENT_COMMIT_ROLLED_BACK)
+		cmd_print_json(json_pack("{s:s}", "result", outcome == LIFECYCLE_COMMIT_DONE ? "committed"
+					 : outcome == LIFECYCLE_COMMIT_ROLLED_BACK ? "rolled_back" : "nothing"));
+	else if (ctx->verbosity >= 0 && outcome != LIFECYCLE_COMMIT_ROLLED_BACK)
+		printf("%s\n", outcome == LIFECYCLE_COMMIT_DONE ? "committed" : "nothing to commit");
+	if (outcome != LIFECYCLE_COMMIT_ROLLED_BACK)
 		rc = AGENT_EXIT_OK;
 	else
 		ferry_error_set(err, "not committed, rolled back: %s", why ? why : "health check failed");

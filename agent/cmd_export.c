@@ -5,9 +5,9 @@
 #include <stdlib.h>
 
 #include "agent/cmd.h"
-#include "agent/install.h"
 #include "agent/export.h"
-#include "agent/trial.h"
+#include "agent/install.h"
+#include "agent/lifecycle.h"
 
 int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
@@ -17,17 +17,13 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	int rc = AGENT_EXIT_FAILED;
 	if (argc != 2)
 		return ferry_error_set(err, "usage: export MEDIA_DIR"), AGENT_EXIT_USAGE;
-	if (!install_open_device(ctx->config, &s, &b, err) ||
+	if (!lifecycle_open(ctx->config, &s, &b, err) ||
 	    !agent_export(ctx->config, s, b, argv[1], &r, err))
 		goto out;
 	install_apply_ack(ctx->config, s, argv[1]);
 	if (ctx->json) {
-		json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
-				      "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq);
-		char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		printf("%s\n", text ? text : "{}");
-		free(text);
-		json_decref(o);
+		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
+					 "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq));
 	} else if (ctx->verbosity >= 0 && r.n)
 		printf("exported records %llu-%llu and the inventory to %s\n",
 		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq, r.dir);

@@ -5,27 +5,26 @@
 #include <stdio.h>
 
 #include "agent/cmd.h"
-#include "agent/install.h"
-#include "agent/trial.h"
+#include "agent/lifecycle.h"
 
-static const char *outcome_text(enum agent_startup_outcome o)
+static const char *outcome_text(enum lifecycle_startup_outcome o)
 {
 	switch (o) {
-	case AGENT_STARTUP_SAME_BOOT: return "this boot was already accounted for";
-	case AGENT_STARTUP_NORMAL: return "normal boot";
-	case AGENT_STARTUP_TRIAL: return "trial boot of the new slot: commit to keep it";
-	case AGENT_STARTUP_ROLLED_BACK: return "the update did not survive its trial boot: rolled back";
-	case AGENT_STARTUP_FELL_BACK: return "the bootloader fell back from the primary slot";
-	case AGENT_STARTUP_UNKNOWN_SLOT: return "running slot unknown";
+	case LIFECYCLE_STARTUP_SAME_BOOT: return "this boot was already accounted for";
+	case LIFECYCLE_STARTUP_NORMAL: return "normal boot";
+	case LIFECYCLE_STARTUP_TRIAL: return "trial boot of the new slot: commit to keep it";
+	case LIFECYCLE_STARTUP_ROLLED_BACK: return "the update did not survive its trial boot: rolled back";
+	case LIFECYCLE_STARTUP_FELL_BACK: return "the bootloader fell back from the primary slot";
+	case LIFECYCLE_STARTUP_UNKNOWN_SLOT: return "running slot unknown";
 	}
 	return "?";
 }
 
-static void report(const struct agent_ctx *ctx, char booted, enum agent_startup_outcome o)
+static void report(const struct agent_ctx *ctx, char booted, enum lifecycle_startup_outcome o)
 {
 	if (ctx->json)
-		printf("{\"booted\":\"%c\",\"outcome\":\"%s\"}\n", booted ? booted : '?',
-		       agent_startup_outcome_name(o));
+		cmd_print_json(json_pack("{s:s%,s:s}", "booted", booted ? &booted : "?", (size_t)1,
+					 "outcome", lifecycle_startup_outcome_name(o)));
 	else if (ctx->verbosity >= 0)
 		printf("booted slot %c: %s\n", booted ? booted : '?', outcome_text(o));
 }
@@ -34,7 +33,7 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 {
 	struct state *s = NULL;
 	struct boot *b = NULL;
-	enum agent_startup_outcome o = AGENT_STARTUP_SAME_BOOT;
+	enum lifecycle_startup_outcome o = LIFECYCLE_STARTUP_SAME_BOOT;
 	char booted = 0;
 	int rc = AGENT_EXIT_FAILED;
 	(void)argv;
@@ -44,8 +43,8 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 		return ferry_error_set(err, "reboot is virtual: it needs bootloader type file, not %s",
 				       agent_boot_type_name(ctx->config->bootloader.type)),
 		       AGENT_EXIT_USAGE;
-	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !agent_virtual_reboot(ctx->config, s, b, install_startup, &booted, &o, err))
+	if (!lifecycle_open(ctx->config, &s, &b, err) ||
+	    !lifecycle_virtual_reboot(ctx->config, s, b, &booted, &o, err))
 		goto out;
 	report(ctx, booted, o);
 	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */
@@ -60,13 +59,13 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **
 	struct state *s = NULL;
 	struct boot *b = NULL;
 	struct boot_status bs;
-	enum agent_startup_outcome o = AGENT_STARTUP_SAME_BOOT;
+	enum lifecycle_startup_outcome o = LIFECYCLE_STARTUP_SAME_BOOT;
 	int rc = AGENT_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
 		return ferry_error_set(err, "boot takes no arguments"), AGENT_EXIT_USAGE;
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err) ||
-	    !install_startup(ctx->config, s, b, &o, err) || !boot_get_status(b, &bs, err))
+	    !lifecycle_startup(ctx->config, s, b, &o, err) || !boot_get_status(b, &bs, err))
 		goto out;
 	report(ctx, bs.booted, o);
 	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */

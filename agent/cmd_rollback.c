@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "agent/cmd.h"
-#include "agent/install.h"
+#include "agent/lifecycle.h"
 
 int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
@@ -13,11 +13,11 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 	(void)argv;
 	if (argc != 1)
 		return ferry_error_set(err, "rollback takes no arguments"), AGENT_EXIT_USAGE;
-	if (!install_open_device(ctx->config, &s, &b, err) ||
-	    !install_rollback(ctx->config, s, b, "requested", err))
+	if (!lifecycle_open(ctx->config, &s, &b, err) ||
+	    !lifecycle_rollback(ctx->config, s, b, "requested", err))
 		goto out;
 	if (ctx->json)
-		printf("{\"result\":\"rolled_back\"}\n");
+		cmd_print_json(json_pack("{s:s}", "result", "rolled_back"));
 	else if (ctx->verbosity >= 0)
 		printf("rolled back: the previous slot boots from the next boot on\n");
 	rc = AGENT_EXIT_OK;

@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "agent/cmd.h"
-#include "agent/install.h"
 #include "agent/export.h"
-#include "agent/trial.h"
+#include "agent/lifecycle.h"
 #include "common/auditlog.h"
 #include "common/log.h"
 
@@ -152,7 +151,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err))
 		goto out;
 	struct ferry_error *boot_err = NULL;
-	if (!install_startup(ctx->config, s, b, NULL, &boot_err))
+	if (!lifecycle_startup(ctx->config, s, b, NULL, &boot_err))
 		log_warn("start-up logic: %s", ferry_error_message(boot_err));
 	ferry_error_free(boot_err);
 	if (!(st = build_status(ctx->config, s, b, (size_t)last, err)))

@@ -3,7 +3,7 @@
  * inert (the inactive slot, a staging tree, a module's work dir) and makes
  * nothing effective until its byte_source reached the end without error;
  * activate, commit, rollback and abort are separate steps that the
- * orchestrator (agent/install.c) sequences with its persisted state machine.
+ * update lifecycle (agent/lifecycle.h) sequences with its persisted state machine.
  *
  * Steps and their guarantees (docs/update-types.md has the long version):
  *   install   reads the source to its end. rootfs-ab: writes and read-back

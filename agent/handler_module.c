@@ -9,6 +9,7 @@
 #include "agent/handler.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,14 @@ static bool write_text(const char *dir, const char *name, const char *text, stru
 	return ok;
 }
 
+/* Compact JSON text of o, keys in the order given (caller frees); takes o. */
+static char *json_text(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return text;
+}
+
 /* Mender v3's work dir: version, current_*, header/…, tmp/, files/. */
 static bool module_prepare_work_dir(const struct handler_context *ctx, const struct payload *p,
 				    struct ferry_error **err)
@@ -110,10 +119,11 @@ static bool module_prepare_work_dir(const struct handler_context *ctx, const str
 	if (asprintf(&header, "%s/header", ctx->work_dir) < 0 ||
 	    asprintf(&files, "%s/files", ctx->work_dir) < 0 ||
 	    asprintf(&artifact, "%s-%s", ctx->bundle ? ctx->bundle : "", ctx->version ? ctx->version : "") < 0 ||
-	    asprintf(&type_info, "{\"type\":\"%s\"}", p->target) < 0 ||
-	    asprintf(&header_info, "{\"payloads\":[{\"type\":\"%s\"}],\"artifact_provides\":"
-		     "{\"artifact_name\":\"%s\"},\"artifact_depends\":{\"device_type\":[\"%s\"]}}",
-		     p->target, artifact, dtype) < 0) {
+	    !(type_info = json_text(json_pack("{s:s}", "type", p->target))) ||
+	    !(header_info = json_text(json_pack("{s:[{s:s}],s:{s:s},s:{s:[s]}}",
+						"payloads", "type", p->target,
+						"artifact_provides", "artifact_name", artifact,
+						"artifact_depends", "device_type", dtype)))) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}

@@ -2,21 +2,23 @@
  * For every bundle, in the order of design §3: signatures verified over the
  * exact manifest bytes, the signers judged by the current policy, and only
  * then the manifest parsed and decided by the shared decide(). A newer
- * policy on the stick is considered first. install_apply.c does the rest. */
-#include "agent/install_internal.h"
+ * policy on the stick is considered first. The update lifecycle
+ * (agent/lifecycle.h) does the rest; it never calls back. */
+#include "agent/install.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/ack.h"
 #include "agent/export.h"
+#include "agent/lifecycle.h"
 #include "agent/trust.h"
+#include "common/bundle_read.h"
 #include "common/decide.h"
 #include "common/pgp.h"
 #include "common/policy.h"
@@ -33,6 +35,28 @@ struct candidate {
 	const char *problem_code;    /* "unreadable", "signature", "manifest" */
 	int decision;                /* index into the decisions array, -1 if none */
 };
+
+/* The run: the stick, for its audit records, and whether to draw progress. */
+struct install_media {
+	const char *usb_serial, *label;
+	bool progress;             /* a progress bar on the terminal while payloads stream */
+};
+
+/* Appends a printf-formatted line to a NULL-terminated string vector. */
+static void __attribute__((format(printf, 2, 3))) lines_add(char ***lines, const char *fmt, ...)
+{
+	size_t n = strv_len(*lines);
+	char **v = realloc(*lines, (n + 2) * sizeof(*v));
+	if (!v)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&v[n], fmt, ap) < 0)
+		v[n] = NULL;
+	va_end(ap);
+	v[n + 1] = NULL;
+	*lines = v;
+}
 
 void install_report_clear(struct install_report *r)
 {
@@ -94,44 +118,6 @@ out:
 	pgp_verify_result_clear(&vr);
 	bundle_reader_close(r);
 	ferry_error_free(e);
-}
-
-bool install_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err)
-{
-	char *path = NULL;
-	*fd = -1;
-	*busy = false;
-	if (!mkdir_p(c->state_dir, 0700, err))
-		return false;
-	if (asprintf(&path, "%s/agent.lock", c->state_dir) < 0)
-		return ferry_error_set(err, "out of memory");
-	bool ok = true;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		ok = ferry_error_errno(err, errno, "%s", path);
-	} else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			*busy = true;
-		else
-			ok = ferry_error_errno(err, errno, "%s: lock", path);
-		close(*fd);
-		*fd = -1;
-	}
-	free(path);
-	return ok;
-}
-
-/* One agent at a time per device: install, watch, commit and rollback
- * serialise on <state_dir>/agent.lock. */
-static bool lock_state(const struct agent_config *c, int *fd, struct ferry_error **err)
-{
-	bool busy = false;
-	if (!install_lock_try(c, fd, &busy, err))
-		return false;
-	if (busy)
-		return ferry_error_set(err, "%s/agent.lock: another ferry-agent is working on this device",
-				       c->state_dir);
-	return true;
 }
 
 static json_t *reasons_json(const char *code, char *const *msgs)
@@ -352,12 +338,51 @@ static bool await_confirmation(struct state *st, const struct manifest *m,
 	return state_record(st, &ev, NULL, err);
 }
 
-static bool needs_reboot(const struct variant *v)
+/* Hands one chosen bundle to the update lifecycle and says how it went:
+ * *r, one line, and *pending when it waits for a reboot. */
+static bool install_one(const struct agent_config *c, struct state *st, struct boot *boot,
+			const struct candidate *cd, const struct decision *d,
+			const struct install_media *media, char ***lines, enum notify_result *r,
+			bool *pending, struct ferry_error **err)
 {
-	for (size_t i = 0; i < v->n_payloads; i++)
-		if (strcmp(v->payloads[i].handler, "rootfs-ab") == 0)
-			return true;
-	return false;
+	const struct manifest *m = d->manifest;
+	struct lifecycle_update u = {
+		.path = cd->path, .m = m, .v = d->variant, .signers = cd->signers,
+		.usb_serial = media->usb_serial, .media_label = media->label, .progress = media->progress,
+	};
+	struct lifecycle_install_result res;
+	if (!lifecycle_install(c, st, boot, &u, &res, err))
+		return false;
+	*r = NOTIFY_SUCCESS;
+	*pending = res.outcome == LIFECYCLE_INSTALL_REBOOT_PENDING;
+	switch (res.outcome) {
+	case LIFECYCLE_INSTALL_REFUSED:
+		lines_add(lines, "%s %s: refused: %s", m->name, m->version, res.why);
+		*r = NOTIFY_REFUSED;
+		break;
+	case LIFECYCLE_INSTALL_FAILED:
+		lines_add(lines, "%s %s: failed at %s: %s", m->name, m->version, res.step, res.why);
+		*r = NOTIFY_FAILURE;
+		break;
+	case LIFECYCLE_INSTALL_REBOOT_PENDING:
+		if (res.slot)
+			lines_add(lines, "%s %s: installed into slot %c; reboot to try it, then commit",
+				  m->name, m->version, res.slot);
+		else
+			lines_add(lines, "%s %s: installed; an update module asks for a reboot, then commit",
+				  m->name, m->version);
+		break;
+	case LIFECYCLE_INSTALL_COMMITTED:
+		lines_add(lines, "%s %s: installed and committed", m->name, m->version);
+		break;
+	case LIFECYCLE_INSTALL_ROLLED_BACK:
+		lines_add(lines, "%s %s: health check failed, rolled back: %s", m->name, m->version,
+			  res.why ? res.why : "");
+		*r = NOTIFY_FAILURE;
+		break;
+	}
+	lifecycle_install_result_clear(&res);
+	return true;
 }
 
 /* Installs the accepted bundles one after the other; one that needs a reboot
@@ -380,7 +405,7 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 		if (rq->dry_run) {
 			lines_add(&out->lines, "%s %s: would install variant %s%s%s", d->manifest->name,
 				  d->manifest->version, d->variant->id,
-				  needs_reboot(d->variant) ? " (then reboot and commit)" : "",
+				  lifecycle_needs_reboot(d->variant) ? " (then reboot and commit)" : "",
 				  needs_confirmation(c, d->manifest) ? " after a local confirmation" : "");
 			t->pending++;
 		} else if (blocking) {
@@ -397,8 +422,8 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 			t->unconfirmed++;
 		} else {
 			enum notify_result r;
-			if (!install_apply(c, st, boot, cds[i].path, d->manifest, d->variant, cds[i].signers,
-					   media, &r, &out->lines, err)) {
+			bool pending = false;
+			if (!install_one(c, st, boot, &cds[i], d, media, &out->lines, &r, &pending, err)) {
 				json_decref(entry);
 				return false;
 			}
@@ -411,14 +436,8 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 				t->failed++;
 			/* An update waiting for its reboot (a slot, or a module that asked
 			 * for one) ends what this stick can do now. */
-			struct state_info after = { 0 };
-			if (!state_get(st, &after, err)) {
-				json_decref(entry);
-				return false;
-			}
-			if (r == NOTIFY_SUCCESS && after.state == AGENT_STATE_INSTALLED)
+			if (pending)
 				blocking = d->manifest;
-			state_info_clear(&after);
 		}
 		json_decref(entry);
 	}
@@ -484,11 +503,11 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	memset(out, 0, sizeof(*out));
 	out->json = json_pack("{s:s,s:[]}", "device", c->device.id, "bundles");
 
-	if (!rq->dry_run && !lock_state(c, &lock, err))
+	if (!rq->dry_run && !lifecycle_lock(c, &lock, err))
 		goto out;
-	if (!install_open_device(c, &st, &boot, err))
+	if (!lifecycle_open(c, &st, &boot, err))
 		goto out;
-	if (!rq->dry_run && !install_recover(c, st, boot, err))
+	if (!rq->dry_run && !lifecycle_recover(c, st, boot, err))
 		goto out;
 	if (!state_get(st, &info, err))
 		goto out;
@@ -544,21 +563,6 @@ out:
 	return ok;
 }
 
-bool install_open_device(const struct agent_config *c, struct state **st, struct boot **boot,
-			 struct ferry_error **err)
-{
-	*st = NULL;
-	*boot = NULL;
-	if (state_open_config(c, st, err) && boot_open(c, boot, err) &&
-	    install_startup(c, *st, *boot, NULL, err))
-		return true;
-	boot_close(*boot);
-	state_close(*st);
-	*st = NULL;
-	*boot = NULL;
-	return false;
-}
-
 /* HQ's acknowledgement on the stick, if any, lets the device prune what HQ
  * holds (agent/ack.c checks it is HQ's). A bad ack changes nothing and does
  * not fail the stick: it is reported and the records stay. */
@@ -585,7 +589,7 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	struct state *st = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result res = { 0 };
-	bool ok = install_open_device(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
+	bool ok = lifecycle_open(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
 	if (ok && n_records)
 		*n_records = res.n;
 	if (ok)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/trial.h"
+#include "agent/lifecycle.h"
 #include "common/safefile.h"
 
 static bool step(struct state *s, enum agent_state to, const struct state_txn *txn,
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: agent_fake_install AGENT_JSON BUNDLE VERSION SECURITY_VERSION\n");
 		return 2;
 	}
-	if (!agent_config_load(argv[1], &c, &err) || !agent_open_device(c, &s, &b, &err) ||
+	if (!agent_config_load(argv[1], &c, &err) || !lifecycle_open(c, &s, &b, &err) ||
 	    !boot_get_status(b, &bs, &err))
 		goto out;
 	const struct agent_slot_pair *pair = agent_config_slot(c, "rootfs");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -381,13 +382,50 @@ static void test_boot_script_protocol(void **state)
 	assert_int_equal(chmod(bad, 0755), 0);
 	b = open_boot(AGENT_BOOT_SCRIPT, bad, NULL, NULL, NULL);
 	assert_false(boot_try_once(b, 'b', &err));
-	assert_error_contains(err, "bad.sh try-once b: exited with 4");
+	assert_error_contains(err, "bad.sh try-once b: exited with status 4");
+	assert_int_equal(ferry_error_code(err), FERRY_E_HANDLER);
 	ferry_error_free(err);
 	boot_close(b);
 	free(bad);
 	free(script);
 	free(path);
 	free(statefile);
+	test_tmpdir_remove(dir);
+}
+
+/* A hung boot script is killed after the timeout with a clear error, and
+ * runs with a clean environment. */
+static void test_boot_script_hung_is_killed_after_timeout(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	char *envfile = path_in(dir, "env"), *script = NULL;
+	assert_true(asprintf(&script, "#!/bin/sh\nenv > %s\nexec sleep 60\n", envfile) > 0);
+	char *path = test_write_file(dir, "hang.sh", script, strlen(script));
+	assert_int_equal(chmod(path, 0755), 0);
+	setenv("FERRY_TEST_LEAK", "1", 1);
+	struct boot *b = NULL;
+	struct ferry_error *err = NULL;
+	struct boot_params p = { .type = AGENT_BOOT_SCRIPT, .script = path, .timeout_sec = 1 };
+	assert_ok(boot_open_params(&p, &b, &err), err);
+	time_t t0 = time(NULL);
+	assert_false(boot_mark_good(b, 'a', &err));
+	assert_true(time(NULL) - t0 < 10);
+	assert_error_contains(err, "hang.sh mark-good a: timed out after 1 s");
+	assert_int_equal(ferry_error_code(err), FERRY_E_HANDLER);
+	ferry_error_free(err);
+	char *env = NULL;
+	size_t len = 0;
+	err = NULL;
+	assert_ok(read_file_limited(envfile, 65536, &env, &len, &err), err);
+	assert_null(strstr(env, "FERRY_TEST_LEAK"));
+	assert_non_null(strstr(env, "PATH="));
+	unsetenv("FERRY_TEST_LEAK");
+	free(env);
+	boot_close(b);
+	free(path);
+	free(script);
+	free(envfile);
 	test_tmpdir_remove(dir);
 }
 
@@ -403,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_boot_uboot_interop_with_fw_setenv),
 		cmocka_unit_test(test_boot_uboot_refuses_blank_environment),
 		cmocka_unit_test(test_boot_script_protocol),
+		cmocka_unit_test(test_boot_script_hung_is_killed_after_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

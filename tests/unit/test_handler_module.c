@@ -260,6 +260,21 @@ static void test_handler_module_refuses_bad_or_missing_module(void **state)
 	teardown(f);
 }
 
+/* The Mender v3 header the module reads: JSON as Mender writes it. */
+static void test_handler_module_header_is_mender_json(void **state)
+{
+	(void)state;
+	struct fixture *f = setup("rec");
+	struct ferry_error *err = NULL;
+	assert_ok(handler_module.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_file(f, "state/work/greeting.txt/header/type-info", "{\"type\":\"rec\"}");
+	assert_file(f, "state/work/greeting.txt/header/header-info",
+		    "{\"payloads\":[{\"type\":\"rec\"}],\"artifact_provides\":{\"artifact_name\":"
+		    "\"app-data-1.2.0\"},\"artifact_depends\":{\"device_type\":[\"gw-x\"]}}");
+	assert_file(f, "state/work/greeting.txt/header/artifact_name", "app-data-1.2.0");
+	teardown(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_handler_module_state_timeout),
 		cmocka_unit_test(test_handler_module_refuses_bad_query_answer),
 		cmocka_unit_test(test_handler_module_refuses_bad_or_missing_module),
+		cmocka_unit_test(test_handler_module_header_is_mender_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

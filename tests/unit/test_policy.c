@@ -4,6 +4,7 @@
  * replay, root rotation, keys.asc). */
 #include "testutil.h"
 #include "pgp_fixture.h"
+#include "policy_fixture.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -343,54 +344,6 @@ static void test_policy_lockout_guard(void **state)
 
 /* ---- adoption over real GnuPG ------------------------------------------- */
 
-/* A policy with the given roots, serial, and no signers. */
-static struct policy *make_policy(int64_t serial, const char (*roots)[PGP_FPR_LEN + 1], size_t n,
-				  int64_t threshold)
-{
-	struct policy *p = calloc(1, sizeof(*p));
-	p->serial = serial;
-	p->issued = T_ISSUED + serial;
-	p->roots = calloc(n, sizeof(*p->roots));
-	memcpy(p->roots, roots, n * sizeof(*p->roots));
-	p->n_roots = n;
-	p->threshold = threshold;
-	return p;
-}
-
-/* Signs p's text with each key of by[] in ws and writes it (with the public
- * keys of every key of ws as keys.asc when keys_from is given) into dir. */
-static void publish(struct pgp_home *ws, const struct policy *p, const char (*by)[PGP_FPR_LEN + 1],
-		    size_t n_by, const char (*keys_from)[PGP_FPR_LEN + 1], size_t n_keys,
-		    const char *dir)
-{
-	struct ferry_error *err = NULL;
-	struct policy_file f = { .bytes = policy_serialize(p) };
-	f.len = strlen(f.bytes);
-	for (size_t i = 0; i < n_by; i++) {
-		void *s = NULL;
-		size_t l = 0;
-		assert_ok(pgp_sign_detached(ws->pgp, by[i], f.bytes, f.len, &s, &l, &err), err);
-		f.sig = realloc(f.sig, f.sig_len + l);
-		memcpy(f.sig + f.sig_len, s, l);
-		f.sig_len += l;
-		free(s);
-	}
-	char *keys = NULL;
-	size_t klen = 0;
-	for (size_t i = 0; i < n_keys; i++) {
-		char *k = NULL;
-		size_t l = 0;
-		assert_ok(pgp_export_public(ws->pgp, keys_from[i], true, &k, &l, &err), err);
-		keys = realloc(keys, klen + l + 1);
-		memcpy(keys + klen, k, l + 1);
-		klen += l;
-		free(k);
-	}
-	assert_ok(policy_write_dir(dir, &f, keys, klen, &err), err);
-	free(keys);
-	policy_file_clear(&f);
-}
-
 struct adopt_env {
 	struct pgp_home ws, dev;
 	char roots[3][PGP_FPR_LEN + 1];
@@ -427,11 +380,11 @@ static void test_policy_adopt_needs_threshold_of_current_roots(void **state)
 {
 	struct adopt_env e;
 	adopt_env(state, &e);
-	struct policy *cur = make_policy(3, e.roots, 2, 2);
-	struct policy *next = make_policy(4, e.roots, 2, 2);
+	struct policy *cur = policy_fixture_make(3, e.roots, 2, 2);
+	struct policy *next = policy_fixture_make(4, e.roots, 2, 2);
 	struct ferry_error *err = NULL;
 	int64_t serial = 0;
-	publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
+	policy_fixture_publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
 	assert_error_contains(err, "not signed by 2 of the current roots (policy serial 3)");
 	ferry_error_clear(&err);
@@ -439,12 +392,12 @@ static void test_policy_adopt_needs_threshold_of_current_roots(void **state)
 	char other[2][PGP_FPR_LEN + 1];
 	memcpy(other[0], e.roots[0], sizeof(other[0]));
 	memcpy(other[1], e.roots[2], sizeof(other[1]));
-	publish(&e.ws, next, other, 2, NULL, 0, e.dir);
+	policy_fixture_publish(&e.ws, next, other, 2, NULL, 0, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
 	assert_error_contains(err, "not signed by 2 of the current roots");
 	assert_error_contains(err, ": unknown key");   /* root 3: not on the device */
 	ferry_error_clear(&err);
-	publish(&e.ws, next, e.roots, 2, NULL, 0, e.dir);
+	policy_fixture_publish(&e.ws, next, e.roots, 2, NULL, 0, e.dir);
 	assert_ok(adopt(&e, cur, &serial, &err), err);
 	assert_int_equal(serial, 4);
 	policy_free(cur);
@@ -456,12 +409,12 @@ static void test_policy_adopt_refuses_replayed_older_policy(void **state)
 {
 	struct adopt_env e;
 	adopt_env(state, &e);
-	struct policy *cur = make_policy(7, e.roots, 1, 1);
+	struct policy *cur = policy_fixture_make(7, e.roots, 1, 1);
 	struct ferry_error *err = NULL;
 	int64_t serial = 0;
 	for (int64_t s = 6; s <= 7; s++) {
-		struct policy *old = make_policy(s, e.roots, 1, 1);
-		publish(&e.ws, old, e.roots, 1, NULL, 0, e.dir);
+		struct policy *old = policy_fixture_make(s, e.roots, 1, 1);
+		policy_fixture_publish(&e.ws, old, e.roots, 1, NULL, 0, e.dir);
 		assert_false(adopt(&e, cur, &serial, &err));
 		assert_error_contains(err, "is not higher than the current serial 7");
 		ferry_error_clear(&err);
@@ -475,18 +428,18 @@ static void test_policy_root_rotation_accepted(void **state)
 {
 	struct adopt_env e;
 	adopt_env(state, &e);
-	struct policy *cur = make_policy(1, e.roots, 1, 1);   /* root 1 */
+	struct policy *cur = policy_fixture_make(1, e.roots, 1, 1);   /* root 1 */
 	/* serial 2 names root 3 only, whose key the device gets from keys.asc */
-	struct policy *rot = make_policy(2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, 1);
+	struct policy *rot = policy_fixture_make(2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, 1);
 	struct ferry_error *err = NULL;
 	int64_t serial = 0;
 	/* signed by the old root only: it would not load again afterwards */
-	publish(&e.ws, rot, e.roots, 1, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
+	policy_fixture_publish(&e.ws, rot, e.roots, 1, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
 	assert_error_contains(err, "not signed by 1 of the roots it names");
 	ferry_error_clear(&err);
 	/* signed by the new root only: the current root did not agree */
-	publish(&e.ws, rot, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1,
+	policy_fixture_publish(&e.ws, rot, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1,
 		(const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
 	assert_error_contains(err, "not signed by 1 of the current roots");
@@ -495,15 +448,15 @@ static void test_policy_root_rotation_accepted(void **state)
 	char both[2][PGP_FPR_LEN + 1];
 	memcpy(both[0], e.roots[0], sizeof(both[0]));
 	memcpy(both[1], e.roots[2], sizeof(both[1]));
-	publish(&e.ws, rot, both, 2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
+	policy_fixture_publish(&e.ws, rot, both, 2, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
 	assert_ok(adopt(&e, cur, &serial, &err), err);
 	assert_int_equal(serial, 2);
 	struct policy *loaded = NULL;
 	assert_ok(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err), err);
 	assert_true(policy_is_root(loaded, e.roots[2]));
 	/* afterwards the old root alone can no longer move the policy */
-	struct policy *next = make_policy(3, e.roots, 1, 1);
-	publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
+	struct policy *next = policy_fixture_make(3, e.roots, 1, 1);
+	policy_fixture_publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
 	assert_false(adopt(&e, loaded, &serial, &err));
 	assert_error_contains(err, "not signed by 1 of the current roots (policy serial 2)");
 	ferry_error_free(err);
@@ -518,9 +471,9 @@ static void test_policy_load_dir_refuses_tampered_bytes(void **state)
 {
 	struct adopt_env e;
 	adopt_env(state, &e);
-	struct policy *p = make_policy(5, e.roots, 1, 1);
+	struct policy *p = policy_fixture_make(5, e.roots, 1, 1);
 	struct ferry_error *err = NULL;
-	publish(&e.ws, p, e.roots, 1, NULL, 0, e.dir);
+	policy_fixture_publish(&e.ws, p, e.roots, 1, NULL, 0, e.dir);
 	struct policy *loaded = NULL;
 	assert_ok(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err), err);
 	assert_int_equal(loaded->serial, 5);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/state.h"
 #include "common/safefile.h"
 
 char *test_tmpdir(void)
@@ -59,6 +60,17 @@ void assert_error_contains(const struct ferry_error *err, const char *needle)
 	if (!strstr(ferry_error_message(err), needle))
 		fail_msg("expected an error containing '%s', got '%s'", needle,
 			 ferry_error_message(err));
+}
+
+char *test_last_record(struct state *s)
+{
+	struct state_records r;
+	struct ferry_error *err = NULL;
+	assert_ok(state_records_last(s, 1, &r, &err), err);
+	assert_int_equal(r.n, 1);
+	char *line = strdup(r.lines[0]);
+	state_records_clear(&r);
+	return line;
 }
 
 unsigned test_slowdown(void)

@@ -28,4 +28,9 @@ char *test_data_path(const char *name);
 /* Asserts that err is set and its message contains needle. */
 void assert_error_contains(const struct ferry_error *err, const char *needle);
 
+/* The last audit record of an agent.db (agent/state.h), as its line;
+ * caller frees. */
+struct state;
+char *test_last_record(struct state *s);
+
 #endif
