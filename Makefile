@@ -29,8 +29,8 @@ SAN     ?=
 # distribution's -Wformat does not undo -Wformat=2).
 CFLAGS_ALL  = $(CSTD) $(OPT) $(CFLAGS) $(WARN) $(SAN) $(CROSS_CFLAGS) -MMD -MP -I. \
               $(CPPFLAGS) $(CPPFLAGS_PATHS) -DFERRY_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# --as-needed: a program records only the libraries it calls (the agent needs no libsqlite3
-# of the HQ's, and so on), which is what Depends: and the device's footprint show.
+# --as-needed: a program records only the libraries it calls, so Depends: and a device's
+# footprint show what it uses, not every library of PKGS.
 LINK        = $(CC) $(OPT) $(CFLAGS) $(SAN) $(CROSS_CFLAGS) $(LDFLAGS) -Wl,--as-needed
 LDLIBS_ALL  = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
