@@ -17,6 +17,7 @@ VERSION := 0.1.0
 
 PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
+PKGS    += libpq   # audit/db_pg.c: ferry-audit on PostgreSQL (docs/hq.md)
 # The first target is all; the included files add install, dist and cross builds.
 .DEFAULT_GOAL := all
 include mk/cross.mk
