@@ -589,11 +589,15 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	struct state *st = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result res = { 0 };
-	bool ok = lifecycle_open(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
-	if (ok && n_records)
-		*n_records = res.n;
+	bool ok = lifecycle_open(c, &st, &b, err);
+	/* The ack first: what HQ holds need not travel again. */
 	if (ok)
 		install_apply_ack(c, st, dir);
+	ok = ok && agent_export(c, st, b, dir, &res, err);
+	if (ok && n_records)
+		*n_records = res.n;
+	if (ok && res.more)
+		log_warn("%s: newer audit records did not fit; they go on the next stick", dir);
 	free(res.dir);
 	boot_close(b);
 	state_close(st);

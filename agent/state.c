@@ -622,11 +622,20 @@ bool state_records_after(struct state *s, uint64_t after_seq, size_t max,
 					  max ? (int64_t)max : (int64_t)-1), out, err);
 }
 
-bool state_records_unexported(struct state *s, struct state_records *out, struct ferry_error **err)
+bool state_records_unacked(struct state *s, size_t max_bytes, struct state_records *out,
+			   struct ferry_error **err)
 {
-	int64_t exported = 0;
-	return meta_get_int(s, "exported_seq", &exported, err) &&
-	       state_records_after(s, (uint64_t)exported, 0, out, err);
+	int64_t acked = 0;
+	if (!meta_get_int(s, "acked_seq", &acked, err))
+		return false;
+	/* Oldest first; the running total of line lengths picks how many fit,
+	 * and the first record is always taken (one line is at most
+	 * AUDITLOG_LINE_MAX, far below any budget). */
+	return collect_records(s, prepare(s, "SELECT seq, line FROM (SELECT seq, line, SUM(LENGTH(line) + 1)"
+					     " OVER (ORDER BY seq) AS total FROM journal WHERE seq > ?)"
+					     " WHERE total <= ? OR seq = (SELECT MIN(seq) FROM journal"
+					     " WHERE seq > ?) ORDER BY seq", err, "iii", acked,
+					  (int64_t)max_bytes, acked), out, err);
 }
 
 bool state_records_last(struct state *s, size_t n, struct state_records *out, struct ferry_error **err)
@@ -653,5 +662,8 @@ bool state_prune(struct state *s, uint64_t seq, uint64_t *pruned, struct ferry_e
 		return false;
 	if (pruned)
 		*pruned = (uint64_t)sqlite3_changes(s->db);
-	return true;
+	/* HQ holds everything up to seq: never export it again. */
+	return run(s, prepare(s, "INSERT INTO meta (key, value) VALUES ('acked_seq', MIN(?, (SELECT value"
+				 " FROM meta WHERE key = 'exported_seq'))) ON CONFLICT(key) DO UPDATE"
+				 " SET value = MAX(value, excluded.value)", err, "i", (int64_t)seq), err);
 }

@@ -1,0 +1,95 @@
+#!/bin/bash
+# trail.sh: the audit trail cannot be silenced (issue 11, items 2, 5, 6, 8).
+# A lost stick delays records, never loses them: every export carries every
+# record HQ has not acknowledged, HQ imports overlapping exports idempotently
+# and its chain stays unbroken; an ack lets the device prune, so its journal
+# holds only what HQ lacks.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_db.sh"
+
+V=$T/v VDB=$(db_new trail) VH=$T/v/hq/gnupg
+jfield() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+ferry-keys --homedir "$V/k" -q init --root-name Root >/dev/null
+CI=$(ferry-keys --homedir "$V/k" --json signer add CI --role release --device-type '*' | jfield "['fingerprint']")
+HQ=$(ferry-audit --db "$VDB" --homedir "$VH" --json keygen --name "ferry HQ" -o "$V/hq.asc" | jfield "['fingerprint']")
+ferry-keys --homedir "$V/k" -q signer add HQ --role hq --device-type '*' --key "$V/hq.asc" >/dev/null
+ferry-keys --homedir "$V/k" -q policy sign >/dev/null
+ferry-keys --homedir "$V/k" -q provision "$V/gw" --device-id gw-0401 --device-type gw-x --hw-revision 2 \
+	--installed gateway-os=2.3.0 >/dev/null
+A() { ferry-agent -c "$V/gw/agent.json" "$@"; }
+audit() { ferry-audit --db "$VDB" --homedir "$VH" "$@"; }
+audit -q register "$V/gw/gw-0401.asc" --device-id gw-0401
+mkdir -p "$V/in"
+head -c 65536 /dev/urandom >"$V/in/root.img"
+spec() {   # spec VERSION -> a bundle $V/gw-VERSION.ferry
+	cat >"$V/in/spec.json" <<JSON
+{ "format": 1, "name": "gateway-os", "version": "$1", "security_version": 7,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+      "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "root.img" } ] } ] }
+JSON
+	ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/gw-$1.ferry" --sign "$CI" >/dev/null
+}
+spec 2.4.1
+spec 2.4.2
+stick() {   # stick NAME BUNDLE: a stick written by ferry-pack
+	mkdir -p "$V/$1"
+	ferry-pack -q write "$V/$1" "$V/$2" --policy "$V/k/policy" >/dev/null
+}
+last_seq() { A --json status | jfield "['journal']['last_seq']"; }
+first_seq() { A --json status | jfield "['journal']['first_seq']"; }
+hq_seqs() { audit events --json --device gw-0401 | python3 -c '
+import json,sys
+s=sorted(json.loads(l)["seq"] for l in sys.stdin if l.strip())
+print(len(s), s[0] if s else 0, s[-1] if s else 0)'; }
+
+# --- stick 1: install and export, then the stick is lost on the way to HQ
+stick s1 gw-2.4.1.ferry
+A -q install "$V/s1" >/dev/null 2>&1 || fail lost_stick_install_1 "exit $?"
+A -q reboot >/dev/null 2>&1; A -q commit >/dev/null 2>&1
+A -q export "$V/s1" >/dev/null 2>&1
+lost=$(last_seq)
+rm -rf "$V/s1"
+# --- stick 2: more activity; its export must carry stick 1's records too
+stick s2 gw-2.4.2.ferry
+A -q install "$V/s2" >/dev/null 2>&1 || fail lost_stick_install_2 "exit $?"
+now=$(last_seq)
+f=$(ls "$V/s2/ferry/audit/gw-0401/"*.jsonl 2>/dev/null | head -1)
+case $(basename "${f:-none}") in
+gw-0401.00000001-*) pass lost_stick_next_export_starts_at_seq_1 ;;
+*) fail lost_stick_next_export_starts_at_seq_1 "$(ls "$V/s2/ferry/audit/gw-0401/" 2>&1 | tr '\n' ' ')" ;;
+esac
+check lost_stick_hq_imports_stick_2 audit import "$V/s2"
+[ "$(hq_seqs)" = "$now 1 $now" ] && [ "$lost" -lt "$now" ] && pass lost_stick_hq_chain_unbroken \
+	|| fail lost_stick_hq_chain_unbroken "HQ holds (n first last) $(hq_seqs), device up to $now, lost stick up to $lost"
+check lost_stick_hq_chain_verifies audit check
+
+# --- overlapping exports import idempotently: the known part is counted as known
+A -q export "$V/s2" >/dev/null 2>&1
+out=$(audit --json import "$V/s2" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(printf '%s' "$out" | jfield "['records_new']" 2>/dev/null)" = 0 ] \
+	&& pass overlapping_export_is_known || fail overlapping_export_is_known "rc $rc: $out"
+
+# --- a different record at a known seq is a fork, refused (a cloned device
+# rolls back where the original reboots)
+cp -r "$V/gw" "$V/clone"
+ferry-agent -c "$V/clone/agent.json" -q rollback >/dev/null 2>&1
+A -q reboot >/dev/null 2>&1
+mkdir -p "$V/fork"
+ferry-agent -c "$V/clone/agent.json" -q export "$V/fork" >/dev/null 2>&1
+A -q export "$V/s2" >/dev/null 2>&1
+audit -q import "$V/s2" >/dev/null 2>&1
+refuses overlapping_export_with_other_record_is_a_fork 1 'fork' audit import "$V/fork"
+
+# --- the ack lets the device prune: its journal holds only what HQ lacks
+check ack_written audit -q ack "$V/s2" --key "$HQ"
+A -q export "$V/s2" >/dev/null 2>&1
+held=$(( $(last_seq) - $(first_seq) + 1 ))
+[ "$held" -le 2 ] && pass journal_bounded_by_acks || fail journal_bounded_by_acks "$held records held"
+mkdir -p "$V/s3"
+A -q reboot >/dev/null 2>&1
+A -q export "$V/s3" >/dev/null 2>&1
+f=$(ls "$V/s3/ferry/audit/gw-0401/"*.jsonl 2>/dev/null)
+[ "$(wc -l <"$f")" = 1 ] && pass export_after_ack_carries_only_unacknowledged \
+	|| fail export_after_ack_carries_only_unacknowledged "$(basename "${f:-none}")"
+check export_after_ack_imports audit import "$V/s3"
+finish
