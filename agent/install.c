@@ -16,6 +16,7 @@
 
 #include "agent/ack.h"
 #include "agent/export.h"
+#include "agent/refusals.h"
 #include "agent/lifecycle.h"
 #include "agent/trust.h"
 #include "common/bundle_read.h"
@@ -275,10 +276,11 @@ struct tally {
 	int current;    /* already installed or superseded: nothing new */
 };
 
-/* Reports (and audits) a bundle that will not be installed. */
-static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
-			   bool dry_run, const struct install_media *media, struct install_report *out,
-			   struct tally *t, struct ferry_error **err)
+/* Reports a bundle that will not be installed, and adds it to the run's
+ * refusal records (agent/refusals.c: one record however many). */
+static bool report_refusal(struct refusals *rf, const struct candidate *cd, const struct decision *d,
+			   bool dry_run, struct install_report *out, struct tally *t,
+			   struct ferry_error **err)
 {
 	json_t *entry = d ? decision_json(d) : json_pack("{s:s,s:s}", "file", cd->file, "result", "refused");
 	json_t *reasons = d ? json_incref(json_object_get(entry, "reasons"))
@@ -300,15 +302,10 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	json_array_append(json_object_get(out->json, "bundles"), entry);
 	bool ok = true;
 	if (!dry_run) {
-		struct state_event ev = {
-			.event = benign ? "install.skipped" : "install.refused",
-			.result = benign ? "info" : "refused",
-			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
-			.usb_serial = media->usb_serial, .media_label = media->label,
-		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
-		ev.detail = detail;
-		ok = state_record(st, &ev, NULL, err);
+		const char *code = json_string_value(json_object_get(json_array_get(reasons, 0), "code"));
+		ok = detail && refusals_add(rf, benign, cd->m ? cd->m->name : NULL, cd->m ? cd->m->version : NULL,
+					    cd->file, code, text, detail, err);
 		json_decref(detail);
 	}
 	free(text);
@@ -494,6 +491,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct decision *ds = NULL;
 	size_t n_ds = 0;
 	struct tally tally = { 0 };
+	struct refusals rf = { 0 };
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
@@ -533,10 +531,11 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].decision >= 0 ? &ds[cds[i].decision] : NULL;
-		if ((!d || !d->variant) &&
-		    !report_refusal(st, &cds[i], d, rq->dry_run, &media, out, &tally, err))
+		if ((!d || !d->variant) && !report_refusal(&rf, &cds[i], d, rq->dry_run, out, &tally, err))
 			goto out;
 	}
+	if (!refusals_record(&rf, st, media.usb_serial, media.label, err))
+		goto out;
 	if (!install_accepted(c, st, boot, cds, offer.n, ds, rq, &media, out, &tally, err))
 		goto out;
 	if (offer.n == 0)
@@ -553,6 +552,7 @@ out:
 		strv_free(cds[i].problems);
 	}
 	free(cds);
+	refusals_clear(&rf);
 	offer_free(&offer);
 	agent_trust_close(&trust);
 	state_info_clear(&info);

@@ -307,11 +307,20 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 	if (!last_record(s, &last, prev, err) || !meta_get_int(s, "boot_count", &boot, err))
 		return false;
 	rfc3339_format_utc((int64_t)time(NULL), now);
+	/* Whatever a stick or bundle put into the event, the record stays small. */
+	json_t *detail = ev->detail ? auditlog_detail_bound(ev->detail) : NULL;
+	bool cut = false;
+	char *label = ev->media_label ? auditlog_string_bound(ev->media_label, 256, &cut) : NULL;
+	char *serial = ev->usb_serial ? auditlog_string_bound(ev->usb_serial, 256, &cut) : NULL;
 	struct auditlog_fields f = {
 		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
-		.code = ev->code, .usb_serial = ev->usb_serial, .media_label = ev->media_label, .detail = ev->detail,
+		.code = ev->code, .usb_serial = serial, .media_label = label, .detail = detail,
 	};
+	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
 	if (!auditlog_line_build(&f, &line, err) ||
 	    !run(s, prepare(s, "INSERT INTO journal (seq, line) VALUES (?, ?)", err, "it",
 			    (int64_t)f.seq, line), err))
@@ -320,6 +329,9 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 		*seq_out = f.seq;
 	ok = true;
 out:
+	json_decref(detail);
+	free(label);
+	free(serial);
 	free(line);
 	return ok;
 }

@@ -1,5 +1,8 @@
 #!/bin/bash
 # trail.sh: the audit trail cannot be silenced (issue 11, items 2, 5, 6, 8).
+# Junk cannot flood it: 1,250 junk bundles beside a good one make one bounded
+# refusal record, and a bundle of 1,500 signature packets a bounded one; the
+# good bundle installs and the export imports at HQ.
 # A lost stick delays records, never loses them: every export carries every
 # record HQ has not acknowledged, HQ imports overlapping exports idempotently
 # and its chain stays unbroken; an ack lets the device prune, so its journal
@@ -92,4 +95,66 @@ f=$(ls "$V/s3/ferry/audit/gw-0401/"*.jsonl 2>/dev/null)
 [ "$(wc -l <"$f")" = 1 ] && pass export_after_ack_carries_only_unacknowledged \
 	|| fail export_after_ack_carries_only_unacknowledged "$(basename "${f:-none}")"
 check export_after_ack_imports audit import "$V/s3"
+
+# --- junk bundles cannot flood the trail
+records_now() { A --json status | jfield "['journal']['last_seq']"; }
+refused_lines() {   # refused_lines FROM: the install.refused lines of the journal after seq FROM
+	mkdir -p "$V/peek" && rm -rf "$V/peek/ferry"
+	A -q export "$V/peek" >/dev/null 2>&1
+	cat "$V/peek/ferry/audit/gw-0401/"*.jsonl | python3 -c '
+import json,sys
+for l in sys.stdin:
+    r=json.loads(l)
+    if r["seq"] > int(sys.argv[1]) and r["event"] == "install.refused": print(len(l), l.strip()[:300])' "$1"
+}
+A -q reboot >/dev/null 2>&1; A -q commit >/dev/null 2>&1
+spec 2.5.0; stick junk gw-2.5.0.ferry
+for i in $(seq 1 1250); do head -c $((512 + i % 97)) /dev/urandom >"$V/junk/ferry/bundles/junk-$i.ferry"; done
+from=$(records_now)
+start=$(date +%s)
+out=$(A install "$V/junk" 2>&1); rc=$?
+took=$(( $(date +%s) - start ))
+grep -q "gateway-os 2.5.0: installed into slot" <<<"$out" && pass junk_stick_good_bundle_installs \
+	|| fail junk_stick_good_bundle_installs "rc $rc: $(printf '%s' "$out" | tail -n 2)"
+lines=$(refused_lines "$from")
+n=$(printf '%s\n' "$lines" | grep -c . ); len=$(printf '%s\n' "$lines" | head -1 | cut -d' ' -f1)
+[ "$n" = 1 ] && [ "${len:-0}" -lt 20000 ] && grep -q '"count":1250' <<<"$lines" \
+	&& pass junk_stick_one_aggregated_refusal || fail junk_stick_one_aggregated_refusal "$n records: $lines"
+[ "$took" -lt 120 ] && pass junk_stick_bounded_time || fail junk_stick_bounded_time "$took s"
+A -q reboot >/dev/null 2>&1; A -q commit >/dev/null 2>&1
+A -q export "$V/junk" >/dev/null 2>&1
+size=$(cat "$V/junk/ferry/audit/gw-0401/"*.jsonl | wc -c)
+check junk_stick_export_imports_at_hq audit import "$V/junk"
+[ "$size" -lt $((1024 * 1024)) ] && pass junk_stick_export_small || fail junk_stick_export_small "$size bytes"
+
+# --- a bundle of 1,500 signature packets: refused with a bounded record, the
+# good bundle beside it still installs
+spec 2.6.0; stick sigs gw-2.6.0.ferry
+export GNUPGHOME=$T/rogue; mkdir -m 700 -p "$GNUPGHOME"
+gpg --batch --quick-gen-key --passphrase '' rogue@example.org ed25519 sign never >/dev/null 2>&1
+python3 - "$V/gw-2.6.0.ferry" "$V/sigs/ferry/bundles/many-sigs.ferry" <<'PY'
+import io, subprocess, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+manifest = dict((m.name, d) for m, d in members)["manifest.json"]
+one = subprocess.run(["gpg", "--batch", "--detach-sign", "-o", "-"], input=manifest,
+                     capture_output=True, check=True).stdout
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as out:
+    for m, d in members:
+        if m.name == "manifest.sig":
+            d = one * 1500
+            m.size = len(d)
+        out.addfile(m, io.BytesIO(d))
+PY
+unset GNUPGHOME
+from=$(records_now)
+out=$(timeout 120 ferry-agent -c "$V/gw/agent.json" install "$V/sigs" 2>&1); rc=$?
+grep -q "gateway-os 2.6.0: installed into slot" <<<"$out" && pass many_signatures_good_bundle_installs \
+	|| fail many_signatures_good_bundle_installs "rc $rc: $(printf '%s' "$out" | tail -n 2)"
+lines=$(refused_lines "$from")
+len=$(printf '%s\n' "$lines" | head -1 | cut -d' ' -f1)
+grep -q 'many-sigs.ferry' <<<"$lines" && [ "${len:-0}" -lt 20000 ] \
+	&& pass many_signatures_refused_bounded_record || fail many_signatures_refused_bounded_record "$lines"
+
 finish
