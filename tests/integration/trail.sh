@@ -157,4 +157,37 @@ len=$(printf '%s\n' "$lines" | head -1 | cut -d' ' -f1)
 grep -q 'many-sigs.ferry' <<<"$lines" && [ "${len:-0}" -lt 20000 ] \
 	&& pass many_signatures_refused_bounded_record || fail many_signatures_refused_bounded_record "$lines"
 
+# --- HQ output trusts no device string: a malicious device signs a record
+# full of control characters and formulas; every text output shows it only
+# visibly, CSV guards the formula, the HTML report stays well-formed XML
+last=$(audit events --json --device gw-0401 | tail -n 1)
+fpr=$(gpg --homedir "$V/gw/gnupg" --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+E=$V/evil/ferry/audit/gw-0401; mkdir -p "$E"
+python3 - "$last" "$E" <<'PY'
+import hashlib, json, re, sys
+last, d = sys.argv[1], sys.argv[2]
+prev = json.loads(last)
+r = {"format": 1, "seq": prev["seq"] + 1, "boot": prev["boot"], "device": "gw-0401",
+     "prev": hashlib.sha256(last.encode()).hexdigest(), "time": prev["time"],
+     "event": "install.failed\u001b[31m", "bundle": "=HYPERLINK(1)", "version": "+1",
+     "result": "failure", "detail": {"reason": "\u001b[2J\u0007pwned\r\nforged line\u0001<b>&"}}
+line = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+line = re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), line)   # jansson's spelling
+name = "%s/gw-0401.%08d-%08d.jsonl" % (d, r["seq"], r["seq"])
+open(name, "w").write(line + "\n")
+print(name)
+PY
+f=$(ls "$E"/*.jsonl)
+gpg --homedir "$V/gw/gnupg" --batch -u "$fpr" --detach-sign -o "$f.sig" "$f" 2>/dev/null
+check hostile_record_imports audit import "$V/evil"
+raw() { python3 -c 'import sys; d=sys.stdin.buffer.read(); sys.exit(any(b < 32 and b not in (10,) for b in d.replace(b"\r\n", b"\n")))'; }
+for out in events devices "report" "report --format csv" "report --format html"; do
+	audit $out 2>&1 | raw && pass "hq_${out// /_}_shows_no_control_bytes" || fail "hq_${out// /_}_shows_no_control_bytes" "raw control bytes"
+done
+audit events | grep -qF '\x1b[2J\x07pwned\x0d\x0aforged line' && pass hq_events_shows_escapes \
+	|| fail hq_events_shows_escapes "$(audit events | tail -n 1)"
+audit report --format csv | grep -qF "\"'=HYPERLINK(1)\"" && pass hq_csv_guards_formulas \
+	|| fail hq_csv_guards_formulas "$(audit report --format csv | grep -F HYPERLINK | head -1)"
+audit report --format html >"$T/report.html"
+check hq_html_report_is_well_formed_xml python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/report.html"
 finish
