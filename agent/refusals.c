@@ -56,7 +56,7 @@ static json_t *aggregate_detail(const struct refusal_kind *k, const char *what)
 	return d;
 }
 
-/* The ferry code every aggregated file shares, or NULL (a record's code
+/* The ferry code every file of k shares, or NULL (a record's code
  * field takes only ferry_code_name()s; decide's own codes stay in detail). */
 static const char *common_code(const struct refusal_kind *k)
 {
@@ -86,7 +86,7 @@ static bool record_kind(const struct refusal_kind *k, bool benign, struct state 
 		.event = benign ? "install.skipped" : "install.refused",
 		.result = benign ? "info" : "refused",
 		.bundle = one ? k->bundle : NULL, .version = one ? k->version : NULL,
-		.code = one ? NULL : common_code(k),
+		.code = common_code(k),
 		.usb_serial = usb_serial, .media_label = media_label, .detail = detail,
 	};
 	bool ok = state_record(st, &ev, NULL, err);
