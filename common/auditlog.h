@@ -116,10 +116,17 @@ bool auditlog_export_name_parse(const char *name, char *device_out, uint64_t *fi
 #define AUDITLOG_DETAIL_ITEMS_MAX 32
 #define AUDITLOG_DETAIL_DEPTH_MAX 4
 #define AUDITLOG_DETAIL_MAX 16384
+/* What a failure record keeps of a hook, script or module output: its end. */
+#define AUDITLOG_LOG_TAIL_MAX 900
 /* A copy of s of at most max bytes (cut on a UTF-8 boundary, the cut marked
  * "…[N bytes cut]"); sets *cut when it cut. NULL when out of memory; caller
  * frees. */
 char *auditlog_string_bound(const char *s, size_t max, bool *cut);
+/* The last max bytes of s (a program's output: its end says why it failed),
+ * control characters and bytes that are not UTF-8 shown as escapes
+ * (common/visible.h), "[… N bytes cut] " first when some were cut. NULL when
+ * out of memory; caller frees. */
+char *auditlog_tail_bound(const char *s, size_t max);
 /* A bounded copy of the object detail: strings, arrays and objects capped as
  * above, too-deep nesting replaced, and if still larger than
  * AUDITLOG_DETAIL_MAX only its "reason"; "truncated": true says something

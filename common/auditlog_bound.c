@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "visible.h"
 
 /* Length of the longest prefix of s not over max bytes that ends on a UTF-8
  * character boundary (jansson refuses a cut character). */
@@ -106,5 +107,32 @@ json_t *auditlog_detail_bound(const json_t *detail)
 	free(text);
 	if (out && cut)
 		json_object_set_new(out, "truncated", json_true());
+	return out;
+}
+
+/* The start of the last max bytes of s (len bytes) on a character boundary. */
+static size_t utf8_tail_start(const char *s, size_t len, size_t max)
+{
+	size_t start = len > max ? len - max : 0;
+	while (start < len && ((unsigned char)s[start] & 0xC0) == 0x80)
+		start++;
+	return start;
+}
+
+char *auditlog_tail_bound(const char *s, size_t max)
+{
+	size_t len = strlen(s), start = utf8_tail_start(s, len, max);
+	size_t size = 4 * (len - start) + 1;
+	char *vis = malloc(size), *out = NULL;
+	if (!vis)
+		return NULL;
+	visible_text(s + start, vis, size);
+	/* Escapes may have made it longer: keep the end of what is shown. */
+	size_t vlen = strlen(vis), vstart = utf8_tail_start(vis, vlen, max);
+	if (start == 0 && vstart == 0)
+		return vis;
+	if (asprintf(&out, "[… %zu bytes cut] %s", start + vstart, vis + vstart) < 0)
+		out = NULL;
+	free(vis);
 	return out;
 }

@@ -157,6 +157,29 @@ len=$(printf '%s\n' "$lines" | head -1 | cut -d' ' -f1)
 grep -q 'many-sigs.ferry' <<<"$lines" && [ "${len:-0}" -lt 20000 ] \
 	&& pass many_signatures_refused_bounded_record || fail many_signatures_refused_bounded_record "$lines"
 
+# --- a failing hook that prints 64 KiB is recorded, with the end of its output
+mkdir -p "$V/in/hooks"
+printf '#!/bin/sh\nhead -c 65536 /dev/zero | tr "\\0" x\necho\necho "the real reason: service did not start" >&2\nexit 3\n' >"$V/in/hooks/loud.sh"
+cat >"$V/in/spec.json" <<JSON
+{ "format": 1, "name": "gateway-os", "version": "2.7.0", "security_version": 7,
+  "variants": [ { "id": "gw-x", "compatible": { "device_type": ["gw-x"] },
+      "payloads": [ { "name": "rootfs", "handler": "rootfs-ab", "file": "root.img" } ],
+      "hooks": { "pre_install": { "file": "hooks/loud.sh" } } } ] }
+JSON
+ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/gw-2.7.0.ferry" --sign "$CI" >/dev/null
+A -q reboot >/dev/null 2>&1; A -q commit >/dev/null 2>&1
+from=$(records_now)
+A -q install "$V/gw-2.7.0.ferry" >/dev/null 2>&1
+rm -rf "$V/peek/ferry"; A -q export "$V/peek" >/dev/null 2>&1
+rec=$(cat "$V/peek/ferry/audit/gw-0401/"*.jsonl | python3 -c '
+import json,sys
+for l in sys.stdin:
+    r=json.loads(l)
+    if r["seq"] > int(sys.argv[1]) and r["event"] == "install.failed": print(len(l), r["detail"].get("log", "")[-80:])' "$from")
+len=${rec%% *}
+grep -q "the real reason: service did not start" <<<"$rec" && [ "${len:-0}" -lt 4096 ] \
+	&& pass loud_failing_hook_recorded_with_its_tail || fail loud_failing_hook_recorded_with_its_tail "${rec:-no install.failed record}"
+
 # --- HQ output trusts no device string: a malicious device signs a record
 # full of control characters and formulas; every text output shows it only
 # visibly, CSV guards the formula, the HTML report stays well-formed XML

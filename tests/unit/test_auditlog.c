@@ -459,11 +459,37 @@ static void test_auditlog_detail_bound_caps_hostile_detail(void **state)
 	free(big);
 }
 
+/* A failing hook's output is kept by its end, where the reason is, and
+ * shown visibly (invalid UTF-8 and control bytes as escapes). */
+static void test_auditlog_tail_bound_keeps_the_end_visibly(void **state)
+{
+	(void)state;
+	size_t n = 64 * 1024;
+	char *out = malloc(n + 64);
+	assert_non_null(out);
+	memset(out, 'x', n);
+	strcpy(out + n, "\xff\x1b[1m final: disk full\n");
+	char *t = auditlog_tail_bound(out, AUDITLOG_LOG_TAIL_MAX);
+	assert_non_null(t);
+	assert_true(strlen(t) <= AUDITLOG_STRING_MAX);
+	assert_non_null(strstr(t, "bytes cut] "));
+	assert_non_null(strstr(t, "\\xff\\x1b[1m final: disk full\\x0a"));
+	json_t *j = json_string(t);   /* valid UTF-8 */
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+	t = auditlog_tail_bound("short", AUDITLOG_LOG_TAIL_MAX);
+	assert_string_equal(t, "short");
+	free(t);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_auditlog_line_is_canonical_and_omits_absent_values),
 		cmocka_unit_test(test_auditlog_detail_bound_caps_hostile_detail),
+		cmocka_unit_test(test_auditlog_tail_bound_keeps_the_end_visibly),
 		cmocka_unit_test(test_auditlog_build_rejects_bad_fields),
 		cmocka_unit_test(test_auditlog_parse_rejects_non_canonical),
 		cmocka_unit_test(test_auditlog_parse_accepts_unknown_fields_of_same_major),
