@@ -213,4 +213,35 @@ audit report --format csv | grep -qF "\"'=HYPERLINK(1)\"" && pass hq_csv_guards_
 	|| fail hq_csv_guards_formulas "$(audit report --format csv | grep -F HYPERLINK | head -1)"
 audit report --format html >"$T/report.html"
 check hq_html_report_is_well_formed_xml python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T/report.html"
+
+# --- an inventory's time is validated: far ahead of HQ's clock is refused (it
+# would freeze HQ's view); re-provisioning (a new key) starts the clock afresh
+inv() {   # inv DIR OFFSET_SECONDS: the device's inventory with time now+OFFSET, signed by the device key
+	rm -rf "$1"; mkdir -p "$1/ferry/audit/gw-0401"
+	A -q export "$V/peek" >/dev/null 2>&1
+	python3 - "$V/peek/ferry/audit/gw-0401/inventory.json" "$1/ferry/audit/gw-0401/inventory.json" "$2" <<'PY'
+import datetime, json, sys
+d = json.load(open(sys.argv[1]))
+t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(sys.argv[3]))
+d["time"] = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+d["type"] = "gw-x-" + sys.argv[3]
+open(sys.argv[2], "w").write(json.dumps(d, indent=2, sort_keys=True) + "\n")
+PY
+	gpg --homedir "$V/gw/gnupg" --batch -u "$fpr" --detach-sign -o "$1/ferry/audit/gw-0401/inventory.json.sig" \
+		"$1/ferry/audit/gw-0401/inventory.json" 2>/dev/null
+}
+dev_type() { audit --json devices | python3 -c "import json,sys; print([d['type'] for d in json.load(sys.stdin) if d['id'] == 'gw-0401'][0])"; }
+inv "$V/inv1" $((40 * 365 * 86400))
+refuses inventory_far_future_time_refused 1 'ahead of HQ' audit import "$V/inv1"
+inv "$V/inv2" 0
+audit -q import "$V/inv2" >/dev/null 2>&1
+[ "$(dev_type)" = gw-x-0 ] && pass inventory_after_refused_future_applies || fail inventory_after_refused_future_applies "$(dev_type)"
+inv "$V/inv3" $((20 * 3600)); audit -q import "$V/inv3" >/dev/null 2>&1
+inv "$V/inv4" 0; audit -q import "$V/inv4" >/dev/null 2>&1
+[ "$(dev_type)" = gw-x-72000 ] && pass inventory_older_than_accepted_not_applied || fail inventory_older_than_accepted_not_applied "$(dev_type)"
+ferry-keys --homedir "$V/k" -q provision "$V/gw2" --device-id gw-0401 --device-type gw-x --hw-revision 2 >/dev/null
+audit -q register "$V/gw2/gw-0401.asc" --device-id gw-0401 --replace >/dev/null
+ferry-agent -c "$V/gw2/agent.json" -q export "$V/new" >/dev/null 2>&1 || { mkdir -p "$V/new"; ferry-agent -c "$V/gw2/agent.json" -q export "$V/new" >/dev/null 2>&1; }
+audit -q import "$V/new" >/dev/null 2>&1
+[ "$(dev_type)" = gw-x ] && pass reprovisioned_device_inventory_applies || fail reprovisioned_device_inventory_applies "$(dev_type)"
 finish
