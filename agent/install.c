@@ -538,7 +538,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		if ((!d || !d->variant) && !report_refusal(&rf, &cds[i], d, rq->dry_run, out, &tally, err))
 			goto out;
 	}
-	if (!refusals_record(&rf, st, media.usb_serial, media.label, err))
+	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label };
+	if (!refusals_record(&rf, st, &stick, err))
 		goto out;
 	if (!install_accepted(c, st, boot, cds, offer.n, rq, &media, out, &tally, err))
 		goto out;

@@ -73,7 +73,7 @@ static const char *common_code(const struct refusal_kind *k)
 }
 
 static bool record_kind(const struct refusal_kind *k, bool benign, struct state *st,
-			const char *usb_serial, const char *media_label, struct ferry_error **err)
+			const struct state_event *media, struct ferry_error **err)
 {
 	if (k->n == 0)
 		return true;
@@ -82,23 +82,23 @@ static bool record_kind(const struct refusal_kind *k, bool benign, struct state 
 			     : aggregate_detail(k, benign ? "skipped" : "refused");
 	if (!detail)
 		return ferry_error_set(err, "out of memory");
-	struct state_event ev = {
-		.event = benign ? "install.skipped" : "install.refused",
-		.result = benign ? "info" : "refused",
-		.bundle = one ? k->bundle : NULL, .version = one ? k->version : NULL,
-		.code = common_code(k),
-		.usb_serial = usb_serial, .media_label = media_label, .detail = detail,
-	};
+	struct state_event ev = *media;   /* the stick's fields, whatever they are */
+	ev.event = benign ? "install.skipped" : "install.refused";
+	ev.result = benign ? "info" : "refused";
+	ev.bundle = one ? k->bundle : NULL;
+	ev.version = one ? k->version : NULL;
+	ev.code = common_code(k);
+	ev.detail = detail;
 	bool ok = state_record(st, &ev, NULL, err);
 	json_decref(detail);
 	return ok;
 }
 
-bool refusals_record(const struct refusals *r, struct state *st, const char *usb_serial,
-		     const char *media_label, struct ferry_error **err)
+bool refusals_record(const struct refusals *r, struct state *st, const struct state_event *media,
+		     struct ferry_error **err)
 {
-	return record_kind(&r->refused, false, st, usb_serial, media_label, err) &&
-	       record_kind(&r->skipped, true, st, usb_serial, media_label, err);
+	return record_kind(&r->refused, false, st, media, err) &&
+	       record_kind(&r->skipped, true, st, media, err);
 }
 
 static void kind_clear(struct refusal_kind *k)

@@ -32,9 +32,10 @@ struct refusals {
 bool refusals_add(struct refusals *r, bool benign, const char *bundle, const char *version,
 		  const char *file, const char *code, const char *reason, const json_t *detail,
 		  struct ferry_error **err);
-/* Writes the records (nothing when none was added). */
-bool refusals_record(const struct refusals *r, struct state *st, const char *usb_serial,
-		     const char *media_label, struct ferry_error **err);
+/* Writes the records (nothing when none was added); media holds the
+ * stick's fields of every record of the run (its other fields are ignored). */
+bool refusals_record(const struct refusals *r, struct state *st, const struct state_event *media,
+		     struct ferry_error **err);
 void refusals_clear(struct refusals *r);
 
 #endif
