@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "policy_people.h"
 #include "rfc3339.h"
 
 void policy_free(struct policy *p)
@@ -26,6 +27,7 @@ void policy_free(struct policy *p)
 		strv_free(p->rules[i].device_types);
 		strv_free(p->rules[i].require_roles);
 	}
+	policy_people_free(p);
 	free(p->roots);
 	free(p->signers);
 	free(p->revoked);
@@ -171,7 +173,7 @@ bool policy_validate(const struct policy *p, const char *name, struct ferry_erro
 		if (!check_strv(p->rules[i].require_roles, &kp, role_name_valid, "role name", err))
 			return false;
 	}
-	return true;
+	return policy_people_validate(p, &root, err);
 }
 
 /* ---- parse ------------------------------------------------------------- */
@@ -338,7 +340,7 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 		  struct ferry_error **err)
 {
 	static const char *const keys[] = { "format", "serial", "issued", "roots", "signers",
-					    "revoked", "rules", NULL };
+					    "revoked", "rules", "technicians", "order_rules", NULL };
 	json_t *doc = NULL;
 	struct policy *p = NULL;
 	struct json_path root;
@@ -358,7 +360,8 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 	    !json_get_int(doc, &root, "serial", true, 1, INT64_MAX, &p->serial, err) ||
 	    !get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
 	    !parse_signers(doc, &root, p, err) || !parse_revoked(doc, &root, p, err) ||
-	    !parse_rules(doc, &root, p, err) || !policy_validate(p, name, err))
+	    !parse_rules(doc, &root, p, err) || !policy_people_parse(doc, &root, p, err) ||
+	    !policy_validate(p, name, err))
 		goto out;
 	*out = p;
 	p = NULL;
@@ -426,7 +429,7 @@ char *policy_serialize(const struct policy *p)
 	    json_object_set_new(doc, "serial", json_integer(p->serial)) ||
 	    json_object_set_new(doc, "issued", time_json(p->issued)) ||
 	    json_object_set(doc, "signers", signers) || json_object_set(doc, "revoked", revoked) ||
-	    json_object_set(doc, "rules", rules))
+	    json_object_set(doc, "rules", rules) || !policy_people_serialize(doc, p))
 		goto out;
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (text && asprintf(&out, "%s\n", text) < 0)
