@@ -61,6 +61,9 @@ bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool 
 		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err);
 bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool required,
 		   bool *out, struct ferry_error **err);
+/* An RFC 3339 UTC time string (rfc3339.h) into seconds since the epoch. */
+bool json_get_time(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   int64_t *out, struct ferry_error **err);
 bool json_get_object(json_t *obj, const struct json_path *p, const char *key, bool required,
 		     json_t **out, struct ferry_error **err);
 bool json_get_array(json_t *obj, const struct json_path *p, const char *key, bool required,

@@ -47,17 +47,6 @@ void order_free(struct order *o)
 
 /* ---- value rules ------------------------------------------------------- */
 
-static bool word_valid(const char *s)
-{
-	if (!s || !*s || strlen(s) > 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr("-_.", *s)))
-			return false;
-	return true;
-}
-
 static bool sha256_valid(const char *s)
 {
 	if (!s || strlen(s) != 64)
@@ -93,9 +82,9 @@ bool order_validate(const struct order *o, const char *name, struct ferry_error 
 	bool ok = false;
 	json_path_root(&root, name);
 	json_path_key(&kp, &root, "id");
-	if (!word_valid(o->id))
+	if (!policy_id_valid(o->id))
 		json_path_error(err, &kp, "must be a word of letters, digits, '-', '_', '.'");
-	else if (json_path_key(&kp, &root, "technician"), !word_valid(o->technician))
+	else if (json_path_key(&kp, &root, "technician"), !policy_id_valid(o->technician))
 		json_path_error(err, &kp, "must be a technician id of the policy");
 	else if (json_path_key(&kp, &root, "operations"), !o->ops || o->ops > 7)
 		json_path_error(err, &kp, "must grant at least one of read, install, policy");
@@ -113,23 +102,6 @@ bool order_validate(const struct order *o, const char *name, struct ferry_error 
 }
 
 /* ---- parse ------------------------------------------------------------- */
-
-static bool get_time(json_t *obj, const struct json_path *p, const char *key, int64_t *out,
-		     struct ferry_error **err)
-{
-	const char *s = NULL;
-	struct json_path kp;
-	struct ferry_error *terr = NULL;
-	if (!json_get_string(obj, p, key, true, &s, err))
-		return false;
-	json_path_key(&kp, p, key);
-	if (!rfc3339_parse_utc(s, out, &terr)) {
-		json_path_error(err, &kp, "%s", ferry_error_message(terr));
-		ferry_error_free(terr);
-		return false;
-	}
-	return true;
-}
 
 static bool parse_ops(json_t *doc, const struct json_path *root, struct order *o,
 		      struct ferry_error **err)
@@ -215,9 +187,9 @@ bool order_parse(const char *bytes, size_t len, const char *name, struct order *
 	    !json_get_string_dup(doc, &root, "id", true, &o->id, err) ||
 	    !json_get_string_dup(doc, &root, "technician", true, &o->technician, err) ||
 	    !parse_ops(doc, &root, o, err) || !parse_scope(doc, &root, o, err) ||
-	    !get_time(doc, &root, "issued", &o->issued, err) ||
-	    !get_time(doc, &root, "not_before", &o->not_before, err) ||
-	    !get_time(doc, &root, "not_after", &o->not_after, err) ||
+	    !json_get_time(doc, &root, "issued", true, &o->issued, err) ||
+	    !json_get_time(doc, &root, "not_before", true, &o->not_before, err) ||
+	    !json_get_time(doc, &root, "not_after", true, &o->not_after, err) ||
 	    !parse_bundles(doc, &root, o, err) || !order_validate(o, name, err))
 		goto out;
 	*out = o;

@@ -178,25 +178,6 @@ bool policy_validate(const struct policy *p, const char *name, struct ferry_erro
 
 /* ---- parse ------------------------------------------------------------- */
 
-static bool get_time(json_t *obj, const struct json_path *p, const char *key, bool required,
-		     int64_t *out, struct ferry_error **err)
-{
-	const char *s = NULL;
-	struct json_path kp;
-	struct ferry_error *terr = NULL;
-	if (!json_get_string(obj, p, key, required, &s, err))
-		return false;
-	if (!s)
-		return true;
-	json_path_key(&kp, p, key);
-	if (!rfc3339_parse_utc(s, out, &terr)) {
-		json_path_error(err, &kp, "%s", ferry_error_message(terr));
-		ferry_error_free(terr);
-		return false;
-	}
-	return true;
-}
-
 static bool get_fpr(json_t *obj, const struct json_path *p, const char *key,
 		    char out[PGP_FPR_LEN + 1], struct ferry_error **err)
 {
@@ -282,7 +263,7 @@ static bool parse_signers(json_t *doc, const struct json_path *root, struct poli
 		    !json_get_string(o, &ip, "name", true, &name, err) ||
 		    !json_get_strv(o, &ip, "roles", true, &s->roles, err) ||
 		    !json_get_strv(o, &ip, "device_types", true, &s->device_types, err) ||
-		    !get_time(o, &ip, "expires", false, &s->expires, err))
+		    !json_get_time(o, &ip, "expires", false, &s->expires, err))
 			return false;
 		if (!(s->name = strdup(name)))
 			return ferry_error_set(err, "out of memory");
@@ -306,7 +287,7 @@ static bool parse_revoked(json_t *doc, const struct json_path *root, struct poli
 		struct json_path ip;
 		json_path_index(&ip, &lp, i);
 		if (!json_check_keys(o, &ip, keys, err) || !get_fpr(o, &ip, "fingerprint", r->fpr, err) ||
-		    !get_time(o, &ip, "at", true, &r->at, err) ||
+		    !json_get_time(o, &ip, "at", true, &r->at, err) ||
 		    !json_get_string(o, &ip, "reason", true, &reason, err))
 			return false;
 		if (!(r->reason = strdup(reason)))
@@ -358,7 +339,7 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 	if (!json_check_keys(doc, &root, keys, err) ||
 	    !json_get_int(doc, &root, "format", true, 1, 1, &format, err) ||
 	    !json_get_int(doc, &root, "serial", true, 1, INT64_MAX, &p->serial, err) ||
-	    !get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
+	    !json_get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
 	    !parse_signers(doc, &root, p, err) || !parse_revoked(doc, &root, p, err) ||
 	    !parse_rules(doc, &root, p, err) || !policy_people_parse(doc, &root, p, err) ||
 	    !policy_validate(p, name, err))

@@ -93,6 +93,8 @@ void policy_free(struct policy *p);
 const struct policy_signer *policy_find_signer(const struct policy *p, const char *fpr);
 const struct policy_revocation *policy_find_revocation(const struct policy *p, const char *fpr);
 bool policy_is_root(const struct policy *p, const char *fpr);
+/* Technician and order ids: 1-64 letters, digits, '-', '_', '.'. */
+bool policy_id_valid(const char *s);
 const struct policy_technician *policy_find_technician(const struct policy *p, const char *id);
 /* Does an order-rule matching device_type list operation op? */
 bool policy_order_required(const struct policy *p, const char *device_type, const char *op);

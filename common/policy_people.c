@@ -27,7 +27,7 @@ bool policy_order_op_valid(const char *s)
 	return s && (!strcmp(s, "read") || !strcmp(s, "install") || !strcmp(s, "policy"));
 }
 
-static bool id_valid(const char *s)
+bool policy_id_valid(const char *s)
 {
 	if (!s || !*s || strlen(s) > 64)
 		return false;
@@ -60,27 +60,18 @@ static bool parse_technician(json_t *o, const struct json_path *ip, struct polic
 			     struct ferry_error **err)
 {
 	static const char *const keys[] = { "id", "name", "fingerprint", "revoked", NULL };
-	const char *fpr = NULL, *revoked = NULL;
+	const char *fpr = NULL;
 	struct json_path kp;
 	if (!json_check_keys(o, ip, keys, err) || !json_get_string_dup(o, ip, "id", true, &t->id, err) ||
 	    !json_get_string_dup(o, ip, "name", true, &t->name, err) ||
 	    !json_get_string(o, ip, "fingerprint", false, &fpr, err) ||
-	    !json_get_string(o, ip, "revoked", false, &revoked, err))
+	    !json_get_time(o, ip, "revoked", false, &t->revoked, err))
 		return false;
 	if (fpr) {
 		json_path_key(&kp, ip, "fingerprint");
 		if (!pgp_fpr_valid(fpr))
 			return json_path_error(err, &kp, "must be a fingerprint of 40 uppercase hex digits");
 		memcpy(t->fpr, fpr, PGP_FPR_LEN + 1);
-	}
-	if (revoked) {
-		struct ferry_error *terr = NULL;
-		json_path_key(&kp, ip, "revoked");
-		if (!rfc3339_parse_utc(revoked, &t->revoked, &terr)) {
-			json_path_error(err, &kp, "%s", ferry_error_message(terr));
-			ferry_error_free(terr);
-			return false;
-		}
 	}
 	return true;
 }
@@ -127,7 +118,7 @@ static bool validate_technician(const struct policy *p, size_t i, const struct j
 	struct json_path kp;
 	char buf[RFC3339_UTC_LEN + 1];
 	json_path_key(&kp, ip, "id");
-	if (!id_valid(t->id))
+	if (!policy_id_valid(t->id))
 		return json_path_error(err, &kp, "must be a word of letters, digits, '-', '_', '.'");
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(p->technicians[j].id, t->id) == 0)
