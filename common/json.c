@@ -393,3 +393,14 @@ bool json_get_time(json_t *obj, const struct json_path *p, const char *key, bool
 	}
 	return true;
 }
+
+json_t *json_from_strv(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && v && v[i]; i++)
+		if (json_array_append_new(a, json_string(v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}

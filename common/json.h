@@ -73,6 +73,8 @@ bool json_get_array(json_t *obj, const struct json_path *p, const char *key, boo
 bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool required,
 		   char ***out, struct ferry_error **err);
 void strv_free(char **v);
+/* A JSON array of v's strings (NULL v: empty); NULL on out of memory. */
+json_t *json_from_strv(char *const *v);
 size_t strv_len(char *const *v);
 /* Every entry a non-empty printable ASCII word without spaces (need_one: at
  * least one entry), else an error naming the entry's path. */

@@ -211,15 +211,6 @@ static bool put(json_t *obj, const char *key, json_t *v)
 	return v && json_object_set_new(obj, key, v) == 0;
 }
 
-static json_t *strv_array(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; a && v && v[i]; i++)
-		if (json_array_append_new(a, json_string(v[i])))
-			return json_decref(a), NULL;
-	return a;
-}
-
 static json_t *time_string(int64_t t)
 {
 	char buf[RFC3339_UTC_LEN + 1];
@@ -248,9 +239,9 @@ char *order_serialize(const struct order *o)
 	for (size_t i = 0; ok && i < 3; i++)
 		if (o->ops & (1u << i))
 			ok = json_array_append_new(ops, json_string(op_names[i])) == 0;
-	ok = ok && (!o->device_ids || put(scope, "device_ids", strv_array(o->device_ids))) &&
-	     (!o->device_types || put(scope, "device_types", strv_array(o->device_types))) &&
-	     (!o->groups || put(scope, "groups", strv_array(o->groups))) &&
+	ok = ok && (!o->device_ids || put(scope, "device_ids", json_from_strv(o->device_ids))) &&
+	     (!o->device_types || put(scope, "device_types", json_from_strv(o->device_types))) &&
+	     (!o->groups || put(scope, "groups", json_from_strv(o->groups))) &&
 	     put(doc, "format", json_integer(ORDER_FORMAT)) && put(doc, "id", json_string(o->id)) &&
 	     put(doc, "technician", json_string(o->technician)) &&
 	     json_object_set(doc, "operations", ops) == 0 && json_object_set(doc, "scope", scope) == 0 &&

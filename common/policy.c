@@ -356,14 +356,6 @@ out:
 
 /* ---- serialize --------------------------------------------------------- */
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; a && v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 static json_t *time_json(int64_t t)
 {
 	char buf[RFC3339_UTC_LEN + 1];
@@ -389,8 +381,8 @@ char *policy_serialize(const struct policy *p)
 	for (size_t i = 0; i < p->n_signers; i++) {
 		const struct policy_signer *s = &p->signers[i];
 		json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "fingerprint", s->fpr, "name", s->name,
-				      "roles", strv_json(s->roles), "device_types",
-				      strv_json(s->device_types));
+				      "roles", json_from_strv(s->roles), "device_types",
+				      json_from_strv(s->device_types));
 		if (o && s->expires && json_object_set_new(o, "expires", time_json(s->expires)))
 			ok = false;
 		append(signers, o, &ok);
@@ -401,8 +393,8 @@ char *policy_serialize(const struct policy *p)
 		       &ok);
 	for (size_t i = 0; i < p->n_rules; i++)
 		append(rules, json_pack("{s:o, s:o}", "device_types",
-					strv_json(p->rules[i].device_types), "require_roles",
-					strv_json(p->rules[i].require_roles)), &ok);
+					json_from_strv(p->rules[i].device_types), "require_roles",
+					json_from_strv(p->rules[i].require_roles)), &ok);
 	if (!ok || json_object_set_new(doc, "roots", json_pack("{s:O, s:I}", "keys", keys,
 							       "threshold",
 							       (json_int_t)p->threshold)) ||

@@ -165,15 +165,6 @@ bool policy_people_validate(const struct policy *p, const struct json_path *root
 
 /* ---- serialize and lookups -------------------------------------------- */
 
-static json_t *strv_array(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; a && v && v[i]; i++)
-		if (json_array_append_new(a, json_string(v[i])))
-			return json_decref(a), NULL;
-	return a;
-}
-
 static json_t *technician_json(const struct policy_technician *t)
 {
 	char buf[RFC3339_UTC_LEN + 1];
@@ -194,9 +185,9 @@ bool policy_people_serialize(json_t *doc, const struct policy *p)
 		ok = json_array_append_new(techs, technician_json(&p->technicians[i])) == 0;
 	for (size_t i = 0; ok && i < p->n_order_rules; i++)
 		ok = json_array_append_new(rules, json_pack("{s:o, s:o}", "device_types",
-							    strv_array(p->order_rules[i].device_types),
+							    json_from_strv(p->order_rules[i].device_types),
 							    "operations",
-							    strv_array(p->order_rules[i].operations))) == 0;
+							    json_from_strv(p->order_rules[i].operations))) == 0;
 	if (ok && p->n_technicians)
 		ok = json_object_set(doc, "technicians", techs) == 0;
 	if (ok && p->n_order_rules)
