@@ -82,8 +82,9 @@ bool order_validate(const struct order *o, const char *name, struct ferry_error 
 	bool ok = false;
 	json_path_root(&root, name);
 	json_path_key(&kp, &root, "id");
-	if (!policy_id_valid(o->id))
-		json_path_error(err, &kp, "must be a word of letters, digits, '-', '_', '.'");
+	if (!policy_id_valid(o->id) || strpbrk(o->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		json_path_error(err, &kp, "must be a word of lower-case letters, digits, '-', '_', "
+				"'.' (it names the order's file on a FAT stick)");
 	else if (json_path_key(&kp, &root, "technician"), !policy_id_valid(o->technician))
 		json_path_error(err, &kp, "must be a technician id of the policy");
 	else if (json_path_key(&kp, &root, "operations"), !o->ops || o->ops > 7)

@@ -35,7 +35,7 @@ struct order_bundle {
 };
 
 struct order {
-	char *id;                 /* a word: letters, digits, '-', '_', '.' */
+	char *id;                 /* lower-case letters, digits, '-', '_', '.': a stick name */
 	char *technician;         /* a technician id of the policy */
 	unsigned ops;             /* enum order_op bits, at least one */
 	char **device_ids;        /* scope: NULL-terminated or NULL (any) */

@@ -20,5 +20,6 @@ KEYS_CMD(keys_cmd_provision);
 KEYS_CMD(keys_cmd_technician_add);
 KEYS_CMD(keys_cmd_technician_revoke);
 KEYS_CMD(keys_cmd_technician_list);
+KEYS_CMD(keys_cmd_order_create);
 
 #endif

@@ -43,7 +43,7 @@ static const char policy_text[] =
 	"\"order_rules\":[{\"device_types\":[\"gw-*\"],\"operations\":[\"install\",\"read\"]}]}";
 
 static const char order_text[] =
-	"{\"format\":1,\"id\":\"WO-17\",\"technician\":\"t.alice\","
+	"{\"format\":1,\"id\":\"wo-17\",\"technician\":\"t.alice\","
 	"\"operations\":[\"install\",\"read\"],"
 	"\"scope\":{\"device_ids\":[\"gw-0001\",\"gw-0002\"],\"device_types\":[\"gw-x\"],"
 	"\"groups\":[\"north\"]},"
@@ -66,7 +66,7 @@ static struct order *load_order(const char *text)
 {
 	struct order *o = NULL;
 	struct ferry_error *err = NULL;
-	assert_ok(order_parse(text, strlen(text), "WO-17.json", &o, &err), err);
+	assert_ok(order_parse(text, strlen(text), "wo-17.json", &o, &err), err);
 	return o;
 }
 
@@ -85,7 +85,7 @@ static enum ferry_code check(const struct order *o, const char *fpr, enum pgp_si
 	enum ferry_code c = ok ? FERRY_E_NONE : ferry_error_code(err);
 	assert_true(ok == (err == NULL));
 	if (err)
-		assert_non_null(strstr(ferry_error_message(err), "WO-17"));
+		assert_non_null(strstr(ferry_error_message(err), "wo-17"));
 	ferry_error_free(err);
 	policy_free(p);
 	return c;
@@ -121,7 +121,7 @@ static void refuse_parse(const char *text)
 static void test_order_parse_strict(void **state)
 {
 	(void)state;
-	static const char head[] = "{\"format\":1,\"id\":\"WO-1\",\"technician\":\"t.alice\","
+	static const char head[] = "{\"format\":1,\"id\":\"wo-1\",\"technician\":\"t.alice\","
 				   "\"issued\":\"2026-11-24T10:00:00Z\",";
 	static const char *const bad[] = {
 		/* unknown operation */
@@ -150,6 +150,10 @@ static void test_order_parse_strict(void **state)
 		refuse_parse(buf);
 	}
 	refuse_parse("{\"format\":2}");
+	/* an id that is no stick name (FAT folds case) */
+	snprintf(buf, sizeof(buf), "%s", order_text);
+	memcpy(strstr(buf, "wo-17"), "WO", 2);
+	refuse_parse(buf);
 }
 
 static void test_policy_people_roundtrip(void **state)
@@ -253,7 +257,7 @@ static void test_order_replayed_on_other_type(void **state)
 {
 	(void)state;
 	static const char text[] =
-		"{\"format\":1,\"id\":\"WO-17\",\"technician\":\"t.alice\",\"operations\":[\"read\"],"
+		"{\"format\":1,\"id\":\"wo-17\",\"technician\":\"t.alice\",\"operations\":[\"read\"],"
 		"\"scope\":{\"groups\":[\"north\"]},\"issued\":\"2026-11-24T10:00:00Z\","
 		"\"not_before\":\"2026-11-24T10:00:00Z\",\"not_after\":\"2026-11-26T10:00:00Z\"}";
 	struct order *o = load_order(text);
@@ -281,11 +285,11 @@ static void test_order_technician(void **state)
 {
 	(void)state;
 	static const char bob[] =
-		"{\"format\":1,\"id\":\"WO-17\",\"technician\":\"t.bob\",\"operations\":[\"read\"],"
+		"{\"format\":1,\"id\":\"wo-17\",\"technician\":\"t.bob\",\"operations\":[\"read\"],"
 		"\"scope\":{\"device_types\":[\"gw-*\"]},\"issued\":\"2026-11-24T10:00:00Z\","
 		"\"not_before\":\"2026-11-24T10:00:00Z\",\"not_after\":\"2026-11-26T10:00:00Z\"}";
 	static const char carol[] =
-		"{\"format\":1,\"id\":\"WO-17\",\"technician\":\"t.carol\",\"operations\":[\"read\"],"
+		"{\"format\":1,\"id\":\"wo-17\",\"technician\":\"t.carol\",\"operations\":[\"read\"],"
 		"\"scope\":{\"device_types\":[\"gw-*\"]},\"issued\":\"2026-11-24T10:00:00Z\","
 		"\"not_before\":\"2026-11-24T10:00:00Z\",\"not_after\":\"2026-11-26T10:00:00Z\"}";
 	struct order *o = load_order(bob);
@@ -303,7 +307,7 @@ static void test_order_operations_and_bundles(void **state)
 {
 	(void)state;
 	static const char read_only[] =
-		"{\"format\":1,\"id\":\"WO-17\",\"technician\":\"t.alice\",\"operations\":[\"read\"],"
+		"{\"format\":1,\"id\":\"wo-17\",\"technician\":\"t.alice\",\"operations\":[\"read\"],"
 		"\"scope\":{\"device_ids\":[\"gw-0001\"]},\"issued\":\"2026-11-24T10:00:00Z\","
 		"\"not_before\":\"2026-11-24T10:00:00Z\",\"not_after\":\"2026-11-26T10:00:00Z\"}";
 	struct order *o = load_order(read_only);
