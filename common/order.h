@@ -49,7 +49,8 @@ struct order {
 /* What the device knows about itself. */
 struct order_facts {
 	const char *device_id;
-	const char *device_type;
+	const char *device_type;  /* NULL (the signer, before any device): no
+	                           * dispatcher scope check; a device always sets it */
 	char *const *groups;      /* NULL-terminated or NULL */
 };
 

@@ -115,22 +115,25 @@ static bool store_order(const struct order_args *a, const char *text, const void
 	return ok;
 }
 
-/* The order must be usable somewhere under the signed policy now or later:
- * the agent's own checks minus the device scope and the clock. */
+/* The order must be usable under the signed policy now or later: the
+ * agent's own checks without device scope or clock, for each device type
+ * the order names (none named: the device's type is checked on the device). */
 static bool precheck(const struct order *o, const struct pgp_verify_result *vr,
 		     const struct policy *p, struct ferry_error **err)
 {
-	const char *type = o->device_types ? o->device_types[0] : NULL;
-	struct order_facts f = { o->device_ids ? o->device_ids[0] : "any", type ? type : "any",
-				 o->groups };
 	struct order tmp = *o;
 	tmp.device_ids = tmp.device_types = tmp.groups = NULL;
-	enum order_op op = (enum order_op)(o->ops & (unsigned)-(int)o->ops);
+	enum order_op op = (enum order_op)(o->ops & (~o->ops + 1));   /* one granted op */
 	time_t when = o->not_before > time(NULL) ? o->not_before : time(NULL);
 	if (when > o->not_after)
 		return ferry_error_setc(err, FERRY_E_POLICY, "order %s: not_after is already past",
 					o->id);
-	return order_check(&tmp, vr, p, &f, op, NULL, when, err);
+	for (size_t i = 0; i == 0 || (o->device_types && o->device_types[i]); i++) {
+		struct order_facts f = { "any", o->device_types ? o->device_types[i] : NULL, NULL };
+		if (!order_check(&tmp, vr, p, &f, op, NULL, when, err))
+			return false;
+	}
+	return true;
 }
 
 KEYS_CMD(keys_cmd_order_create)
