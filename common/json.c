@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rfc3339.h"
 #include "safefile.h"
 
 static bool depth_ok(const json_t *v, int depth)
@@ -372,4 +373,34 @@ bool json_check_words(char *const *v, const struct json_path *p, bool need_one,
 						       v[i]);
 	}
 	return true;
+}
+
+bool json_get_time(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   int64_t *out, struct ferry_error **err)
+{
+	const char *s = NULL;
+	struct json_path kp;
+	struct ferry_error *terr = NULL;
+	if (!json_get_string(obj, p, key, required, &s, err))
+		return false;
+	if (!s)
+		return true;
+	json_path_key(&kp, p, key);
+	if (!rfc3339_parse_utc(s, out, &terr)) {
+		json_path_error(err, &kp, "%s", ferry_error_message(terr));
+		ferry_error_free(terr);
+		return false;
+	}
+	return true;
+}
+
+json_t *json_from_strv(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && v && v[i]; i++)
+		if (json_array_append_new(a, json_string(v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }

@@ -61,6 +61,9 @@ bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool 
 		  int64_t min, int64_t max, int64_t *out, struct ferry_error **err);
 bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool required,
 		   bool *out, struct ferry_error **err);
+/* An RFC 3339 UTC time string (rfc3339.h) into seconds since the epoch. */
+bool json_get_time(json_t *obj, const struct json_path *p, const char *key, bool required,
+		   int64_t *out, struct ferry_error **err);
 bool json_get_object(json_t *obj, const struct json_path *p, const char *key, bool required,
 		     json_t **out, struct ferry_error **err);
 bool json_get_array(json_t *obj, const struct json_path *p, const char *key, bool required,
@@ -70,6 +73,8 @@ bool json_get_array(json_t *obj, const struct json_path *p, const char *key, boo
 bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool required,
 		   char ***out, struct ferry_error **err);
 void strv_free(char **v);
+/* A JSON array of v's strings (NULL v: empty); NULL on out of memory. */
+json_t *json_from_strv(char *const *v);
 size_t strv_len(char *const *v);
 /* Every entry a non-empty printable ASCII word without spaces (need_one: at
  * least one entry), else an error naming the entry's path. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "policy_people.h"
 #include "rfc3339.h"
 
 void policy_free(struct policy *p)
@@ -26,6 +27,7 @@ void policy_free(struct policy *p)
 		strv_free(p->rules[i].device_types);
 		strv_free(p->rules[i].require_roles);
 	}
+	policy_people_free(p);
 	free(p->roots);
 	free(p->signers);
 	free(p->revoked);
@@ -171,29 +173,10 @@ bool policy_validate(const struct policy *p, const char *name, struct ferry_erro
 		if (!check_strv(p->rules[i].require_roles, &kp, role_name_valid, "role name", err))
 			return false;
 	}
-	return true;
+	return policy_people_validate(p, &root, err);
 }
 
 /* ---- parse ------------------------------------------------------------- */
-
-static bool get_time(json_t *obj, const struct json_path *p, const char *key, bool required,
-		     int64_t *out, struct ferry_error **err)
-{
-	const char *s = NULL;
-	struct json_path kp;
-	struct ferry_error *terr = NULL;
-	if (!json_get_string(obj, p, key, required, &s, err))
-		return false;
-	if (!s)
-		return true;
-	json_path_key(&kp, p, key);
-	if (!rfc3339_parse_utc(s, out, &terr)) {
-		json_path_error(err, &kp, "%s", ferry_error_message(terr));
-		ferry_error_free(terr);
-		return false;
-	}
-	return true;
-}
 
 static bool get_fpr(json_t *obj, const struct json_path *p, const char *key,
 		    char out[PGP_FPR_LEN + 1], struct ferry_error **err)
@@ -280,7 +263,7 @@ static bool parse_signers(json_t *doc, const struct json_path *root, struct poli
 		    !json_get_string(o, &ip, "name", true, &name, err) ||
 		    !json_get_strv(o, &ip, "roles", true, &s->roles, err) ||
 		    !json_get_strv(o, &ip, "device_types", true, &s->device_types, err) ||
-		    !get_time(o, &ip, "expires", false, &s->expires, err))
+		    !json_get_time(o, &ip, "expires", false, &s->expires, err))
 			return false;
 		if (!(s->name = strdup(name)))
 			return ferry_error_set(err, "out of memory");
@@ -304,7 +287,7 @@ static bool parse_revoked(json_t *doc, const struct json_path *root, struct poli
 		struct json_path ip;
 		json_path_index(&ip, &lp, i);
 		if (!json_check_keys(o, &ip, keys, err) || !get_fpr(o, &ip, "fingerprint", r->fpr, err) ||
-		    !get_time(o, &ip, "at", true, &r->at, err) ||
+		    !json_get_time(o, &ip, "at", true, &r->at, err) ||
 		    !json_get_string(o, &ip, "reason", true, &reason, err))
 			return false;
 		if (!(r->reason = strdup(reason)))
@@ -338,7 +321,7 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 		  struct ferry_error **err)
 {
 	static const char *const keys[] = { "format", "serial", "issued", "roots", "signers",
-					    "revoked", "rules", NULL };
+					    "revoked", "rules", "technicians", "order_rules", NULL };
 	json_t *doc = NULL;
 	struct policy *p = NULL;
 	struct json_path root;
@@ -356,9 +339,10 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 	if (!json_check_keys(doc, &root, keys, err) ||
 	    !json_get_int(doc, &root, "format", true, 1, 1, &format, err) ||
 	    !json_get_int(doc, &root, "serial", true, 1, INT64_MAX, &p->serial, err) ||
-	    !get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
+	    !json_get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
 	    !parse_signers(doc, &root, p, err) || !parse_revoked(doc, &root, p, err) ||
-	    !parse_rules(doc, &root, p, err) || !policy_validate(p, name, err))
+	    !parse_rules(doc, &root, p, err) || !policy_people_parse(doc, &root, p, err) ||
+	    !policy_validate(p, name, err))
 		goto out;
 	*out = p;
 	p = NULL;
@@ -371,14 +355,6 @@ out:
 }
 
 /* ---- serialize --------------------------------------------------------- */
-
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; a && v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
 
 static json_t *time_json(int64_t t)
 {
@@ -405,8 +381,8 @@ char *policy_serialize(const struct policy *p)
 	for (size_t i = 0; i < p->n_signers; i++) {
 		const struct policy_signer *s = &p->signers[i];
 		json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "fingerprint", s->fpr, "name", s->name,
-				      "roles", strv_json(s->roles), "device_types",
-				      strv_json(s->device_types));
+				      "roles", json_from_strv(s->roles), "device_types",
+				      json_from_strv(s->device_types));
 		if (o && s->expires && json_object_set_new(o, "expires", time_json(s->expires)))
 			ok = false;
 		append(signers, o, &ok);
@@ -417,8 +393,8 @@ char *policy_serialize(const struct policy *p)
 		       &ok);
 	for (size_t i = 0; i < p->n_rules; i++)
 		append(rules, json_pack("{s:o, s:o}", "device_types",
-					strv_json(p->rules[i].device_types), "require_roles",
-					strv_json(p->rules[i].require_roles)), &ok);
+					json_from_strv(p->rules[i].device_types), "require_roles",
+					json_from_strv(p->rules[i].require_roles)), &ok);
 	if (!ok || json_object_set_new(doc, "roots", json_pack("{s:O, s:I}", "keys", keys,
 							       "threshold",
 							       (json_int_t)p->threshold)) ||
@@ -426,7 +402,7 @@ char *policy_serialize(const struct policy *p)
 	    json_object_set_new(doc, "serial", json_integer(p->serial)) ||
 	    json_object_set_new(doc, "issued", time_json(p->issued)) ||
 	    json_object_set(doc, "signers", signers) || json_object_set(doc, "revoked", revoked) ||
-	    json_object_set(doc, "rules", rules))
+	    json_object_set(doc, "rules", rules) || !policy_people_serialize(doc, p))
 		goto out;
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	if (text && asprintf(&out, "%s\n", text) < 0)

@@ -44,6 +44,21 @@ struct policy_rule {
 	char **require_roles;   /* each entry needs its own distinct signer */
 };
 
+/* A person who may carry work orders (common/order.h). Revocation keeps the
+ * entry, so the signed policy history shows who had access and when it ended. */
+struct policy_technician {
+	char *id;                    /* a word: letters, digits, '-', '_', '.' */
+	char *name;
+	char fpr[PGP_FPR_LEN + 1];   /* "" when the policy names no key */
+	int64_t revoked;             /* seconds since the epoch; 0: not revoked */
+};
+
+/* Which operations need a work order on matching device types. */
+struct policy_order_rule {
+	char **device_types;   /* globs */
+	char **operations;     /* "read", "install", "policy" */
+};
+
 struct policy {
 	int64_t serial;
 	int64_t issued;
@@ -56,6 +71,12 @@ struct policy {
 	size_t n_revoked;
 	struct policy_rule *rules;
 	size_t n_rules;
+	/* Optional (format 1, additive; policy_people.c): absent means no
+	 * technicians and no order needed, as before orders existed. */
+	struct policy_technician *technicians;
+	size_t n_technicians;
+	struct policy_order_rule *order_rules;
+	size_t n_order_rules;
 };
 
 /* Parses and validates len bytes (name is used in messages). Caller frees
@@ -72,6 +93,13 @@ void policy_free(struct policy *p);
 const struct policy_signer *policy_find_signer(const struct policy *p, const char *fpr);
 const struct policy_revocation *policy_find_revocation(const struct policy *p, const char *fpr);
 bool policy_is_root(const struct policy *p, const char *fpr);
+/* Technician and order ids: 1-64 letters, digits, '-', '_', '.'. */
+bool policy_id_valid(const char *s);
+const struct policy_technician *policy_find_technician(const struct policy *p, const char *id);
+/* Does an order-rule matching device_type list operation op? */
+bool policy_order_required(const struct policy *p, const char *device_type, const char *op);
+/* The signer role that may sign work orders. */
+#define POLICY_DISPATCHER_ROLE "dispatcher"
 
 /* A decision and every reason for it, one line each, naming the fingerprint
  * (and signer name) and what is wrong. */

@@ -23,6 +23,7 @@ static const char *const places[][3] = {
 	[STICK_AUDIT] = { STICK_AUDIT_DIR, NULL },
 	[STICK_DEVICE_AUDIT] = { STICK_AUDIT_DIR, DEVICE, NULL },
 	[STICK_ACK] = { STICK_ACK_DIR, NULL },
+	[STICK_ORDERS] = { STICK_ORDERS_DIR, NULL },
 };
 
 char *stick_top(const char *mount)

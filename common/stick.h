@@ -9,7 +9,8 @@
  *   ferry/bundles/<name>-<version>.ferry
  *   ferry/policy/policy.json(.sig), keys.asc
  *   ferry/audit/<device>/<exports>, inventory.json(.sig)   written by devices
- *   ferry/ack/<device>.json(.sig)                           written by HQ */
+ *   ferry/ack/<device>.json(.sig)                           written by HQ
+ *   ferry/orders/<id>.json(.sig)     work orders (common/order.h), by ferry-keys */
 #ifndef FERRY_STICK_H
 #define FERRY_STICK_H
 
@@ -30,6 +31,7 @@
 #define STICK_POLICY_DIR  "policy"
 #define STICK_AUDIT_DIR   "audit"
 #define STICK_ACK_DIR     "ack"
+#define STICK_ORDERS_DIR  "orders"
 
 /* The folders of layout 1, below ferry/. */
 enum stick_place {
@@ -39,6 +41,7 @@ enum stick_place {
 	STICK_AUDIT,         /* ferry/audit/: one folder per device */
 	STICK_DEVICE_AUDIT,  /* ferry/audit/<device>/ */
 	STICK_ACK,           /* ferry/ack/ */
+	STICK_ORDERS,        /* ferry/orders/: <id>.json and <id>.json.sig */
 };
 
 /* The layout of the stick whose ferry/ folder is top: MEDIA.json's "layout"

@@ -34,6 +34,25 @@ static bool has_rule(const struct policy *p, const char *text)
 }
 
 /* What changed from a to b (a may be the empty policy). */
+/* Technicians granted (added) and revoked between a and b. */
+static void diff_technicians(const struct policy *a, const struct policy *b, json_t *changes)
+{
+	char when[RFC3339_UTC_LEN + 1];
+	for (size_t i = 0; i < b->n_technicians; i++) {
+		const struct policy_technician *t = &b->technicians[i];
+		const struct policy_technician *old = policy_find_technician(a, t->id);
+		if (!old)
+			add(changes, "technician granted %s '%s'", t->id, t->name);
+		if (t->revoked && (!old || !old->revoked)) {
+			rfc3339_format_utc(t->revoked, when);
+			add(changes, "technician revoked %s '%s' at %s", t->id, t->name, when);
+		}
+	}
+	for (size_t i = 0; i < a->n_technicians; i++)
+		if (!policy_find_technician(b, a->technicians[i].id))
+			add(changes, "technician removed %s", a->technicians[i].id);
+}
+
 static void diff(const struct policy *a, const struct policy *b, json_t *changes)
 {
 	char line[1024], other[1024], when[RFC3339_UTC_LEN + 1];
@@ -79,6 +98,7 @@ static void diff(const struct policy *a, const struct policy *b, json_t *changes
 		if (!has_rule(b, line))
 			add(changes, "rule removed: %s", line);
 	}
+	diff_technicians(a, b, changes);
 }
 
 static int only_policies(const struct dirent *d)

@@ -17,5 +17,9 @@ KEYS_CMD(keys_cmd_policy_sign);
 KEYS_CMD(keys_cmd_policy_show);
 KEYS_CMD(keys_cmd_policy_log);
 KEYS_CMD(keys_cmd_provision);
+KEYS_CMD(keys_cmd_technician_add);
+KEYS_CMD(keys_cmd_technician_revoke);
+KEYS_CMD(keys_cmd_technician_list);
+KEYS_CMD(keys_cmd_order_create);
 
 #endif

@@ -34,6 +34,17 @@ static const struct keys_command commands[] = {
 	{ { "policy show", "[--draft]", "the current signed policy (or the draft)", 0 }, keys_cmd_policy_show },
 	{ { "policy log", "", "every signed serial: who was granted or revoked what, when", 0 },
 	  keys_cmd_policy_log },
+	{ { "technician add", "ID --name NAME [--fingerprint FPR]",
+	    "name a person who may carry work orders in the draft policy", 0 }, keys_cmd_technician_add },
+	{ { "technician revoke", "ID [--at TIME]", "end a technician's access in the draft policy", 0 },
+	  keys_cmd_technician_revoke },
+	{ { "technician list", "", "the technicians of the draft policy (id, name, key, state)", 0 },
+	  keys_cmd_technician_list },
+	{ { "order create",
+	    "ID --technician T --op OP... (--device-id ID|--device-type GLOB|--group G)... "
+	    "--not-after TIME [--not-before TIME] [--bundle NAME=VERSION|NAME@SHA256]... "
+	    "--signer FPR -o STICK",
+	    "sign a work order with a dispatcher key onto STICK/ferry/orders/", 0 }, keys_cmd_order_create },
 	{ { "provision",
 	    "OUTDIR --device-id ID --device-type T [--hw-revision R] [--group G]... [--installed NAME=VERSION]...",
 	    "a device trust bundle: keys, signed policy, agent.json, device key pair", 0 }, keys_cmd_provision },

@@ -27,6 +27,7 @@ rm -rf "$C"
 copy manifest tests/data/manifests/good/*.json tests/data/manifests/bad/*.json examples/manifest.json
 copy spec examples/spec.json tests/data/manifests/good/spec-example.json
 copy policy tests/data/policies/good/*.json tests/data/policies/bad/*.json
+copy order tests/data/orders/good/*.json
 copy agent_config dist/agent.json tests/data/agent-config/bad/*.json
 copy fleet examples/fleet.json
 
