@@ -256,13 +256,18 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 		free(r);
 		return ferry_error_set(err, "out of memory");
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO in a stick's bundles/ must not hang the open */
+	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (r->fd < 0) {
 		ferry_error_errno(err, errno, "cannot open");
 		goto fail;
 	}
 	if (fstat(r->fd, &st) < 0 || S_ISDIR(st.st_mode)) {
 		ferry_error_set(err, "not a bundle file");
+		goto fail;
+	}
+	if ((!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) || fcntl(r->fd, F_SETFL, O_RDONLY) < 0) {
+		ferry_error_setc(err, FERRY_E_UNSAFE, "not a regular file (a FIFO or device): refused");
 		goto fail;
 	}
 	r->seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);

@@ -227,7 +227,7 @@ static void load_index(struct media_stick *s)
 	struct stat st;
 	if (!path || !is_regular(path, &st))
 		goto out;
-	if (!read_file_limited(path, STICK_INDEX_MAX, &data, &len, &e) ||
+	if (!read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, &e) ||
 	    !media_index_parse(data, len, STICK_DIR "/" STICK_INDEX, &s->index, &e)) {
 		s->index_problem = strdup(ferry_error_message(e));
 		log_warn("%s: ignored (it is only a convenience index): %s", path, ferry_error_message(e));
@@ -411,7 +411,8 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 			goto out;
 		}
 	} else if (!S_ISDIR(st.st_mode)) {
-		ferry_error_set(err, "%s: not a directory", fdir);
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: %s, not a folder: refused", fdir,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
 		goto out;
 	} else {
 		s->has_ferry = true;
