@@ -229,6 +229,37 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 	return true;
 }
 
+/* Files in ferry/bundles that are not bundles ferry may read (a FIFO, a link,
+ * a name outside the rules): said on the console and, bounded, in one record. */
+#define IGNORED_IN_RECORD 16
+static bool report_ignored(struct state *st, const struct offer *o, bool dry_run,
+			   const struct install_media *media, struct install_report *out,
+			   struct ferry_error **err)
+{
+	size_t n = 0;
+	json_t *first = json_array();
+	for (; o->stick && o->stick->ignored && o->stick->ignored[n]; n++) {
+		lines_add(&out->lines, STICK_BUNDLES_DIR "/%s: ignored", o->stick->ignored[n]);
+		if (n < IGNORED_IN_RECORD)
+			json_array_append_new(first, json_string(o->stick->ignored[n]));
+	}
+	bool ok = true;
+	if (n && !dry_run) {
+		json_t *detail = json_pack("{s:s,s:I,s:O}", "reason", "files in " STICK_DIR "/"
+					   STICK_BUNDLES_DIR " that are not bundles ferry reads",
+					   "count", (json_int_t)n, "ignored", first);
+		struct state_event ev = {
+			.event = "install.refused", .result = "refused",
+			.code = ferry_code_name(FERRY_E_UNSAFE), .detail = detail,
+			.usb_serial = media->usb_serial, .media_label = media->label,
+		};
+		ok = state_record(st, &ev, NULL, err);
+		json_decref(detail);
+	}
+	json_decref(first);
+	return ok;
+}
+
 /* Decides every verified bundle; returns the decisions (caller frees). */
 static bool decide_all(const struct agent_config *c, struct state *st, const struct state_info *info,
 		       struct candidate *cds, size_t n, struct decision **out, size_t *n_out,
@@ -517,7 +548,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	}
 	if (!agent_trust_open(c, st, &trust, err) || !offer_load(rq->path, &offer, err))
 		goto out;
-	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err))
+	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err) ||
+	    !report_ignored(st, &offer, rq->dry_run, &media, out, err))
 		goto out;
 	cds = calloc(offer.n ? offer.n : 1, sizeof(*cds));
 	if (!cds) {

@@ -314,7 +314,7 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 	}
 	while ((errno = 0, de = readdir(d))) {
 		struct ferry_error *name_err = NULL;
-		struct stat st;
+		struct stat st = { 0 };
 		char *path = NULL;
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len < sizeof(MEDIA_BUNDLE_SUFFIX) ||
@@ -335,7 +335,10 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 		}
 		if (!is_regular(path, &st)) {
 			free(path);
-			if (!add_ignored(s, &n_ignored, de->d_name, "not a regular file")) {
+			const char *why = S_ISLNK(st.st_mode) ? "a symbolic link, not followed" :
+					  S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file" :
+					  "not a regular file";
+			if (!add_ignored(s, &n_ignored, de->d_name, why)) {
 				ferry_error_set(err, "out of memory");
 				goto out;
 			}
