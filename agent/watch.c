@@ -79,8 +79,13 @@ static enum notify_result notify(const struct watch_config *cfg, const struct me
 	return result;
 }
 
-enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *id)
+enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *raw)
 {
+	/* what the stick says about itself reaches console, hook and records
+	 * only in its visible form */
+	struct media_identity safe = *raw;
+	const struct media_identity *id = &safe;
+	media_identity_visible(&safe);
 	struct ferry_error *err = NULL;
 	struct mount_point mp;
 	char *summary = NULL, *msg = NULL;

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "safefile.h"
 #include "sha256.h"
+#include "visible.h"
 
 bool media_name_check(const char *name, struct ferry_error **err)
 {
@@ -196,6 +197,18 @@ out:
 }
 
 /* --- scanning ------------------------------------------------------------ */
+
+void media_identity_visible(struct media_identity *id)
+{
+	visible_in_place(id->vendor, sizeof(id->vendor));
+	visible_in_place(id->product, sizeof(id->product));
+	visible_in_place(id->serial, sizeof(id->serial));
+	visible_in_place(id->manufacturer, sizeof(id->manufacturer));
+	visible_in_place(id->model, sizeof(id->model));
+	visible_in_place(id->label, sizeof(id->label));
+	visible_in_place(id->fs_type, sizeof(id->fs_type));
+	visible_in_place(id->devnode, sizeof(id->devnode));
+}
 
 void media_stick_free(struct media_stick *s)
 {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # hostile_stick.sh: sticks built by someone without any key (issue 11 items
-# 1, 3, 4, 7, 9). FIFOs at every path the agent or HQ opens on a stick, and
+# 1, 3, 4, 9; the label, item 7, in tests/unit/test_watch.c). FIFOs at every path the agent or HQ opens on a stick, and
 # symbolic links at ferry/, ferry/audit, ferry/audit/<id>, ferry/bundles and
 # ferry/ack pointing into a folder that stands for "the device". Each case
 # asserts: refused with a one-line reason naming the path (code unsafe where
@@ -117,11 +117,6 @@ hostile replayed_policy_keys_check 0 'not higher than the current serial' $GW ch
 hostile replayed_policy_keys_install 0 'not higher than the current serial' $GW install "$T/s"
 grep -q Intruder <<<"$(home_sums)" && fail replayed_policy_no_intruder_key "in the home" || pass replayed_policy_no_intruder_key
 fresh e; hostile export_still_works_after_replay 0 'exported|record' $GW export "$T/e"
-
-# --- the stick's label (item 7): control characters never reach the console raw
-fresh s; printf '{"format":1,"layout":1,"label":"EVIL\\u001b[2J\\nforged line","created":"2026-01-01T00:00:00Z","writer":"x","bundles":[]}' >"$T/s/ferry/MEDIA.json"
-out=$(timeout "$TO" $GW check "$T/s" 2>&1)
-grep -q $'\x1b' <<<"$out" && fail label_escapes_sanitised "raw ESC on the console" || pass label_escapes_sanitised
 
 # --- HQ: a returned stick with FIFOs and links ----------------------------------
 GEN=$BUILD/bench/gen-audit
