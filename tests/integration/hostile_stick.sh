@@ -1,13 +1,13 @@
 #!/bin/bash
 # hostile_stick.sh: sticks built by someone without any key (issue 11 items
-# 1, 3, 4, 9; the label, item 7, in tests/unit/test_watch.c). FIFOs at every path the agent or HQ opens on a stick, and
-# symbolic links at ferry/, ferry/audit, ferry/audit/<id>, ferry/bundles and
-# ferry/ack pointing into a folder that stands for "the device". Each case
-# asserts: refused with a one-line reason naming the path (code unsafe where
-# the CLI says it), nothing changed in "the device" (checksums before/after),
-# no hang (every command runs under `timeout`), and the device's GnuPG home
-# unchanged. Sticks are plain folders here; tests/integration/media.sh covers
-# real mounted sticks.
+# 1, 3, 4, 9; the label, item 7, is tests/unit/test_watch.c's). FIFOs at
+# every path the agent or HQ opens on a stick, and symbolic links at ferry/,
+# ferry/audit, ferry/audit/<id>, ferry/bundles, ferry/ack and MEDIA.json
+# pointing into a folder that stands for "the device". Each case asserts: the
+# exit code, a reason naming the path, nothing changed in "the device"
+# (checksums before/after) nor in the device's GnuPG home, and no hang (every
+# command runs under `timeout`). Sticks are plain folders here;
+# tests/integration/media.sh covers real mounted sticks.
 source "$(dirname "$0")/lib.sh"
 
 TO=20   # seconds: a command that takes longer is hanging
