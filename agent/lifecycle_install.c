@@ -221,6 +221,7 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
 	struct state_event ev = {
 		.event = "install.failed", .result = "failure", .detail = d,
+		.code = ferry_error_code(x->why) ? ferry_code_name(ferry_error_code(x->why)) : NULL,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,
 	};

@@ -112,6 +112,22 @@ static bool check_end(struct bundle_reader *r, struct ferry_error **err)
 	return true;
 }
 
+/* A failed read of member name: when the file's medium went away (a pulled
+ * stick answers EIO, ENODEV, ENOTCONN under FUSE…) the reason says so with
+ * the errno (FERRY_E_MEDIUM_GONE), instead of libarchive's "Error reading fd". */
+static bool read_failed(struct bundle_reader *r, const char *name, const char *fallback,
+			struct ferry_error **err)
+{
+	int e = archive_errno(r->a);
+	if (e == EIO || e == ENODEV || e == ENXIO || e == ENOTCONN || e == ESHUTDOWN ||
+	    e == ENOMEDIUM) {
+		return ferry_error_setc(err, FERRY_E_MEDIUM_GONE, "%s: the stick went away or "
+					"stopped answering (%s, errno %d)", name, strerror(e), e);
+	}
+	const char *s = archive_error_string(r->a);
+	return ferry_error_set(err, "%s: %s", name, s ? s : fallback);
+}
+
 /* Reads the next header; *end at the end of the archive. expected names the
  * member we wait for, so that a damaged header is reported against it. */
 static bool read_header(struct bundle_reader *r, const char *expected, struct archive_entry **e,
@@ -180,8 +196,7 @@ static bool read_data(struct bundle_reader *r, const char *name, void *buf, size
 	while (done < len) {
 		la_ssize_t n = archive_read_data(r->a, (char *)buf + done, len - done);
 		if (n < 0)
-			return ferry_error_set(err, "%s: %s", name, archive_error_string(r->a)
-								? archive_error_string(r->a) : "read error");
+			return read_failed(r, name, "read error", err);
 		if (n == 0)
 			return ferry_error_set(err, "%s: truncated (%zu of %zu bytes)", name, done, len);
 		done += (size_t)n;
@@ -379,8 +394,7 @@ static bool skip_to(struct bundle_reader *r, size_t idx, struct ferry_error **er
 		if (!expect_member(r, name, &size, err))
 			return false;
 		if (archive_read_data_skip(r->a) != ARCHIVE_OK)
-			return ferry_error_set(err, "%s: %s", name, archive_error_string(r->a)
-								? archive_error_string(r->a) : "cannot skip");
+			return read_failed(r, name, "cannot skip", err);
 		r->pos++;
 	}
 	return true;
@@ -595,8 +609,7 @@ bool bundle_reader_member_read(struct bundle_reader *r, void *buf, size_t cap, s
 {
 	la_ssize_t n = archive_read_data(r->a, buf, cap);
 	if (n < 0)
-		return ferry_error_set(err, "%s: %s", r->cur_name ? r->cur_name : "member",
-				       archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
+		return read_failed(r, r->cur_name ? r->cur_name : "member", "read error", err);
 	*got = (size_t)n;
 	return true;
 }
