@@ -115,15 +115,19 @@ static bool check_end(struct bundle_reader *r, struct ferry_error **err)
 /* A failed read of member name: when the file's medium went away (a pulled
  * stick answers EIO, ENODEV, ENOTCONN under FUSE…) the reason says so with
  * the errno (FERRY_E_MEDIUM_GONE), instead of libarchive's "Error reading fd". */
+static bool medium_gone(int e)
+{
+	return e == EIO || e == ENODEV || e == ENXIO || e == ENOTCONN || e == ESHUTDOWN ||
+	       e == ENOMEDIUM;
+}
+
 static bool read_failed(struct bundle_reader *r, const char *name, const char *fallback,
 			struct ferry_error **err)
 {
 	int e = archive_errno(r->a);
-	if (e == EIO || e == ENODEV || e == ENXIO || e == ENOTCONN || e == ESHUTDOWN ||
-	    e == ENOMEDIUM) {
+	if (medium_gone(e))
 		return ferry_error_setc(err, FERRY_E_MEDIUM_GONE, "%s: the stick went away or "
 					"stopped answering (%s, errno %d)", name, strerror(e), e);
-	}
 	const char *s = archive_error_string(r->a);
 	return ferry_error_set(err, "%s: %s", name, s ? s : fallback);
 }
@@ -135,6 +139,8 @@ static bool read_header(struct bundle_reader *r, const char *expected, struct ar
 {
 	*end = false;
 	int rc = archive_read_next_header(r->a, e);
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF && medium_gone(archive_errno(r->a)))
+		return read_failed(r, expected, "read error", err);
 	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
 		return ferry_error_set(err, "%s: damaged tar header: %s", expected,
 				       archive_error_string(r->a) ? archive_error_string(r->a) : "?");

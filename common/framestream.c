@@ -14,6 +14,7 @@ struct slot {
 	size_t len;
 	bool ready;                /* filled by the worker, not yet given back */
 	char *error;               /* the worker failed on this frame */
+	enum ferry_code code;      /* and what kind of failure (medium-gone, …) */
 };
 
 struct framestream {
@@ -31,6 +32,7 @@ struct framestream {
 	uint64_t produced;
 	bool ended, failed, started, stop;
 	char *error;
+	enum ferry_code code;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
@@ -72,8 +74,10 @@ static void *worker(void *arg)
 		bool ok = load_frame(fs, i, s->out, &err);
 		pthread_mutex_lock(&fs->mu);
 		s->len = fs->table.frames[i].size;
-		if (!ok)
+		if (!ok) {
 			s->error = strdup(ferry_error_message(err));
+			s->code = ferry_error_code(err);
+		}
 		s->ready = true;
 		pthread_cond_broadcast(&fs->cond);
 		pthread_mutex_unlock(&fs->mu);
@@ -123,6 +127,7 @@ static bool fail(struct framestream *fs, struct ferry_error **err)
 	fs->failed = true;
 	free(fs->error);
 	fs->error = strdup(ferry_error_message(err ? *err : NULL));
+	fs->code = ferry_error_code(err ? *err : NULL);
 	return false;
 }
 
@@ -158,8 +163,8 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 	while (!s->ready)
 		pthread_cond_wait(&fs->cond, &fs->mu);
 	pthread_mutex_unlock(&fs->mu);
-	if (s->error)
-		return ferry_error_set(err, "%s", s->error);
+	if (s->error)   /* the worker's error, with its code, for the consumer */
+		return ferry_error_setc(err, s->code, "%s", s->error);
 	sha256_update(fs->whole, s->out, s->len);
 	fs->produced += s->len;
 	fs->cur = s;
@@ -172,7 +177,7 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 {
 	*got = 0;
 	if (fs->failed)
-		return ferry_error_set(err, "%s", fs->error ? fs->error : "payload failed");
+		return ferry_error_setc(err, fs->code, "%s", fs->error ? fs->error : "payload failed");
 	while (!fs->cur || fs->cur_pos == fs->cur->len) {
 		if (fs->ended)
 			return true;

@@ -409,6 +409,13 @@ if have_fs exfat && [ -e "$T/exfat.img" ]; then
 			else
 				fail media_pulled_stick_abandoned_safely "$line; state $(agent_state)"
 			fi
+			# the record names the cause, as the console line does (issue 11 item 12)
+			failed=$(ferry-agent -c "$DEV/agent.json" --json status 2>/dev/null | python3 -c '
+import json,sys
+r=[x for x in json.load(sys.stdin).get("last_records", []) if x["event"] == "install.failed"]
+print(r[-1].get("code", "") + " " + r[-1]["detail"]["error"] if r else "no install.failed record")')
+			[[ $failed == medium-gone*"stick went away"* ]] && pass media_pulled_stick_record_names_cause ||
+				fail media_pulled_stick_record_names_cause "$failed"
 			detach "$l"
 			l=$(attach "$T/exfat.img")
 			if wait_lines 2 && stop_watch && last_report | grep -q ": success: 1 installed"; then
