@@ -121,7 +121,8 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 		lazy = true;
 	} else if (mp.read_only) {
 		append(&msg, "audit log not exported: the stick is mounted read-only through ", mp.fs_type);
-	} else if (cfg->export_audit && !cfg->export_audit(mp.dir, id, cfg->ctx, &err)) {
+	} else if (cfg->export_audit &&
+		   (!mount_writable(&mp, &err) || !cfg->export_audit(mp.dir, id, cfg->ctx, &err))) {
 		append(&msg, "audit export failed: ", ferry_error_message(err));
 		ferry_error_clear(&err);
 		/* An install that happened stays a success (the records wait on

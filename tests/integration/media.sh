@@ -303,6 +303,11 @@ for fs in exfat ext4 vfat; do
 		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
 	fi
 	new_device "d-$fs"
+	# the stick's mount options while the install reads it (issue 11 item 10)
+	mkdir -p "$DEV/hooks.d/pre_install.d"
+	printf '#!/bin/sh\nawk -v d=%s/mnt/ '"'"'index($5, d) == 1 { print $6 }'"'"' /proc/self/mountinfo >%s\n' \
+		"$DEV" "$T/opts-$fs" >"$DEV/hooks.d/pre_install.d/10-opts"
+	chmod +x "$DEV/hooks.d/pre_install.d/10-opts"
 	start_watch 1 || { watch_failed "$name" "watch did not start"; continue; }
 	l=$(attach "$img")
 	if ! wait_lines 1 || ! stop_watch; then watch_failed "$name"; detach "$l"; continue; fi
@@ -320,6 +325,11 @@ for fs in exfat ext4 vfat; do
 			fail "$name" "a FAT stick through fusefat must be read-only and say so: $line"
 	else
 		pass "$name ($fs, installed, $SOURCE events)"
+		if [ "$fs" = ext4 ]; then   # the kernel's driver: read-only until the export
+			[[ ,$(cat "$T/opts-$fs" 2>/dev/null), == ,ro,* ]] &&
+				pass "media_read_only_while_reading_$fs (remounted read-write only to export)" ||
+				fail "media_read_only_while_reading_$fs" "options during the install: $(cat "$T/opts-$fs" 2>/dev/null)"
+		fi
 		EXPECT_LABEL=$label
 		what="label"; [ "$SOURCE" = udev ] && what="label and USB serial"
 		if with_mounted "$img" "$fs" check_export; then
