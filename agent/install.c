@@ -39,6 +39,7 @@ struct candidate {
 /* The run: the stick, for its audit records, and whether to draw progress. */
 struct install_media {
 	const char *usb_serial, *label;
+	const char *usb_vendor, *usb_product;
 	bool progress;             /* a progress bar on the terminal while payloads stream */
 };
 
@@ -212,7 +213,8 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 		return true;
 	enum trust_adopt_outcome outcome;
 	char *reason = NULL;
-	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label };
+	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
 	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
 		return false;
 	if (outcome == TRUST_ADOPT_ADOPTED)
@@ -252,6 +254,7 @@ static bool report_ignored(struct state *st, const struct offer *o, bool dry_run
 			.event = "install.refused", .result = "refused",
 			.code = ferry_code_name(FERRY_E_UNSAFE), .detail = detail,
 			.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product,
 		};
 		ok = state_record(st, &ev, NULL, err);
 		json_decref(detail);
@@ -336,6 +339,7 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 			.result = benign ? "info" : "refused",
 			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
 			.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product,
 		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
 		ev.detail = detail;
@@ -365,6 +369,7 @@ static bool await_confirmation(struct state *st, const struct manifest *m,
 		.event = "install.awaiting_confirmation", .result = "info",
 		.bundle = m->name, .version = m->version,
 		.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product,
 	};
 	return state_record(st, &ev, NULL, err);
 }
@@ -379,7 +384,8 @@ static bool install_one(const struct agent_config *c, struct state *st, struct b
 	const struct manifest *m = d->manifest;
 	struct lifecycle_update u = {
 		.path = cd->path, .m = m, .v = d->variant, .signers = cd->signers,
-		.usb_serial = media->usb_serial, .media_label = media->label, .progress = media->progress,
+		.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product, .progress = media->progress,
 	};
 	struct lifecycle_install_result res;
 	if (!lifecycle_install(c, st, boot, &u, &res, err))
@@ -528,6 +534,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
+		.usb_vendor = rq->media && rq->media->vendor[0] ? rq->media->vendor : NULL,
+		.usb_product = rq->media && rq->media->product[0] ? rq->media->product : NULL,
 		.progress = rq->progress,
 	};
 	time_t now = rq->now ? rq->now : time(NULL);

@@ -127,6 +127,8 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		.result = *outcome == TRUST_ADOPT_ADOPTED ? "success" : "refused",
 		.usb_serial = media_ev ? media_ev->usb_serial : NULL,
 		.media_label = media_ev ? media_ev->media_label : NULL,
+		.usb_vendor = media_ev ? media_ev->usb_vendor : NULL,
+		.usb_product = media_ev ? media_ev->usb_product : NULL,
 	};
 	if (*outcome == TRUST_ADOPT_REFUSED) {
 		ferry_error_classify(&why, FERRY_E_POLICY);

@@ -224,7 +224,8 @@ check_export() {
 	[ -n "$f" ] && [ -s "$f.sig" ] && [ -s "$M/ferry/audit/gw-0001/inventory.json" ] &&
 		grep -q '"event":"install.finished"' "$f" && grep '"event":"install.finished"' "$f" |
 		grep -q "\"label\":\"$EXPECT_LABEL\"" &&
-		{ [ "$SOURCE" != udev ] || grep '"event":"install.finished"' "$f" | grep -q "\"usb_serial\":\"$EXPECT_LABEL-SN\""; }
+		{ [ "$SOURCE" != udev ] || grep '"event":"install.finished"' "$f" |
+			grep "\"usb_serial\":\"$EXPECT_LABEL-SN\"" | grep '"usb_product":"5581","usb_serial"' | grep -q '"usb_vendor":"0781"'; }
 }
 
 # --- ferry-pack write refuses before writing anything -------------------------
@@ -331,7 +332,7 @@ for fs in exfat ext4 vfat; do
 				fail "media_read_only_while_reading_$fs" "options during the install: $(cat "$T/opts-$fs" 2>/dev/null)"
 		fi
 		EXPECT_LABEL=$label
-		what="label"; [ "$SOURCE" = udev ] && what="label and USB serial"
+		what="label"; [ "$SOURCE" = udev ] && what="label, USB serial, vendor and product"
 		if with_mounted "$img" "$fs" check_export; then
 			pass "media_export_read_back_$fs (signed audit log on the stick, records carry the stick's $what)"
 		else
