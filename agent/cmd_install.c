@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/autoreboot.h"
 #include "agent/cmd.h"
 #include "agent/install.h"
 #include "common/progress.h"
@@ -56,6 +57,8 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 	int rc = exit_code(report.result);
 	install_report_clear(&report);
 	if (!dry_run && stat(argv[1], &sb) == 0 && S_ISDIR(sb.st_mode) && !install_export(ctx->config, argv[1], NULL, err))
+		rc = AGENT_EXIT_FAILED;
+	if (!dry_run && rc == AGENT_EXIT_OK && !autoreboot_if_pending(ctx->config, err))
 		rc = AGENT_EXIT_FAILED;
 	return rc;
 }

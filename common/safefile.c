@@ -159,6 +159,28 @@ bool safe_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 	return safe_tmp_commit(&t, err);
 }
 
+/* A file whose size fstat does not know (/proc/cmdline): up to max bytes. */
+static bool read_pseudo_file(int fd, const char *path, size_t max, char **data, size_t *len,
+			     struct ferry_error **err)
+{
+	size_t got = 0;
+	char *buf = malloc(max + 2);
+	if (!buf)
+		return ferry_error_set(err, "%s: out of memory", path);
+	if (!read_full(fd, buf, max + 1, &got, path, err)) {
+		free(buf);
+		return false;
+	}
+	if (got > max) {
+		free(buf);
+		return ferry_error_set(err, "%s: larger than the limit of %zu bytes", path, max);
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return true;
+}
+
 /* What a non-regular file is, for the refusal. */
 static const char *file_kind(mode_t m)
 {
@@ -204,6 +226,11 @@ static bool read_regular(const char *path, bool follow, size_t max, char **data,
 	int fd = open_regular(path, follow, max, &st, err);
 	if (fd < 0)
 		goto out;
+	/* procfs and sysfs files say size 0 and hold text: read up to the limit. */
+	if (st.st_size == 0) {
+		ok = read_pseudo_file(fd, path, max, data, len, err);
+		goto out;
+	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		ferry_error_set(err, "%s: out of memory", path);

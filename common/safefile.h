@@ -48,7 +48,8 @@ int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
 		 struct ferry_error **err);
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
  * malloc'd buffer (caller frees), through open_regular: a larger file, a
- * FIFO, device or folder is refused (FERRY_E_UNSAFE) naming the path. */
+ * FIFO, device or folder is refused (FERRY_E_UNSAFE) naming the path.
+ * Files that say size 0 (procfs, sysfs) are read up to max bytes. */
 bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		       struct ferry_error **err);
 /* read_file_limited that also refuses a symbolic link as the last component:

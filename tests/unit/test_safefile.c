@@ -71,6 +71,23 @@ static void test_safefile_read_limit_names_file(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* /proc files say size 0: the kernel command line must still be read (a real
+ * device names its slot there), and the limit still holds. */
+static void test_safefile_reads_proc_files_of_size_zero(void **state)
+{
+	(void)state;
+	char *data = NULL;
+	size_t len = 0;
+	struct ferry_error *err = NULL;
+	assert_true(read_file_limited("/proc/self/status", 65536, &data, &len, &err));
+	assert_true(len > 0);
+	assert_non_null(strstr(data, "Name:"));
+	free(data);
+	assert_false(read_file_limited("/proc/self/status", 16, &data, &len, &err));
+	assert_error_contains(err, "/proc/self/status: larger than the limit of 16 bytes");
+	ferry_error_free(err);
+}
+
 static void test_safefile_path_join_refuses_escapes(void **state)
 {
 	(void)state;
@@ -125,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_safefile_atomic_write_replaces_and_leaves_no_tmp),
 		cmocka_unit_test(test_safefile_abort_leaves_old_file),
 		cmocka_unit_test(test_safefile_read_limit_names_file),
+		cmocka_unit_test(test_safefile_reads_proc_files_of_size_zero),
 		cmocka_unit_test(test_safefile_path_join_refuses_escapes),
 		cmocka_unit_test(test_safefile_mkdir_p_and_remove_tree),
 	};
