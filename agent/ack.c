@@ -95,7 +95,7 @@ bool ack_apply(struct state *st, struct pgp *pgp, const struct policy *policy,
 	stick_dir_close(&dir);
 	if (!named)
 		return false;
-	if (stat(path, &sb) != 0) {
+	if (lstat(path, &sb) != 0) {   /* a link is refused by the read below */
 		ok = errno == ENOENT || ferry_error_errno(err, errno, "%s", path);
 		goto out;
 	}

@@ -3,6 +3,7 @@
  * acknowledgement on it, if any, lets the device prune what HQ holds. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/cmd.h"
 #include "agent/export.h"
@@ -15,7 +16,10 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct boot *b = NULL;
 	struct agent_export_result r = { 0 };
 	int rc = AGENT_EXIT_FAILED;
-	if (argc != 2)
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
+		return printf("usage: ferry-agent export MEDIA_DIR\n"), AGENT_EXIT_OK;
+	/* an option is never a folder to create on the device */
+	if (argc != 2 || argv[1][0] == '-')
 		return ferry_error_set(err, "usage: export MEDIA_DIR"), AGENT_EXIT_USAGE;
 	if (!lifecycle_open(ctx->config, &s, &b, err))
 		goto out;

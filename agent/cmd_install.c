@@ -49,8 +49,10 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 	struct install_request rq = { .path = argv[1], .dry_run = dry_run, .confirmed = confirmed,
 				      .progress = !dry_run && !ctx->json && ctx->verbosity >= 0 &&
 						  progress_wanted() };
-	if (!install_run(ctx->config, &rq, &report, err))
+	if (!install_run(ctx->config, &rq, &report, err)) {
+		install_report_clear(&report);   /* a failed run has a report begun */
 		return AGENT_EXIT_FAILED;
+	}
 	print_report(ctx, &report);
 	int rc = exit_code(report.result);
 	install_report_clear(&report);

@@ -71,7 +71,8 @@ static void audit_refused(const struct media_identity *id, const char *reason, v
 	/* The one refusal of a stick before it is read: not on media.allow. */
 	struct state_event ev = { .event = "media.refused", .result = "refused",
 				  .code = ferry_code_name(FERRY_E_POLICY), .usb_serial = id->serial,
-				  .media_label = id->label, .detail = detail };
+				  .media_label = id->label, .usb_vendor = id->vendor[0] ? id->vendor : NULL,
+				  .usb_product = id->product[0] ? id->product : NULL, .detail = detail };
 	if (!state_open_config(actx->config, &st, &e) || !state_record(st, &ev, NULL, &e))
 		log_error("cannot audit the refused stick %s: %s", id->devnode, ferry_error_message(e));
 	state_close(st);

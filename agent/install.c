@@ -42,6 +42,7 @@ struct candidate {
 /* The run: the stick, for its audit records, and whether to draw progress. */
 struct install_media {
 	const char *usb_serial, *label;
+	const char *usb_vendor, *usb_product;
 	bool progress;             /* a progress bar on the terminal while payloads stream */
 };
 
@@ -230,7 +231,8 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 		return true;
 	enum trust_adopt_outcome outcome;
 	char *reason = NULL;
-	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label };
+	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
 	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
 		return false;
 	if (outcome == TRUST_ADOPT_ADOPTED)
@@ -245,6 +247,38 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 				      "serial", (json_int_t)trust->policy->serial));
 	free(reason);
 	return true;
+}
+
+/* Files in ferry/bundles that are not bundles ferry may read (a FIFO, a link,
+ * a name outside the rules): said on the console and, bounded, in one record. */
+#define IGNORED_IN_RECORD 16
+static bool report_ignored(struct state *st, const struct offer *o, bool dry_run,
+			   const struct install_media *media, struct install_report *out,
+			   struct ferry_error **err)
+{
+	size_t n = 0;
+	json_t *first = json_array();
+	for (; o->stick && o->stick->ignored && o->stick->ignored[n]; n++) {
+		lines_add(&out->lines, STICK_BUNDLES_DIR "/%s: ignored", o->stick->ignored[n]);
+		if (n < IGNORED_IN_RECORD)
+			json_array_append_new(first, json_string(o->stick->ignored[n]));
+	}
+	bool ok = true;
+	if (n && !dry_run) {
+		json_t *detail = json_pack("{s:s,s:I,s:O}", "reason", "files in " STICK_DIR "/"
+					   STICK_BUNDLES_DIR " that are not bundles ferry reads",
+					   "count", (json_int_t)n, "ignored", first);
+		struct state_event ev = {
+			.event = "install.refused", .result = "refused",
+			.code = ferry_code_name(FERRY_E_UNSAFE), .detail = detail,
+			.usb_serial = media->usb_serial, .media_label = media->label,
+			.usb_vendor = media->usb_vendor, .usb_product = media->usb_product,
+		};
+		ok = state_record(st, &ev, NULL, err);
+		json_decref(detail);
+	}
+	json_decref(first);
+	return ok;
 }
 
 /* Judges every bundle offered, then keeps the highest version of each. */
@@ -343,6 +377,7 @@ static bool await_confirmation(struct state *st, const struct manifest *m,
 		.event = "install.awaiting_confirmation", .result = "info",
 		.bundle = m->name, .version = m->version,
 		.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product,
 	};
 	return state_record(st, &ev, NULL, err);
 }
@@ -357,7 +392,8 @@ static bool install_one(const struct agent_config *c, struct state *st, struct b
 	const struct manifest *m = d->manifest;
 	struct lifecycle_update u = {
 		.path = cd->path, .m = m, .v = d->variant, .signers = cd->signers,
-		.usb_serial = media->usb_serial, .media_label = media->label, .progress = media->progress,
+		.usb_serial = media->usb_serial, .media_label = media->label,
+		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product, .progress = media->progress,
 	};
 	struct lifecycle_install_result res;
 	if (!lifecycle_install(c, st, boot, &u, &res, err))
@@ -504,6 +540,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
+		.usb_vendor = rq->media && rq->media->vendor[0] ? rq->media->vendor : NULL,
+		.usb_product = rq->media && rq->media->product[0] ? rq->media->product : NULL,
 		.progress = rq->progress,
 	};
 	time_t now = rq->now ? rq->now : time(NULL);
@@ -524,7 +562,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	}
 	if (!agent_trust_open(c, st, &trust, err) || !offer_load(rq->path, &offer, err))
 		goto out;
-	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err))
+	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err) ||
+	    !report_ignored(st, &offer, rq->dry_run, &media, out, err))
 		goto out;
 	cds = calloc(offer.n ? offer.n : 1, sizeof(*cds));
 	if (!cds) {
@@ -542,7 +581,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		if ((!d || !d->variant) && !report_refusal(&rf, &cds[i], d, rq->dry_run, out, &tally, err))
 			goto out;
 	}
-	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label };
+	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label,
+				     .usb_vendor = media.usb_vendor, .usb_product = media.usb_product };
 	if (!refusals_record(&rf, st, &stick, err))
 		goto out;
 	if (!install_accepted(c, st, boot, cds, offer.n, rq, &media, out, &tally, err))

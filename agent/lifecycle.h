@@ -103,6 +103,7 @@ struct lifecycle_update {
 	const struct variant *v;
 	json_t *signers;                       /* fingerprints that counted */
 	const char *usb_serial, *media_label;  /* the stick, for the records (may be NULL) */
+	const char *usb_vendor, *usb_product;  /* its USB ids, for this run's records (may be NULL) */
 	bool progress;                         /* a progress bar on stderr while streaming */
 };
 

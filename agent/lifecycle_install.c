@@ -61,6 +61,7 @@ static bool record(struct run *x, bool set, enum agent_state to, const struct st
 		.event = event, .result = result, .detail = detail,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,
+		.usb_vendor = x->u->usb_vendor, .usb_product = x->u->usb_product,
 	};
 	bool ok = state_apply(x->st, &ch, &ev, NULL, err);
 	json_decref(detail);
@@ -224,8 +225,10 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
 	struct state_event ev = {
 		.event = "install.failed", .result = "failure", .detail = d,
+		.code = ferry_error_code(x->why) ? ferry_code_name(ferry_error_code(x->why)) : NULL,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,
+		.usb_vendor = x->u->usb_vendor, .usb_product = x->u->usb_product,
 	};
 	bool ok = state_apply(x->st, &ch, &ev, NULL, err);
 	json_decref(d);

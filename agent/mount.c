@@ -125,8 +125,12 @@ bool mount_stick(const char *devnode, const char *fs_type, const char *base_dir,
 	if (!make_dir(base_dir, devnode, &out->dir, err) || !(out->devnode = strdup(devnode)))
 		goto fail;
 	snprintf(out->fs_type, sizeof(out->fs_type), "%s", fs_type);
-	if (try_mount(devnode, out->dir, fs_type, false, &sys_errno, &kernel_err))
+	/* read-only while ferry only reads: a stick pulled then is left clean
+	 * (no FAT dirty bit); mount_writable before the export */
+	if (try_mount(devnode, out->dir, fs_type, true, &sys_errno, &kernel_err)) {
+		out->reading = true;
 		return mounted(out, err);
+	}
 	for (size_t i = 0; i < sizeof(fuse_fallbacks) / sizeof(fuse_fallbacks[0]); i++) {
 		if (strcmp(fuse_fallbacks[i].fs_type, fs_type) != 0 || (sys_errno && sys_errno != ENODEV))
 			continue;
@@ -150,6 +154,22 @@ fail:
 	free(out->devnode);
 	memset(out, 0, sizeof(*out));
 	return false;
+}
+
+bool mount_writable(struct mount_point *m, struct ferry_error **err)
+{
+	if (!m->reading)
+		return true;   /* FUSE: mounted as it will stay */
+	const unsigned long flags = MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	struct statvfs vfs;
+	if (mount(NULL, m->dir, NULL, flags, NULL) < 0)
+		return ferry_error_errno(err, errno, "%s: remount read-write for the export", m->dir);
+	/* enforce_flags' bind remount may have made the mount point itself ro */
+	if (statvfs(m->dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) &&
+	    mount(NULL, m->dir, NULL, flags | MS_BIND, NULL) < 0)
+		return ferry_error_errno(err, errno, "%s: remount read-write for the export", m->dir);
+	m->reading = false;
+	return true;
 }
 
 static bool device_present(const char *devnode)

@@ -69,6 +69,7 @@ struct state_event {
 	const char *result;        /* required: success | failure | refused | info */
 	const char *code;          /* failure/refusal: ferry_code_name() of the reason, or NULL */
 	const char *usb_serial, *media_label;
+	const char *usb_vendor, *usb_product;   /* the stick's USB ids, or NULL */
 	const json_t *detail;      /* object or NULL (borrowed) */
 };
 

@@ -82,14 +82,17 @@ static bool same_as_current(const struct agent_trust *t, const char *dir, bool *
 	return ok;
 }
 
-/* Stores the adopted exact bytes, and the keys.asc imported with them. */
-static bool store_adopted(const char *dst, const struct policy_file *f, struct ferry_error **err)
+/* Stores the adopted exact bytes and the public keys they name, and brings
+ * those keys (and nothing else of the stick) into the device's home. */
+static bool store_adopted(struct pgp *home, const char *dst, const struct policy_file *f,
+			  struct ferry_error **err)
 {
 	char *parent = strdup(dst);
 	if (!parent)
 		return ferry_error_set(err, "out of memory");
 	*strrchr(parent, '/') = '\0';
-	bool ok = mkdir_p(parent, 0700, err) && policy_write_dir(dst, f, f->keys, f->keys_len, err);
+	bool ok = mkdir_p(parent, 0700, err) && policy_write_dir(dst, f, f->keys, f->keys_len, err) &&
+		  (!f->keys || pgp_import(home, f->keys, f->keys_len, NULL, 0, NULL, err));
 	free(parent);
 	return ok;
 }
@@ -124,6 +127,8 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		.result = *outcome == TRUST_ADOPT_ADOPTED ? "success" : "refused",
 		.usb_serial = media_ev ? media_ev->usb_serial : NULL,
 		.media_label = media_ev ? media_ev->media_label : NULL,
+		.usb_vendor = media_ev ? media_ev->usb_vendor : NULL,
+		.usb_product = media_ev ? media_ev->usb_product : NULL,
 	};
 	if (*outcome == TRUST_ADOPT_REFUSED) {
 		ferry_error_classify(&why, FERRY_E_POLICY);
@@ -149,7 +154,7 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		goto out;
 	}
 	struct state_change ch = { .policy_serial = candidate->serial };
-	if (!store_adopted(dst, &file, err) || !state_apply(st, &ch, &ev, NULL, err))
+	if (!store_adopted(t->pgp, dst, &file, err) || !state_apply(st, &ch, &ev, NULL, err))
 		goto out;
 	policy_free(t->policy);
 	t->policy = candidate;

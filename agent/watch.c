@@ -79,8 +79,13 @@ static enum notify_result notify(const struct watch_config *cfg, const struct me
 	return result;
 }
 
-enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *id)
+enum notify_result watch_handle_stick(const struct watch_config *cfg, const struct media_identity *raw)
 {
+	/* what the stick says about itself reaches console, hook and records
+	 * only in its visible form */
+	struct media_identity safe = *raw;
+	const struct media_identity *id = &safe;
+	media_identity_visible(&safe);
 	struct ferry_error *err = NULL;
 	struct mount_point mp;
 	char *summary = NULL, *msg = NULL;
@@ -116,7 +121,8 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 		lazy = true;
 	} else if (mp.read_only) {
 		append(&msg, "audit log not exported: the stick is mounted read-only through ", mp.fs_type);
-	} else if (cfg->export_audit && !cfg->export_audit(mp.dir, id, cfg->ctx, &err)) {
+	} else if (cfg->export_audit &&
+		   (!mount_writable(&mp, &err) || !cfg->export_audit(mp.dir, id, cfg->ctx, &err))) {
 		append(&msg, "audit export failed: ", ferry_error_message(err));
 		ferry_error_clear(&err);
 		/* An install that happened stays a success (the records wait on

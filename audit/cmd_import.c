@@ -256,14 +256,17 @@ out:
 /* The stick's label from its (unsigned, informational) MEDIA.json. */
 static char *media_label(const char *root)
 {
-	char *path = NULL, *label = NULL;
+	char *path = NULL, *label = NULL, *data = NULL;
+	size_t len = 0;
 	json_t *media = NULL;
 	if (path_join(root, STICK_INDEX, &path, NULL) &&
-	    json_load_file_strict(path, STICK_INDEX_MAX, &media, NULL)) {
+	    read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, NULL) &&
+	    json_parse_strict(data, len, path, &media, NULL)) {
 		const char *l = json_string_value(json_object_get(media, "label"));
 		label = l ? strdup(l) : NULL;
 	}
 	json_decref(media);
+	free(data);
 	free(path);
 	return label;
 }

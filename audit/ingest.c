@@ -126,7 +126,7 @@ static bool store_signature(struct audit_db *db, const struct audit_device *dev,
 	bool ok = false;
 	if (asprintf(&sig_path, "%s.sig", path) < 0)
 		return ferry_error_set(err, "out of memory");
-	if (read_file_limited(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err)) {
+	if (read_file_nofollow(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err)) {
 		struct audit_export_sig e = {
 			.device = dev->id, .first_seq = (int64_t)res->first_seq,
 			.last_seq = (int64_t)res->last_seq, .fingerprint = dev->fingerprint,

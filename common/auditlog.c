@@ -113,10 +113,12 @@ bool auditlog_line_build(const struct auditlog_fields *f, char **line, struct fe
 	    !set_string(obj, "bundle", f->bundle) || !set_string(obj, "version", f->version) ||
 	    !set_string(obj, "result", f->result) || !set_string(obj, "code", f->code))
 		goto oom;
-	if (f->usb_serial || f->media_label) {
+	if (f->usb_serial || f->media_label || f->usb_vendor || f->usb_product) {
 		media = json_object();
 		if (!media || !set_string(media, "usb_serial", f->usb_serial) ||
 		    !set_string(media, "label", f->media_label) ||
+		    !set_string(media, "usb_vendor", f->usb_vendor) ||
+		    !set_string(media, "usb_product", f->usb_product) ||
 		    json_object_set(obj, "media", media))
 			goto oom;
 	}
@@ -158,7 +160,9 @@ static bool parse_media(json_t *obj, const struct json_path *p, struct auditlog_
 		return true;
 	json_path_key(&mp, p, "media");
 	return json_get_string(media, &mp, "usb_serial", false, &f->usb_serial, err) &&
-	       json_get_string(media, &mp, "label", false, &f->media_label, err);
+	       json_get_string(media, &mp, "label", false, &f->media_label, err) &&
+	       json_get_string(media, &mp, "usb_vendor", false, &f->usb_vendor, err) &&
+	       json_get_string(media, &mp, "usb_product", false, &f->usb_product, err);
 }
 
 static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog_fields *f,

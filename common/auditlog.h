@@ -45,6 +45,8 @@ struct auditlog_fields {
 	const char *code;             /* ferry_code_name() of a failure's reason, or NULL */
 	const char *usb_serial;       /* media.usb_serial */
 	const char *media_label;      /* media.label */
+	const char *usb_vendor;       /* media.usb_vendor: idVendor, 4 hex digits (format 1, minor) */
+	const char *usb_product;      /* media.usb_product: idProduct, 4 hex digits (format 1, minor) */
 	const json_t *detail;         /* an object or NULL */
 };
 

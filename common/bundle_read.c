@@ -117,6 +117,26 @@ static bool check_end(struct bundle_reader *r, struct ferry_error **err)
 	return true;
 }
 
+/* A failed read of member name: when the file's medium went away (a pulled
+ * stick answers EIO, ENODEV, ENOTCONN under FUSE…) the reason says so with
+ * the errno (FERRY_E_MEDIUM_GONE), instead of libarchive's "Error reading fd". */
+static bool medium_gone(int e)
+{
+	return e == EIO || e == ENODEV || e == ENXIO || e == ENOTCONN || e == ESHUTDOWN ||
+	       e == ENOMEDIUM;
+}
+
+static bool read_failed(struct bundle_reader *r, const char *name, const char *fallback,
+			struct ferry_error **err)
+{
+	int e = archive_errno(r->a);
+	if (medium_gone(e))
+		return ferry_error_setc(err, FERRY_E_MEDIUM_GONE, "%s: the stick went away or "
+					"stopped answering (%s, errno %d)", name, strerror(e), e);
+	const char *s = archive_error_string(r->a);
+	return ferry_error_set(err, "%s: %s", name, s ? s : fallback);
+}
+
 /* Reads the next header; *end at the end of the archive. expected names the
  * member we wait for, so that a damaged header is reported against it. */
 static bool read_header(struct bundle_reader *r, const char *expected, struct archive_entry **e,
@@ -124,6 +144,8 @@ static bool read_header(struct bundle_reader *r, const char *expected, struct ar
 {
 	*end = false;
 	int rc = archive_read_next_header(r->a, e);
+	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF && medium_gone(archive_errno(r->a)))
+		return read_failed(r, expected, "read error", err);
 	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
 		return bad_format(err, "%s: damaged tar header: %s", expected,
 				       archive_error_string(r->a) ? archive_error_string(r->a) : "?");
@@ -185,8 +207,7 @@ static bool read_data(struct bundle_reader *r, const char *name, void *buf, size
 	while (done < len) {
 		la_ssize_t n = archive_read_data(r->a, (char *)buf + done, len - done);
 		if (n < 0)
-			return ferry_error_set(err, "%s: %s", name, archive_error_string(r->a)
-								? archive_error_string(r->a) : "read error");
+			return read_failed(r, name, "read error", err);
 		if (n == 0)
 			return bad_format(err, "%s: truncated (%zu of %zu bytes)", name, done, len);
 		done += (size_t)n;
@@ -261,13 +282,18 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 		free(r);
 		return ferry_error_set(err, "out of memory");
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* non-blocking: a FIFO in a stick's bundles/ must not hang the open */
+	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (r->fd < 0) {
 		ferry_error_errno(err, errno, "cannot open");
 		goto fail;
 	}
 	if (fstat(r->fd, &st) < 0 || S_ISDIR(st.st_mode)) {
 		bad_format(err, "not a bundle file");
+		goto fail;
+	}
+	if ((!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) || fcntl(r->fd, F_SETFL, O_RDONLY) < 0) {
+		ferry_error_setc(err, FERRY_E_UNSAFE, "not a regular file (a FIFO or device): refused");
 		goto fail;
 	}
 	r->seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
@@ -380,8 +406,7 @@ static bool skip_to(struct bundle_reader *r, size_t idx, struct ferry_error **er
 		if (!expect_member(r, name, &size, err))
 			return false;
 		if (archive_read_data_skip(r->a) != ARCHIVE_OK)
-			return ferry_error_set(err, "%s: %s", name, archive_error_string(r->a)
-								? archive_error_string(r->a) : "cannot skip");
+			return read_failed(r, name, "cannot skip", err);
 		r->pos++;
 	}
 	return true;
@@ -596,8 +621,7 @@ bool bundle_reader_member_read(struct bundle_reader *r, void *buf, size_t cap, s
 {
 	la_ssize_t n = archive_read_data(r->a, buf, cap);
 	if (n < 0)
-		return ferry_error_set(err, "%s: %s", r->cur_name ? r->cur_name : "member",
-				       archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
+		return read_failed(r, r->cur_name ? r->cur_name : "member", "read error", err);
 	*got = (size_t)n;
 	return true;
 }

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "safefile.h"
 #include "sha256.h"
+#include "visible.h"
 
 bool media_name_check(const char *name, struct ferry_error **err)
 {
@@ -197,6 +198,18 @@ out:
 
 /* --- scanning ------------------------------------------------------------ */
 
+void media_identity_visible(struct media_identity *id)
+{
+	visible_in_place(id->vendor, sizeof(id->vendor));
+	visible_in_place(id->product, sizeof(id->product));
+	visible_in_place(id->serial, sizeof(id->serial));
+	visible_in_place(id->manufacturer, sizeof(id->manufacturer));
+	visible_in_place(id->model, sizeof(id->model));
+	visible_in_place(id->label, sizeof(id->label));
+	visible_in_place(id->fs_type, sizeof(id->fs_type));
+	visible_in_place(id->devnode, sizeof(id->devnode));
+}
+
 void media_stick_free(struct media_stick *s)
 {
 	if (!s)
@@ -227,7 +240,7 @@ static void load_index(struct media_stick *s)
 	struct stat st;
 	if (!path || !is_regular(path, &st))
 		goto out;
-	if (!read_file_limited(path, STICK_INDEX_MAX, &data, &len, &e) ||
+	if (!read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, &e) ||
 	    !media_index_parse(data, len, STICK_DIR "/" STICK_INDEX, &s->index, &e)) {
 		s->index_problem = strdup(ferry_error_message(e));
 		log_warn("%s: ignored (it is only a convenience index): %s", path, ferry_error_message(e));
@@ -314,7 +327,7 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 	}
 	while ((errno = 0, de = readdir(d))) {
 		struct ferry_error *name_err = NULL;
-		struct stat st;
+		struct stat st = { 0 };
 		char *path = NULL;
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len < sizeof(MEDIA_BUNDLE_SUFFIX) ||
@@ -335,7 +348,10 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 		}
 		if (!is_regular(path, &st)) {
 			free(path);
-			if (!add_ignored(s, &n_ignored, de->d_name, "not a regular file")) {
+			const char *why = S_ISLNK(st.st_mode) ? "a symbolic link, not followed" :
+					  S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file" :
+					  "not a regular file";
+			if (!add_ignored(s, &n_ignored, de->d_name, why)) {
 				ferry_error_set(err, "out of memory");
 				goto out;
 			}
@@ -411,7 +427,8 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 			goto out;
 		}
 	} else if (!S_ISDIR(st.st_mode)) {
-		ferry_error_set(err, "%s: not a directory", fdir);
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: %s, not a folder: refused", fdir,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
 		goto out;
 	} else {
 		s->has_ferry = true;

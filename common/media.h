@@ -33,6 +33,10 @@ struct media_identity {
 	char devnode[128];       /* "/dev/sdb1" */
 };
 
+/* Makes every string of id visible (common/visible.h): a label or USB
+ * string with ESC or a newline never reaches a console, hook or record raw. */
+void media_identity_visible(struct media_identity *id);
+
 /* A name ferry puts on a stick: [a-z0-9._-], 1..MEDIA_NAME_MAX bytes, not "."
  * or "..". The error names the offending name and the rule it breaks. */
 bool media_name_check(const char *name, struct ferry_error **err);

@@ -254,8 +254,11 @@ bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 	return true;
 }
 
-bool pgp_import(struct pgp *p, const void *data, size_t len, char (*fprs)[PGP_FPR_LEN + 1],
-		size_t max, size_t *n_out, struct ferry_error **err)
+/* pgp_import and pgp_import_public: with_secret false never starts gpg-agent,
+ * so secret key material has nowhere to go (the public part still lands). */
+static bool import_keys(struct pgp *p, const void *data, size_t len, bool with_secret,
+			char (*fprs)[PGP_FPR_LEN + 1], size_t max, size_t *n_out,
+			struct ferry_error **err)
 {
 	gpgme_data_t d = NULL;
 	gpgme_error_t e;
@@ -271,8 +274,8 @@ bool pgp_import(struct pgp *p, const void *data, size_t len, char (*fprs)[PGP_FP
 		goto out;
 	}
 	gpgme_import_result_t r = gpgme_op_import_result(p->ctx);
-	if (r && r->secret_read > 0 && r->secret_imported + r->secret_unchanged == 0 &&
-	    !p->agent_launched) {
+	if (with_secret && r && r->secret_read > 0 &&
+	    r->secret_imported + r->secret_unchanged == 0 && !p->agent_launched) {
 		/* secret keys go to gpg-agent, which gpg.conf does not autostart */
 		if (!need_agent(p, err) || gpgme_data_seek(d, 0, SEEK_SET) != 0 ||
 		    (e = gpgme_op_import(p->ctx, d))) {
@@ -307,6 +310,22 @@ out:
 	if (d)
 		gpgme_data_release(d);
 	return ok;
+}
+
+bool pgp_import(struct pgp *p, const void *data, size_t len, char (*fprs)[PGP_FPR_LEN + 1],
+		size_t max, size_t *n_out, struct ferry_error **err)
+{
+	return import_keys(p, data, len, true, fprs, max, n_out, err);
+}
+
+bool pgp_import_public(struct pgp *p, const void *data, size_t len,
+		       char (*fprs)[PGP_FPR_LEN + 1], size_t max, size_t *n_out,
+		       struct ferry_error **err)
+{
+	if (p->agent_launched)   /* an agent would take secret keys: use a fresh home */
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: public-only import into a home "
+					"with a running gpg-agent", p->homedir);
+	return import_keys(p, data, len, false, fprs, max, n_out, err);
 }
 
 bool pgp_import_file(struct pgp *p, const char *path, char (*fprs)[PGP_FPR_LEN + 1],

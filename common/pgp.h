@@ -36,6 +36,12 @@ bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 /* Imports armored or binary keys; fills up to max fingerprints, *n_out = count. */
 bool pgp_import(struct pgp *p, const void *data, size_t len, char (*fprs)[PGP_FPR_LEN + 1],
 		size_t max, size_t *n_out, struct ferry_error **err);
+/* pgp_import that never starts gpg-agent: of a secret key only its public
+ * part is imported (use it on a throw-away home; refused once the agent of
+ * p runs, which would accept secret keys). */
+bool pgp_import_public(struct pgp *p, const void *data, size_t len,
+		       char (*fprs)[PGP_FPR_LEN + 1], size_t max, size_t *n_out,
+		       struct ferry_error **err);
 bool pgp_import_file(struct pgp *p, const char *path, char (*fprs)[PGP_FPR_LEN + 1],
 		     size_t max, size_t *n_out, struct ferry_error **err);
 /* Exports the public key (armored when armor is true); caller frees *out. */

@@ -158,12 +158,18 @@ bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verd
 /* Adoption of a candidate policy from directory dir (a stick's ferry/policy)
  * on a device whose current policy is current:
  *   1. at least current->threshold distinct current roots signed the exact bytes;
- *   2. only then keys.asc (if present) is imported into pgp's home;
- *   3. the same bytes are parsed, must carry a threshold of signatures by
- *      their OWN roots too (so the policy loads again after adoption: a root
- *      rotation is signed by the old and the new roots), and a higher serial.
- * On success *out is the new policy and *file the exact bytes to store with
- * policy_write_dir (never re-read the stick); on refusal err has every reason. */
+ *   2. only then they are parsed, and must carry a higher serial (a replayed
+ *      older policy stops here, before keys.asc is looked at);
+ *   3. in a throw-away home (common/policy_keys.h) holding the device's keys
+ *      and the public parts of keys.asc's keys the policy names, the bytes
+ *      must carry a threshold of signatures by their OWN roots too (so the
+ *      policy loads again after adoption: a root rotation is signed by the
+ *      old and the new roots).
+ * pgp's home is never changed: on success *out is the new policy, *file the
+ * exact bytes to store with policy_write_dir (never re-read the stick) and
+ * file->keys the public keys of the fingerprints it names, which the caller
+ * imports only when it adopts (not on a dry run). On refusal err has every
+ * reason. */
 bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char *dir,
 		      struct policy **out, struct policy_file *file, struct ferry_error **err);
 /* Replaces directory dir with one holding f (and keys.asc when keys is not

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "rfc3339.h"
+#include "policy_keys.h"
 #include "safefile.h"
 
 /* ---- verdict building --------------------------------------------------- */
@@ -311,8 +313,8 @@ bool policy_read_dir(const char *dir, struct policy_file *f, struct ferry_error 
 	bool ok = false;
 	memset(f, 0, sizeof(*f));
 	if (!path_join(dir, POLICY_FILE, &jp, err) || !path_join(dir, POLICY_SIG_FILE, &sp, err) ||
-	    !read_file_limited(jp, POLICY_MAX_BYTES, &f->bytes, &f->len, err) ||
-	    !read_file_limited(sp, 64 << 10, &f->sig, &f->sig_len, err))
+	    !read_file_nofollow(jp, POLICY_MAX_BYTES, &f->bytes, &f->len, err) ||
+	    !read_file_nofollow(sp, 64 << 10, &f->sig, &f->sig_len, err))
 		goto out;
 	ok = true;
 out:
@@ -446,55 +448,89 @@ bool policy_load_dir(struct pgp *pgp, const char *dir, struct policy **out,
 	return ok;
 }
 
+/* 1. of policy_adopt_dir: the current roots signed these exact bytes. */
+static bool signed_by_current(struct pgp *pgp, const struct policy *current,
+			      const struct policy_file *f, const char *name, struct ferry_error **err)
+{
+	struct pgp_verify_result vr = { 0 };
+	struct policy_verdict v = { 0 };
+	if (!pgp_verify_detached(pgp, f->bytes, f->len, f->sig, f->sig_len, &vr, err)) {
+		ferry_error_prefix(err, "%s.sig", name);
+		return false;
+	}
+	size_t n = count_roots(current->roots, current->n_roots, &vr, &v);
+	pgp_verify_result_clear(&vr);
+	if (n < (size_t)current->threshold)
+		return refuse(err, FERRY_E_POLICY, &v,
+			      "%s: not signed by %lld of the current roots (policy serial %lld)",
+			      name, (long long)current->threshold, (long long)current->serial);
+	policy_verdict_clear(&v);
+	return true;
+}
+
+/* 2. of policy_adopt_dir: bytes the current roots vouched for, parsed, must
+ * be newer before any key of the stick is even looked at. */
+static bool newer_than_current(const struct policy *current, const struct policy_file *f,
+			       const char *name, struct policy **out, struct ferry_error **err)
+{
+	if (!policy_parse(f->bytes, f->len, name, out, err))
+		return false;
+	if ((*out)->serial > current->serial)
+		return true;
+	ferry_error_setc(err, FERRY_E_POLICY, "%s: serial %lld is not higher than the current "
+			 "serial %lld (an older or replayed policy)", name, (long long)(*out)->serial,
+			 (long long)current->serial);
+	policy_free(*out);
+	*out = NULL;
+	return false;
+}
+
+/* keys.asc beside the policy, when there is one (never through a link). */
+static bool read_keys(const char *dir, char **keys, size_t *len, struct ferry_error **err)
+{
+	char *path = NULL;
+	struct stat st;
+	bool ok = path_join(dir, POLICY_KEYS_FILE, &path, err) &&
+		  (lstat(path, &st) != 0 || read_file_nofollow(path, POLICY_MAX_BYTES, keys, len, err));
+	free(path);
+	return ok;
+}
+
 bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char *dir,
 		      struct policy **out, struct policy_file *file, struct ferry_error **err)
 {
-	struct policy *next = NULL;
-	struct policy_verdict v = { 0 };
+	struct policy *next = NULL, *named = NULL;
+	struct policy_keys staged = { 0 };
 	char *name = NULL, *keys = NULL;
+	size_t keys_len = 0;
 	bool ok = false;
 
 	*out = NULL;
 	memset(file, 0, sizeof(*file));
-	if (!path_join(dir, POLICY_FILE, &name, err) || !path_join(dir, POLICY_KEYS_FILE, &keys, err) ||
-	    !policy_read_dir(dir, file, err))
+	if (!path_join(dir, POLICY_FILE, &name, err) || !policy_read_dir(dir, file, err) ||
+	    !signed_by_current(pgp, current, file, name, err) ||
+	    !newer_than_current(current, file, name, &named, err) ||
+	    !read_keys(dir, &keys, &keys_len, err))
 		goto out;
-	/* 1. the current roots must have signed these exact bytes */
-	struct pgp_verify_result vr = { 0 };
-	if (!pgp_verify_detached(pgp, file->bytes, file->len, file->sig, file->sig_len, &vr, err)) {
-		ferry_error_prefix(err, "%s.sig", name);
+	/* 3. the same bytes again, in a throw-away home holding the device's keys
+	 * and the public keys.asc keys the policy names: its own roots' threshold */
+	if (!policy_keys_stage(pgp, current, named, keys, keys_len, &staged, err) ||
+	    !policy_verify_file(staged.pgp, file, name, current, &next, err))
 		goto out;
-	}
-	size_t n = count_roots(current->roots, current->n_roots, &vr, &v);
-	pgp_verify_result_clear(&vr);
-	if (n < (size_t)current->threshold) {
-		refuse(err, FERRY_E_POLICY, &v,
-		       "%s: not signed by %lld of the current roots (policy serial %lld)", name,
-		       (long long)current->threshold, (long long)current->serial);
-		goto out;
-	}
-	policy_verdict_clear(&v);
-	/* 2. only such a policy brings keys into the home (new roots, signers) */
-	/* read once: the bytes imported are the bytes the caller stores */
-	if (access(keys, F_OK) == 0) {
-		char none[1][PGP_FPR_LEN + 1];
-		if (!read_file_limited(keys, POLICY_MAX_BYTES, &file->keys, &file->keys_len, err) ||
-		    !pgp_import(pgp, file->keys, file->keys_len, none, 0, NULL, err))
-			goto out;
-	}
-	/* 3. the same bytes again: parse, its own roots, a higher serial */
-	if (!policy_verify_file(pgp, file, name, current, &next, err))
-		goto out;
+	file->keys = staged.public;   /* the only key bytes the device may import */
+	file->keys_len = staged.public_len;
+	staged.public = NULL;
 	*out = next;
 	next = NULL;
 	ok = true;
 out:
 	if (!ok)
 		policy_file_clear(file);
-	policy_verdict_clear(&v);
+	policy_keys_clear(&staged);
+	policy_free(named);
 	policy_free(next);
-	free(name);
 	free(keys);
+	free(name);
 	return ok;
 }
 

@@ -181,29 +181,51 @@ static bool read_pseudo_file(int fd, const char *path, size_t max, char **data, 
 	return true;
 }
 
-bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
-		       struct ferry_error **err)
+/* What a non-regular file is, for the refusal. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a folder" : S_ISLNK(m) ? "a symbolic link" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
+		 struct ferry_error **err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0 && errno == ELOOP && !follow) {
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link, refused", path);
+		return -1;
+	}
+	if (fd < 0) {
+		ferry_error_errno(err, errno, "%s", path);
+		return -1;
+	}
+	if (fstat(fd, st) < 0)
+		ferry_error_errno(err, errno, "%s: stat", path);
+	else if (!S_ISREG(st->st_mode))
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: %s, not a regular file: refused", path,
+				 file_kind(st->st_mode));
+	else if ((uint64_t)st->st_size > max)
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: larger than the limit of %llu bytes", path,
+				 (unsigned long long)max);
+	else if (fcntl(fd, F_SETFL, O_RDONLY) < 0)   /* reads block again (a regular file) */
+		ferry_error_errno(err, errno, "%s: fcntl", path);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+static bool read_regular(const char *path, bool follow, size_t max, char **data, size_t *len,
+			 struct ferry_error **err)
 {
 	bool ok = false;
 	char *buf = NULL;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ferry_error_errno(err, errno, "%s", path);
+	int fd = open_regular(path, follow, max, &st, err);
+	if (fd < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		ferry_error_errno(err, errno, "%s: stat", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ferry_error_set(err, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: larger than the limit of %zu bytes", path, max);
-		goto out;
-	}
 	/* procfs and sysfs files say size 0 and hold text: read up to the limit. */
 	if (st.st_size == 0) {
 		ok = read_pseudo_file(fd, path, max, data, len, err);
@@ -236,6 +258,18 @@ out:
 		close(fd);
 	free(buf);
 	return ok;
+}
+
+bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
+		       struct ferry_error **err)
+{
+	return read_regular(path, true, max, data, len, err);
+}
+
+bool read_file_nofollow(const char *path, size_t max, char **data, size_t *len,
+			struct ferry_error **err)
+{
+	return read_regular(path, false, max, data, len, err);
 }
 
 bool path_check_relative(const char *rel, size_t rel_len, struct ferry_error **err)

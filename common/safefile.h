@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -38,11 +39,23 @@ bool read_full(int fd, void *buf, size_t len, size_t *got, const char *what, str
 bool fsync_parent_dir(const char *path, struct ferry_error **err);
 bool fsync_dir(const char *dir, struct ferry_error **err);
 
+/* Opens path for reading without blocking (a FIFO never hangs the caller),
+ * fstat()s it and keeps it only when it is a regular file of at most max
+ * bytes; with follow false a symbolic link as the last component is refused.
+ * Refusals name the path and carry FERRY_E_UNSAFE. Returns the fd (blocking
+ * reads again) or -1 with *st and *err filled. */
+int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
+		 struct ferry_error **err);
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
- * malloc'd buffer (caller frees); a larger file is an error naming the limit.
+ * malloc'd buffer (caller frees), through open_regular: a larger file, a
+ * FIFO, device or folder is refused (FERRY_E_UNSAFE) naming the path.
  * Files that say size 0 (procfs, sysfs) are read up to max bytes. */
 bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		       struct ferry_error **err);
+/* read_file_limited that also refuses a symbolic link as the last component:
+ * for files on a stick, which never follow links (common/stick.h). */
+bool read_file_nofollow(const char *path, size_t max, char **data, size_t *len,
+			struct ferry_error **err);
 
 /* Joins base and a relative path: refuses an absolute rel, any '..' component,
  * empty components are folded; NUL cannot occur in a C string but a length

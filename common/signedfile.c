@@ -15,8 +15,8 @@ bool signedfile_read(struct pgp *pgp, const char *path, size_t max, char **data,
 	size_t buf_len = 0, sig_len = 0;
 	if (asprintf(&sig_path, "%s.sig", path) < 0)
 		return ferry_error_set(err, "out of memory");
-	if (!read_file_limited(path, max, &buf, &buf_len, err) ||
-	    !read_file_limited(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err))
+	if (!read_file_nofollow(path, max, &buf, &buf_len, err) ||
+	    !read_file_nofollow(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err))
 		goto out;
 	if (!pgp_verify_detached(pgp, buf, buf_len, sig, sig_len, vr, err)) {
 		ferry_error_prefix(err, "%s", sig_path);

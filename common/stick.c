@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "auditlog.h"
@@ -56,14 +59,46 @@ bool stick_layout_check(const char *top, struct ferry_error **err)
 	bool ok = false;
 	if (!path_join(top, STICK_INDEX, &path, err))
 		return false;
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		ok = true;   /* no index: a stick of layout 1 (media.c reports a strange one) */
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		ok = true;   /* no index: a stick of layout 1 */
 	else
-		ok = read_file_limited(path, STICK_INDEX_MAX, &data, &len, err) &&
+		ok = read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, err) &&
 		     layout_of(data, len, path, err);
 	free(data);
 	free(path);
 	return ok;
+}
+
+#ifdef SYS_openat2
+/* openat2 beneath dirfd, no link followed anywhere on the way; -1 with
+ * errno ENOSYS where the kernel lacks it (before 5.6). */
+static int openat2_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+}
+#else
+static int openat2_beneath(int dirfd, const char *rel, int flags)
+{
+	(void)dirfd, (void)rel, (void)flags;
+	errno = ENOSYS;
+	return -1;
+}
+#endif
+
+int stick_openat(int dirfd, const char *name, int flags)
+{
+	if (strchr(name, '/') || strcmp(name, "..") == 0) {
+		errno = EXDEV;   /* one component beneath dirfd, as openat2 says for an escape */
+		return -1;
+	}
+	int fd = openat2_beneath(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOSYS)   /* one component: O_NOFOLLOW is the same promise */
+		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
 }
 
 /* Opens (or with create makes and opens) the folder name below dirfd:
@@ -71,17 +106,18 @@ bool stick_layout_check(const char *top, struct ferry_error **err)
 static int open_below(int dirfd, const char *name, const char *path, bool create,
 		      struct ferry_error **err)
 {
-	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int fd = openat(dirfd, name, flags);
+	const int flags = O_RDONLY | O_DIRECTORY;
+	int fd = stick_openat(dirfd, name, flags);
 	if (fd < 0 && errno == ENOENT && create &&
 	    (mkdirat(dirfd, name, 0755) == 0 || errno == EEXIST))
-		fd = openat(dirfd, name, flags);
+		fd = stick_openat(dirfd, name, flags);
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT && !create)
 		return -1;
-	if (errno == ELOOP || errno == ENOTDIR)
-		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link or not a folder", path);
+	if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link or not a folder: refused",
+				 path);
 	else
 		ferry_error_errno(err, errno, "%s", path);
 	return -2;
@@ -111,6 +147,33 @@ static bool walk(struct stick_dir *d, enum stick_place place, const char *device
 	return true;
 }
 
+/* Opens top (ferry/) in its mount folder, never through a symbolic link;
+ * with create the mount folder is made when missing (tests, local folders). */
+static bool open_top(struct stick_dir *d, bool create, struct ferry_error **err)
+{
+	char *mount = strdup(d->path), *slash = mount ? strrchr(mount, '/') : NULL;
+	bool ok = false;
+	if (!mount)
+		return ferry_error_set(err, "out of memory");
+	if (slash)
+		*slash = '\0';
+	if (create && slash && mount[0] && !mkdir_p(mount, 0755, err))
+		goto out;
+	int mfd = open(slash ? (mount[0] ? mount : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0) {
+		ok = errno == ENOENT && !create ? true : ferry_error_errno(err, errno, "%s", mount);
+		goto out;
+	}
+	d->fd = open_below(mfd, slash ? slash + 1 : d->path, d->path, create, err);
+	close(mfd);
+	ok = d->fd != -2;
+	if (!ok)
+		d->fd = -1;
+out:
+	free(mount);
+	return ok;
+}
+
 bool stick_dir_open(const char *top, enum stick_place place, const char *device, bool create,
 		    struct stick_dir *out, struct ferry_error **err)
 {
@@ -119,15 +182,10 @@ bool stick_dir_open(const char *top, enum stick_place place, const char *device,
 	if (place == STICK_DEVICE_AUDIT && !auditlog_device_id_valid(device))
 		return ferry_error_setc(err, FERRY_E_FORMAT, "'%s': not a valid device id",
 					device ? device : "");
-	if (!stick_layout_check(top, err))
-		return false;
-	if (create && !mkdir_p(top, 0755, err))
-		return false;
 	if (!(out->path = strdup(top)))
 		return ferry_error_set(err, "out of memory");
-	out->fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (out->fd < 0 && errno != ENOENT) {
-		ferry_error_errno(err, errno, "%s: open", top);
+	/* ferry/ first: a link there is refused before anything below is read */
+	if (!open_top(out, create, err) || (out->fd >= 0 && !stick_layout_check(top, err))) {
 		stick_dir_close(out);
 		return false;
 	}

@@ -68,6 +68,13 @@ void stick_dir_close(struct stick_dir *d);
 bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 		    struct ferry_error **err);
 
+/* Opens name, one component, beneath the open folder dirfd without
+ * following a symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+ * O_NOFOLLOW where the kernel lacks openat2); flags as for openat, O_NOFOLLOW
+ * and O_CLOEXEC are added. An fd, or -1 with errno (ELOOP: a link; EXDEV: a
+ * name that would leave dirfd). */
+int stick_openat(int dirfd, const char *name, int flags);
+
 /* "<device>.json": the ack file of device in STICK_ACK (out holds 64 bytes). */
 bool stick_ack_name(const char *device, char out[64], struct ferry_error **err);
 

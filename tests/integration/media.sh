@@ -224,7 +224,8 @@ check_export() {
 	[ -n "$f" ] && [ -s "$f.sig" ] && [ -s "$M/ferry/audit/gw-0001/inventory.json" ] &&
 		grep -q '"event":"install.finished"' "$f" && grep '"event":"install.finished"' "$f" |
 		grep -q "\"label\":\"$EXPECT_LABEL\"" &&
-		{ [ "$SOURCE" != udev ] || grep '"event":"install.finished"' "$f" | grep -q "\"usb_serial\":\"$EXPECT_LABEL-SN\""; }
+		{ [ "$SOURCE" != udev ] || grep '"event":"install.finished"' "$f" |
+			grep "\"usb_serial\":\"$EXPECT_LABEL-SN\"" | grep '"usb_product":"5581","usb_serial"' | grep -q '"usb_vendor":"0781"'; }
 }
 
 # --- ferry-pack write refuses before writing anything -------------------------
@@ -303,6 +304,11 @@ for fs in exfat ext4 vfat; do
 		fail "media_write_$fs" "ferry-pack write onto the $fs stick failed"; continue
 	fi
 	new_device "d-$fs"
+	# the stick's mount options while the install reads it (issue 11 item 10)
+	mkdir -p "$DEV/hooks.d/pre_install.d"
+	printf '#!/bin/sh\nawk -v d=%s/mnt/ '"'"'index($5, d) == 1 { print $6 }'"'"' /proc/self/mountinfo >%s\n' \
+		"$DEV" "$T/opts-$fs" >"$DEV/hooks.d/pre_install.d/10-opts"
+	chmod +x "$DEV/hooks.d/pre_install.d/10-opts"
 	start_watch 1 || { watch_failed "$name" "watch did not start"; continue; }
 	l=$(attach "$img")
 	if ! wait_lines 1 || ! stop_watch; then watch_failed "$name"; detach "$l"; continue; fi
@@ -320,8 +326,13 @@ for fs in exfat ext4 vfat; do
 			fail "$name" "a FAT stick through fusefat must be read-only and say so: $line"
 	else
 		pass "$name ($fs, installed, $SOURCE events)"
+		if [ "$fs" = ext4 ]; then   # the kernel's driver: read-only until the export
+			[[ ,$(cat "$T/opts-$fs" 2>/dev/null), == ,ro,* ]] &&
+				pass "media_read_only_while_reading_$fs (remounted read-write only to export)" ||
+				fail "media_read_only_while_reading_$fs" "options during the install: $(cat "$T/opts-$fs" 2>/dev/null)"
+		fi
 		EXPECT_LABEL=$label
-		what="label"; [ "$SOURCE" = udev ] && what="label and USB serial"
+		what="label"; [ "$SOURCE" = udev ] && what="label, USB serial, vendor and product"
 		if with_mounted "$img" "$fs" check_export; then
 			pass "media_export_read_back_$fs (signed audit log on the stick, records carry the stick's $what)"
 		else
@@ -409,6 +420,13 @@ if have_fs exfat && [ -e "$T/exfat.img" ]; then
 			else
 				fail media_pulled_stick_abandoned_safely "$line; state $(agent_state)"
 			fi
+			# the record names the cause, as the console line does (issue 11 item 12)
+			failed=$(ferry-agent -c "$DEV/agent.json" --json status 2>/dev/null | python3 -c '
+import json,sys
+r=[x for x in json.load(sys.stdin).get("last_records", []) if x["event"] == "install.failed"]
+print(r[-1].get("code", "") + " " + r[-1]["detail"]["error"] if r else "no install.failed record")')
+			[[ $failed == medium-gone*"stick went away"* ]] && pass media_pulled_stick_record_names_cause ||
+				fail media_pulled_stick_record_names_cause "$failed"
 			detach "$l"
 			l=$(attach "$T/exfat.img")
 			if wait_lines 2 && stop_watch && last_report | grep -q ": success: 1 installed"; then

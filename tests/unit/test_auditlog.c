@@ -199,6 +199,30 @@ static void test_auditlog_code_round_trips(void **state)
 	ferry_error_free(err);
 }
 
+/* The stick's USB ids in the media fields (format 1, a minor addition):
+ * written, parsed back, canonical; a reader before them keeps them as data
+ * (test_auditlog_parse_accepts_unknown_fields_of_same_major). */
+static void test_auditlog_media_usb_ids_round_trip(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
+		.device = "gw-0001", .event = "install.finished", .result = "success",
+		.usb_serial = "4C53", .media_label = "FIELD", .usb_vendor = "0781", .usb_product = "5581",
+	};
+	assert_ok(auditlog_line_build(&f, &line, &err), err);
+	assert_non_null(strstr(line, "\"media\":{\"label\":\"FIELD\",\"usb_product\":\"5581\","
+				     "\"usb_serial\":\"4C53\",\"usb_vendor\":\"0781\"}"));
+	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	assert_string_equal(r.f.usb_vendor, "0781");
+	assert_string_equal(r.f.usb_product, "5581");
+	auditlog_record_clear(&r);
+	free(line);
+}
+
 static void test_auditlog_chain_accepts_intact_chain(void **state)
 {
 	(void)state;
@@ -496,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_auditlog_parse_accepts_unknown_fields_of_same_major),
 		cmocka_unit_test(test_auditlog_parse_refuses_unknown_major_and_bad_known_fields),
 		cmocka_unit_test(test_auditlog_code_round_trips),
+		cmocka_unit_test(test_auditlog_media_usb_ids_round_trip),
 		cmocka_unit_test(test_auditlog_chain_accepts_intact_chain),
 		cmocka_unit_test(test_auditlog_chain_detects_gap),
 		cmocka_unit_test(test_auditlog_chain_detects_swap_and_duplicate),

@@ -371,6 +371,9 @@ static bool adopt(struct adopt_env *e, const struct policy *cur, int64_t *serial
 	bool ok = policy_adopt_dir(e->dev.pgp, cur, e->dir, &next, &f, err);
 	if (ok)
 		*serial = next->serial;
+	/* the caller imports the named public keys when it adopts (agent/trust.c) */
+	if (ok && f.keys)
+		assert_ok(pgp_import(e->dev.pgp, f.keys, f.keys_len, NULL, 0, NULL, err), *err);
 	policy_free(next);
 	policy_file_clear(&f);
 	return ok;

@@ -215,6 +215,114 @@ static void test_trust_unreadable_policy_refused(void **state)
 	device_close(&d);
 }
 
+/* ---- key material on the stick (issue 11 item 1) ----------------------- */
+
+/* What the device's home holds: its key listing, its secret key files and
+ * the exact bytes of its keyring (a caller frees). */
+static char *home_snapshot(struct pgp_home *dev)
+{
+	struct ferry_error *err = NULL;
+	char *snap = NULL, *text = NULL, *ring = NULL, *path = NULL;
+	size_t len = 0, ring_len = 0;
+	assert_true(asprintf(&path, "%s.snapshot", dev->dir) > 0);
+	assert_int_equal(pgp_home_gpg(dev, "--list-keys --with-colons --with-fingerprint > %s 2>&1; "
+				      "ls -A %s/private-keys-v1.d >> %s 2>&1; true", path, dev->dir, path), 0);
+	assert_ok(read_file_limited(path, 1 << 20, &text, &len, &err), err);
+	free(path);
+	assert_true(asprintf(&path, "%s/pubring.kbx", dev->dir) > 0);
+	if (read_file_limited(path, 1 << 20, &ring, &ring_len, NULL))
+		assert_true(asprintf(&snap, "%s\n--\n%zu bytes\n", text, ring_len) > 0);
+	else
+		assert_non_null(snap = strdup(text));
+	if (ring) {   /* the keyring's bytes themselves, hex: byte for byte */
+		char *hex = malloc(2 * ring_len + strlen(snap) + 1);
+		strcpy(hex, snap);
+		for (size_t i = 0; i < ring_len; i++)
+			sprintf(hex + strlen(snap) + 2 * i, "%02x", (unsigned char)ring[i]);
+		free(snap);
+		snap = hex;
+	}
+	free(ring);
+	free(path);
+	free(text);
+	return snap;
+}
+
+/* Appends an extra key's public and secret parts to the stick's keys.asc. */
+static void stick_extra_keys(void **state, struct device *d, char extra[PGP_FPR_LEN + 1])
+{
+	pgp_home_key(d->ws, "Extra <extra@ferry.test>", extra);
+	assert_int_equal(pgp_home_gpg(d->ws, "--armor --export %s >> %s/keys.asc", extra, d->stick), 0);
+	assert_int_equal(pgp_home_gpg(d->ws, "--armor --export-secret-keys %s >> %s/keys.asc", extra,
+				      d->stick), 0);
+	(void)state;
+}
+
+/* Puts a policy of serial with keys.asc (the root's public key) onto the stick. */
+static void stick_policy_with_keys(struct device *d, int64_t serial)
+{
+	struct policy *p = policy_fixture_make(serial, (const char (*)[PGP_FPR_LEN + 1])d->root, 1, 1);
+	policy_fixture_publish(d->ws, p, (const char (*)[PGP_FPR_LEN + 1])d->root, 1,
+			       (const char (*)[PGP_FPR_LEN + 1])d->root, 1, d->stick);
+	policy_free(p);
+}
+
+/* A replayed older policy, validly signed by the current root, carrying an
+ * extra public key and a secret key: the device's home stays byte for byte. */
+static void test_trust_replayed_policy_keys_never_reach_the_home(void **state)
+{
+	struct pgp_homes *hs = *state;
+	struct device d;
+	char extra[PGP_FPR_LEN + 1];
+	device_open(state, &d, 3);
+	stick_policy_with_keys(&d, 2);
+	stick_extra_keys(state, &d, extra);
+	char *before = home_snapshot(&hs->h[1]);
+	expect_refused(&d, "is not higher than the current serial 3");
+	char *reason = NULL;   /* a dry run (check) neither */
+	assert_int_equal(adopt(&d, true, &reason), TRUST_ADOPT_REFUSED);
+	free(reason);
+	char *after = home_snapshot(&hs->h[1]);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	device_close(&d);
+}
+
+/* A newer policy's keys.asc with an unnamed key and a secret key: check
+ * changes nothing; adoption brings the named public keys only. */
+static void test_trust_adoption_imports_only_named_public_keys(void **state)
+{
+	struct pgp_homes *hs = *state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	char extra[PGP_FPR_LEN + 1], *reason = NULL;
+	device_open(state, &d, 3);
+	stick_policy_with_keys(&d, 4);
+	stick_extra_keys(state, &d, extra);
+	char *before = home_snapshot(&hs->h[1]);
+	assert_int_equal(adopt(&d, true, &reason), TRUST_ADOPT_ADOPTED);
+	char *after = home_snapshot(&hs->h[1]);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(adopt(&d, false, &reason), TRUST_ADOPT_ADOPTED);
+	assert_null(reason);
+	after = home_snapshot(&hs->h[1]);
+	assert_null(strstr(after, extra));                  /* not named: not imported */
+	assert_non_null(strstr(after, d.root[0]));
+	assert_false(pgp_has_secret_key(d.t.pgp, extra));   /* never secret material */
+	char *kept = NULL, *keys = NULL;
+	size_t len = 0;
+	assert_true(asprintf(&kept, "%s/policies/00000004/keys.asc", d.c->state_dir) > 0);
+	assert_ok(read_file_limited(kept, 1 << 20, &keys, &len, &err), err);
+	assert_null(memmem(keys, len, "PRIVATE KEY", 11));
+	free(keys);
+	free(kept);
+	free(before);
+	free(after);
+	device_close(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +332,8 @@ int main(void)
 		pgp_unit_test(test_trust_older_serial_refused),
 		pgp_unit_test(test_trust_tampered_policy_refused),
 		pgp_unit_test(test_trust_unreadable_policy_refused),
+		pgp_unit_test(test_trust_replayed_policy_keys_never_reach_the_home),
+		pgp_unit_test(test_trust_adoption_imports_only_named_public_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

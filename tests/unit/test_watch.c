@@ -145,6 +145,43 @@ static void test_watch_refused_stick_is_audited_and_not_mounted(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* A label with ESC and a newline reaches the hook, the refusal record's
+ * identity and the console only as visible escapes (issue 11 item 7). */
+static const struct media_identity *seen_id;
+static struct media_identity seen;
+static void keep_refused(const struct media_identity *id, const char *reason, void *ctx)
+{
+	(void)reason;
+	(void)ctx;
+	seen = *id;
+	seen_id = &seen;
+}
+
+static void test_watch_label_control_characters_made_visible(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), *body = NULL, *mnt = NULL;
+	assert_true(asprintf(&body, "printf '%%s' \"$FERRY_LABEL\" > '%s/hook.env'", dir) > 0);
+	assert_true(asprintf(&mnt, "%s/mnt", dir) > 0);
+	char *hook = write_hook(dir, body);
+	const struct watch_allow allow[] = { { "0781", "*", "*" } };
+	struct watch_config cfg = { .allow = allow, .n_allow = 1, .mount_dir = mnt, .notify = hook,
+				    .stop_fd = -1, .process = count_process, .refused = keep_refused };
+	struct media_identity id = { .vendor = "090c", .product = "1000", .serial = "S\a1",
+				     .label = "EVIL\x1b[2J\nok: forged", .devnode = "/dev/ferry-test-none" };
+	assert_int_equal(watch_handle_stick(&cfg, &id), NOTIFY_REFUSED);
+	assert_non_null(seen_id);
+	assert_string_equal(seen.label, "EVIL\\x1b[2J\\x0aok: forged");
+	assert_string_equal(seen.serial, "S\\x071");
+	char *env = read_env(dir);
+	assert_string_equal(env, "EVIL\\x1b[2J\\x0aok: forged");
+	free(env);
+	free(hook);
+	free(body);
+	free(mnt);
+	test_tmpdir_remove(dir);
+}
+
 static void test_watch_unmountable_stick_fails_without_processing(void **state)
 {
 	(void)state;
@@ -254,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_watch_refused_stick_is_audited_and_not_mounted),
 		cmocka_unit_test(test_watch_unmountable_stick_fails_without_processing),
 		cmocka_unit_test(test_watch_refuses_mount_dir_others_can_write),
+		cmocka_unit_test(test_watch_label_control_characters_made_visible),
 		cmocka_unit_test(test_notify_line_names_stick_and_says_pull),
 		cmocka_unit_test(test_notify_hanging_hook_is_killed),
 		cmocka_unit_test(test_notify_failing_hook_is_reported),
