@@ -90,7 +90,7 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	if (!read_file_limited(key_path, KEY_FILE_MAX, &data, &len, err) ||
 	    !key_fingerprint(key_path, data, len, fpr, err))
 		goto out;
-	if (!cli_open_db(cli, &db, err)) {
+	if (!cli_create_db(cli, &db, err)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	  "register a device's public key (the .asc from ferry-keys provision)" },
 	{ "import", cmd_import, "MEDIA_DIR...", "verify and import the audit exports on sticks" },
 	{ "devices", cmd_devices, "", "list registered devices, their versions and last contact" },
+	{ "fleet", cmd_fleet, "-o FLEET.json",
+	  "write the fleet file ferry-pack simulate --fleet reads: each device's type, versions, rings" },
 	{ "events", cmd_events, "[--device ID] [--since DATE] [--limit N]", "list audit records" },
 	{ "report", cmd_report, "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	  "fleet report: versions, installs, failures, rollbacks, stale devices, rings" },
@@ -41,7 +43,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n            %s\n", commands[i].name, commands[i].usage,
 			commands[i].help);
 	fprintf(out, "\noptions:\n"
-		"  --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+		"  --db FILE|URL   the HQ database (default $FERRY_AUDIT_DB, else\n"
+		"                  " AUDIT_DEFAULT_DB "; sqlite:FILE,\n"
 		"                  postgresql://…, or postgresql: with the PG* variables)\n"
 		"  --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
 		"                  ./gnupg for PostgreSQL)\n"
@@ -53,7 +56,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct audit_cli cli = { .db_path = "ferry-audit.db" };
+	struct audit_cli cli = { .db_path = NULL };   /* cli_db_target: the default */
 	struct ferry_error *err = NULL;
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
