@@ -66,7 +66,7 @@ int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error
 	return run(ctx, argc, argv, false, err);
 }
 
-int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
+int cmd_dry_run(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
 	return run(ctx, argc, argv, true, err);
 }

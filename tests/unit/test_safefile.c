@@ -65,7 +65,7 @@ static void test_safefile_read_limit_names_file(void **state)
 	size_t len = 0;
 	struct ferry_error *err = NULL;
 	assert_false(read_file_limited(path, 9, &data, &len, &err));
-	assert_error_contains(err, "big: larger than the limit of 9 bytes");
+	assert_error_code(err, FERRY_E_UNSAFE);
 	ferry_error_free(err);
 	free(path);
 	test_tmpdir_remove(dir);
@@ -97,15 +97,15 @@ static void test_safefile_path_join_refuses_escapes(void **state)
 	assert_string_equal(out, "/base/a/b");
 	free(out);
 	assert_false(path_join("/base", "/etc/passwd", &out, &err));
-	assert_error_contains(err, "absolute path");
+	assert_error_code(err, FERRY_E_UNSAFE);
 	ferry_error_clear(&err);
 	assert_false(path_join("/base", "a/../../etc", &out, &err));
-	assert_error_contains(err, "'..' not allowed");
+	assert_error_code(err, FERRY_E_UNSAFE);
 	ferry_error_clear(&err);
 	assert_false(path_join("/base", "..", &out, &err));
 	ferry_error_clear(&err);
 	assert_false(path_check_relative("a\0b", 3, &err));
-	assert_error_contains(err, "NUL");
+	assert_error_code(err, FERRY_E_UNSAFE);
 	ferry_error_clear(&err);
 	/* "..." and "..a" are ordinary names. */
 	assert_ok(path_join("/base", "...", &out, &err), err);
