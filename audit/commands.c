@@ -10,8 +10,9 @@ struct audit_command {
 };
 
 static const struct audit_command commands[] = {
-	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace]",
-	    "register a device's public key (the .asc from ferry-keys provision)", 0 }, cmd_register },
+	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace] | PROVISION_DIR... [--replace]",
+	    "register device public keys (the .asc, or whole ferry-keys provision outputs at once)", 0 },
+	  cmd_register },
 	{ { "import", "MEDIA_DIR...", "verify and import the audit exports on sticks", 0 }, cmd_import },
 	{ { "devices", "", "list registered devices, their versions and last contact", 0 }, cmd_devices },
 	{ { "fleet", "-o FLEET.json",

@@ -3,7 +3,8 @@
 # file that `ferry-pack simulate --fleet` reads (one writer, one parser in
 # common/fleet.c); `devices --json` gives versions and rings structured; and
 # without --db ferry-audit uses $FERRY_AUDIT_DB (else /var/lib/ferry/audit.db)
-# and never creates an empty database for a command that only reads.
+# and never creates an empty database for a command that only reads;
+# register takes many provisioning outputs at once, all or nothing.
 source "$(dirname "$0")/lib.sh"
 
 GEN=$BUILD/bench/gen-audit
@@ -16,9 +17,20 @@ audit() { ferry-audit --db "$DB" --homedir "$HQ_HOME" "$@"; }
 # 8 of them with an imported inventory.
 "$GEN" "$G" --devices 10 --records 40 --per-file 4 >/dev/null || { fail gen-audit "could not generate"; finish; }
 ids=$(ls "$G/keys" | sed -n 's/\.asc$//p' | sort)
-for d in $(echo "$ids" | head -n 9); do
-	audit -q register "$G/keys/$d.asc" --device-id "$d" || fail "register_$d" "exit $?"
+# provisioning outputs as ferry-keys provision writes them: agent.json + <id>.asc
+for d in $ids; do
+	mkdir -p "$T/prov/$d"; cp "$G/keys/$d.asc" "$T/prov/$d/"
+	printf '{"format":1,"device":{"id":"%s","type":"gw-x"},"bootloader":{"type":"file","path":"e"}}\n' "$d" >"$T/prov/$d/agent.json"
 done
+# a batch with one bad member (another device's key under its name) registers nothing
+mkdir -p "$T/bad"; cp -r "$T/prov/$(echo "$ids" | sed -n 10p)" "$T/bad/x"
+cp "$G/keys/$(echo "$ids" | sed -n 1p).asc" "$T/bad/x/$(echo "$ids" | sed -n 10p).asc"
+refuses register_batch_all_or_nothing 1 'nothing registered' \
+	audit register $(echo "$ids" | head -n 3 | sed "s|^|$T/prov/|") "$T/bad/x"
+[ "$(audit devices --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] &&
+	pass register_batch_failure_leaves_no_device || fail register_batch_failure_leaves_no_device "$(audit devices)"
+check register_batch_of_provisioning_outputs audit -q register $(echo "$ids" | head -n 9 | sed "s|^|$T/prov/|")
+refuses register_dir_with_device_id 2 'device-id is for a key file' audit register "$T/prov/gw-0001" --device-id gw-0001
 last=$(echo "$ids" | sed -n 9p)
 mkdir -p "$T/stick/ferry/audit"
 for d in $(echo "$ids" | head -n 8); do cp -r "$G/stick/ferry/audit/$d" "$T/stick/ferry/audit/"; done
