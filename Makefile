@@ -37,6 +37,10 @@ LINK        = $(CC) $(OPT) $(CFLAGS) $(SAN) $(CROSS_CFLAGS) $(LDFLAGS) -Wl,--as-
 LDLIBS_ALL  = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# Short lines by default ("CC common/json.o"); make V=1 prints whole commands.
+Q    := $(if $(filter 1,$(V)),,@)
+say   = $(if $(Q),@printf '  %-4s %s\n' '$(1)' '$(2)')
+
 # --- libferry: everything two programs share --------------------------------
 LIB_SRCS := $(wildcard common/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -56,10 +60,12 @@ define program_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(BUILD)/lib$(1).a: $$($(1)_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $$(@D)
-	rm -f $$@ && $$(AR) rcs $$@ $$^
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
 $(BUILD)/bin/$(2): $(BUILD)/$(1)/main.o $(BUILD)/lib$(1).a $(LIBFERRY)
 	@mkdir -p $$(@D)
-	$$(LINK) -o $$@ $$^ $$(LDLIBS_ALL)
+	$$(call say,LD,$$@)
+	$$(Q)$$(LINK) -o $$@ $$^ $$(LDLIBS_ALL)
 endef
 $(foreach p,$(PRESENT),$(eval $(call program_rules,$(call prog_dir,$(p)),$(call prog_name,$(p)))))
 
@@ -81,24 +87,29 @@ agent-only: $(BUILD)/bin/ferry-agent
 
 $(BUILD)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIBFERRY): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # A test may add link flags in tests/unit/<test>.ldflags (e.g. -Wl,--wrap= for
 # what the machine lacks, like a USB bus).
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
+	$(call say,LD,$@)
+	$(Q)$(LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(LINK) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LD,$@)
+	$(Q)$(LINK) -o $@ $^ $(LDLIBS_ALL)
 
 deps:
 	@./scripts/install-deps

@@ -36,6 +36,7 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_doctor(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 
 /* The command table for common/cli.h's cli_main (agent/commands.c). */

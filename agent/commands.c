@@ -22,6 +22,7 @@ static const struct agent_command commands[] = {
 	{ { "export", "MEDIA_DIR", "write pending audit records and the inventory to a stick", NEEDS }, cmd_export },
 	{ { "boot", "", "start-up logic after a boot (run by the service)", NEEDS }, cmd_boot },
 	{ { "reboot", "", "virtual devices: power-cycle the virtual machine", NEEDS }, cmd_reboot },
+	{ { "doctor", "[--json]", "check the device against agent.json: slots, bootloader, state, trust, hooks, media", NEEDS }, cmd_doctor },
 	{ { "watch", "[--source udev|kernel] [--max-sticks N]", "daemon: wait for sticks, mount, install, export, unmount", NEEDS }, cmd_watch },
 };
 #undef NEEDS

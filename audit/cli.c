@@ -48,16 +48,43 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+const char *cli_db_target(struct audit_cli *cli)
+{
+	const char *env = getenv("FERRY_AUDIT_DB");
+	if (!cli->db_path)
+		cli->db_path = env && *env ? env : AUDIT_DEFAULT_DB;
+	return cli->db_path;
+}
+
+/* The file of a SQLite target, or NULL for a server database. */
+static const char *sqlite_file(const char *target)
+{
+	if (strncmp(target, "postgresql:", 11) == 0)
+		return NULL;
+	return strncmp(target, "sqlite:", 7) == 0 ? target + 7 : target;
+}
+
 bool cli_open_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err)
 {
-	return audit_db_open(cli->db_path, db, err);
+	const char *target = cli_db_target(cli), *file = sqlite_file(target);
+	struct stat st;
+	/* Reading an empty database made on the spot would only say "no devices". */
+	if (file && stat(file, &st) != 0)
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: no HQ database there (give --db or "
+					"FERRY_AUDIT_DB, or create it with ferry-audit register)", file);
+	return audit_db_open(target, db, err);
+}
+
+bool cli_create_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err)
+{
+	return audit_db_open(cli_db_target(cli), db, err);
 }
 
 const char *cli_homedir(struct audit_cli *cli)
 {
 	if (cli->homedir)
 		return cli->homedir;
-	const char *path = cli->db_path;
+	const char *path = cli_db_target(cli);
 	if (strncmp(path, "sqlite:", 7) == 0)
 		path += 7;
 	if (strncmp(path, "postgresql:", 11) == 0) {

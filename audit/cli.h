@@ -10,6 +10,7 @@
 #include "audit/db.h"
 #include "common/cli.h"
 #include "common/error.h"
+#include "common/fleet.h"
 
 /* common/cli.h's exit codes under ferry-audit's older names. */
 #define EXIT_REFUSED CLI_EXIT_FAILED
@@ -19,7 +20,7 @@
 extern const struct cli_program audit_program;
 
 struct audit_cli {
-	const char *db_path;      /* --db, default ferry-audit.db */
+	const char *db_path;      /* --db, else $FERRY_AUDIT_DB, else AUDIT_DEFAULT_DB */
 	const char *homedir;      /* --homedir, default <dir of db>/gnupg (PostgreSQL: ./gnupg) */
 	bool json, quiet;
 	int verbose;
@@ -43,7 +44,16 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 /* Prints "ferry-audit: CMD: message" and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Where HQ's database lives when neither --db nor FERRY_AUDIT_DB says. */
+#define AUDIT_DEFAULT_DB "/var/lib/ferry/audit.db"
+/* The database target: --db, else $FERRY_AUDIT_DB, else AUDIT_DEFAULT_DB. */
+const char *cli_db_target(struct audit_cli *cli);
+/* Opens an existing database: a SQLite file that is not there is refused
+ * (FERRY_E_CONFIG) instead of being created empty. */
 bool cli_open_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err);
+/* Opens the database, creating it (and its directory) when missing: only
+ * for register, which gives a new HQ its first content. */
+bool cli_create_db(struct audit_cli *cli, struct audit_db **db, struct ferry_error **err);
 /* The HQ GnuPG home (created 0700 when missing). */
 const char *cli_homedir(struct audit_cli *cli);
 /* The ferry folder of a stick: MEDIA_DIR/ferry, or MEDIA_DIR itself when it
@@ -59,6 +69,11 @@ struct pgp;
 bool check_database(struct audit_cli *cli, struct audit_db *db, struct pgp *pgp, const char *only,
 		    void *json, size_t *checked, size_t *broken, struct ferry_error **err);
 
+/* A device row in the fleet file's form (cmd_fleet.c); out owns its strings
+ * (free with fleet_device_clear); type is NULL before the first inventory. */
+bool audit_device_to_fleet(const struct audit_device *a, struct fleet_device *out,
+			   struct ferry_error **err);
+
 typedef int (*audit_command_fn)(struct audit_cli *cli, int argc, char **argv,
 				struct ferry_error **err);
 int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
@@ -67,6 +82,7 @@ int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_fleet(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_migrate(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);

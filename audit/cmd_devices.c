@@ -12,12 +12,14 @@ static json_t *int_or_null(int64_t v) { return v >= 0 ? json_integer(v) : json_n
 
 static bool print_device(const struct audit_device *d, void *ctx, struct ferry_error **err)
 {
-	(void)err;
 	json_t *list = ctx;
 	if (list) {
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(d->id));
-		json_object_set_new(o, "type", str_or_null(d->type));
+		/* versions and rings structured as in the fleet file, nulls where unknown */
+		struct fleet_device f;
+		if (!audit_device_to_fleet(d, &f, err))
+			return false;
+		json_t *o = fleet_device_json(&f);
+		fleet_device_clear(&f);
 		json_object_set_new(o, "hw_revision", int_or_null(d->hw_revision));
 		json_object_set_new(o, "fingerprint", json_string(d->fingerprint));
 		json_object_set_new(o, "registered_at", json_string(d->registered_at));
@@ -25,8 +27,6 @@ static bool print_device(const struct audit_device *d, void *ctx, struct ferry_e
 		json_object_set_new(o, "last_seq", json_integer(d->last_seq));
 		json_object_set_new(o, "policy_serial", int_or_null(d->policy_serial));
 		json_object_set_new(o, "security_version", int_or_null(d->security_version));
-		json_object_set_new(o, "installed", str_or_null(d->installed));
-		json_object_set_new(o, "groups", str_or_null(d->groups));
 		json_array_append_new(list, o);
 		return true;
 	}

@@ -1,9 +1,11 @@
-/* cmd_register: `ferry-audit register DEVICE_KEY.asc --device-id ID [--replace]`.
+/* cmd_register: `ferry-audit register DEVICE_KEY.asc --device-id ID [--replace]`
+ * or `ferry-audit register PROVISION_DIR... [--replace]`.
  * The key is first read in a throw-away GnuPG home, so a refused key never
  * reaches the HQ keyring. Same key again: a no-op. Another key for a known
  * id: refused unless --replace. One key belongs to one device only. On a
  * second import station sharing the database, registering the same key again
- * only adds it to that station's keyring. */
+ * only adds it to that station's keyring. Many devices at once: their
+ * provisioning directories, in one transaction and one throw-away home. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,43 +15,68 @@
 
 #include "audit/cli.h"
 #include "common/cli.h"
+#include <sys/stat.h>
+
+#include "common/agent_config.h"
 #include "common/auditlog.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
 
 #define KEY_FILE_MAX (1024 * 1024)
 
-/* The one primary key in data, learnt without touching the HQ keyring. */
-static bool key_fingerprint(const char *path, const char *data, size_t len,
+/* What registering needs, opened once for any number of devices: the
+ * database, the HQ keyring, and one throw-away GnuPG home in which each key
+ * is read first, so a refused key never reaches the HQ keyring. */
+struct reg_session {
+	struct audit_cli *cli;
+	struct audit_db *db;
+	struct pgp *hq, *tmp;
+	char tmpl[32];
+};
+
+/* 0, or the exit code: a database that cannot be opened is a usage error. */
+static int session_open(struct reg_session *s, struct audit_cli *cli, struct ferry_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	s->cli = cli;
+	snprintf(s->tmpl, sizeof(s->tmpl), "/tmp/fa-key.XXXXXX");
+	if (!mkdtemp(s->tmpl)) {
+		s->tmpl[0] = 0;
+		return ferry_error_errno(err, errno, "creating a temporary GnuPG home"), EXIT_REFUSED;
+	}
+	if (!cli_create_db(cli, &s->db, err))
+		return EXIT_USAGE;
+	if (!pgp_open(s->tmpl, &s->tmp, err) || !pgp_open(cli_homedir(cli), &s->hq, err))
+		return EXIT_REFUSED;
+	return 0;
+}
+
+static void session_close(struct reg_session *s)
+{
+	pgp_close(s->tmp);
+	pgp_close(s->hq);
+	audit_db_close(s->db);
+	if (s->tmpl[0]) {
+		pgp_kill_daemons(s->tmpl);
+		remove_tree(s->tmpl, NULL);
+	}
+}
+
+/* The one primary key in data, learnt in the throw-away home. */
+static bool key_fingerprint(struct reg_session *s, const char *path, const char *data, size_t len,
 			    char fpr[PGP_FPR_LEN + 1], struct ferry_error **err)
 {
-	char tmpl[] = "/tmp/fa-key.XXXXXX";
 	char fprs[2][PGP_FPR_LEN + 1];
 	size_t n = 0;
-	struct pgp *tmp = NULL;
-	bool ok = false;
-	if (!mkdtemp(tmpl))
-		return ferry_error_errno(err, errno, "creating a temporary GnuPG home");
-	if (!pgp_open(tmpl, &tmp, err) || !pgp_import(tmp, data, len, fprs, 2, &n, err)) {
-		ferry_error_prefix(err, "%s", path);
-		goto out;
-	}
-	if (n != 1) {
-		ferry_error_set(err, "%s: holds %zu keys, expected the one public key of a device", path, n);
-		goto out;
-	}
-	if (pgp_has_secret_key(tmp, fprs[0])) {
-		/* a device's secret key never leaves it: do not let HQ hold one */
-		ferry_error_set(err, "%s: holds a secret key; give the device's public key only", path);
-		goto out;
-	}
+	if (!pgp_import(s->tmp, data, len, fprs, 2, &n, err))
+		return ferry_error_prefix(err, "%s", path), false;
+	if (n != 1)
+		return ferry_error_set(err, "%s: holds %zu keys, expected the one public key of a device", path, n);
+	/* a device's secret key never leaves it: do not let HQ hold one */
+	if (pgp_has_secret_key(s->tmp, fprs[0]))
+		return ferry_error_set(err, "%s: holds a secret key; give the device's public key only", path);
 	memcpy(fpr, fprs[0], PGP_FPR_LEN + 1);
-	ok = true;
-out:
-	pgp_close(tmp);
-	pgp_kill_daemons(tmpl);
-	remove_tree(tmpl, NULL);
-	return ok;
+	return true;
 }
 
 struct fpr_owner {
@@ -77,34 +104,26 @@ static void say(const struct audit_cli *cli, const char *id, const char *fpr, co
 	}
 }
 
-static int do_register(struct audit_cli *cli, const char *key_path, const char *id, bool replace,
-		       struct ferry_error **err)
+static bool register_one(struct reg_session *s, const char *key_path, const char *id, bool replace,
+			 struct ferry_error **err)
 {
-	struct audit_db *db = NULL;
-	struct pgp *hq = NULL;
 	struct audit_device dev = { 0 };
 	struct fpr_owner owner = { 0 };
 	char *data = NULL, *armored = NULL, now[32];
 	char fpr[PGP_FPR_LEN + 1], imported[1][PGP_FPR_LEN + 1];
 	size_t len = 0, armored_len = 0, n = 0;
-	bool found = false;
-	int rc = EXIT_REFUSED;
+	bool found = false, ok = false;
 	if (!read_file_limited(key_path, KEY_FILE_MAX, &data, &len, err) ||
-	    !key_fingerprint(key_path, data, len, fpr, err))
-		goto out;
-	if (!cli_open_db(cli, &db, err)) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!audit_db_device_get(db, id, &dev, &found, err))
+	    !key_fingerprint(s, key_path, data, len, fpr, err) ||
+	    !audit_db_device_get(s->db, id, &dev, &found, err))
 		goto out;
 	if (found && strcmp(dev.fingerprint, fpr) == 0) {
 		/* another import station sharing the database: the key still
 		 * has to reach this station's keyring (importing it twice is no change) */
-		if (!pgp_open(cli_homedir(cli), &hq, err) || !pgp_import(hq, data, len, imported, 1, &n, err))
+		if (!pgp_import(s->hq, data, len, imported, 1, &n, err))
 			goto out;
-		say(cli, id, fpr, "unchanged", "nothing to do, already registered with key");
-		rc = 0;
+		say(s->cli, id, fpr, "unchanged", "nothing to do, already registered with key");
+		ok = true;
 		goto out;
 	}
 	if (found && !replace) {
@@ -114,30 +133,60 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	}
 	owner.fpr = fpr;
 	owner.except = id;
-	if (!audit_db_device_list(db, find_owner, &owner, err))
+	if (!audit_db_device_list(s->db, find_owner, &owner, err))
 		goto out;
 	if (owner.owner) {
 		ferry_error_set(err, "%s: key %s is already registered for device '%s'", key_path, fpr,
 				owner.owner);
 		goto out;
 	}
-	if (!pgp_open(cli_homedir(cli), &hq, err) ||
-	    !pgp_import(hq, data, len, imported, 1, &n, err) ||
-	    !pgp_export_public(hq, fpr, true, &armored, &armored_len, err))
+	if (!pgp_import(s->hq, data, len, imported, 1, &n, err) ||
+	    !pgp_export_public(s->hq, fpr, true, &armored, &armored_len, err))
 		goto out;
 	cli_now(now);
-	if (!audit_db_device_put_key(db, id, fpr, armored, now, err))
+	if (!audit_db_device_put_key(s->db, id, fpr, armored, now, err))
 		goto out;
-	say(cli, id, fpr, found ? "replaced" : "registered", found ? "replaced, now key" : "registered key");
-	rc = 0;
+	say(s->cli, id, fpr, found ? "replaced" : "registered", found ? "replaced, now key" : "registered key");
+	ok = true;
 out:
 	free(owner.owner);
 	free(armored);
 	free(data);
 	audit_device_clear(&dev);
-	pgp_close(hq);
-	audit_db_close(db);
-	return rc;
+	return ok;
+}
+
+/* The device id of a `ferry-keys provision` output: its agent.json's device.id. */
+static bool provisioned_id(const char *dir, char **id, struct ferry_error **err)
+{
+	char *path = NULL;
+	struct agent_config *c = NULL;
+	bool ok = path_join(dir, "agent.json", &path, err) && agent_config_load(path, &c, err);
+	if (ok && !(*id = strdup(c->device.id)))
+		ok = ferry_error_set(err, "out of memory");
+	agent_config_free(c);
+	free(path);
+	return ok;
+}
+
+/* Each DIR is a provisioning output (agent.json, <id>.asc): all of them in one
+ * transaction, so either every device is registered or none is. */
+static bool register_dirs(struct reg_session *s, char **dirs, int n, bool replace, struct ferry_error **err)
+{
+	if (!audit_db_begin(s->db, err))
+		return false;
+	for (int i = 0; i < n; i++) {
+		char *id = NULL, *key = NULL;
+		bool ok = provisioned_id(dirs[i], &id, err) && asprintf(&key, "%s/%s.asc", dirs[i], id) >= 0 &&
+			  register_one(s, key, id, replace, err);
+		free(id);
+		free(key);
+		if (!ok) {
+			audit_db_rollback(s->db);
+			return ferry_error_prefix(err, "nothing registered"), false;
+		}
+	}
+	return audit_db_commit(s->db, err);
 }
 
 int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
@@ -160,12 +209,24 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 		default: return cli_usage_error("register", "unknown option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error("register", "expected one DEVICE_KEY.asc");
-	if (!id)
+	if (optind == argc)
+		return cli_usage_error("register", "expected DEVICE_KEY.asc --device-id ID, or PROVISION_DIR...");
+	struct stat st;
+	bool dirs = stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode);
+	if (!dirs && optind + 1 != argc)
+		return cli_usage_error("register", "expected one DEVICE_KEY.asc (or provisioning directories)");
+	if (!dirs && !id)
 		return cli_usage_error("register", "--device-id ID is required");
-	if (!auditlog_device_id_valid(id))
+	if (dirs && id)
+		return cli_usage_error("register", "--device-id is for a key file: a provisioning directory names its device");
+	if (id && !auditlog_device_id_valid(id))
 		return cli_usage_error("register", "'%s': not a valid device id ([a-z0-9][a-z0-9._-]*, "
 				       "at most %d characters)", id, AUDITLOG_DEVICE_ID_MAX);
-	return do_register(cli, argv[optind], id, replace, err);
+	struct reg_session s;
+	int rc = session_open(&s, cli, err);
+	if (rc == 0)
+		rc = (dirs ? register_dirs(&s, argv + optind, argc - optind, replace, err)
+			   : register_one(&s, argv[optind], id, replace, err)) ? 0 : EXIT_REFUSED;
+	session_close(&s);
+	return rc;
 }

@@ -10,10 +10,14 @@ struct audit_command {
 };
 
 static const struct audit_command commands[] = {
-	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace]",
-	    "register a device's public key (the .asc from ferry-keys provision)", 0 }, cmd_register },
+	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace] | PROVISION_DIR... [--replace]",
+	    "register device public keys (the .asc, or whole ferry-keys provision outputs at once)", 0 },
+	  cmd_register },
 	{ { "import", "MEDIA_DIR...", "verify and import the audit exports on sticks", 0 }, cmd_import },
 	{ { "devices", "", "list registered devices, their versions and last contact", 0 }, cmd_devices },
+	{ { "fleet", "-o FLEET.json",
+	    "write the fleet file ferry-pack simulate --fleet reads: each device's type, versions, rings", 0 },
+	  cmd_fleet },
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
 	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
@@ -54,7 +58,8 @@ const struct cli_program audit_program = {
 	.name = "ferry-audit",
 	.synopsis = "[--db FILE] [--homedir DIR]",
 	.about = "HQ side of ferry: device registry, audit import, reports, acknowledgements.",
-	.options_help = "      --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+	.options_help = "      --db FILE|URL   the HQ database (default $FERRY_AUDIT_DB, else\n"
+			"                      " AUDIT_DEFAULT_DB "; sqlite:FILE,\n"
 			"                      postgresql://…, or postgresql: with the PG* variables)\n"
 			"      --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
 			"                      ./gnupg for PostgreSQL)\n",

@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-	struct audit_cli cli = { .db_path = "ferry-audit.db" };
+	struct audit_cli cli = { .db_path = NULL };   /* cli_db_target: the default */
 	int rc = cli_main(&audit_program, &cli, argc, argv);
 	free(cli.homedir_owned);
 	return rc;

@@ -24,12 +24,13 @@ static const struct section_spec specs[] = {
 	{ AUDIT_Q_INSTALLS_BY_BUNDLE, "installs_by_bundle", "Installs by bundle (success, failure, refused)",
 	  "no installs recorded", 0x3, { 2, 3, 4 }, 3 },
 	{ AUDIT_Q_FAILURES_BY_REASON, "failures_by_reason", "Failures and refusals by reason code (with an example)",
-	  "no failures or refusals recorded", 0x7, { 5 }, 1 },
+	  "no failures or refusals recorded", 0xF, { 5 }, 1 },
 	{ AUDIT_Q_ROLLBACKS, "rollbacks", "Rollbacks and fall-backs (newest 200)", "no rollbacks or fall-backs recorded", 0, { 0 }, 0 },
 	{ AUDIT_Q_STALE_DEVICES, "stale_devices", "Devices not seen recently",
 	  "every device was seen recently", 0, { 0 }, 0 },
-	{ AUDIT_Q_RINGS, "rings", "Per rollout ring (installed, failed, rolled back)",
-	  "no devices registered", 0x1, { 2, 3, 4 }, 3 },
+	/* the chart stacks install outcomes only: rollbacks are other events, in the table */
+	{ AUDIT_Q_RINGS, "rings", "Per rollout ring (installs: succeeded, failed; rollbacks in the table)",
+	  "no devices registered", 0x1, { 2, 3 }, 2 },
 	{ AUDIT_Q_POLICY_SERIALS, "policy_serials", "Trust policy serial in use",
 	  "no inventory imported yet", 0x1, { 1 }, 1 },
 };

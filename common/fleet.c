@@ -1,6 +1,7 @@
 /* fleet: see fleet.h. */
 #include "fleet.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,26 +13,30 @@ static const char *const top_keys[] = { "format", "devices", NULL };
 static const char *const device_keys[] = { "id", "type", "hw_revision", "groups", "installed",
 					   "security_version", "attributes", NULL };
 
+void fleet_device_clear(struct fleet_device *d)
+{
+	free(d->id);
+	free(d->type);
+	strv_free(d->groups);
+	for (size_t j = 0; j < d->n_installed; j++) {
+		free(d->installed[j].name);
+		free(d->installed[j].version);
+	}
+	free(d->installed);
+	for (size_t j = 0; j < d->n_attributes; j++) {
+		free((char *)d->attributes[j].key);
+		free((char *)d->attributes[j].value);
+	}
+	free(d->attributes);
+	memset(d, 0, sizeof(*d));
+}
+
 void fleet_free(struct fleet *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n_devices; i++) {
-		struct fleet_device *d = &f->devices[i];
-		free(d->id);
-		free(d->type);
-		strv_free(d->groups);
-		for (size_t j = 0; j < d->n_installed; j++) {
-			free(d->installed[j].name);
-			free(d->installed[j].version);
-		}
-		free(d->installed);
-		for (size_t j = 0; j < d->n_attributes; j++) {
-			free((char *)d->attributes[j].key);
-			free((char *)d->attributes[j].value);
-		}
-		free(d->attributes);
-	}
+	for (size_t i = 0; i < f->n_devices; i++)
+		fleet_device_clear(&f->devices[i]);
 	free(f->devices);
 	free(f);
 }
@@ -200,4 +205,40 @@ void fleet_device_facts(const struct fleet_device *dev, const char *bundle_name,
 	for (size_t i = 0; i < dev->n_installed; i++)
 		if (strcmp(dev->installed[i].name, bundle_name) == 0)
 			out->installed_version = dev->installed[i].version;
+}
+
+json_t *fleet_device_json(const struct fleet_device *d)
+{
+	json_t *o = json_object(), *groups = json_array(), *installed = json_object();
+	json_object_set_new(o, "id", json_string(d->id));
+	json_object_set_new(o, "type", d->type ? json_string(d->type) : json_null());
+	if (d->hw_revision >= 0)
+		json_object_set_new(o, "hw_revision", json_integer(d->hw_revision));
+	for (size_t i = 0; d->groups && d->groups[i]; i++)
+		json_array_append_new(groups, json_string(d->groups[i]));
+	json_object_set_new(o, "groups", groups);
+	for (size_t i = 0; i < d->n_installed; i++)
+		json_object_set_new(installed, d->installed[i].name, json_string(d->installed[i].version));
+	json_object_set_new(o, "installed", installed);
+	json_object_set_new(o, "security_version", json_integer(d->security_version));
+	return o;
+}
+
+bool fleet_write(const char *path, const struct fleet *f, struct ferry_error **err)
+{
+	json_t *root = json_object(), *devices = json_array();
+	for (size_t i = 0; i < f->n_devices; i++)
+		json_array_append_new(devices, fleet_device_json(&f->devices[i]));
+	json_object_set_new(root, "format", json_integer(FLEET_FORMAT));
+	json_object_set_new(root, "devices", devices);
+	char *body = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *text = NULL;
+	json_decref(root);
+	if (!body || asprintf(&text, "%s\n", body) < 0) {
+		free(body);
+		return ferry_error_set(err, "out of memory");
+	}
+	free(body);
+	bool ok = safe_write_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	return ok;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "decide.h"
 #include "error.h"
 
@@ -44,8 +46,15 @@ bool fleet_parse(const char *bytes, size_t len, const char *name, struct fleet *
 		 struct ferry_error **err);
 bool fleet_load(const char *path, struct fleet **out, struct ferry_error **err);
 void fleet_free(struct fleet *f);
+/* Frees what one device owns and zeroes it. */
+void fleet_device_clear(struct fleet_device *d);
 /* The facts of dev as seen by a bundle named bundle_name (points into dev). */
 void fleet_device_facts(const struct fleet_device *dev, const char *bundle_name,
 			struct device_facts *out);
+/* One device as the fleet file holds it (the same object fleet_parse reads);
+ * caller decrefs. */
+json_t *fleet_device_json(const struct fleet_device *d);
+/* Writes f as a fleet file (format 1) that fleet_load reads back, atomically. */
+bool fleet_write(const char *path, const struct fleet *f, struct ferry_error **err);
 
 #endif

@@ -105,7 +105,8 @@ struct media_write_bundle {
 	const char *name;        /* manifest name and version for MEDIA.json */
 	const char *version;
 };
-/* Called while copying and verifying; done/total in bytes over the whole run. */
+/* Called while copying and while verifying; done/total in bytes of that phase
+ * (each phase runs from 0 to the sum of the files' sizes). */
 typedef void (*media_progress_fn)(void *ctx, const char *phase, const char *file,
 				  uint64_t done, uint64_t total);
 struct media_write_options {

@@ -367,8 +367,9 @@ bool media_write(const char *root, const struct media_write_bundle *bundles, siz
 	if (!plan(root, bundles, n, opt->policy_dir, jobs, &n_jobs, err) ||
 	    !check_space(root, jobs, n_jobs, err) || !make_dirs(root, opt->policy_dir != NULL, err))
 		goto out;
+	/* Each phase counts the bytes once: copy, then verify, each 0..total. */
 	for (size_t i = 0; i < n_jobs; i++)
-		w.total += 2 * jobs[i].size;
+		w.total += jobs[i].size;
 	w.phase = "copy";
 	for (size_t i = 0; i < n_jobs; i++)
 		if (!copy_one(&w, &jobs[i], err))
@@ -377,6 +378,7 @@ bool media_write(const char *root, const struct media_write_bundle *bundles, siz
 	if (!media_sync(root, err))
 		goto out;
 	w.phase = "verify";
+	w.done = 0;
 	drop_device_cache(root);
 	for (size_t i = 0; i < n_jobs; i++)
 		if (!verify_one(&w, &jobs[i], err))

@@ -76,15 +76,15 @@ struct bar {
 	char phase[16];
 };
 
+/* One bar per phase: writing, then reading back, each over the bundle bytes. */
 static void on_progress(void *ctx, const char *phase, const char *file, uint64_t done, uint64_t total)
 {
 	struct bar *b = ctx;
 	(void)file;
-	if (!b->p)
-		b->p = progress_new(phase, total, true);
 	if (strcmp(b->phase, phase) != 0) {
+		progress_finish(b->p);
 		snprintf(b->phase, sizeof(b->phase), "%s", phase);
-		progress_set_label(b->p, strcmp(phase, "copy") == 0 ? "writing" : "reading back");
+		b->p = progress_new(strcmp(phase, "copy") == 0 ? "writing" : "reading back", total, true);
 	}
 	progress_update(b->p, done);
 }

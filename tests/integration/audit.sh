@@ -162,14 +162,24 @@ p = P(); p.feed(open('$T/report.html').read())
 assert p.tags.get('svg', 0) >= 3 and p.tags.get('table', 0) >= 5, p.tags
 assert 'script' not in p.tags and 'link' not in p.tags and 'img' not in p.tags, p.tags
 "
-chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$T/report.html" 2>"$T/xml.err" &&
+	pass report_html_is_xml || fail report_html_is_xml "$(tail -n 1 "$T/xml.err")"
+# Rendered by Chromium from Debian (scripts/debian-packages.txt): a screenshot
+# that is not blank (a blank page compresses to a few KB of one colour).
+chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$chromium" ]; then
 	timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--disable-background-networking --disable-component-update --disable-sync --no-first-run \
+		--user-data-dir="$(mktemp -d "$T/chromium.XXXXXX")" \
 		--window-size=1100,2400 --screenshot="$T/report.png" "file://$T/report.html" >/dev/null 2>&1
-	[ -s "$T/report.png" ] && pass report_html_renders || fail report_html_renders "no screenshot"
+	if [ ! -s "$T/report.png" ]; then fail report_html_renders "no screenshot"
+	elif [ "$(stat -c %s "$T/report.png")" -lt 20000 ]; then fail report_html_renders "screenshot looks blank ($(stat -c %s "$T/report.png") bytes)"
+	else pass report_html_renders; fi
 	[ -n "${FERRY_KEEP_REPORT_PNG:-}" ] && cp "$T/report.png" "$FERRY_KEEP_REPORT_PNG"
+elif [ "${CI:-}" = true ]; then
+	fail report_html_renders "chromium missing in CI: scripts/install-deps should have installed it"
 else
-	skip report_html_renders "chromium not installed (optional: apt-get install chromium)"
+	skip report_html_renders "chromium not installed (scripts/install-deps installs it)"
 fi
 check devices_lists_inventory bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' devices | grep -q 'gateway-os'"
 check events_since_filters bash -c "[ \$(ferry-audit --db '$DB' --homedir '$HQ_HOME' events --json --since 2030-01-01 | wc -l) = 0 ]"

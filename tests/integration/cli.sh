@@ -29,6 +29,16 @@ out=$(ferry-agent -c "$T/missing.json" status --help) &&
 	printf '%s' "$out" | grep -q "^usage: ferry-agent -c agent.json status" &&
 	pass agent_help_needs_no_readable_config || fail agent_help_needs_no_readable_config "$out"
 
+# Every command each program lists in its --help: its own --help, no setup.
+for prog in ferry-agent ferry-pack ferry-keys ferry-audit; do
+	"$prog" --help | sed -n 's/^  \([a-z][a-z-]*\)\( [a-z][a-z-]*\)\{0,1\}\( .*\)\{0,1\}$/\1\2/p' >"$T/cmds"
+	[ -s "$T/cmds" ] || fail "${prog}_lists_commands" "no commands in $prog --help"
+	while read -r cmd; do
+		# shellcheck disable=SC2086  # "signer add": two words
+		helps "${prog}_${cmd// /_}_help" "$prog" $cmd
+	done <"$T/cmds"
+done
+
 for prog in ferry-agent ferry-pack ferry-keys ferry-audit; do
 	refuses "${prog}_unknown_option_exits_2" 2 "^$prog: unknown option '--no-such-option'" \
 		"$prog" --no-such-option
