@@ -30,6 +30,8 @@ struct framestream {
 	size_t cur_pos;
 	uint64_t produced;
 	bool ended, failed, started, stop;
+	bool no_whole_hash;        /* the consumer proves the SHA-256 itself */
+	bool frames_only;          /* authenticate frames, do not decompress */
 	char *error;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -37,7 +39,8 @@ struct framestream {
 };
 
 /* Reads, authenticates and decompresses frame i into out. */
-static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, struct ferry_error **err)
+static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, bool decompress,
+		       struct ferry_error **err)
 {
 	const struct chunk_frame *f = &fs->table.frames[i];
 	const char *name = fs->p->member;
@@ -48,7 +51,7 @@ static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, struct fe
 	if (memcmp(sha, f->sha256, SHA256_LEN) != 0)
 		return ferry_error_set(err, "%s: frame %zu: SHA-256 of the stored frame does not match "
 				       "the frame table", name, i);
-	if (!frames_decompress(fs->coder, fs->p->compression, fs->stored, (size_t)f->stored_size, out,
+	if (decompress && !frames_decompress(fs->coder, fs->p->compression, fs->stored, (size_t)f->stored_size, out,
 			       f->size, err)) {
 		ferry_error_prefix(err, "%s: frame %zu", name, i);
 		return false;
@@ -64,12 +67,12 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&fs->mu);
 		while (s->ready && !fs->stop)
 			pthread_cond_wait(&fs->cond, &fs->mu);
-		bool stop = fs->stop;
+		bool stop = fs->stop, decompress = !fs->frames_only;
 		pthread_mutex_unlock(&fs->mu);
 		if (stop)
 			break;
 		struct ferry_error *err = NULL;
-		bool ok = load_frame(fs, i, s->out, &err);
+		bool ok = load_frame(fs, i, s->out, decompress, &err);
 		pthread_mutex_lock(&fs->mu);
 		s->len = fs->table.frames[i].size;
 		if (!ok)
@@ -132,6 +135,10 @@ static bool finish(struct framestream *fs, struct ferry_error **err)
 	if (fs->produced != fs->p->size)
 		return ferry_error_set(err, "%s: %llu bytes, the manifest says %llu", fs->p->member,
 				       (unsigned long long)fs->produced, (unsigned long long)fs->p->size);
+	if (fs->no_whole_hash) {
+		fs->ended = true;
+		return true;
+	}
 	sha256_final_hex(fs->whole, hex);
 	if (strcmp(hex, fs->p->sha256) != 0)
 		return ferry_error_set(err, "%s: SHA-256 of the payload does not match the manifest",
@@ -160,7 +167,8 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 	pthread_mutex_unlock(&fs->mu);
 	if (s->error)
 		return ferry_error_set(err, "%s", s->error);
-	sha256_update(fs->whole, s->out, s->len);
+	if (!fs->no_whole_hash)
+		sha256_update(fs->whole, s->out, s->len);
 	fs->produced += s->len;
 	fs->cur = s;
 	fs->cur_pos = 0;
@@ -187,6 +195,19 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 	fs->cur_pos += n;
 	*got = n;
 	return true;
+}
+
+void framestream_skip_whole_hash(struct framestream *fs)
+{
+	fs->no_whole_hash = true;
+}
+
+void framestream_frames_only(struct framestream *fs)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->frames_only = true;
+	fs->no_whole_hash = true;
+	pthread_mutex_unlock(&fs->mu);
 }
 
 void framestream_stop(struct framestream *fs)

@@ -31,6 +31,16 @@ bool framestream_start(struct chunk_table *table, const struct payload *p, frame
  * buf NULL: the bytes are checked and skipped, not copied (verification). */
 bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
 		      struct ferry_error **err);
+/* Before the first read. The consumer proves the payload's SHA-256 itself
+ * (rootfs-ab hashes what it reads back from the medium): frames are still
+ * authenticated and the size checked, the whole-payload hash is not computed
+ * here, so the decompressed bytes are hashed once, not twice. */
+void framestream_skip_whole_hash(struct framestream *fs);
+/* Before the first read, with buf NULL reads only: every stored frame is
+ * read and its SHA-256 compared with the (signed) frame table, nothing is
+ * decompressed and the whole-payload SHA-256 is not checked (ferry-pack
+ * verify; see docs/packaging.md for what that proves). */
+void framestream_frames_only(struct framestream *fs);
 /* Stops the worker (finishing the frame in hand) and frees; NULL is fine. */
 void framestream_stop(struct framestream *fs);
 
