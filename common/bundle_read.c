@@ -421,6 +421,15 @@ static bool stream_read(void *ctx, void *buf, size_t cap, size_t *got, struct fe
 	return framestream_read(r->fs, buf, cap, got, err);
 }
 
+static bool stream_borrow(void *ctx, const void **data, size_t *len, struct ferry_error **err)
+{
+	struct bundle_reader *r = ctx;
+	*len = 0;
+	if (!r->fs)
+		return ferry_error_set(err, "no payload is being read");
+	return framestream_borrow(r->fs, data, len, err);
+}
+
 static void stream_skip_whole_hash(void *ctx)
 {
 	struct bundle_reader *r = ctx;
@@ -496,6 +505,7 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 	out->ctx = r;
 	out->name = pp->member;
 	out->skip_whole_hash = stream_skip_whole_hash;
+	out->borrow = stream_borrow;
 	ok = true;
 out:
 	chunks_free(&table);

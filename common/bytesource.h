@@ -23,6 +23,10 @@ struct byte_source {
 	 * back from the medium: the source then checks its frames and size but
 	 * not the whole-stream hash, which is computed once instead of twice. */
 	void (*skip_whole_hash)(void *ctx);
+	/* Optional (NULL: not offered): the next bytes in place instead of a
+	 * copy, valid until the next call; *len = 0 at the end, after the same
+	 * checks as read. For consumers that write large buffers as they are. */
+	bool (*borrow)(void *ctx, const void **data, size_t *len, struct ferry_error **err);
 };
 
 /* True when the source left the whole-stream SHA-256 to the caller. */

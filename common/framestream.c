@@ -3,6 +3,7 @@
 #include "framestream.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +106,8 @@ bool framestream_start(struct chunk_table *table, const struct payload *p, frame
 	bool ok = (fs->stored = malloc(max_stored)) && (fs->whole = sha256_new()) &&
 		  frame_coder_new(&fs->coder, NULL);
 	for (size_t i = 0; ok && i < FRAMESTREAM_SLOTS; i++)
-		ok = (fs->slots[i].out = malloc(fs->table.frame_size ? fs->table.frame_size : 1)) != NULL;
+		ok = posix_memalign((void **)&fs->slots[i].out, FRAMESTREAM_ALIGN,
+				    fs->table.frame_size ? fs->table.frame_size : 1) == 0;
 	pthread_mutex_init(&fs->mu, NULL);
 	pthread_cond_init(&fs->cond, NULL);
 	if (!ok) {
@@ -175,10 +177,12 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 	return true;
 }
 
-bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
-		      struct ferry_error **err)
+/* Takes up to cap bytes of the current frame in place (*n = 0 at the end). */
+static bool take(struct framestream *fs, size_t cap, const uint8_t **data, size_t *n,
+		 struct ferry_error **err)
 {
-	*got = 0;
+	*n = 0;
+	*data = NULL;
 	if (fs->failed)
 		return ferry_error_set(err, "%s", fs->error ? fs->error : "payload failed");
 	while (!fs->cur || fs->cur_pos == fs->cur->len) {
@@ -189,12 +193,30 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 		if (!fs->cur)
 			return finish(fs, err) || fail(fs, err);
 	}
-	size_t n = fs->cur->len - fs->cur_pos < cap ? fs->cur->len - fs->cur_pos : cap;
-	if (buf)
-		memcpy(buf, fs->cur->out + fs->cur_pos, n);
-	fs->cur_pos += n;
-	*got = n;
+	*n = fs->cur->len - fs->cur_pos < cap ? fs->cur->len - fs->cur_pos : cap;
+	*data = fs->cur->out + fs->cur_pos;
+	fs->cur_pos += *n;
 	return true;
+}
+
+bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
+		      struct ferry_error **err)
+{
+	const uint8_t *data;
+	if (!take(fs, cap, &data, got, err))
+		return false;
+	if (buf && *got)
+		memcpy(buf, data, *got);
+	return true;
+}
+
+bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+			struct ferry_error **err)
+{
+	const uint8_t *d;
+	bool ok = take(fs, SIZE_MAX, &d, len, err);
+	*data = d;
+	return ok;
 }
 
 void framestream_skip_whole_hash(struct framestream *fs)

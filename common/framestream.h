@@ -15,7 +15,8 @@
 #include "error.h"
 #include "manifest.h"
 
-#define FRAMESTREAM_SLOTS 3
+#define FRAMESTREAM_SLOTS 2   /* one being taken, one being decompressed */
+#define FRAMESTREAM_ALIGN 4096   /* frame buffers: fit for O_DIRECT writes */
 
 /* Reads exactly len stored bytes (the next frame) from wherever they are. */
 typedef bool (*framestream_read_fn)(void *ctx, void *buf, size_t len, struct ferry_error **err);
@@ -31,6 +32,11 @@ bool framestream_start(struct chunk_table *table, const struct payload *p, frame
  * buf NULL: the bytes are checked and skipped, not copied (verification). */
 bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
 		      struct ferry_error **err);
+/* Like framestream_read, without a copy: the rest of the current frame in
+ * place (FRAMESTREAM_ALIGN-aligned at frame starts), valid until the next
+ * call; *len = 0 at the end, after the same checks. */
+bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+			struct ferry_error **err);
 /* Before the first read. The consumer proves the payload's SHA-256 itself
  * (rootfs-ab hashes what it reads back from the medium): frames are still
  * authenticated and the size checked, the whole-payload hash is not computed
