@@ -17,7 +17,7 @@
 #include "common/sha256.h"
 
 #define READBACK_ALIGN 4096u          /* O_DIRECT offsets, lengths, buffers */
-#define READBACK_BUF (1024u * 1024)   /* one read from the medium */
+#define READBACK_BUF (2u * 1024 * 1024)   /* one read from the medium */
 /* Read back once this much more was written: each window costs one flush of
  * the device's cache, so not too small; its tail is read after the write
  * ends, so not too large. */

@@ -3,7 +3,10 @@
  * frame table BEFORE any decompressor sees it, and decompresses it into a
  * small ring of buffers; the consumer's thread hashes the whole payload as it
  * takes the bytes and checks size and SHA-256 at the end. Errors name the
- * member and frame. Memory: FRAMESTREAM_SLOTS frames plus one stored frame. */
+ * member and frame. With two CPUs and small frames (1 MiB, ferry-pack's
+ * default) two workers decompress frames in parallel; stored frames are
+ * still read in order. Memory: the ring plus one stored frame per worker
+ * (FRAMESTREAM_MEMORY for two workers; 2 frames + 1 stored frame for one). */
 #ifndef FERRY_FRAMESTREAM_H
 #define FERRY_FRAMESTREAM_H
 
@@ -15,7 +18,11 @@
 #include "error.h"
 #include "manifest.h"
 
-#define FRAMESTREAM_SLOTS 2   /* one being taken, one being decompressed */
+#define FRAMESTREAM_SLOTS_MAX 4
+#define FRAMESTREAM_WORKERS_MAX 2
+/* Two workers (and four frame buffers) only while the frame buffers and the
+ * workers' stored frames fit in this; else one, double-buffered. */
+#define FRAMESTREAM_MEMORY (8u * 1024 * 1024)
 #define FRAMESTREAM_ALIGN 4096   /* frame buffers: fit for O_DIRECT writes */
 
 /* Reads exactly len stored bytes (the next frame) from wherever they are. */
@@ -23,9 +30,9 @@ typedef bool (*framestream_read_fn)(void *ctx, void *buf, size_t len, struct fer
 
 struct framestream;
 
-/* Starts the worker. Takes over *table (left empty). p gives the member name,
- * compression, size and sha256 (must outlive the stream). read is called
- * from the worker thread only, until framestream_stop. */
+/* Starts the workers. Takes over *table (left empty). p gives the member
+ * name, compression, size and sha256 (must outlive the stream). read is
+ * called from one worker at a time, frame after frame, until framestream_stop. */
 bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,
 		       void *read_ctx, struct framestream **out, struct ferry_error **err);
 /* byte_source-style read: *got = 0 at the end, after size and hash matched.
