@@ -5,6 +5,7 @@
 #   make asan       the same suite built with AddressSanitizer + UBSan (build/asan)
 #   make demo       the whole story on virtual devices (build/demo)
 #   make bench      benchmarks against the machine's own limits
+#   make bench-peers  the same install bench with SWUpdate, RAUC and mender-artifact
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -60,7 +61,7 @@ UNIT_HELP_OBJS := $(UNIT_HELP:%.c=$(BUILD)/%.o)
 TOOL_SRCS  := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS  := $(TOOL_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit integration asan demo bench install clean
+.PHONY: all deps check unit integration asan demo bench bench-peers install clean
 all: $(LIBFERRY) $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
@@ -105,6 +106,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ./bench/run
+
+# The peers (SWUpdate, RAUC, mender-artifact from Debian) beside ferry, same run.
+bench-peers: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./bench/peers/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -10,12 +10,15 @@
 #   floor     zstd -dc PAYLOAD | dd of=SLOT bs=4M oflag=direct conv=fsync
 #   swupdate  SWUpdate's streamed zstd install + sync (when installed:
 #             `make bench-peers` installs it; bench/peers/swupdate.sh)
+#   rauc      with FERRY_PEERS=1 (make bench-peers): RAUC's install of a plain
+#             bundle into a raw slot + sync (bench/peers/rauc.sh)
 # Prints wall time, MiB/s, CPU, peak RSS and each goal of issue 13 with
 # PASS/FAIL: install <= 1.0x the floor, >= 2x faster than swupdate, peak RSS
 # <= 24 MiB and not growing with the image. Usage: bench/install.sh [MIB...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/peers/swupdate.sh
+. bench/peers/rauc.sh
 BIN=$PWD/${BUILD:-build}/bin
 SIZES=("$@"); [ ${#SIZES[@]} -gt 0 ] || SIZES=(256 1024)
 W=${FERRY_BENCH_DIR:-/tmp/ferry-bench}
@@ -25,6 +28,7 @@ mkdir -p "$W"
 rm -rf "$R"; mkdir -p "$R"; chmod 700 "$R"
 cleanup() {
 	for h in "$R"/keys/gnupg "$R"/dev*/gnupg; do gpgconf --homedir "$h" --kill all >/dev/null 2>&1 || true; done
+	rauc_stop "$R/rauc"
 	[ -z "$LOOP" ] || losetup -d "$LOOP" 2>/dev/null || true
 	rm -rf "$R"
 }
@@ -88,6 +92,7 @@ else
 	LOOP=; SLOT=$R/slot-b.img; SLOTKIND="file (no loop device: not comparable with the goals)"
 fi
 PEER=no; swu_available && [ -n "$LOOP" ] && PEER=yes
+RAUC=no; [ "${FERRY_PEERS:-}" = 1 ] && rauc_available && [ -n "$LOOP" ] && RAUC=yes
 
 echo "bench/install.sh: ferry-agent install of an ext4 rootfs image, best of 3, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  slot: $SLOTKIND; swupdate: $([ $PEER = yes ] && dpkg-query -W -f '${Version}' swupdate 2>/dev/null || echo 'not installed (make bench-peers)')"
@@ -107,6 +112,10 @@ for mib in "${SIZES[@]}"; do
 		"$D/agent.json" "$SLOT"
 	tar -xOf "$B" payloads/gw-x/rootfs.zst >"$R/payload.zst"   # the frames the agent decompresses
 	[ $PEER = no ] || swu_make "$R/swu" "$img" "$SLOT"
+	if [ $RAUC = yes ]; then
+		rauc_stop "$R/rauc"; rm -rf "$R/rauc"; truncate -s $(((mib + 64) << 20)) "$R/rauc-a.img"
+		rauc_setup "$R/rauc" "$img" "$R/rauc-a.img" "$SLOT"
+	fi
 	cat "$B" "$img" "$R/payload.zst" >/dev/null                 # warm the page cache
 	for _ in 1 2 3; do
 		run_timed "fl$mib" sh -c "zstd -dc '$R/payload.zst' | dd of='$SLOT' bs=4M oflag=direct conv=fsync status=none"
@@ -114,11 +123,17 @@ for mib in "${SIZES[@]}"; do
 			dd if=/dev/zero of="$SLOT" bs=1M count=4 conv=fsync status=none
 			run_timed "sw$mib" bash -c '. bench/peers/swupdate.sh && SWU_DEV=$1 swu_install "$2"' _ "$SLOT" "$R/swu"
 		fi
+		if [ $RAUC = yes ]; then
+			dd if=/dev/zero of="$SLOT" bs=1M count=4 conv=fsync status=none
+			run_timed "ra$mib" bash -c '. bench/peers/rauc.sh && rauc_install "$1"' _ "$R/rauc"
+		fi
 		run_timed "in$mib" "$BIN/ferry-agent" -v -c "$D/agent.json" install "$B"
 		cmp -s -n "$size" "$img" "$SLOT" || { echo "the slot does not hold the image after ferry-agent install" >&2; exit 1; }
 		"$BIN/ferry-agent" -q -c "$D/agent.json" rollback   # so that the same bundle installs again
 	done
-	awk -v mib="$mib" -v zb="$(stat -c %s "$B")" -v peer="$PEER" \
+	[ $RAUC = no ] || RSS[ra$mib]=$(rauc_service_rss "$R/rauc")
+	awk -v mib="$mib" -v zb="$(stat -c %s "$B")" -v peer="$PEER" -v rauc="$RAUC" \
+		-v tr="${WALL[ra$mib]:-0}" -v mr="${RSS[ra$mib]:-0}" \
 		-v ti="${WALL[in$mib]}" -v ci="${CPU[in$mib]}" -v mi="${RSS[in$mib]}" \
 		-v tf="${WALL[fl$mib]}" -v cf="${CPU[fl$mib]}" \
 		-v tw="${WALL[sw$mib]:-0}" -v cw="${CPU[sw$mib]:-0}" -v mw="${RSS[sw$mib]:-0}" 'BEGIN {
@@ -126,11 +141,14 @@ for mib in "${SIZES[@]}"; do
 		printf "    %-40s %6.2fs %6.0f MiB/s %7.2fs\n", "floor: zstd -dc | dd oflag=direct fsync", tf, mib / tf, cf
 		if (peer == "yes")
 			printf "    %-40s %6.2fs %6.0f MiB/s %7.2fs  peak RSS %.1f MiB\n", "swupdate zstd streamed + sync", tw, mib / tw, cw, mw / 1024
+		if (rauc == "yes")
+			printf "    %-40s %6.2fs %6.0f MiB/s %8s  peak RSS %.1f MiB (service)\n", "rauc install (plain bundle) + sync", tr, mib / tr, "", mr / 1024
 		printf "    %-40s %6.2fs %6.0f MiB/s %7.2fs  peak RSS %.1f MiB\n", "ferry-agent install (read-back)", ti, mib / ti, ci, mi / 1024
 		goal("install / floor", ti / tf, "<=", 1.0)
 		if (peer == "yes") goal("swupdate / install", tw / ti, ">=", 2.0)
 		else printf "    %-28s SKIP (swupdate not installed: make bench-peers)\n", "swupdate / install"
 		goal("peak RSS of the agent, MiB", mi / 1024, "<=", 24)
+		if (rauc == "yes") printf "    %-28s %6.2f   (no goal)\n", "rauc / install", tr / ti
 	}
 	function goal(what, v, op, g) {
 		ok = op == "<=" ? v <= g : v >= g
