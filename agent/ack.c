@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 
 #include "agent/state.h"
-#include "common/json.h"
+#include "common/ack_format.h"
 #include "common/pgp.h"
 #include "common/policy.h"
-#include "common/rfc3339.h"
 #include "common/safefile.h"
 #include "common/signedfile.h"
+#include "common/stick.h"
 
 /* Every reason of a refused verdict, on one line. */
 static bool verdict_error(const struct policy_verdict *v, const char *path, struct ferry_error **err)
@@ -33,35 +33,18 @@ static bool verdict_error(const struct policy_verdict *v, const char *path, stru
 	return false;
 }
 
+/* The document's fields (common/ack_format), for this device. */
 static bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
 		      uint64_t *seq, struct ferry_error **err)
 {
-	static const char *const keys[] = { "format", "device", "seq", "issued", NULL };
-	json_t *root = NULL;
-	struct json_path p;
-	const char *device = NULL, *issued = NULL;
-	int64_t format = 0, n = 0;
-	bool ok = false;
-	json_path_root(&p, path);
-	if (!json_parse_strict(data, len, path, &root, err) || !json_check_keys(root, &p, keys, err) ||
-	    !json_get_int(root, &p, "format", true, 1, 1, &format, err) ||
-	    !json_get_string(root, &p, "device", true, &device, err) ||
-	    !json_get_int(root, &p, "seq", true, 1, INT64_MAX, &n, err) ||
-	    !json_get_string(root, &p, "issued", true, &issued, err))
-		goto out;
-	if (!rfc3339_valid_utc(issued)) {
-		json_path_error(err, &p, "issued: must be RFC 3339 UTC");
-		goto out;
-	}
-	if (strcmp(device, device_id) != 0) {
-		ferry_error_set(err, "%s: acknowledges device '%s', this is '%s'", path, device, device_id);
-		goto out;
-	}
-	*seq = (uint64_t)n;
-	ok = true;
-out:
-	json_decref(root);
-	return ok;
+	struct ack_doc a;
+	if (!ack_format_parse(data, len, path, &a, err))
+		return false;
+	if (strcmp(a.device, device_id) != 0)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: acknowledges device '%s', this is '%s'",
+					path, a.device, device_id);
+	*seq = a.seq;
+	return true;
 }
 
 bool ack_verify(struct pgp *pgp, const struct policy *policy, const char *device_id,
@@ -73,7 +56,7 @@ bool ack_verify(struct pgp *pgp, const struct policy *policy, const char *device
 	size_t len = 0;
 	struct pgp_verify_result vr = { 0 };
 	struct policy_verdict v = { 0 };
-	if (!signedfile_read(pgp, path, ACK_MAX_BYTES, &data, &len, &vr, err))
+	if (!signedfile_read(pgp, path, ACK_FORMAT_MAX, &data, &len, &vr, err))
 		goto out;
 	if (!policy_allows_role(policy, &vr, ACK_ROLE, device_type, now, &v)) {
 		ferry_error_set(err, "out of memory");
@@ -96,13 +79,22 @@ bool ack_apply(struct state *st, struct pgp *pgp, const struct policy *policy,
 	       struct ack_result *out, struct ferry_error **err)
 {
 	bool ok = false;
-	char *path = NULL, name[128];
+	char *path = NULL, name[64];
 	struct state_info info;
 	struct stat sb;
+	struct stick_dir dir;
 	memset(out, 0, sizeof(*out));
 	memset(&info, 0, sizeof(info));
-	snprintf(name, sizeof(name), ACK_DIR "/%s.json", state_device(st));
-	if (!path_join(ferry_dir, name, &path, err))
+	if (!stick_dir_open(ferry_dir, STICK_ACK, NULL, false, &dir, err))
+		return false;
+	if (dir.fd < 0) {
+		stick_dir_close(&dir);
+		return true;   /* no ack/ on this stick */
+	}
+	bool named = stick_ack_name(state_device(st), name, err) &&
+		     stick_dir_file(&dir, name, &path, err);
+	stick_dir_close(&dir);
+	if (!named)
 		return false;
 	if (stat(path, &sb) != 0) {
 		ok = errno == ENOENT || ferry_error_errno(err, errno, "%s", path);

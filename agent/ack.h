@@ -18,9 +18,7 @@ struct pgp;
 struct policy;
 struct state;
 
-#define ACK_DIR "ack"
 #define ACK_ROLE "hq"
-#define ACK_MAX_BYTES 4096
 
 /* Verifies path (+ ".sig") for device_id / device_type at time now and
  * returns the acknowledged seq. */
@@ -33,7 +31,8 @@ struct ack_result {
 	uint64_t seq;        /* what it acknowledges */
 	uint64_t pruned;     /* records deleted from agent.db */
 };
-/* Looks for <ferry_dir>/ack/<device_id>.json; without one, *out says
+/* Looks for the device's ack on the stick whose ferry/ folder is ferry_dir
+ * (common/stick: ack/<device_id>.json); without one, *out says
  * found = false and nothing happens. Otherwise verifies it and prunes the
  * acknowledged records (state_prune keeps the newest record for the chain). */
 bool ack_apply(struct state *st, struct pgp *pgp, const struct policy *policy,

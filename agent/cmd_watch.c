@@ -67,7 +67,9 @@ static void audit_refused(const struct media_identity *id, const char *reason, v
 	struct ferry_error *e = NULL;
 	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "vendor", id->vendor, "product",
 				   id->product, "device", id->devnode);
-	struct state_event ev = { .event = "media.refused", .result = "refused", .usb_serial = id->serial,
+	/* The one refusal of a stick before it is read: not on media.allow. */
+	struct state_event ev = { .event = "media.refused", .result = "refused",
+				  .code = ferry_code_name(FERRY_E_POLICY), .usb_serial = id->serial,
 				  .media_label = id->label, .detail = detail };
 	if (!state_open_config(actx->config, &st, &e) || !state_record(st, &ev, NULL, &e))
 		log_error("cannot audit the refused stick %s: %s", id->devnode, ferry_error_message(e));

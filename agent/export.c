@@ -9,8 +9,10 @@
 #include <time.h>
 
 #include "common/auditlog.h"
+#include "common/inventory.h"
 #include "common/rfc3339.h"
 #include "common/safefile.h"
+#include "common/stick.h"
 
 static json_t *slot_string(char slot)
 {
@@ -73,67 +75,89 @@ static json_t *kv_object(const struct agent_kv *kv, size_t n)
 	return o;
 }
 
-bool agent_inventory(const struct agent_config *c, struct state *s, struct boot *b, json_t **out,
-		     struct ferry_error **err)
+/* The device's facts that go beside the state's (objects of the inventory). */
+struct inventory_objects {
+	json_t *attributes, *slots, *boot, *free_space;
+	const char **names, **versions;
+};
+
+static void inventory_objects_clear(struct inventory_objects *o)
+{
+	json_decref(o->attributes);
+	json_decref(o->slots);
+	json_decref(o->boot);
+	json_decref(o->free_space);
+	free(o->names);
+	free(o->versions);
+}
+
+static bool gather_objects(const struct agent_config *c, struct boot *b, const struct state_info *info,
+			   const struct agent_kv *kv, size_t n, struct inventory_objects *o,
+			   struct ferry_error **err)
+{
+	struct boot_status bs;
+	if (!boot_get_status(b, &bs, err))
+		return false;
+	o->attributes = kv_object(c->device.attributes, c->device.n_attributes);
+	o->slots = agent_slots_json(b, &bs);
+	o->boot = json_pack("{s:I, s:s}", "count", (json_int_t)info->boot_count, "id", bs.boot_id);
+	o->free_space = json_object();
+	o->names = calloc(n + 1, sizeof(*o->names));
+	o->versions = calloc(n + 1, sizeof(*o->versions));
+	if (!o->attributes || !o->slots || !o->boot || !o->free_space || !o->names || !o->versions)
+		return ferry_error_set(err, "out of memory");
+	json_object_set_new(o->free_space, "state_dir", json_integer(free_bytes(c->state_dir)));
+	for (size_t i = 0; i < c->n_targets; i++)
+		json_object_set_new(o->free_space, c->targets[i].key,
+				    json_integer(free_bytes(c->targets[i].value)));
+	for (size_t i = 0; i < n; i++) {
+		o->names[i] = kv[i].key;
+		o->versions[i] = kv[i].value;
+	}
+	return true;
+}
+
+bool agent_inventory_text(const struct agent_config *c, struct state *s, struct boot *b,
+			  char **text, size_t *len, struct ferry_error **err)
 {
 	bool ok = false;
 	struct state_info info;
-	struct boot_status bs;
 	struct agent_kv *kv = NULL;
+	struct inventory_objects o = { 0 };
 	size_t n = 0;
 	char now[RFC3339_UTC_LEN + 1];
-	json_t *groups = json_array(), *space = json_object();
 	if (!state_get(s, &info, err))
-		goto done;
-	if (!boot_get_status(b, &bs, err) || !state_installed(s, &kv, &n, err))
+		return false;
+	if (!state_installed(s, &kv, &n, err) || !gather_objects(c, b, &info, kv, n, &o, err))
 		goto out;
-	for (char **g = c->device.groups; *g; g++)
-		json_array_append_new(groups, json_string(*g));
-	json_object_set_new(space, "state_dir", json_integer(free_bytes(c->state_dir)));
-	for (size_t i = 0; i < c->n_targets; i++)
-		json_object_set_new(space, c->targets[i].key, json_integer(free_bytes(c->targets[i].value)));
 	rfc3339_format_utc((int64_t)time(NULL), now);
-	*out = json_pack("{s:i, s:s, s:s, s:I, s:O, s:o, s:s, s:o, s:I, s:I, s:s, s:o,"
-			 " s:{s:I, s:s}, s:O}",
-			 "format", 1, "device", c->device.id, "type", c->device.type,
-			 "hw_revision", (json_int_t)c->device.hw_revision, "groups", groups,
-			 "attributes", kv_object(c->device.attributes, c->device.n_attributes),
-			 "time", now, "installed", kv_object(kv, n),
-			 "security_version", (json_int_t)info.security_version,
-			 "policy_serial", (json_int_t)info.policy_serial,
-			 "state", state_name(info.state), "slots", agent_slots_json(b, &bs),
-			 "boot", "count", (json_int_t)info.boot_count, "id", bs.boot_id,
-			 "free_space", space);
-	ok = *out ? true : ferry_error_set(err, "out of memory");
+	struct inventory inv = {
+		.device = c->device.id, .type = c->device.type, .time = now,
+		.state = state_name(info.state), .hw_revision = c->device.hw_revision,
+		.security_version = info.security_version, .policy_serial = info.policy_serial,
+		.n_installed = n, .names = o.names, .versions = o.versions,
+		.groups = (const char *const *)c->device.groups, .attributes = o.attributes,
+		.slots = o.slots, .boot = o.boot, .free_space = o.free_space,
+	};
+	ok = inventory_serialize(&inv, text, len, err);
 out:
-	state_info_clear(&info);
-done:
+	inventory_objects_clear(&o);
 	state_kv_free(kv, n);
-	json_decref(groups);
-	json_decref(space);
+	state_info_clear(&info);
 	return ok;
 }
 
 static bool write_inventory(const struct agent_config *c, struct state *s, struct boot *b,
-			    const char *dir, struct pgp *p, const char *fpr, struct ferry_error **err)
+			    const struct stick_dir *dir, struct pgp *p, const char *fpr,
+			    struct ferry_error **err)
 {
-	json_t *inv = NULL;
 	char *text = NULL, *path = NULL;
-	bool ok = false;
-	if (!agent_inventory(c, s, b, &inv, err))
-		return false;
-	text = json_dumps(inv, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!text || !path_join(dir, "inventory.json", &path, err)) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	size_t len = strlen(text);
-	text[len] = '\n';   /* the NUL's byte becomes the final newline */
-	ok = auditlog_write_signed(path, text, len + 1, p, fpr, err);
-out:
+	size_t len = 0;
+	bool ok = agent_inventory_text(c, s, b, &text, &len, err) &&
+		  stick_dir_file(dir, STICK_INVENTORY, &path, err) &&
+		  auditlog_write_signed(path, text, len, p, fpr, err);
 	free(path);
 	free(text);
-	json_decref(inv);
 	return ok;
 }
 
@@ -144,19 +168,20 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	struct pgp *p = NULL;
 	struct state_records r = { 0 };
 	char fpr[PGP_FPR_LEN + 1];
-	char *dir = NULL;
+	char *top = stick_top(media_dir);
+	struct stick_dir dir = { .fd = -1 };
 	memset(out, 0, sizeof(*out));
-	if (asprintf(&dir, "%s/ferry/audit/%s", media_dir, c->device.id) < 0) {
-		dir = NULL;
+	if (!top) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
 	if (!pgp_open(c->trust_homedir, &p, err) || !agent_device_key(p, fpr, err) ||
-	    !state_records_unexported(s, &r, err) || !mkdir_p(dir, 0755, err))
+	    !state_records_unexported(s, &r, err) ||
+	    !stick_dir_open(top, STICK_DEVICE_AUDIT, c->device.id, true, &dir, err))
 		goto out;
-	if (r.n && !auditlog_export_write(dir, c->device.id, r.lines, r.n, p, fpr, NULL, err))
+	if (r.n && !auditlog_export_write(dir.path, c->device.id, r.lines, r.n, p, fpr, NULL, err))
 		goto out;
-	if (!write_inventory(c, s, b, dir, p, fpr, err))
+	if (!write_inventory(c, s, b, &dir, p, fpr, err))
 		goto out;
 	/* Only now, with both files and signatures on the stick. */
 	if (r.n && !state_mark_exported(s, r.last_seq, err))
@@ -164,13 +189,14 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	out->n = r.n;
 	out->first_seq = r.first_seq;
 	out->last_seq = r.last_seq;
-	out->dir = dir;
-	dir = NULL;
+	out->dir = dir.path;
+	dir.path = NULL;
 	ok = true;
 out:
 	if (!ok)
 		ferry_error_prefix(err, "export to %s", media_dir);
-	free(dir);
+	stick_dir_close(&dir);
+	free(top);
 	state_records_clear(&r);
 	pgp_close(p);
 	return ok;

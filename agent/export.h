@@ -22,9 +22,9 @@ json_t *agent_slots_json(const struct boot *b, const struct boot_status *bs);
 /* The device key: the one key of trust.homedir with a secret part. */
 bool agent_device_key(struct pgp *p, char fpr[PGP_FPR_LEN + 1], struct ferry_error **err);
 
-/* inventory.json's content (documented in docs/formats.md); *out is new. */
-bool agent_inventory(const struct agent_config *c, struct state *s, struct boot *b, json_t **out,
-		     struct ferry_error **err);
+/* inventory.json's text (common/inventory, docs/formats.md §6); caller frees. */
+bool agent_inventory_text(const struct agent_config *c, struct state *s, struct boot *b,
+			  char **text, size_t *len, struct ferry_error **err);
 
 struct agent_export_result {
 	size_t n;                      /* records written (0: none were pending) */

@@ -310,7 +310,7 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 	struct auditlog_fields f = {
 		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
-		.usb_serial = ev->usb_serial, .media_label = ev->media_label, .detail = ev->detail,
+		.code = ev->code, .usb_serial = ev->usb_serial, .media_label = ev->media_label, .detail = ev->detail,
 	};
 	if (!auditlog_line_build(&f, &line, err) ||
 	    !run(s, prepare(s, "INSERT INTO journal (seq, line) VALUES (?, ?)", err, "it",

@@ -67,6 +67,7 @@ struct state_event {
 	const char *event;         /* required: "install.finished", "boot.committed", … */
 	const char *bundle, *version;
 	const char *result;        /* required: success | failure | refused | info */
+	const char *code;          /* failure/refusal: ferry_code_name() of the reason, or NULL */
 	const char *usb_serial, *media_label;
 	const json_t *detail;      /* object or NULL (borrowed) */
 };

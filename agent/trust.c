@@ -126,6 +126,8 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		.media_label = media_ev ? media_ev->media_label : NULL,
 	};
 	if (*outcome == TRUST_ADOPT_REFUSED) {
+		ferry_error_classify(&why, FERRY_E_POLICY);
+		ev.code = ferry_code_name(ferry_error_code(why));
 		*reason = strdup(ferry_error_message(why));
 		detail = json_pack("{s:s}", "reason", ferry_error_message(why));
 	} else {

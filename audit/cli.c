@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/rfc3339.h"
 #include "common/safefile.h"
+#include "common/stick.h"
 
 bool cli_common_option(struct audit_cli *cli, int opt, const char *arg)
 {
@@ -79,7 +80,8 @@ bool cli_stick_root(const char *media_dir, char **root, struct ferry_error **err
 	*root = NULL;
 	if (!is_dir(media_dir))
 		return ferry_error_set(err, "%s: not a directory", media_dir);
-	if (!path_join(media_dir, "ferry", &ferry, err) || !path_join(media_dir, "audit", &audit, err))
+	if (!path_join(media_dir, STICK_DIR, &ferry, err) ||
+	    !path_join(media_dir, STICK_AUDIT_DIR, &audit, err))
 		goto out;
 	if (!is_dir(ferry) && is_dir(audit))
 		*root = strdup(media_dir);

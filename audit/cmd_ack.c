@@ -1,23 +1,24 @@
 /* cmd_ack: `ferry-audit ack MEDIA_DIR --key FPR` (contract C4): for every
- * device with imported records, ferry/ack/<id>.json {"format":1,"device",
- * "seq","issued"} and a detached signature by the HQ key, written atomically.
+ * device with imported records, its ack (common/ack_format, where common/stick
+ * says) and a detached signature by the HQ key, written atomically.
  * seq is the highest record imported, and the chain in the database has no
  * gap below it, so a device may prune everything up to it. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/cli.h"
+#include "common/ack_format.h"
 #include "common/auditlog.h"
-#include "common/json.h"
 #include "common/pgp.h"
-#include "common/safefile.h"
+#include "common/stick.h"
 
 struct ack_run {
 	struct audit_cli *cli;
 	struct pgp *pgp;
 	const char *fpr;
-	char *ack_dir;
+	struct stick_dir ack_dir;
 	char now[32];
 	size_t written;
 };
@@ -25,18 +26,15 @@ struct ack_run {
 static bool write_ack(const struct audit_device *d, void *ctx, struct ferry_error **err)
 {
 	struct ack_run *run = ctx;
-	char *path = NULL, *text = NULL, name[AUDITLOG_DEVICE_ID_MAX + 8];
+	char *path = NULL, *text = NULL, name[64];
+	struct ack_doc a = { .seq = (uint64_t)d->last_seq };
 	bool ok = false;
 	if (d->last_seq <= 0)
 		return true;   /* nothing imported: nothing to acknowledge */
-	json_t *ack = json_pack("{s:i, s:s, s:I, s:s}", "format", 1, "device", d->id, "seq",
-				(json_int_t)d->last_seq, "issued", run->now);
-	snprintf(name, sizeof(name), "%s.json", d->id);
-	if (!ack || !(text = json_dump_canonical(ack))) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	if (!path_join(run->ack_dir, name, &path, err) ||
+	snprintf(a.device, sizeof(a.device), "%s", d->id);
+	snprintf(a.issued, sizeof(a.issued), "%s", run->now);
+	if (!ack_format_serialize(&a, &text, err) || !stick_ack_name(d->id, name, err) ||
+	    !stick_dir_file(&run->ack_dir, name, &path, err) ||
 	    !auditlog_write_signed(path, text, strlen(text), run->pgp, run->fpr, err))
 		goto out;
 	run->written++;
@@ -46,7 +44,6 @@ static bool write_ack(const struct audit_device *d, void *ctx, struct ferry_erro
 out:
 	free(text);
 	free(path);
-	json_decref(ack);
 	return ok;
 }
 
@@ -57,7 +54,7 @@ int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **e
 		{ "key", required_argument, NULL, OPT_KEY },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
-	struct ack_run run = { .cli = cli };
+	struct ack_run run = { .cli = cli, .ack_dir = { .fd = -1 } };
 	struct audit_db *db = NULL;
 	char *root = NULL;
 	int opt, rc = EXIT_USAGE;
@@ -81,17 +78,22 @@ int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **e
 		goto out;
 	}
 	rc = EXIT_REFUSED;
-	if (!cli_stick_root(argv[optind], &root, err) || !path_join(root, "ack", &run.ack_dir, err) ||
-	    !mkdir_p(run.ack_dir, 0755, err) || !audit_db_device_list(db, write_ack, &run, err))
+	if (!cli_stick_root(argv[optind], &root, err) ||
+	    !stick_dir_open(root, STICK_ACK, NULL, true, &run.ack_dir, err) ||
+	    !audit_db_device_list(db, write_ack, &run, err))
 		goto out;
-	if (cli->json)
-		printf("{\"written\": %zu}\n", run.written);
+	if (cli->json) {
+		json_t *o = json_pack("{s:I}", "written", (json_int_t)run.written);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	}
 	else if (!cli->quiet && run.written == 0)
 		printf("nothing to acknowledge: no records imported yet\n");
 	rc = 0;
 out:
 	free(root);
-	free(run.ack_dir);
+	stick_dir_close(&run.ack_dir);
 	pgp_close(run.pgp);
 	audit_db_close(db);
 	return rc;

@@ -16,9 +16,11 @@ static bool print_event(const struct audit_record *r, void *ctx, struct ferry_er
 		printf("%s\n", r->line);
 		return true;
 	}
-	printf("%-20s %-14s %6lld %-18s %-14s %-10s %-8s %s\n", r->time ? r->time : "-", r->device,
+	/* REASON: "[code] text" when the record names its reason's code */
+	printf("%-20s %-14s %6lld %-18s %-14s %-10s %-8s %s%s%s%s\n", r->time ? r->time : "-", r->device,
 	       (long long)r->seq, r->event, r->bundle ? r->bundle : "-", r->version ? r->version : "-",
-	       r->result ? r->result : "-", r->reason ? r->reason : "");
+	       r->result ? r->result : "-", r->code ? "[" : "", r->code ? r->code : "",
+	       r->code ? "] " : "", r->reason ? r->reason : "");
 	return true;
 }
 

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
+#include "common/stick.h"
 
 struct import_run {
 	struct audit_cli *cli;
@@ -140,7 +141,7 @@ static void import_inventory(struct import_run *run, const struct audit_device *
 	struct ferry_error *err = NULL;
 	char *path = NULL;
 	bool applied = false;
-	if (!path_join(dir, "inventory.json", &path, &err) ||
+	if (!path_join(dir, STICK_INVENTORY, &path, &err) ||
 	    !ingest_inventory(run->db, run->pgp, dev, path, run->now, &applied, &err))
 		outcome(run, dev->id, rel, "refused", NULL, err);
 	else
@@ -163,12 +164,12 @@ static struct export_file *list_exports(struct import_run *run, const char *devi
 		char dev_of_name[AUDITLOG_DEVICE_ID_MAX + 1], *rel = NULL;
 		uint64_t first, last;
 		struct ferry_error *err = NULL;
-		if (strcmp(e->d_name, "inventory.json") == 0)
+		if (strcmp(e->d_name, STICK_INVENTORY) == 0)
 			*has_inventory = true;
 		if (!ends_with(e->d_name, ".jsonl"))
 			continue;
 		if (!auditlog_export_name_parse(e->d_name, dev_of_name, &first, &last, &err)) {
-			if (asprintf(&rel, "audit/%s/%s", device, e->d_name) >= 0)
+			if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", device, e->d_name) >= 0)
 				outcome(run, device, rel, "refused", NULL, err);
 			free(rel);
 			ferry_error_free(err);
@@ -200,7 +201,7 @@ static void refuse_unknown(struct import_run *run, const char *device, const cha
 	ferry_error_free(why);
 }
 
-static void import_device(struct import_run *run, const char *audit_dir, const char *device)
+static void import_device(struct import_run *run, const char *root, const char *device)
 {
 	struct ferry_error *err = NULL;
 	struct audit_device dev = { 0 };
@@ -208,15 +209,19 @@ static void import_device(struct import_run *run, const char *audit_dir, const c
 	char *dir = NULL, *rel = NULL;
 	size_t n = 0;
 	struct export_file *files = NULL;
-	if (!path_join(audit_dir, device, &dir, &err))
+	struct stick_dir sd;
+	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &sd, &err))
 		goto out;
+	dir = sd.path;
+	sd.path = NULL;
+	stick_dir_close(&sd);
 	files = list_exports(run, device, dir, &n, &has_inventory);
 	if (!audit_db_device_get(run->db, device, &dev, &found, &err))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		free(rel);
 		rel = NULL;
-		if (asprintf(&rel, "audit/%s/%s", device, files[i].name) < 0)
+		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", device, files[i].name) < 0)
 			break;
 		if (found) {
 			import_export(run, &dev, dir, files[i].name, rel);
@@ -227,7 +232,7 @@ static void import_device(struct import_run *run, const char *audit_dir, const c
 	}
 	free(rel);
 	rel = NULL;
-	if (has_inventory && asprintf(&rel, "audit/%s/inventory.json", device) < 0)
+	if (has_inventory && asprintf(&rel, STICK_AUDIT_DIR "/%s/" STICK_INVENTORY, device) < 0)
 		rel = NULL;
 	if (rel && found) {
 		import_inventory(run, &dev, dir, rel);
@@ -253,8 +258,8 @@ static char *media_label(const char *root)
 {
 	char *path = NULL, *label = NULL;
 	json_t *media = NULL;
-	if (path_join(root, "MEDIA.json", &path, NULL) &&
-	    json_load_file_strict(path, 1024 * 1024, &media, NULL)) {
+	if (path_join(root, STICK_INDEX, &path, NULL) &&
+	    json_load_file_strict(path, STICK_INDEX_MAX, &media, NULL)) {
 		const char *l = json_string_value(json_object_get(media, "label"));
 		label = l ? strdup(l) : NULL;
 	}
@@ -267,10 +272,16 @@ static char *media_label(const char *root)
 static bool stick_devices(const char *media_dir, char **root, char **audit_dir,
 			  struct dirent ***list, int *n, struct ferry_error **err)
 {
+	struct stick_dir d;
 	*n = 0;
-	if (!cli_stick_root(media_dir, root, err) || !path_join(*root, "audit", audit_dir, err))
+	if (!cli_stick_root(media_dir, root, err) ||
+	    !stick_dir_open(*root, STICK_AUDIT, NULL, false, &d, err))
 		return false;
-	if (!is_dir(*audit_dir))
+	*audit_dir = d.path;
+	d.path = NULL;
+	bool absent = d.fd < 0;
+	stick_dir_close(&d);
+	if (absent)
 		return true;   /* a stick no device wrote to: nothing to import */
 	*n = scandir(*audit_dir, list, NULL, alphasort);
 	if (*n < 0)
@@ -299,13 +310,13 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 			struct ferry_error *why = NULL;
 			char *rel = NULL;
 			ferry_error_set(&why, "'%s': not a valid device id", name);
-			if (asprintf(&rel, "audit/%s", name) >= 0)
+			if (asprintf(&rel, STICK_AUDIT_DIR "/%s", name) >= 0)
 				outcome(run, name, rel, "refused", NULL, why);
 			free(rel);
 			ferry_error_free(why);
 			continue;
 		}
-		import_device(run, audit_dir, name);
+		import_device(run, root, name);
 	}
 	for (int i = 0; i < n; i++)
 		free(list[i]);

@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 4
+#define AUDIT_DB_SCHEMA_VERSION 5
 
 struct audit_db;
 
@@ -59,6 +59,7 @@ struct audit_record {
 	int64_t seq;
 	const char *hash, *prev, *line;
 	const char *time, *event, *bundle, *version, *result, *reason;
+	const char *code;        /* the record's reason code (ferry_code_name), or NULL */
 	const char *media_serial, *media_label;
 	int64_t boot;            /* -1 when absent */
 };
@@ -147,7 +148,9 @@ enum audit_query {
 	AUDIT_Q_FLEET_BY_VERSION,   /* bundle, version, devices */
 	AUDIT_Q_FLEET_BY_TYPE,      /* type, hw_revision, devices */
 	AUDIT_Q_INSTALLS_BY_BUNDLE, /* bundle, version, success, failure, refused */
-	AUDIT_Q_FAILURES_BY_REASON, /* bundle, version, result, reason, count */
+	AUDIT_Q_FAILURES_BY_REASON, /* code ('-': none), bundle, version, event, result, count,
+				     * example (a reason text of the group; without a code
+				     * records group by their text) */
 	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */

@@ -44,6 +44,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE export_sigs (device TEXT NOT NULL REFERENCES devices(id),"
 	" first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
 	" signature BLOB NOT NULL, imported_at TEXT NOT NULL, PRIMARY KEY (device, first_seq, last_seq));",
+	/* 5: the reason code of a failure or refusal (ferry_code_name), to group by */
+	"ALTER TABLE records ADD COLUMN code TEXT",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -374,8 +376,8 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	struct sq *s = impl;
 	if (!s->ins_record &&
 	    !sq_prepare(s, "INSERT INTO records (device, seq, hash, prev, time, boot, event, bundle,"
-			" version, result, reason, media_serial, media_label, line)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+			" version, result, reason, media_serial, media_label, line, code)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 			&s->ins_record, err))
 		return false;
 	sqlite3_stmt *st = s->ins_record;
@@ -393,6 +395,7 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	bind_text(st, 12, r->media_serial);
 	bind_text(st, 13, r->media_label);
 	bind_text(st, 14, r->line);
+	bind_text(st, 15, r->code);
 	bool ok = sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
 		ferry_error_set(err, "%s: inserting record %s/%lld: %s", s->path, r->device,
@@ -411,7 +414,7 @@ static bool sq_events(void *impl, const struct audit_event_filter *f, audit_reco
 	int rc;
 	char sql[512];
 	snprintf(sql, sizeof(sql), "SELECT device, seq, hash, prev, line, time, event, bundle, version,"
-		 " result, reason, media_serial, media_label, boot FROM records"
+		 " result, reason, media_serial, media_label, boot, code FROM records"
 		 " WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR time >= ?2)"
 		 " ORDER BY %s LIMIT ?3", f->by_seq ? "device, seq" : "time, device, seq");
 	if (!sq_prepare(s, sql, &st, err))
@@ -420,14 +423,14 @@ static bool sq_events(void *impl, const struct audit_event_filter *f, audit_reco
 	bind_text(st, 2, f->since);
 	sqlite3_bind_int64(st, 3, f->limit > 0 ? f->limit : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *c[13];
-		for (int i = 0; i < 13; i++)
+		const char *c[15];
+		for (int i = 0; i < 15; i++)
 			c[i] = (const char *)sqlite3_column_text(st, i);
 		struct audit_record r = {
 			.device = c[0], .seq = sqlite3_column_int64(st, 1), .hash = c[2],
 			.prev = c[3], .line = c[4], .time = c[5], .event = c[6], .bundle = c[7],
 			.version = c[8], .result = c[9], .reason = c[10], .media_serial = c[11],
-			.media_label = c[12], .boot = col_int(st, 13, -1),
+			.media_label = c[12], .boot = col_int(st, 13, -1), .code = c[14],
 		};
 		if (!cb(&r, ctx, err))
 			goto out;
@@ -599,10 +602,14 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" FROM records WHERE bundle IS NOT NULL AND event LIKE 'install.%'"
 	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version",
 	[AUDIT_Q_FAILURES_BY_REASON] =
-	"SELECT coalesce(bundle, '-') AS bundle, coalesce(version, '-') AS version, event, result,"
-	" coalesce(reason, '(none given)') AS reason, count(*) AS count FROM records"
+	/* By code with one example text; records without a code (older agents,
+	 * unclassified sites) by their text, as before codes existed. */
+	"SELECT coalesce(code, '-') AS code, coalesce(bundle, '-') AS bundle,"
+	" coalesce(version, '-') AS version, event, result, count(*) AS count,"
+	" coalesce(min(reason), '(none given)') AS example FROM records"
 	" WHERE result IN ('failure', 'refused')"
-	" GROUP BY bundle, version, event, result, reason ORDER BY count DESC, bundle, reason",
+	" GROUP BY code, CASE WHEN code IS NULL THEN reason END, bundle, version, event, result"
+	" ORDER BY count DESC, bundle, code, example",
 	[AUDIT_Q_ROLLBACKS] =
 	"SELECT device, event, bundle, version, time, reason FROM records"
 	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC, device, seq DESC LIMIT 200",

@@ -11,21 +11,20 @@
 #include <time.h>
 
 #include "common/auditlog.h"
+#include "common/inventory.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/rfc3339.h"
 #include "common/safefile.h"
 #include "common/signedfile.h"
 
-#define INVENTORY_MAX (1024 * 1024)
-
 /* The reason a device gave for a failure or refusal, if it gave one:
  * detail.reason (or error, message), else the messages of detail.reasons
  * [{code, message}] joined with "; ". Caller frees. */
-static char *record_reason(json_t *rec)
+static char *record_reason(const json_t *detail)
 {
-	json_t *detail = json_object_get(rec, "detail"), *reasons, *r;
 	static const char *const keys[] = { "reason", "error", "message" };
+	json_t *reasons, *r;
 	char *joined = NULL;
 	size_t len = 0, i;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -49,41 +48,31 @@ static char *record_reason(json_t *rec)
 	return joined;
 }
 
-static const char *str_at(json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
 /* Stores one line that auditlog_chain_verify already checked (strict,
- * canonical, chained): only its fields are read here, without a second
- * canonical round trip. line is NUL-terminated in place. */
+ * canonical, chained), read with the record format's own parser but
+ * without a second canonical round trip. line is NUL-terminated in place. */
 static bool insert_line(struct audit_db *db, const char *line, size_t n, const char *hash,
 			struct ingest_result *res, char last_time[32], struct ferry_error **err)
 {
-	json_t *rec = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(rec)) {
-		json_decref(rec);
-		return ferry_error_set(err, "unreadable record");
-	}
-	json_t *media = json_object_get(rec, "media"), *boot = json_object_get(rec, "boot");
-	char *reason = record_reason(rec);
+	struct auditlog_record rec;
+	if (!auditlog_line_fields(line, n, &rec, err))
+		return false;
+	const struct auditlog_fields *f = &rec.f;
+	char *reason = record_reason(f->detail);
 	struct audit_record r = {
-		.device = str_at(rec, "device"), .hash = hash, .prev = str_at(rec, "prev"),
-		.seq = (int64_t)json_integer_value(json_object_get(rec, "seq")),
-		.time = str_at(rec, "time"), .event = str_at(rec, "event"), .bundle = str_at(rec, "bundle"),
-		.version = str_at(rec, "version"), .result = str_at(rec, "result"),
-		.reason = reason, .boot = boot ? (int64_t)json_integer_value(boot) : -1,
-		.media_serial = str_at(media, "usb_serial"), .media_label = str_at(media, "label"),
-		.line = line,
+		.device = f->device, .hash = hash, .prev = f->prev, .seq = (int64_t)f->seq,
+		.time = f->time, .event = f->event, .bundle = f->bundle, .version = f->version,
+		.result = f->result, .reason = reason, .code = f->code, .boot = f->boot,
+		.media_serial = f->usb_serial, .media_label = f->media_label, .line = line,
 	};
 	bool ok = audit_db_record_insert(db, &r, err);
 	if (ok) {
-		snprintf(last_time, 32, "%s", r.time ? r.time : "");
+		snprintf(last_time, 32, "%s", r.time);
 		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r.media_serial ? r.media_serial : "");
 		snprintf(res->media_label, sizeof(res->media_label), "%s", r.media_label ? r.media_label : "");
 	}
 	free(reason);
-	json_decref(rec);
+	auditlog_record_clear(&rec);
 	return ok;
 }
 
@@ -207,84 +196,38 @@ out:
 	return ok;
 }
 
-/* installed: {name: version}; groups: optional array of strings. */
-static bool inventory_lists(json_t *root, const struct json_path *p, const char ***names,
-			    const char ***versions, size_t *n, char ***groups, struct ferry_error **err)
-{
-	json_t *installed = NULL;
-	struct json_path ip;
-	const char *key;
-	json_t *v;
-	size_t i = 0;
-	if (!json_get_object(root, p, "installed", true, &installed, err) ||
-	    !json_get_strv(root, p, "groups", false, groups, err))
-		return false;
-	*n = json_object_size(installed);
-	*names = calloc(*n + 1, sizeof(**names));
-	*versions = calloc(*n + 1, sizeof(**versions));
-	if (!*names || !*versions)
-		return ferry_error_set(err, "out of memory");
-	json_path_key(&ip, p, "installed");
-	json_object_foreach(installed, key, v) {
-		if (!json_is_string(v))
-			return json_path_error(err, &ip, "%s: must be a version string", key);
-		(*names)[i] = key;
-		(*versions)[i++] = json_string_value(v);
-	}
-	return true;
-}
-
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err)
 {
-	static const char *const keys[] = { "format", "device", "type", "hw_revision", "time",
-		"installed", "security_version", "policy_serial", "slots", "boot", "groups",
-		"attributes", "state", "free_space", NULL };
 	bool ok = false;
-	char *data = NULL, **groups = NULL;
-	const char **names = NULL, **versions = NULL;
-	size_t len = 0, n = 0;
-	json_t *root = NULL;
-	struct json_path p;
-	struct audit_inventory inv = { .device = dev->id, .hw_revision = -1, .security_version = -1,
-				       .policy_serial = -1 };
-	int64_t format = 0;
+	char *data = NULL;
+	size_t len = 0;
+	struct inventory inv = { 0 };
 	*applied = false;
-	json_path_root(&p, path);
 	if (!signedfile_read_by(pgp, path, INVENTORY_MAX, dev->fingerprint, "the device key", &data,
 				&len, err) ||
-	    !json_parse_strict(data, len, path, &root, err) || !json_check_keys(root, &p, keys, err) ||
-	    !json_get_int(root, &p, "format", true, 1, 1, &format, err) ||
-	    !json_get_string(root, &p, "device", true, &inv.device, err) ||
-	    !json_get_string(root, &p, "type", false, &inv.type, err) ||
-	    !json_get_int(root, &p, "hw_revision", false, 0, INT32_MAX, &inv.hw_revision, err) ||
-	    !json_get_string(root, &p, "time", true, &inv.time, err) ||
-	    !json_get_int(root, &p, "security_version", false, 0, INT64_MAX, &inv.security_version, err) ||
-	    !json_get_int(root, &p, "policy_serial", false, 0, INT64_MAX, &inv.policy_serial, err) ||
-	    !inventory_lists(root, &p, &names, &versions, &n, &groups, err))
+	    !inventory_parse(data, len, path, &inv, err))
 		goto out;
 	if (strcmp(inv.device, dev->id) != 0) {
-		ferry_error_set(err, "%s: inventory of device '%s' in the folder of '%s'", path,
-				inv.device, dev->id);
+		ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: inventory of device '%s' in the folder of '%s'",
+				 path, inv.device, dev->id);
 		goto out;
 	}
-	inv.raw = data;
-	inv.n_installed = n;
-	inv.names = names;
-	inv.versions = versions;
-	inv.groups = (const char *const *)groups;
+	struct audit_inventory row = {
+		.device = inv.device, .type = inv.type, .time = inv.time, .raw = data,
+		.hw_revision = inv.hw_revision, .security_version = inv.security_version,
+		.policy_serial = inv.policy_serial, .n_installed = inv.n_installed,
+		.names = inv.names, .versions = inv.versions, .groups = inv.groups,
+	};
 	if (!audit_db_begin(db, err))
 		goto out;
-	if (!audit_db_inventory_put(db, &inv, now, applied, err) || !audit_db_commit(db, err)) {
+	if (!audit_db_inventory_put(db, &row, now, applied, err) || !audit_db_commit(db, err)) {
 		audit_db_rollback(db);
 		goto out;
 	}
 	ok = true;
 out:
-	json_decref(root);
-	strv_free(groups);
-	free(names);
-	free(versions);
+	inventory_clear(&inv);
 	free(data);
 	return ok;
 }

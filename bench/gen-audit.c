@@ -60,19 +60,24 @@ static char *make_line(const char *dev, uint64_t seq, const char *prev, long i,
 	case 1:
 		f.event = "install.finished";
 		f.result = fails ? "failure" : "success";
-		if (fails)
+		if (fails) {
+			f.code = ferry_code_name(FERRY_E_HANDLER);
 			json_object_set_new(detail, "reason", json_string("health check failed (exit 3)"));
+		}
 		break;
 	case 2:
 		f.event = fails ? "boot.rolled_back" : "boot.committed";
 		f.result = fails ? "failure" : "success";
-		if (fails)
+		if (fails) {
+			f.code = ferry_code_name(FERRY_E_HANDLER);
 			json_object_set_new(detail, "reason", json_string("trial boot not committed"));
+		}
 		break;
 	default:
 		if (cycle % 5 == 2) {
 			f.event = "install.refused";
 			f.result = "refused";
+			f.code = ferry_code_name(FERRY_E_COMPAT);
 			json_object_set_new(detail, "reason", json_string("security_version below installed"));
 		} else {
 			f.event = "policy.adopted";

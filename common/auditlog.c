@@ -10,11 +10,12 @@
 #include "json.h"
 #include "rfc3339.h"
 
+/* The fields of format 1 that this reader checks; any other is data of a
+ * newer minor version (counted, kept in the line, never interpreted). */
 static const char *const record_keys[] = {
-	"seq", "prev", "time", "boot", "device", "event", "bundle", "version", "result",
-	"media", "detail", NULL,
+	"format", "seq", "prev", "time", "boot", "device", "event", "bundle", "version", "result",
+	"code", "media", "detail", NULL,
 };
-static const char *const media_keys[] = { "usb_serial", "label", NULL };
 
 bool auditlog_device_id_valid(const char *id)
 {
@@ -55,6 +56,20 @@ static bool set_string(json_t *obj, const char *key, const char *value)
 	return !value || json_object_set_new(obj, key, json_string(value)) == 0;
 }
 
+/* A reason code as ferry_code_name() spells them: [a-z-], at most 32 bytes.
+ * A newer device may know codes this reader does not: the spelling is checked,
+ * not the list. */
+static bool code_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
+			return false;
+	return true;
+}
+
 static bool check_fields(const struct auditlog_fields *f, struct ferry_error **err)
 {
 	if (f->seq == 0 || f->seq > INT64_MAX)
@@ -73,6 +88,9 @@ static bool check_fields(const struct auditlog_fields *f, struct ferry_error **e
 	if (!auditlog_result_valid(f->result))
 		return ferry_error_set(err, "audit record %" PRIu64 ": result must be success, failure, refused or info",
 				       f->seq);
+	if (f->code && !code_valid(f->code))
+		return ferry_error_set(err, "audit record %" PRIu64 ": code must be a reason name like \"signature\"",
+				       f->seq);
 	if (f->detail && !json_is_object(f->detail))
 		return ferry_error_set(err, "audit record %" PRIu64 ": detail must be an object", f->seq);
 	return true;
@@ -87,12 +105,13 @@ bool auditlog_line_build(const struct auditlog_fields *f, char **line, struct fe
 	obj = json_object();
 	if (!obj)
 		goto oom;
-	if (json_object_set_new(obj, "seq", json_integer((json_int_t)f->seq)) ||
+	if (json_object_set_new(obj, "format", json_integer(AUDITLOG_FORMAT)) ||
+	    json_object_set_new(obj, "seq", json_integer((json_int_t)f->seq)) ||
 	    json_object_set_new(obj, "boot", json_integer(f->boot)) ||
 	    !set_string(obj, "prev", f->prev) || !set_string(obj, "time", f->time) ||
 	    !set_string(obj, "device", f->device) || !set_string(obj, "event", f->event) ||
 	    !set_string(obj, "bundle", f->bundle) || !set_string(obj, "version", f->version) ||
-	    !set_string(obj, "result", f->result))
+	    !set_string(obj, "result", f->result) || !set_string(obj, "code", f->code))
 		goto oom;
 	if (f->usb_serial || f->media_label) {
 		media = json_object();
@@ -128,71 +147,81 @@ void auditlog_line_hash(const char *line, size_t len, char out[SHA256_HEX_LEN + 
 	sha256_buffer_hex(line, len, out);
 }
 
-static bool parse_media(json_t *obj, const struct json_path *p, struct ferry_error **err)
+static bool parse_media(json_t *obj, const struct json_path *p, struct auditlog_fields *f,
+			struct ferry_error **err)
 {
 	json_t *media = NULL;
-	const char *s = NULL;
 	struct json_path mp;
 	if (!json_get_object(obj, p, "media", false, &media, err))
 		return false;
 	if (!media)
 		return true;
 	json_path_key(&mp, p, "media");
-	return json_check_keys(media, &mp, media_keys, err) &&
-	       json_get_string(media, &mp, "usb_serial", false, &s, err) &&
-	       json_get_string(media, &mp, "label", false, &s, err);
+	return json_get_string(media, &mp, "usb_serial", false, &f->usb_serial, err) &&
+	       json_get_string(media, &mp, "label", false, &f->media_label, err);
+}
+
+static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog_fields *f,
+			 struct ferry_error **err)
+{
+	int64_t seq = 0;
+	json_t *detail = NULL;
+	if (!json_get_int(obj, p, "seq", true, 1, INT64_MAX, &seq, err) ||
+	    !json_get_string(obj, p, "prev", true, &f->prev, err) ||
+	    !json_get_string(obj, p, "time", true, &f->time, err) ||
+	    !json_get_int(obj, p, "boot", true, 0, INT64_MAX, &f->boot, err) ||
+	    !json_get_string(obj, p, "device", true, &f->device, err) ||
+	    !json_get_string(obj, p, "event", true, &f->event, err) ||
+	    !json_get_string(obj, p, "bundle", false, &f->bundle, err) ||
+	    !json_get_string(obj, p, "version", false, &f->version, err) ||
+	    !json_get_string(obj, p, "result", true, &f->result, err) ||
+	    !json_get_string(obj, p, "code", false, &f->code, err) ||
+	    !parse_media(obj, p, f, err) || !json_get_object(obj, p, "detail", false, &detail, err))
+		return false;
+	f->seq = (uint64_t)seq;
+	f->detail = detail;
+	if (!sha256_hex_valid(f->prev) || !time_valid(f->time) ||
+	    !auditlog_device_id_valid(f->device) || !auditlog_result_valid(f->result) ||
+	    (f->code && !code_valid(f->code)))
+		return ferry_error_setc(err, FERRY_E_FORMAT,
+					"record: prev, time, device, result or code malformed");
+	return true;
+}
+
+bool auditlog_line_fields(const char *line, size_t len, struct auditlog_record *out,
+			  struct ferry_error **err)
+{
+	struct json_path p;
+	memset(out, 0, sizeof(*out));
+	json_path_root(&p, "record");
+	if (len > AUDITLOG_LINE_MAX) {
+		ferry_error_setc(err, FERRY_E_FORMAT, "record longer than %d bytes", AUDITLOG_LINE_MAX);
+		return false;
+	}
+	if (!json_parse_strict(line, len, "record", &out->json, err) ||
+	    !json_get_format(out->json, &p, false, AUDITLOG_FORMAT, &out->format, err) ||
+	    !parse_fields(out->json, &p, &out->f, err)) {
+		ferry_error_classify(err, FERRY_E_FORMAT);
+		auditlog_record_clear(out);
+		return false;
+	}
+	out->n_unknown = json_count_unknown(out->json, record_keys);
+	return true;
 }
 
 bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *out,
 			 struct ferry_error **err)
 {
-	bool ok = false;
-	json_t *obj = NULL, *detail = NULL;
-	char *canon = NULL;
-	int64_t seq = 0, boot = 0;
-	struct json_path p;
-	memset(out, 0, sizeof(*out));
-	json_path_root(&p, "record");
-	if (len > AUDITLOG_LINE_MAX) {
-		ferry_error_set(err, "record longer than %d bytes", AUDITLOG_LINE_MAX);
-		goto out;
-	}
-	if (!json_parse_strict(line, len, "record", &obj, err))
-		goto out;
-	if (!json_check_keys(obj, &p, record_keys, err) ||
-	    !json_get_int(obj, &p, "seq", true, 1, INT64_MAX, &seq, err) ||
-	    !json_get_string(obj, &p, "prev", true, &out->prev, err) ||
-	    !json_get_string(obj, &p, "time", true, &out->time, err) ||
-	    !json_get_int(obj, &p, "boot", true, 0, INT64_MAX, &boot, err) ||
-	    !json_get_string(obj, &p, "device", true, &out->device, err) ||
-	    !json_get_string(obj, &p, "event", true, &out->event, err) ||
-	    !json_get_string(obj, &p, "bundle", false, &out->bundle, err) ||
-	    !json_get_string(obj, &p, "version", false, &out->version, err) ||
-	    !json_get_string(obj, &p, "result", true, &out->result, err) ||
-	    !parse_media(obj, &p, err) ||
-	    !json_get_object(obj, &p, "detail", false, &detail, err))
-		goto out;
-	if (!sha256_hex_valid(out->prev) || !time_valid(out->time) ||
-	    !auditlog_device_id_valid(out->device) || !auditlog_result_valid(out->result)) {
-		ferry_error_set(err, "record: prev, time, device or result malformed");
-		goto out;
-	}
-	canon = json_dump_canonical(obj);
-	if (!canon || strlen(canon) != len || memcmp(canon, line, len) != 0) {
-		ferry_error_set(err, "record: not in canonical form (altered?)");
-		goto out;
-	}
-	out->seq = (uint64_t)seq;
-	out->boot = boot;
-	out->json = obj;
-	obj = NULL;
-	ok = true;
-out:
+	if (!auditlog_line_fields(line, len, out, err))
+		return false;
+	char *canon = json_dump_canonical(out->json);
+	bool same = canon && strlen(canon) == len && memcmp(canon, line, len) == 0;
 	free(canon);
-	json_decref(obj);
-	if (!ok)
-		memset(out, 0, sizeof(*out));
-	return ok;
+	if (!same) {
+		auditlog_record_clear(out);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
+	}
+	return true;
 }
 
 void auditlog_record_clear(struct auditlog_record *r)
@@ -206,18 +235,18 @@ static bool chain_step(const struct auditlog_record *r, size_t lineno, const cha
 		       const char *device, const char *want_prev, uint64_t want_seq,
 		       struct ferry_error **err)
 {
-	if (strcmp(r->device, device) != 0)
-		return ferry_error_set(err, "%s: line %zu (seq %" PRIu64 "): record of device '%s', expected '%s'",
-				       name, lineno, r->seq, r->device, device);
-	if (want_seq && r->seq != want_seq)
-		return ferry_error_set(err, "%s: line %zu: seq %" PRIu64 " where %" PRIu64 " was expected (record missing, duplicated or reordered)",
-				       name, lineno, r->seq, want_seq);
-	if (r->seq == 1 && strcmp(r->prev, AUDITLOG_GENESIS_PREV) != 0)
-		return ferry_error_set(err, "%s: line %zu (seq 1): prev is not the genesis value",
+	if (strcmp(r->f.device, device) != 0)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: line %zu (seq %" PRIu64 "): record of device '%s', expected '%s'",
+				       name, lineno, r->f.seq, r->f.device, device);
+	if (want_seq && r->f.seq != want_seq)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: line %zu: seq %" PRIu64 " where %" PRIu64 " was expected (record missing, duplicated or reordered)",
+				       name, lineno, r->f.seq, want_seq);
+	if (r->f.seq == 1 && strcmp(r->f.prev, AUDITLOG_GENESIS_PREV) != 0)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: line %zu (seq 1): prev is not the genesis value",
 				       name, lineno);
-	if (want_prev && strcmp(r->prev, want_prev) != 0)
-		return ferry_error_set(err, "%s: line %zu (seq %" PRIu64 "): prev does not match the hash of the record before (record altered, missing or from another chain)",
-				       name, lineno, r->seq);
+	if (want_prev && strcmp(r->f.prev, want_prev) != 0)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: line %zu (seq %" PRIu64 "): prev does not match the hash of the record before (record altered, missing or from another chain)",
+				       name, lineno, r->f.seq);
 	return true;
 }
 
@@ -230,9 +259,9 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 	size_t pos = 0, lineno = 0;
 	memset(&c, 0, sizeof(c));
 	if (len == 0)
-		return ferry_error_set(err, "%s: no records", name);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: no records", name);
 	if (data[len - 1] != '\n')
-		return ferry_error_set(err, "%s: last line does not end in a newline (truncated?)", name);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: last line does not end in a newline (truncated?)", name);
 	while (pos < len) {
 		const char *line = data + pos;
 		const char *nl = memchr(line, '\n', len - pos);
@@ -246,10 +275,10 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 		bool ok = chain_step(&r, lineno, name, device, lineno == 1 ? expected_prev : prev,
 				     lineno == 1 ? 0 : c.last_seq + 1, err);
 		if (ok && lineno == 1) {
-			c.first_seq = r.seq;
-			memcpy(c.first_prev, r.prev, sizeof(c.first_prev));
+			c.first_seq = r.f.seq;
+			memcpy(c.first_prev, r.f.prev, sizeof(c.first_prev));
 		}
-		c.last_seq = r.seq;
+		c.last_seq = r.f.seq;
 		auditlog_record_clear(&r);
 		if (!ok)
 			return false;

@@ -2,7 +2,10 @@
  * the agent (writes) and HQ (reads). Owns: building a record's canonical line,
  * hashing it, verifying a hash chain (a missing, altered, reordered or foreign
  * record is always reported, naming the line), export file names, and signed
- * export files on a stick (auditlog_export.c, through pgp.h). */
+ * export files on a stick (auditlog_export.c, through pgp.h).
+ * Versioned (docs/formats.md): a record carries "format": its major version.
+ * A reader accepts fields it does not know in a record of its major version
+ * (devices may be upgraded before HQ) and refuses a newer major, saying so. */
 #ifndef FERRY_AUDITLOG_H
 #define FERRY_AUDITLOG_H
 
@@ -21,6 +24,9 @@
 #define AUDITLOG_DEVICE_ID_MAX 36
 /* Longest line a reader accepts (records are small; detail is bounded). */
 #define AUDITLOG_LINE_MAX 65536
+/* The major version of the record format this code writes and reads. A
+ * record without "format" (written before the field existed) is format 1. */
+#define AUDITLOG_FORMAT 1
 /* Largest export file a reader accepts. */
 #define AUDITLOG_EXPORT_MAX (64u * 1024 * 1024)
 
@@ -36,6 +42,7 @@ struct auditlog_fields {
 	const char *bundle;
 	const char *version;
 	const char *result;           /* success | failure | refused | info */
+	const char *code;             /* ferry_code_name() of a failure's reason, or NULL */
 	const char *usb_serial;       /* media.usb_serial */
 	const char *media_label;      /* media.label */
 	const json_t *detail;         /* an object or NULL */
@@ -56,17 +63,24 @@ bool auditlog_line_build(const struct auditlog_fields *f, char **line, struct fe
 /* sha256 hex of exactly len bytes of the line (without its newline). */
 void auditlog_line_hash(const char *line, size_t len, char out[SHA256_HEX_LEN + 1]);
 
-/* One parsed record: the strings point into *json (valid while it lives). */
+/* One parsed record: the fields the writer took, strings and detail pointing
+ * into *json (valid while it lives). */
 struct auditlog_record {
 	json_t *json;                 /* owned: auditlog_record_clear releases it */
-	uint64_t seq;
-	const char *prev, *time, *device, *event, *bundle, *version, *result;
-	int64_t boot;
+	struct auditlog_fields f;
+	int64_t format;               /* the record's major version (1 when absent) */
+	size_t n_unknown;             /* fields of a newer minor version, kept in json */
 };
-/* Parses one line: known keys only, right types, and the line must be the
+/* Parses one line: known fields of the right types, unknown fields of the
+ * same major version kept as data (counted in n_unknown), a newer major
+ * refused (FERRY_E_FORMAT, naming both versions), and the line must be the
  * canonical serialization of what it holds (no other spelling hashes alike). */
 bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *out,
 			 struct ferry_error **err);
+/* auditlog_line_parse without the canonical check: for a line that
+ * auditlog_chain_verify has accepted already (HQ's import stores from it). */
+bool auditlog_line_fields(const char *line, size_t len, struct auditlog_record *out,
+			  struct ferry_error **err);
 void auditlog_record_clear(struct auditlog_record *r);
 
 /* What a verified chain holds. */

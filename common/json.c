@@ -140,23 +140,53 @@ bool json_path_error(struct ferry_error **err, const struct json_path *p, const 
 	return ferry_error_set(err, "%s: %s", file, msg);
 }
 
+static bool key_listed(const char *key, const char *const list[])
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
 bool json_check_keys(json_t *obj, const struct json_path *p, const char *const allowed[],
 		     struct ferry_error **err)
 {
 	const char *key;
 	json_t *v;
 	json_object_foreach(obj, key, v) {
-		bool known = false;
-		for (size_t i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				known = true;
-		if (!known) {
+		if (!key_listed(key, allowed)) {
 			struct json_path kp;
 			json_path_key(&kp, p, key);
 			return json_path_error(err, &kp, "unknown key");
 		}
 	}
 	return true;
+}
+
+size_t json_count_unknown(json_t *obj, const char *const known[])
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(obj, key, v)
+		n += !key_listed(key, known);
+	return n;
+}
+
+bool json_get_format(json_t *obj, const struct json_path *p, bool required, int64_t known,
+		     int64_t *format, struct ferry_error **err)
+{
+	*format = 1;
+	if (!json_get_int(obj, p, "format", required, 1, INT64_MAX, format, err)) {
+		ferry_error_classify(err, FERRY_E_FORMAT);
+		return false;
+	}
+	if (*format <= known)
+		return true;
+	json_path_error(err, p, "format %lld is newer than this reader knows (%lld): upgrade it "
+			"to read this", (long long)*format, (long long)known);
+	ferry_error_classify(err, FERRY_E_FORMAT);
+	return false;
 }
 
 /* Looks up key; false with an error if required and absent. *found says

@@ -40,6 +40,16 @@ bool json_path_error(struct ferry_error **err, const struct json_path *p, const 
 bool json_check_keys(json_t *obj, const struct json_path *p, const char *const allowed[],
 		     struct ferry_error **err);
 
+/* Formats exchanged between programs upgraded at different times (audit
+ * records, inventory, ack) carry "format": their major version. Reads it
+ * into *format (absent: 1 unless required) and refuses a major newer than
+ * known with FERRY_E_FORMAT, naming both. Fields of a newer minor version
+ * are the caller's to keep: json_count_unknown counts them. */
+bool json_get_format(json_t *obj, const struct json_path *p, bool required, int64_t known,
+		     int64_t *format, struct ferry_error **err);
+/* Keys of obj not listed in known (NULL-terminated). */
+size_t json_count_unknown(json_t *obj, const char *const known[]);
+
 /* Typed getters. required=false leaves *out untouched when the key is absent;
  * a present key of the wrong type is always an error. */
 bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bool required,

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "policy.h"
 #include "safefile.h"
 #include "sha256.h"
 
@@ -53,7 +54,7 @@ bool media_names_distinct(const char *const *names, size_t n, struct ferry_error
 char *media_path(const char *root, const char *sub)
 {
 	char *out = NULL;
-	if (asprintf(&out, "%s/%s%s%s", root, MEDIA_DIR_NAME, sub && *sub ? "/" : "", sub ? sub : "") < 0)
+	if (asprintf(&out, "%s/%s%s%s", root, STICK_DIR, sub && *sub ? "/" : "", sub ? sub : "") < 0)
 		return NULL;
 	return out;
 }
@@ -111,12 +112,13 @@ static bool parse_index_bundle(json_t *b, const struct json_path *p, struct medi
 bool media_index_parse(const char *bytes, size_t len, const char *name,
 		       struct media_index **out, struct ferry_error **err)
 {
-	static const char *const keys[] = { "format", "label", "created", "writer", "bundles", NULL };
+	static const char *const keys[] = { "format", "layout", "label", "created", "writer", "bundles",
+					    NULL };
 	bool ok = false;
 	json_t *root = NULL, *arr = NULL;
 	struct media_index *idx = calloc(1, sizeof(*idx));
 	struct json_path p;
-	int64_t format = 0;
+	int64_t format = 0, layout = 1;
 
 	json_path_root(&p, name);
 	if (!idx) {
@@ -125,12 +127,14 @@ bool media_index_parse(const char *bytes, size_t len, const char *name,
 	}
 	if (!json_parse_strict(bytes, len, name, &root, err) || !json_check_keys(root, &p, keys, err) ||
 	    !json_get_int(root, &p, "format", true, MEDIA_INDEX_FORMAT, MEDIA_INDEX_FORMAT, &format, err) ||
+	    !json_get_int(root, &p, "layout", false, 1, STICK_LAYOUT, &layout, err) ||
 	    !json_get_string_dup(root, &p, "label", false, &idx->label, err) ||
 	    !json_get_string_dup(root, &p, "created", true, &idx->created, err) ||
 	    !json_get_string_dup(root, &p, "writer", false, &idx->writer, err) ||
 	    !json_get_array(root, &p, "bundles", true, &arr, err))
 		goto out;
 	idx->format = (int)format;
+	idx->layout = (int)layout;
 	idx->bundles = calloc(json_array_size(arr) + 1, sizeof(*idx->bundles));
 	if (!idx->bundles) {
 		ferry_error_set(err, "out of memory");
@@ -160,6 +164,7 @@ char *media_index_serialize(const struct media_index *idx)
 	if (!root || !arr)
 		goto out;
 	json_object_set_new(root, "format", json_integer(MEDIA_INDEX_FORMAT));
+	json_object_set_new(root, "layout", json_integer(STICK_LAYOUT));
 	if (idx->label)
 		json_object_set_new(root, "label", json_string(idx->label));
 	json_object_set_new(root, "created", json_string(idx->created ? idx->created : ""));
@@ -217,13 +222,13 @@ static bool is_regular(const char *path, struct stat *st)
 static void load_index(struct media_stick *s)
 {
 	struct ferry_error *e = NULL;
-	char *path = media_path(s->root, MEDIA_INDEX_NAME), *data = NULL;
+	char *path = media_path(s->root, STICK_INDEX), *data = NULL;
 	size_t len = 0;
 	struct stat st;
 	if (!path || !is_regular(path, &st))
 		goto out;
-	if (!read_file_limited(path, MEDIA_INDEX_MAX, &data, &len, &e) ||
-	    !media_index_parse(data, len, "ferry/" MEDIA_INDEX_NAME, &s->index, &e)) {
+	if (!read_file_limited(path, STICK_INDEX_MAX, &data, &len, &e) ||
+	    !media_index_parse(data, len, STICK_DIR "/" STICK_INDEX, &s->index, &e)) {
 		s->index_problem = strdup(ferry_error_message(e));
 		log_warn("%s: ignored (it is only a convenience index): %s", path, ferry_error_message(e));
 	}
@@ -233,20 +238,26 @@ out:
 	free(path);
 }
 
-static bool check_policy(struct media_stick *s, struct ferry_error **err)
+static bool check_policy(struct media_stick *s, const char *top, struct ferry_error **err)
 {
 	bool ok = false;
-	char *dir = media_path(s->root, "policy"), *json = NULL, *sig = NULL;
+	char *dir = NULL, *json = NULL, *sig = NULL;
 	struct stat st;
-	if (!dir || asprintf(&json, "%s/policy.json", dir) < 0 || asprintf(&sig, "%s/policy.json.sig", dir) < 0) {
+	struct stick_dir pd;
+	if (!stick_dir_open(top, STICK_POLICY, NULL, false, &pd, err))
+		return false;
+	dir = pd.path;
+	pd.path = NULL;
+	stick_dir_close(&pd);
+	if (asprintf(&json, "%s/" POLICY_FILE, dir) < 0 || asprintf(&sig, "%s/" POLICY_SIG_FILE, dir) < 0) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
 	bool has_json = is_regular(json, &st), has_sig = is_regular(sig, &st);
 	if (has_json != has_sig) {
 		ferry_error_set(err, "%s: %s without %s: the policy on this stick is incomplete", dir,
-				has_json ? "policy.json" : "policy.json.sig",
-				has_json ? "policy.json.sig" : "policy.json");
+				has_json ? POLICY_FILE : POLICY_SIG_FILE,
+				has_json ? POLICY_SIG_FILE : POLICY_FILE);
 		goto out;
 	}
 	if (has_json) {
@@ -278,21 +289,27 @@ static bool add_ignored(struct media_stick *s, size_t *n, const char *name, cons
 	return true;
 }
 
-static bool list_bundles(struct media_stick *s, struct ferry_error **err)
+static bool list_bundles(struct media_stick *s, const char *top, struct ferry_error **err)
 {
 	bool ok = false;
-	char *dir = media_path(s->root, "bundles");
+	char *dir = NULL;
 	DIR *d = NULL;
 	size_t cap = 0, n_ignored = 0;
 	struct dirent *de;
+	struct stick_dir bd;
 
-	if (!dir)
-		return ferry_error_set(err, "out of memory");
-	d = opendir(dir);
+	if (!stick_dir_open(top, STICK_BUNDLES, NULL, false, &bd, err))
+		return false;
+	dir = bd.path;
+	bd.path = NULL;
+	if (bd.fd < 0) {
+		ok = true;   /* no bundles/ */
+		goto out;
+	}
+	d = fdopendir(bd.fd);
 	if (!d) {
-		ok = errno == ENOENT;
-		if (!ok)
-			ferry_error_errno(err, errno, "%s: open", dir);
+		ferry_error_errno(err, errno, "%s: open", dir);
+		stick_dir_close(&bd);
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d))) {
@@ -398,7 +415,8 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 		goto out;
 	} else {
 		s->has_ferry = true;
-		if (!list_bundles(s, err) || !check_policy(s, err))
+		if (!stick_layout_check(fdir, err) || !list_bundles(s, fdir, err) ||
+		    !check_policy(s, fdir, err))
 			goto out;
 		load_index(s);
 		link_index(s);

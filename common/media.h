@@ -1,8 +1,10 @@
-/* media: the USB stick layout of design §2.1 (contract C7).
- * Owns the FAT-safe name rules, scanning a mounted stick (ferry/bundles, the
- * optional ferry/policy, the unsigned MEDIA.json index) and writing the layout
- * for `ferry-pack write`: space checked before anything is written, every file
- * through a temporary name + fsync + rename, read back and compared by hash. */
+/* media: the bundles side of a USB stick (design §2.1, contract C7); where
+ * everything lives is common/stick.h. Owns the FAT-safe name rules, scanning
+ * a mounted stick (ferry/bundles, the optional ferry/policy, the unsigned
+ * MEDIA.json index) and writing it for `ferry-pack write`: space checked
+ * before anything is written, every file through a temporary name + fsync +
+ * rename, read back and compared by hash. A stick of a newer layout is
+ * refused by both (stick_layout_check). */
 #ifndef FERRY_MEDIA_H
 #define FERRY_MEDIA_H
 
@@ -11,11 +13,9 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "stick.h"
 
-#define MEDIA_DIR_NAME      "ferry"
-#define MEDIA_INDEX_NAME    "MEDIA.json"     /* the one upper-case name: fixed by the design */
 #define MEDIA_INDEX_FORMAT  1
-#define MEDIA_INDEX_MAX     (1024 * 1024)
 #define MEDIA_NAME_MAX      64               /* bytes per path component */
 #define MEDIA_BUNDLE_SUFFIX ".ferry"
 
@@ -49,14 +49,15 @@ struct media_index_bundle {
 };
 struct media_index {
 	int format;
+	int layout;              /* the stick layout (STICK_LAYOUT when written) */
 	char *label;             /* may be NULL */
 	char *created;           /* RFC 3339 UTC */
 	char *writer;            /* "ferry-pack 0.1.0" */
 	struct media_index_bundle *bundles;
 	size_t n_bundles;
 };
-/* Strict parse of MEDIA.json bytes (name for messages). Caller frees with
- * media_index_free. */
+/* Strict parse of MEDIA.json bytes (name for messages); "layout" absent
+ * reads as 1, a newer one is refused. Caller frees with media_index_free. */
 bool media_index_parse(const char *bytes, size_t len, const char *name,
 		       struct media_index **out, struct ferry_error **err);
 /* Canonical text of an index (2-space indent, trailing newline); caller frees. */
@@ -81,8 +82,9 @@ struct media_stick {
 	char **ignored;          /* NULL-terminated: names under bundles/ that were skipped, with why */
 };
 /* Scans root (a mounted stick). A stick without ferry/ is fine (has_ferry =
- * false, nothing listed). An unreadable directory or half a policy is an
- * error; a damaged MEDIA.json is not (it is unsigned: index_problem says why). */
+ * false, nothing listed). An unreadable directory, half a policy or a newer
+ * layout is an error; a damaged MEDIA.json is not (it is unsigned:
+ * index_problem says why). */
 bool media_scan(const char *root, struct media_stick **out, struct ferry_error **err);
 void media_stick_free(struct media_stick *s);
 

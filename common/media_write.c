@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "rfc3339.h"
 #include "safefile.h"
 #include "sha256.h"
@@ -24,7 +25,7 @@
 
 /* The signed policy, and the public keys of its roots and signers (optional:
  * devices need a new signer's key to verify what it signs). */
-static const char *const policy_files[] = { "policy.json.sig", "policy.json", "keys.asc" };
+static const char *const policy_files[] = { POLICY_SIG_FILE, POLICY_FILE, POLICY_KEYS_FILE };
 #define POLICY_REQUIRED_FILES 2
 
 struct copy_job {
@@ -59,6 +60,20 @@ static bool source_size(const char *path, uint64_t *size, struct ferry_error **e
 	return true;
 }
 
+/* Where name goes in place of the stick mounted at root. */
+static bool place_file(const char *root, enum stick_place place, const char *name, char **path,
+		       struct ferry_error **err)
+{
+	struct stick_dir d = { .fd = -1 };
+	char *top = stick_top(root);
+	bool ok = top ? stick_dir_open(top, place, NULL, false, &d, err) &&
+			stick_dir_file(&d, name, path, err)
+		      : ferry_error_set(err, "out of memory");
+	stick_dir_close(&d);
+	free(top);
+	return ok;
+}
+
 /* Checks names, sizes sources and sums what the stick must hold. */
 static bool plan(const char *root, const struct media_write_bundle *bundles, size_t n,
 		 const char *policy_dir, struct copy_job *jobs, size_t *n_jobs, struct ferry_error **err)
@@ -86,7 +101,7 @@ static bool plan(const char *root, const struct media_write_bundle *bundles, siz
 		jobs[k].source = bundles[i].source;
 		jobs[k].file = bundles[i].file;
 		if (!source_size(bundles[i].source, &jobs[k].size, err) ||
-		    asprintf(&jobs[k].dest, "%s/%s/bundles/%s", root, MEDIA_DIR_NAME, bundles[i].file) < 0)
+		    !place_file(root, STICK_BUNDLES, bundles[i].file, &jobs[k].dest, err))
 			goto out;
 	}
 	for (size_t i = 0; policy_dir && i < sizeof(policy_files) / sizeof(policy_files[0]); i++, k++) {
@@ -101,7 +116,7 @@ static bool plan(const char *root, const struct media_write_bundle *bundles, siz
 		jobs[k].source = src;   /* freed with the job (see free_jobs) */
 		jobs[k].file = policy_files[i];
 		if (!source_size(src, &jobs[k].size, err) ||
-		    asprintf(&jobs[k].dest, "%s/%s/policy/%s", root, MEDIA_DIR_NAME, policy_files[i]) < 0) {
+		    !place_file(root, STICK_POLICY, policy_files[i], &jobs[k].dest, err)) {
 			k++;
 			goto out;
 		}
@@ -305,7 +320,7 @@ out:
 
 static bool write_index(const char *root, const struct media_index *idx, struct ferry_error **err)
 {
-	char *text = media_index_serialize(idx), *path = media_path(root, MEDIA_INDEX_NAME);
+	char *text = media_index_serialize(idx), *path = media_path(root, STICK_INDEX);
 	bool ok = text && path ? safe_write_atomic(path, text, strlen(text), 0644, err)
 			       : ferry_error_set(err, "out of memory");
 	free(text);
@@ -325,11 +340,14 @@ bool media_sync(const char *root, struct ferry_error **err)
 
 static bool make_dirs(const char *root, bool policy, struct ferry_error **err)
 {
-	char *b = media_path(root, "bundles"), *p = media_path(root, "policy");
-	bool ok = b && p ? mkdir_p(b, 0755, err) && (!policy || mkdir_p(p, 0755, err))
-			 : ferry_error_set(err, "out of memory");
-	free(b);
-	free(p);
+	struct stick_dir b = { .fd = -1 }, p = { .fd = -1 };
+	char *top = stick_top(root);
+	bool ok = top ? stick_dir_open(top, STICK_BUNDLES, NULL, true, &b, err) &&
+			(!policy || stick_dir_open(top, STICK_POLICY, NULL, true, &p, err))
+		      : ferry_error_set(err, "out of memory");
+	stick_dir_close(&b);
+	stick_dir_close(&p);
+	free(top);
 	return ok && fsync_dir(root, err);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/agent_config.h"
 #include "common/safefile.h"
 #include "keys/cmds.h"
 
@@ -28,26 +29,38 @@ static bool name_valid(const char *s)
 	return true;
 }
 
-static json_t *agent_config(const struct device *d)
+/* agent.json of the virtual device, through the module the agent reads it
+ * with: paths relative to OUTDIR, a file bootloader, one slot pair, one target. */
+static bool agent_config_text(const struct device *d, char **text, size_t *len,
+			      struct ferry_error **err)
 {
-	json_t *dev = json_pack("{s:s, s:s, s:O}", "id", d->id, "type", d->type, "installed",
-				d->installed);
-	if (dev && d->hw_revision >= 0)
-		json_object_set_new(dev, "hw_revision", json_integer(d->hw_revision));
-	if (dev && d->groups) {
-		json_t *g = json_array();
-		for (size_t i = 0; d->groups[i]; i++)
-			json_array_append_new(g, json_string(d->groups[i]));
-		json_object_set_new(dev, "groups", g);
+	size_t n = json_object_size(d->installed), i = 0;
+	struct agent_kv *installed = calloc(n + 1, sizeof(*installed));
+	struct agent_slot_pair rootfs = { "rootfs", "slots/rootfs-a.img", "slots/rootfs-b.img" };
+	struct agent_kv app = { "app", "targets/app" };
+	char *no_groups[] = { NULL };
+	const char *name;
+	json_t *v;
+	if (!installed)
+		return ferry_error_set(err, "out of memory");
+	json_object_foreach(d->installed, name, v) {
+		installed[i].key = (char *)name;
+		installed[i++].value = (char *)json_string_value(v);
 	}
-	return json_pack("{s:i, s:o, s:{s:s, s:s}, s:s, s:{s:{s:s, s:s}}, s:{s:s}, s:s, s:s, "
-			 "s:{s:s, s:s}, s:s, s:s, s:i}",
-			 "format", 1, "device", dev, "trust", "homedir", "gnupg", "policy", "policy",
-			 "state_dir", "state", "slots", "rootfs", "a", "slots/rootfs-a.img", "b",
-			 "slots/rootfs-b.img", "targets", "app", "targets/app", "modules_dir",
-			 "modules", "hooks_dir", "hooks.d", "bootloader", "type", "file", "path",
-			 "state/bootenv.json", "confirm", "auto", "reboot", "never", "script_timeout",
-			 300);
+	struct agent_config c = {
+		.device = { .id = (char *)d->id, .type = (char *)d->type,
+			    .hw_revision = d->hw_revision < 0 ? 0 : d->hw_revision,
+			    .groups = d->groups ? d->groups : no_groups,
+			    .installed = installed, .n_installed = n },
+		.trust_homedir = "gnupg", .trust_policy = "policy", .state_dir = "state",
+		.slots = &rootfs, .n_slots = 1, .targets = &app, .n_targets = 1,
+		.modules_dir = "modules", .hooks_dir = "hooks.d",
+		.bootloader = { .type = AGENT_BOOT_FILE, .path = "state/bootenv.json" },
+		.confirm = AGENT_CONFIRM_AUTO, .reboot = AGENT_REBOOT_NEVER, .script_timeout = 300,
+	};
+	bool ok = agent_config_serialize(&c, text, len, err);
+	free(installed);
+	return ok;
 }
 
 /* A virtual slot is a sparse file the size of a small rootfs partition: a
@@ -94,8 +107,7 @@ static bool build(struct keys_ctx *k, const struct device *d, const char *tmp,
 	struct policy *check = NULL;
 	char *keys = NULL, *pub = NULL, *home = NULL, *pol = NULL, *src = NULL, *uid = NULL,
 	     *cfg = NULL, *asc = NULL;
-	size_t keys_len = 0, pub_len = 0;
-	json_t *config = NULL;
+	size_t keys_len = 0, pub_len = 0, cfg_len = 0;
 	bool ok = false;
 
 	if (!(src = keys_path(k, "policy")) || !policy_read_dir(src, &f, err) ||
@@ -122,19 +134,12 @@ static bool build(struct keys_ctx *k, const struct device *d, const char *tmp,
 		ferry_error_prefix(err, "the provisioned device would not accept its policy");
 		goto out;
 	}
-	if (!(config = agent_config(d)) || !(cfg = json_dumps(config, JSON_INDENT(2)))) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	size_t cfg_len = strlen(cfg);
-	cfg[cfg_len] = '\n';   /* json_dumps NUL-terminates: replace it by the final newline */
-	ok = write_text(tmp, asc, pub, pub_len, 0644, err) &&
-	     write_text(tmp, "agent.json", cfg, cfg_len + 1, 0644, err) && layout(tmp, err);
+	ok = agent_config_text(d, &cfg, &cfg_len, err) && write_text(tmp, asc, pub, pub_len, 0644, err) &&
+	     write_text(tmp, "agent.json", cfg, cfg_len, 0644, err) && layout(tmp, err);
 out:
 	pgp_close(dev);
 	if (home)
 		pgp_kill_daemons(home);
-	json_decref(config);
 	policy_free(check);
 	policy_file_clear(&f);
 	free(keys);

@@ -107,7 +107,7 @@ static void report(const struct pack_opts *o, const char *dir, const struct medi
 	}
 	if (o->quiet)
 		return;
-	printf("%s/%s: %zu bundle(s)%s, read back and verified, synced\n", dir, MEDIA_DIR_NAME, s->n_bundles,
+	printf("%s/%s: %zu bundle(s)%s, read back and verified, synced\n", dir, STICK_DIR, s->n_bundles,
 	       policy ? " and the policy" : "");
 	for (size_t i = 0; i < s->n_bundles; i++)
 		printf("  %-40s %10s\n", s->bundles[i].file, pack_human_size(s->bundles[i].size, sz));

@@ -113,6 +113,32 @@ else
 	fail check_notices_tampered_database "rc $rc: $(tr '\n' ' ' <<<"$out")"
 fi
 
+# --- devices may be upgraded before HQ (docs/formats.md): a record with a field
+# of a newer minor version, chained and signed by the device, imports and
+# verifies; a newer major version is refused with its reason. gw-0006's files
+# are untouched; its last record of a file gets the change (the chain stays).
+N=$T/newer/ferry/audit/gw-0006 M=$T/major/ferry/audit/gw-0006 NDB=$T/hq2/hq.db
+mkdir -p "$N" "$M"
+cp "$S/gw-0006/"*.jsonl "$N/"
+cp "$S/gw-0006/gw-0006.00000001-00000010.jsonl" "$M/"
+sed -i '$s/}$/,"zz_newer":{"from":"a newer agent"}}/' "$N/gw-0006.00000021-00000030.jsonl"
+sed -i '$s/"format":1,/"format":2,/' "$M/gw-0006.00000001-00000010.jsonl"
+for f in "$N"/*.jsonl "$M"/*.jsonl; do resign gw-0006 "$f"; done
+ferry-audit --db "$NDB" -q register "$G/keys/gw-0006.asc" --device-id gw-0006
+refuses newer_major_version_refused 1 'format 2 is newer than this reader knows' \
+	ferry-audit --db "$NDB" import "$T/major"
+check newer_minor_field_imports ferry-audit --db "$NDB" import "$T/newer"
+n=$(ferry-audit --db "$NDB" events --json --device gw-0006 | grep -c '"zz_newer":{"from":"a newer agent"}')
+[ "$n" = 1 ] && [ "$(ferry-audit --db "$NDB" events --json | wc -l)" = 30 ] && pass newer_minor_field_stored_raw \
+	|| fail newer_minor_field_stored_raw "$n lines with the field"
+check newer_minor_field_check_verifies ferry-audit --db "$NDB" --homedir "$T/hq2/gnupg" check
+# a stick of a newer layout: nothing below ferry/ is read, the reason names MEDIA.json
+mkdir -p "$T/layout2/ferry/audit"
+cp -r "$N" "$T/layout2/ferry/audit/"
+printf '{"bundles": [], "created": "2026-11-27T09:56:40Z", "format": 1, "layout": 2}\n' >"$T/layout2/ferry/MEDIA.json"
+refuses newer_stick_layout_refused 1 'MEDIA.json: stick layout 2 is newer than this program knows' \
+	ferry-audit --db "$NDB" import "$T/layout2"
+
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
 check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"

@@ -77,13 +77,16 @@ static void test_auditlog_line_is_canonical_and_omits_absent_values(void **state
 	};
 	assert_ok(auditlog_line_build(&f, &line, &err), err);
 	assert_string_equal(line, "{\"boot\":1,\"device\":\"gw-0001\",\"event\":\"boot.committed\","
-			    "\"media\":{\"usb_serial\":\"AA01\"},\"prev\":\"" AUDITLOG_GENESIS_PREV "\","
+			    "\"format\":1,\"media\":{\"usb_serial\":\"AA01\"},\"prev\":\"" AUDITLOG_GENESIS_PREV "\","
 			    "\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}");
 	struct auditlog_record r;
 	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
-	assert_int_equal(r.seq, 1);
-	assert_string_equal(r.event, "boot.committed");
-	assert_null(r.bundle);
+	assert_int_equal(r.f.seq, 1);
+	assert_int_equal(r.format, AUDITLOG_FORMAT);
+	assert_string_equal(r.f.event, "boot.committed");
+	assert_string_equal(r.f.usb_serial, "AA01");
+	assert_null(r.f.bundle);
+	assert_null(r.f.code);
 	auditlog_record_clear(&r);
 	free(line);
 }
@@ -113,7 +116,7 @@ static void test_auditlog_build_rejects_bad_fields(void **state)
 	assert_null(line);
 }
 
-static void test_auditlog_parse_rejects_non_canonical_and_unknown_keys(void **state)
+static void test_auditlog_parse_rejects_non_canonical(void **state)
 {
 	(void)state;
 	struct auditlog_record r;
@@ -121,12 +124,77 @@ static void test_auditlog_parse_rejects_non_canonical_and_unknown_keys(void **st
 	const char *spaced = "{\"boot\": 1,\"device\":\"d\",\"event\":\"e\",\"prev\":\"" AUDITLOG_GENESIS_PREV
 			     "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
 	assert_false(auditlog_line_parse(spaced, strlen(spaced), &r, &err));
-	assert_error_contains(err, "canonical");
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
+	ferry_error_free(err);
+}
+
+/* A record of the same major version with a field this reader does not know
+ * (a device upgraded before HQ) is data: parsed, counted, kept in the line. */
+static void test_auditlog_parse_accepts_unknown_fields_of_same_major(void **state)
+{
+	(void)state;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	const char *extra = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"format\":1,"
+			    "\"media\":{\"port\":\"1-2\",\"usb_serial\":\"S\"},\"newer\":{\"x\":[1]},\"prev\":\""
+			    AUDITLOG_GENESIS_PREV "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_ok(auditlog_line_parse(extra, strlen(extra), &r, &err), err);
+	assert_int_equal(r.n_unknown, 1);
+	assert_string_equal(r.f.usb_serial, "S");
+	assert_non_null(json_object_get(r.json, "newer"));
+	auditlog_record_clear(&r);
+	/* Without "format": written before the field existed, format 1. */
+	const char *old = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"prev\":\"" AUDITLOG_GENESIS_PREV
+			  "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_ok(auditlog_line_parse(old, strlen(old), &r, &err), err);
+	assert_int_equal(r.format, 1);
+	assert_int_equal(r.n_unknown, 0);
+	auditlog_record_clear(&r);
+}
+
+static void test_auditlog_parse_refuses_unknown_major_and_bad_known_fields(void **state)
+{
+	(void)state;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	const char *major = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"format\":2,\"prev\":\""
+			    AUDITLOG_GENESIS_PREV "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(major, strlen(major), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	assert_error_contains(err, "format 2");
 	ferry_error_clear(&err);
-	const char *extra = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"evil\":1,\"prev\":\"" AUDITLOG_GENESIS_PREV
-			    "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
-	assert_false(auditlog_line_parse(extra, strlen(extra), &r, &err));
-	assert_error_contains(err, "evil: unknown key");
+	/* Known fields stay strict: a code of the wrong type or spelling. */
+	const char *code = "{\"boot\":1,\"code\":7,\"device\":\"d\",\"event\":\"e\",\"prev\":\""
+			   AUDITLOG_GENESIS_PREV "\",\"result\":\"failure\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(code, strlen(code), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	ferry_error_clear(&err);
+	const char *spelled = "{\"boot\":1,\"code\":\"Bad Code\",\"device\":\"d\",\"event\":\"e\",\"prev\":\""
+			      AUDITLOG_GENESIS_PREV "\",\"result\":\"failure\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(spelled, strlen(spelled), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	ferry_error_free(err);
+}
+
+static void test_auditlog_code_round_trips(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
+		.device = "gw-0001", .event = "install.refused", .result = "refused",
+		.code = ferry_code_name(FERRY_E_SIGNATURE),
+	};
+	assert_ok(auditlog_line_build(&f, &line, &err), err);
+	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	assert_string_equal(r.f.code, "signature");
+	auditlog_record_clear(&r);
+	free(line);
+	f.code = "No Such";
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "code");
 	ferry_error_free(err);
 }
 
@@ -355,7 +423,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_auditlog_line_is_canonical_and_omits_absent_values),
 		cmocka_unit_test(test_auditlog_build_rejects_bad_fields),
-		cmocka_unit_test(test_auditlog_parse_rejects_non_canonical_and_unknown_keys),
+		cmocka_unit_test(test_auditlog_parse_rejects_non_canonical),
+		cmocka_unit_test(test_auditlog_parse_accepts_unknown_fields_of_same_major),
+		cmocka_unit_test(test_auditlog_parse_refuses_unknown_major_and_bad_known_fields),
+		cmocka_unit_test(test_auditlog_code_round_trips),
 		cmocka_unit_test(test_auditlog_chain_accepts_intact_chain),
 		cmocka_unit_test(test_auditlog_chain_detects_gap),
 		cmocka_unit_test(test_auditlog_chain_detects_swap_and_duplicate),

@@ -16,8 +16,8 @@ struct fixture {
 };
 
 /* A record as the report needs it: hash and prev only have to be unique. */
-static void add(struct audit_db *db, const char *dev, int64_t seq, const char *event,
-		const char *bundle, const char *result, const char *reason)
+static void add_coded(struct audit_db *db, const char *dev, int64_t seq, const char *event,
+		      const char *bundle, const char *result, const char *reason, const char *code)
 {
 	struct ferry_error *err = NULL;
 	char hash[65];
@@ -25,9 +25,15 @@ static void add(struct audit_db *db, const char *dev, int64_t seq, const char *e
 	struct audit_record r = {
 		.device = dev, .seq = seq, .hash = hash, .prev = hash, .line = "{}",
 		.time = "2026-11-20T10:00:00Z", .event = event, .bundle = bundle, .version = "2.4.1",
-		.result = result, .reason = reason, .boot = -1,
+		.result = result, .reason = reason, .code = code, .boot = -1,
 	};
 	assert_ok(audit_db_record_insert(db, &r, &err), err);
+}
+
+static void add(struct audit_db *db, const char *dev, int64_t seq, const char *event,
+		const char *bundle, const char *result, const char *reason)
+{
+	add_coded(db, dev, seq, event, bundle, result, reason, NULL);
 }
 
 static void add_device(struct audit_db *db, const char *id, const char *type, const char *ring,
@@ -181,6 +187,35 @@ static void test_report_html_is_self_contained_and_escaped(void **state)
 	free(html);
 }
 
+/* Failures with a code group by it whatever their text says, one text kept
+ * as the example; failures without one (older agents) group by their text. */
+static void test_report_failures_group_by_code_with_an_example(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	add_coded(f->db, "gw-0001", 2, "install.refused", "sensor-fw", "refused",
+		  "device type gw-x not listed", "compatibility");
+	add_coded(f->db, "gw-0001", 3, "install.refused", "sensor-fw", "refused",
+		  "hw_revision 2 not listed", "compatibility");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	const struct report_section *s = section(&r, "failures_by_reason");
+	size_t coded = 0, uncoded = 0;
+	for (size_t i = 0; i < s->table.n_rows; i++) {
+		if (strcmp(audit_table_cell(&s->table, i, 0), "compatibility") == 0) {
+			coded++;
+			assert_string_equal(audit_table_cell(&s->table, i, 5), "2");
+			assert_non_null(strstr(audit_table_cell(&s->table, i, 6), "not listed"));
+		} else {
+			assert_string_equal(audit_table_cell(&s->table, i, 0), "-");
+			uncoded++;
+		}
+	}
+	assert_int_equal(coded, 1);
+	assert_int_equal(uncoded, 5);   /* the fixture's five failures, none alike */
+	report_free(&r);
+}
+
 static void test_report_refuses_unknown_format(void **state)
 {
 	struct fixture *f = *state;
@@ -197,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_report_gathers_fleet_rings_and_stale_devices),
 		T(test_report_text_names_every_section),
+		T(test_report_failures_group_by_code_with_an_example),
 		T(test_report_csv_quotes_commas_and_quotes),
 		T(test_report_json_is_strict_json_with_typed_cells),
 		T(test_report_html_is_self_contained_and_escaped),

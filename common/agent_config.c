@@ -1,6 +1,6 @@
-/* config: see config.h. One parse function per section of agent.json; each
+/* agent_config: see agent_config.h; the writer is agent_config_write.c. One parse function per section of agent.json; each
  * names the JSON path of what it refuses. Defaults are set before parsing. */
-#include "config.h"
+#include "agent_config.h"
 
 #include <libgen.h>
 #include <errno.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/auditlog.h"
-#include "common/json.h"
-#include "common/safefile.h"
+#include "auditlog.h"
+#include "json.h"
+#include "safefile.h"
 
 static const char *const top_keys[] = {
 	"format", "device", "trust", "state_dir", "slots", "targets", "modules_dir", "hooks_dir",

@@ -1,4 +1,4 @@
-/* Tests for agent/config.c: agent.json (C1) parsing, defaults, path
+/* Tests for common/agent_config.c and agent_config_write.c: agent.json (C1) parsing, defaults, path
  * resolution against the file's directory, and path-naming refusals. */
 #include "testutil.h"
 
@@ -32,10 +32,7 @@ static void parse_fails(const char *text, const char *needle)
 	ferry_error_free(err);
 }
 
-static void test_config_full_example_parses(void **state)
-{
-	(void)state;
-	const char *text =
+static const char full_example[] =
 		"{\"format\":1,"
 		"\"device\":{\"id\":\"gw-0001\",\"type\":\"gw-x\",\"hw_revision\":2,\"groups\":[\"canary\"],"
 		"  \"attributes\":{\"site\":\"north\"},\"installed\":{\"gateway-os\":\"2.3.0\"}},"
@@ -49,6 +46,11 @@ static void test_config_full_example_parses(void **state)
 		"\"confirm\":\"auto\",\"reboot\":\"never\",\"script_timeout\":300,"
 		"\"media\":{\"match\":{\"ID_BUS\":\"usb\"},\"allow\":[{\"vendor\":\"0781\",\"product\":\"*\",\"serial\":\"*\"}],"
 		"  \"mount_dir\":\"/run/ferry/media\",\"notify\":\"/usr/lib/ferry/notify.sh\"}}";
+
+static void test_config_full_example_parses(void **state)
+{
+	(void)state;
+	const char *text = full_example;
 	struct agent_config *c = parse_ok(text, "/dev/vd/agent.json");
 	assert_string_equal(c->device.id, "gw-0001");
 	assert_string_equal(c->device.type, "gw-x");
@@ -210,6 +212,40 @@ static void test_config_rejects_every_bad_corpus_file(void **state)
 	assert_true(checked >= 20);
 }
 
+/* ferry-keys provision writes agent.json with agent_config_serialize: what
+ * it writes parses back to the same configuration, and writes the same. */
+static void test_config_writer_round_trips(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	struct agent_config *c = parse_ok(full_example, "/dev/vd/agent.json"), *back = NULL;
+	char *text = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+	assert_ok(agent_config_serialize(c, &text, &len, &err), err);
+	assert_int_equal(text[len - 1], '\n');
+	back = parse_ok(text, "/elsewhere/agent.json");
+	assert_string_equal(back->device.id, "gw-0001");
+	assert_int_equal(back->device.hw_revision, 2);
+	assert_string_equal(back->device.groups[0], "canary");
+	assert_string_equal(back->device.attributes[0].value, "north");
+	assert_string_equal(back->trust_homedir, "/dev/vd/gnupg");
+	assert_string_equal(agent_config_target(back, "app"), "/opt/app");
+	assert_string_equal(back->media.allow[0].vendor, "0781");
+	assert_int_equal(back->script_timeout, 300);
+	assert_ok(agent_config_serialize(back, &again, &len2, &err), err);
+	assert_string_equal(text, again);
+	agent_config_free(back);
+	free(text);
+	free(again);
+	/* what the agent would refuse is not written */
+	c->device.type[0] = '\0';
+	assert_false(agent_config_serialize(c, &text, &len, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
+	assert_null(text);
+	ferry_error_free(err);
+	agent_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_config_device_identity_from_id_file),
 		cmocka_unit_test(test_config_load_names_missing_file),
 		cmocka_unit_test(test_config_rejects_every_bad_corpus_file),
+		cmocka_unit_test(test_config_writer_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,166 @@
+/* stick: see stick.h. The names of layout 1 and opening its folders. */
+#include "stick.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auditlog.h"
+#include "media.h"
+#include "safefile.h"
+
+/* The folders of each place below ferry/; DEVICE stands for the device id. */
+static const char DEVICE[] = "<device>";
+static const char *const places[][3] = {
+	[STICK_TOP] = { NULL },
+	[STICK_BUNDLES] = { STICK_BUNDLES_DIR, NULL },
+	[STICK_POLICY] = { STICK_POLICY_DIR, NULL },
+	[STICK_AUDIT] = { STICK_AUDIT_DIR, NULL },
+	[STICK_DEVICE_AUDIT] = { STICK_AUDIT_DIR, DEVICE, NULL },
+	[STICK_ACK] = { STICK_ACK_DIR, NULL },
+};
+
+char *stick_top(const char *mount)
+{
+	char *out = NULL;
+	return asprintf(&out, "%s/%s", mount, STICK_DIR) < 0 ? NULL : out;
+}
+
+/* The layout MEDIA.json's bytes name; 1 when they name none. */
+static bool layout_of(const char *data, size_t len, const char *path, struct ferry_error **err)
+{
+	json_t *root = json_loadb(data, len, 0, NULL);
+	json_t *v = json_is_object(root) ? json_object_get(root, "layout") : NULL;
+	json_int_t layout = v ? (json_is_integer(v) ? json_integer_value(v) : 0) : 1;
+	json_decref(root);
+	if (layout < 1)
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: layout must be a positive integer", path);
+	if (layout > STICK_LAYOUT)
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: stick layout %lld is newer than this "
+					"program knows (%d): upgrade ferry to use this stick", path,
+					(long long)layout, STICK_LAYOUT);
+	return true;
+}
+
+bool stick_layout_check(const char *top, struct ferry_error **err)
+{
+	char *path = NULL, *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	bool ok = false;
+	if (!path_join(top, STICK_INDEX, &path, err))
+		return false;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		ok = true;   /* no index: a stick of layout 1 (media.c reports a strange one) */
+	else
+		ok = read_file_limited(path, STICK_INDEX_MAX, &data, &len, err) &&
+		     layout_of(data, len, path, err);
+	free(data);
+	free(path);
+	return ok;
+}
+
+/* Opens (or with create makes and opens) the folder name below dirfd:
+ * an fd, -1 when it is absent (and not to be made), -2 on an error. */
+static int open_below(int dirfd, const char *name, const char *path, bool create,
+		      struct ferry_error **err)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, name, flags);
+	if (fd < 0 && errno == ENOENT && create &&
+	    (mkdirat(dirfd, name, 0755) == 0 || errno == EEXIST))
+		fd = openat(dirfd, name, flags);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT && !create)
+		return -1;
+	if (errno == ELOOP || errno == ENOTDIR)
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link or not a folder", path);
+	else
+		ferry_error_errno(err, errno, "%s", path);
+	return -2;
+}
+
+/* Walks the components of place from the open top folder; -1: absent. */
+static bool walk(struct stick_dir *d, enum stick_place place, const char *device, bool create,
+		 struct ferry_error **err)
+{
+	for (size_t i = 0; places[place][i]; i++) {
+		const char *name = places[place][i] == DEVICE ? device : places[place][i];
+		char *next = NULL;
+		if (!path_join(d->path, name, &next, err))
+			return false;
+		free(d->path);
+		d->path = next;
+		if (d->fd < 0)
+			continue;   /* absent already: only the path grows */
+		int fd = open_below(d->fd, name, d->path, create, err);
+		close(d->fd);
+		d->fd = fd;
+		if (fd == -2) {
+			d->fd = -1;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool stick_dir_open(const char *top, enum stick_place place, const char *device, bool create,
+		    struct stick_dir *out, struct ferry_error **err)
+{
+	out->fd = -1;
+	out->path = NULL;
+	if (place == STICK_DEVICE_AUDIT && !auditlog_device_id_valid(device))
+		return ferry_error_setc(err, FERRY_E_FORMAT, "'%s': not a valid device id",
+					device ? device : "");
+	if (!stick_layout_check(top, err))
+		return false;
+	if (create && !mkdir_p(top, 0755, err))
+		return false;
+	if (!(out->path = strdup(top)))
+		return ferry_error_set(err, "out of memory");
+	out->fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (out->fd < 0 && errno != ENOENT) {
+		ferry_error_errno(err, errno, "%s: open", top);
+		stick_dir_close(out);
+		return false;
+	}
+	if (!walk(out, place, device, create, err)) {
+		stick_dir_close(out);
+		return false;
+	}
+	return true;
+}
+
+void stick_dir_close(struct stick_dir *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->path);
+	d->fd = -1;
+	d->path = NULL;
+}
+
+bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
+		    struct ferry_error **err)
+{
+	if (!media_name_check(name, err)) {
+		ferry_error_classify(err, FERRY_E_UNSAFE);
+		return false;
+	}
+	return path_join(d->path, name, path, err);
+}
+
+bool stick_ack_name(const char *device, char out[64], struct ferry_error **err)
+{
+	if (!auditlog_device_id_valid(device))
+		return ferry_error_setc(err, FERRY_E_FORMAT, "'%s': not a valid device id",
+					device ? device : "");
+	snprintf(out, 64, "%s.json", device);
+	return true;
+}

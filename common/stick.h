@@ -1,0 +1,74 @@
+/* stick: every path on a ferry stick, in one place (layout 1, docs/media.md §1).
+ * Owns the names below the stick's ferry/ folder and the layout version that
+ * MEDIA.json carries. Promises: nothing below a stick of a newer layout is
+ * read or written (the refusal names MEDIA.json and both versions); every
+ * folder is opened beneath ferry/ one component at a time without following
+ * a symbolic link, so a later pass can do every open relative to its fd.
+ *
+ *   ferry/MEDIA.json                    index, "layout": 1 (common/media.c)
+ *   ferry/bundles/<name>-<version>.ferry
+ *   ferry/policy/policy.json(.sig), keys.asc
+ *   ferry/audit/<device>/<exports>, inventory.json(.sig)   written by devices
+ *   ferry/ack/<device>.json(.sig)                           written by HQ */
+#ifndef FERRY_STICK_H
+#define FERRY_STICK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* The layout this code reads and writes. A stick whose MEDIA.json names no
+ * layout (written before the field existed), or has no MEDIA.json, is 1. */
+#define STICK_LAYOUT     1
+#define STICK_DIR        "ferry"
+#define STICK_INDEX      "MEDIA.json"     /* the one upper-case name: fixed by the design */
+#define STICK_INDEX_MAX  (1024 * 1024)
+#define STICK_INVENTORY  "inventory.json"
+/* Folder names below ferry/ (use stick_dir_open; these are for messages). */
+#define STICK_BUNDLES_DIR "bundles"
+#define STICK_POLICY_DIR  "policy"
+#define STICK_AUDIT_DIR   "audit"
+#define STICK_ACK_DIR     "ack"
+
+/* The folders of layout 1, below ferry/. */
+enum stick_place {
+	STICK_TOP,           /* ferry/ itself */
+	STICK_BUNDLES,       /* ferry/bundles/ */
+	STICK_POLICY,        /* ferry/policy/ */
+	STICK_AUDIT,         /* ferry/audit/: one folder per device */
+	STICK_DEVICE_AUDIT,  /* ferry/audit/<device>/ */
+	STICK_ACK,           /* ferry/ack/ */
+};
+
+/* The layout of the stick whose ferry/ folder is top: MEDIA.json's "layout"
+ * (1 when there is no MEDIA.json, it names none, or it is not JSON at all:
+ * the index is unsigned and a damaged one is media.c's to report). A layout
+ * that is not a positive integer, or newer than STICK_LAYOUT, is refused
+ * (FERRY_E_FORMAT). */
+bool stick_layout_check(const char *top, struct ferry_error **err);
+
+/* An open folder of a stick. */
+struct stick_dir {
+	int fd;          /* O_DIRECTORY, opened beneath top without following links; -1: absent */
+	char *path;      /* the same folder as a path (for the path-based readers of today) */
+};
+/* Opens place below top (device: the device id for STICK_DEVICE_AUDIT, else
+ * NULL) after stick_layout_check. With create, missing folders are made
+ * (0755); without, a missing folder is not an error: out->fd is -1 and
+ * out->path still names it. A symbolic link or non-folder on the way is
+ * refused (FERRY_E_UNSAFE). Close with stick_dir_close. */
+bool stick_dir_open(const char *top, enum stick_place place, const char *device, bool create,
+		    struct stick_dir *out, struct ferry_error **err);
+void stick_dir_close(struct stick_dir *d);
+/* d's path joined with name, a single FAT-safe component; caller frees. */
+bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
+		    struct ferry_error **err);
+
+/* "<device>.json": the ack file of device in STICK_ACK (out holds 64 bytes). */
+bool stick_ack_name(const char *device, char out[64], struct ferry_error **err);
+
+/* top for a mounted stick: "<mount>/ferry"; caller frees (NULL: out of memory). */
+char *stick_top(const char *mount);
+
+#endif
