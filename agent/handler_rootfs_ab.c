@@ -201,7 +201,7 @@ static bool stream_image(struct slot *s, const struct payload *p, struct byte_so
 		return false;
 	sha256_update(h, head, *head_got);
 	*total = *head_got;
-	if (!readback_start(s->fd, s->dfd, s->path, *total, h, rb, err))
+	if (!readback_start(s->fd, s->dfd, s->path, *total, p->size, h, rb, err))
 		return false;
 	for (;;) {
 		if (len == 0 && !next_run(src, scratch, &run, &len, err))

@@ -19,6 +19,7 @@ struct readback {
 	void *buf;
 	uint64_t verified;         /* read back and hashed up to here */
 	uint64_t written;          /* the writer's mark */
+	uint64_t window;
 	bool done, stop, failed;
 	struct readback_stats st;
 	double finish_at;
@@ -84,7 +85,7 @@ static void *reader(void *arg)
 	struct readback *rb = arg;
 	for (;;) {
 		pthread_mutex_lock(&rb->mu);
-		while (!rb->stop && !rb->done && rb->written - rb->verified < READBACK_WINDOW)
+		while (!rb->stop && !rb->done && rb->written - rb->verified < rb->window)
 			pthread_cond_wait(&rb->cond, &rb->mu);
 		uint64_t end = rb->written;
 		bool last = rb->done && end == rb->verified, stop = rb->stop;
@@ -115,8 +116,8 @@ static void release(struct readback *rb)
 	free(rb);
 }
 
-bool readback_start(int fd, int dfd, const char *path, uint64_t from, struct sha256 *h,
-		    struct readback **out, struct ferry_error **err)
+bool readback_start(int fd, int dfd, const char *path, uint64_t from, uint64_t size,
+		    struct sha256 *h, struct readback **out, struct ferry_error **err)
 {
 	struct readback *rb = calloc(1, sizeof(*rb));
 	if (!rb || posix_memalign(&rb->buf, READBACK_ALIGN, READBACK_BUF) != 0) {
@@ -128,6 +129,8 @@ bool readback_start(int fd, int dfd, const char *path, uint64_t from, struct sha
 	rb->path = path;
 	rb->h = h;
 	rb->verified = rb->written = from;
+	rb->window = size / READBACK_WINDOWS > READBACK_WINDOW_MIN ? size / READBACK_WINDOWS
+								  : READBACK_WINDOW_MIN;
 	pthread_mutex_init(&rb->mu, NULL);
 	pthread_cond_init(&rb->cond, NULL);
 	if (pthread_create(&rb->thread, NULL, reader, rb) != 0) {

@@ -18,18 +18,21 @@
 
 #define READBACK_ALIGN 4096u          /* O_DIRECT offsets, lengths, buffers */
 #define READBACK_BUF (2u * 1024 * 1024)   /* one read from the medium */
-/* Read back once this much more was written: each window costs one flush of
- * the device's cache, so not too small; its tail is read after the write
- * ends, so not too large. */
-#define READBACK_WINDOW (32ull * 1024 * 1024)
+/* A window is read back once this much more was written: each window costs
+ * one flush of the device's cache (on a loop device, a journal commit of
+ * the filesystem under it, during which writes wait), so a few of them per
+ * image; but the last one is read after the write ends, so not too large. */
+#define READBACK_WINDOW_MIN (32ull * 1024 * 1024)
+#define READBACK_WINDOWS 8   /* per image, when that makes them larger */
 
 struct readback;
 
 /* fd: the slot opened buffered; dfd: the same slot opened O_DIRECT, or -1.
  * Reading starts at `from` (READBACK_ALIGN-aligned); h (caller's, must
- * outlive the thread) already holds the bytes before it. path: for messages. */
-bool readback_start(int fd, int dfd, const char *path, uint64_t from, struct sha256 *h,
-		    struct readback **out, struct ferry_error **err);
+ * outlive the thread) already holds the bytes before it; size: the image's
+ * (sets the window). path: for messages. */
+bool readback_start(int fd, int dfd, const char *path, uint64_t from, uint64_t size,
+		    struct sha256 *h, struct readback **out, struct ferry_error **err);
 /* The writer's pwrite up to `end` returned: that much may be read back. */
 void readback_written(struct readback *rb, uint64_t end);
 /* Where the thread's time went, in seconds. */

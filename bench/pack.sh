@@ -7,7 +7,7 @@
 # issue 13's goals with PASS/FAIL: create <= 1.2x zstd -T0 -3, verify (by the
 # frame hashes) <= 0.5x openssl dgst -sha256 of the image.
 # The image: /usr files (sorted, deterministic) + AES-CTR pseudo-random
-# blobs + free space, like /work/shared/peers/mkpayload.sh; reused from
+# blobs + free space (AES-CTR IVs 2^64 apart, so that blobs do not overlap); reused from
 # $FERRY_BENCH_DIR (default /tmp/ferry-bench) once built.
 # Usage: bench/pack.sh [MIB (1024)]
 set -euo pipefail
