@@ -232,9 +232,7 @@ static bool finish_head(struct slot *s, const struct payload *p, struct sha256 *
 	char hex[SHA256_HEX_LEN + 1];
 	char *back = NULL;
 	bool ok = false;
-	size_t direct = s->dfd >= 0 ? head_got & ~(size_t)(ROOTFS_ALIGN - 1) : 0;
-	if ((direct && !pwrite_all(s, s->dfd, head, direct, 0, err)) ||
-	    (direct < head_got && !pwrite_all(s, s->fd, head + direct, head_got - direct, direct, err)))
+	if (!write_body(s, head, head_got, 0, err))
 		return false;
 	if (fdatasync(s->fd) < 0)
 		return ferry_error_errno(err, errno, "slot %s: fdatasync", s->path);
