@@ -15,6 +15,7 @@ VERSION := 0.1.0
 
 PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
+PKGS    += libpq   # audit/db_pg.c: ferry-audit on PostgreSQL (docs/hq.md)
 CC      ?= cc
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wvla

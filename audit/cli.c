@@ -60,6 +60,10 @@ const char *cli_homedir(struct audit_cli *cli)
 	const char *path = cli->db_path;
 	if (strncmp(path, "sqlite:", 7) == 0)
 		path += 7;
+	if (strncmp(path, "postgresql:", 11) == 0) {
+		cli->homedir = "gnupg";   /* a server database: no folder beside it */
+		return cli->homedir;
+	}
 	char *copy = strdup(path);
 	if (!copy || asprintf(&cli->homedir_owned, "%s/gnupg", dirname(copy)) < 0)
 		cli->homedir_owned = NULL;

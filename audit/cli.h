@@ -15,7 +15,7 @@
 
 struct audit_cli {
 	const char *db_path;      /* --db, default ferry-audit.db */
-	const char *homedir;      /* --homedir, default <dir of db>/gnupg */
+	const char *homedir;      /* --homedir, default <dir of db>/gnupg (PostgreSQL: ./gnupg) */
 	bool json, quiet;
 	int verbose;
 	char *homedir_owned;
@@ -47,6 +47,13 @@ bool cli_stick_root(const char *media_dir, char **root, struct ferry_error **err
 /* Now as RFC 3339 UTC. */
 void cli_now(char out[32]);
 
+struct pgp;
+/* Re-verifies the stored chains and device signatures of db (cmd_check.c),
+ * printing one line per device (into json, a json_t array, when not NULL);
+ * only: one device or NULL. false: the check could not run. */
+bool check_database(struct audit_cli *cli, struct audit_db *db, struct pgp *pgp, const char *only,
+		    void *json, size_t *checked, size_t *broken, struct ferry_error **err);
+
 typedef int (*audit_command_fn)(struct audit_cli *cli, int argc, char **argv,
 				struct ferry_error **err);
 int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
@@ -57,5 +64,6 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_migrate(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 
 #endif

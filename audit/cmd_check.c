@@ -94,7 +94,7 @@ struct check_run {
 	struct pgp *pgp;
 	const char *only;
 	size_t checked, broken;
-	json_t *json;           /* --json: one object per device */
+	void *json;             /* --json: json_t array, one object per device */
 };
 
 /* Fills *why when the device's stored chain does not hold up. */
@@ -162,6 +162,18 @@ static bool check_device(const struct audit_device *d, void *ctx, struct ferry_e
 	return ok;
 }
 
+bool check_database(struct audit_cli *cli, struct audit_db *db, struct pgp *pgp, const char *only,
+		    void *json, size_t *checked, size_t *broken, struct ferry_error **err)
+{
+	struct check_run run = { .cli = cli, .db = db, .pgp = pgp, .only = only, .json = json };
+	bool ok = audit_db_device_list(db, check_device, &run, err);
+	if (ok && only && run.checked == 0)
+		ok = ferry_error_set(err, "%s: no such device", only);
+	*checked = run.checked;
+	*broken = run.broken;
+	return ok;
+}
+
 int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
 	enum { OPT_DEVICE = OPT_COMMON_END };
@@ -169,42 +181,42 @@ int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error *
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
-	struct check_run run = { .cli = cli };
+	struct audit_db *db = NULL;
+	struct pgp *pgp = NULL;
+	const char *only = NULL;
+	json_t *json = NULL;
+	size_t checked = 0, broken = 0;
 	int opt, rc = EXIT_REFUSED;
 	while ((opt = cli_getopt(argc, argv, "vq", opts)) != -1) {
 		if (cli_common_option(cli, opt, optarg))
 			continue;
 		if (opt != OPT_DEVICE)
 			return cli_usage_error("check", "unknown option");
-		run.only = optarg;
+		only = optarg;
 	}
 	if (optind != argc)
 		return cli_usage_error("check", "takes no arguments");
 	if (cli->json)
-		run.json = json_array();
-	if (!cli_open_db(cli, &run.db, err) || !pgp_open(cli_homedir(cli), &run.pgp, err)) {
+		json = json_array();
+	if (!cli_open_db(cli, &db, err) || !pgp_open(cli_homedir(cli), &pgp, err)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (!audit_db_device_list(run.db, check_device, &run, err))
+	if (!check_database(cli, db, pgp, only, json, &checked, &broken, err))
 		goto out;
-	if (run.only && run.checked == 0) {
-		ferry_error_set(err, "%s: no such device", run.only);
-		goto out;
-	}
-	if (run.json) {
-		json_t *o = json_pack("{s:I, s:I, s:O}", "checked", (json_int_t)run.checked, "broken",
-				      (json_int_t)run.broken, "devices", run.json);
+	if (json) {
+		json_t *o = json_pack("{s:I, s:I, s:O}", "checked", (json_int_t)checked, "broken",
+				      (json_int_t)broken, "devices", json);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
 	} else if (!cli->quiet) {
-		printf("%zu devices checked, %zu broken\n", run.checked, run.broken);
+		printf("%zu devices checked, %zu broken\n", checked, broken);
 	}
-	rc = run.broken ? EXIT_REFUSED : 0;
+	rc = broken ? EXIT_REFUSED : 0;
 out:
-	json_decref(run.json);
-	pgp_close(run.pgp);
-	audit_db_close(run.db);
+	json_decref(json);
+	pgp_close(pgp);
+	audit_db_close(db);
 	return rc;
 }

@@ -1,7 +1,9 @@
 /* cmd_register: `ferry-audit register DEVICE_KEY.asc --device-id ID [--replace]`.
  * The key is first read in a throw-away GnuPG home, so a refused key never
  * reaches the HQ keyring. Same key again: a no-op. Another key for a known
- * id: refused unless --replace. One key belongs to one device only. */
+ * id: refused unless --replace. One key belongs to one device only. On a
+ * second import station sharing the database, registering the same key again
+ * only adds it to that station's keyring. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +97,10 @@ static int do_register(struct audit_cli *cli, const char *key_path, const char *
 	if (!audit_db_device_get(db, id, &dev, &found, err))
 		goto out;
 	if (found && strcmp(dev.fingerprint, fpr) == 0) {
+		/* another import station sharing the database: the key still
+		 * has to reach this station's keyring (importing it twice is no change) */
+		if (!pgp_open(cli_homedir(cli), &hq, err) || !pgp_import(hq, data, len, imported, 1, &n, err))
+			goto out;
 		say(cli, id, fpr, "unchanged", "nothing to do, already registered with key");
 		rc = 0;
 		goto out;

@@ -1,7 +1,8 @@
 /* db: picks the backend for a target and forwards every call to it.
- * See db.h; the SQL itself lives in the backends (db_sqlite.c). */
+ * See db.h; the SQL itself lives in the backends (db_sqlite.c, db_pg.c). */
 #include "audit/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@ struct audit_db {
 	void *impl;
 };
 
-static const struct audit_db_ops *const backends[] = { &audit_db_sqlite_ops };
+static const struct audit_db_ops *const backends[] = { &audit_db_sqlite_ops, &audit_db_pg_ops };
 
 bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error **err)
 {
@@ -31,8 +32,8 @@ bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error
 	/* "scheme://" that no backend claims: do not mistake it for a file name */
 	const char *colon = strstr(rest, "://");
 	if (rest == target && colon && strspn(target, "abcdefghijklmnopqrstuvwxyz+") == (size_t)(colon - target))
-		return ferry_error_set(err, "%s: no database backend for this scheme (built in: sqlite)",
-				       target);
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: no database backend for this scheme "
+					"(built in: sqlite:FILE, postgresql://…)", target);
 	struct audit_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return ferry_error_set(err, "out of memory");
@@ -140,6 +141,51 @@ bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_
 		    struct audit_table *out, struct ferry_error **err)
 {
 	return db->ops->query(db->impl, q, p, out, err);
+}
+
+const char *const audit_db_tables[] = { "devices", "device_versions", "device_groups", "records",
+	"imports", "policy_serials", "export_sigs", NULL };
+
+static bool known_table(const char *table, struct ferry_error **err)
+{
+	for (size_t i = 0; audit_db_tables[i]; i++)
+		if (strcmp(table, audit_db_tables[i]) == 0)
+			return true;
+	return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: not a table of the HQ database", table);
+}
+
+bool audit_db_table_rows(struct audit_db *db, const char *table, audit_row_cb cb, void *ctx,
+			 struct ferry_error **err)
+{
+	return known_table(table, err) && db->ops->table_rows(db->impl, table, cb, ctx, err);
+}
+
+bool audit_db_table_insert(struct audit_db *db, const char *table, const struct audit_row *r,
+			   struct ferry_error **err)
+{
+	return known_table(table, err) && db->ops->table_insert(db->impl, table, r, err);
+}
+
+char *audit_db_insert_sql(const char *table, const char *const *cols, size_t n_cols, size_t n_rows,
+			  const char *overriding)
+{
+	char *sql = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&sql, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "INSERT INTO %s (", table);
+	for (size_t i = 0; i < n_cols; i++)
+		fprintf(f, "%s%s", i ? ", " : "", cols[i]);
+	fprintf(f, ")%s VALUES ", overriding);
+	for (size_t row = 0; row < n_rows; row++) {
+		fputs(row ? ", (" : "(", f);
+		for (size_t i = 0; i < n_cols; i++)
+			fprintf(f, "%s$%zu", i ? ", " : "", row * n_cols + i + 1);
+		fputc(')', f);
+	}
+	fclose(f);
+	return sql;
 }
 
 void audit_device_clear(struct audit_device *d)

@@ -1,7 +1,6 @@
 /* db: the HQ database, the one module of ferry-audit that talks SQL.
- * Commands call these functions only; a backend (SQLite: db_sqlite.c) fills
- * struct audit_db_ops (db_backend.h), so a PostgreSQL backend can be added
- * without touching a command. Promises: the schema is migrated to the
+ * Commands call these functions only; a backend (db_sqlite.c, db_pg.c) fills
+ * struct audit_db_ops (db_backend.h). Promises: the schema is migrated to the
  * current version on open; writes between begin and commit are all-or-nothing. */
 #ifndef FERRY_AUDIT_DB_H
 #define FERRY_AUDIT_DB_H
@@ -16,8 +15,9 @@
 
 struct audit_db;
 
-/* target: a file name (SQLite), or "sqlite:FILE". Other schemes (e.g.
- * "postgresql://…") are refused with the list of backends built in. */
+/* target: a file name (SQLite), "sqlite:FILE", or PostgreSQL: "postgresql://…"
+ * (a libpq URI), "postgresql:" alone (the PG* environment variables) or
+ * "postgresql:KEY=VALUE …" (a libpq conninfo). Other schemes are refused. */
 bool audit_db_open(const char *target, struct audit_db **out, struct ferry_error **err);
 void audit_db_close(struct audit_db *db);
 const char *audit_db_backend_name(const struct audit_db *db);
@@ -63,12 +63,18 @@ struct audit_record {
 	const char *media_serial, *media_label;
 	int64_t boot;            /* -1 when absent */
 };
-/* Highest stored seq of device (0 and 64 '0's when none). */
+/* Highest stored seq of device (0 and 64 '0's when none). Inside a
+ * transaction it holds the device's chain until commit or rollback, so two
+ * importers of one device never both extend it (SQLite: BEGIN IMMEDIATE
+ * already holds the whole database; PostgreSQL: an advisory lock per device). */
 bool audit_db_chain_tail(struct audit_db *db, const char *device, int64_t *seq,
 			 char hash[65], struct ferry_error **err);
 /* Hash of the stored record device/seq; *found false when there is none. */
 bool audit_db_record_hash(struct audit_db *db, const char *device, int64_t seq, char hash[65],
 			  bool *found, struct ferry_error **err);
+/* Inside a transaction a backend may send records in batches (PostgreSQL):
+ * a refused record then fails a later call of the transaction, at the latest
+ * the commit; every read in the transaction sees the records added before it. */
 bool audit_db_record_insert(struct audit_db *db, const struct audit_record *r,
 			    struct ferry_error **err);
 /* Moves the device's last_seen forward to time (never back). */
@@ -162,5 +168,27 @@ struct audit_query_params {
 };
 bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
 		    struct audit_table *out, struct ferry_error **err);
+
+/* Copying a whole database (ferry-audit migrate): its tables, in an order the
+ * foreign keys accept, each row as named cells. Columns are the schema's own,
+ * the same on every backend at one schema version. */
+extern const char *const audit_db_tables[];   /* NULL-terminated */
+struct audit_cell {
+	const char *v;           /* NULL: SQL NULL */
+	size_t len;
+	bool bytes;              /* a blob (export signature), else text */
+};
+struct audit_row {
+	size_t n;
+	const char *const *cols;
+	const struct audit_cell *cells;
+};
+typedef bool (*audit_row_cb)(const struct audit_row *r, void *ctx, struct ferry_error **err);
+bool audit_db_table_rows(struct audit_db *db, const char *table, audit_row_cb cb, void *ctx,
+			 struct ferry_error **err);
+/* Inserts r as it is (the journal keeps its ids); every row of one table has
+ * the same columns. */
+bool audit_db_table_insert(struct audit_db *db, const char *table, const struct audit_row *r,
+			   struct ferry_error **err);
 
 #endif

@@ -7,8 +7,8 @@
 #include "audit/db.h"
 
 struct audit_db_ops {
-	const char *name;          /* "sqlite" */
-	const char *scheme;        /* "sqlite:" prefix of a target */
+	const char *name;          /* "sqlite", "postgresql" */
+	const char *scheme;        /* "sqlite:" prefix of a target; open gets the rest */
 	bool (*open)(const char *target, void **impl, struct ferry_error **err);
 	void (*close)(void *impl);
 	bool (*schema_version)(void *impl, int64_t *version, struct ferry_error **err);
@@ -37,9 +37,22 @@ struct audit_db_ops {
 			    struct ferry_error **err);
 	bool (*query)(void *impl, enum audit_query q, const struct audit_query_params *p,
 		      struct audit_table *out, struct ferry_error **err);
+	/* table: one of audit_db_tables (never user input) */
+	bool (*table_rows)(void *impl, const char *table, audit_row_cb cb, void *ctx,
+			   struct ferry_error **err);
+	bool (*table_insert)(void *impl, const char *table, const struct audit_row *r,
+			     struct ferry_error **err);
 };
 
 extern const struct audit_db_ops audit_db_sqlite_ops;
+extern const struct audit_db_ops audit_db_pg_ops;
+/* The report queries (enum audit_query), in SQL both backends run: "?1" is
+ * the one parameter, struct audit_query_params' stale_before (db_sqlite.c). */
+extern const char *const audit_db_report_sql[AUDIT_Q_COUNT];
+/* "INSERT INTO table (a, b)<overriding> VALUES ($1, $2), ($3, $4)…" for
+ * n_rows rows of cols (both backends take $N). Caller frees; NULL: out of memory. */
+char *audit_db_insert_sql(const char *table, const char *const *cols, size_t n_cols, size_t n_rows,
+			  const char *overriding);
 /* Page cache of an HQ connection: the records table and its indexes outgrow
  * SQLite's 2 MiB default long before a fleet's history does (bench/audit.sh). */
 #define AUDIT_SQLITE_CACHE "PRAGMA cache_size=-65536"

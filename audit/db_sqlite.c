@@ -1,7 +1,9 @@
 /* db_sqlite: the SQLite backend of the HQ database (WAL, synchronous=FULL).
  * Owns the schema and its migrations (schema_version table, steps applied in
  * order, each in its own transaction) and every SQL statement ferry-audit runs.
- * Keeps to SQL that PostgreSQL also accepts where it can (CASE, not boolean sums). */
+ * The report queries (audit_db_report_sql) are PostgreSQL's too: CASE, not
+ * boolean sums; orders that are total and say where NULLs go, so both
+ * backends give the same report. */
 #include <libgen.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -54,18 +56,33 @@ struct sq {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *ins_record;   /* the hot path of an import: prepared once */
+	sqlite3_stmt *copy_insert;  /* migrate: the insert of copy_table's rows */
+	const char *copy_table;
 };
+
+/* What the last failure means (the codes db_pg.c gives the same failures). */
+static enum ferry_code sq_code(struct sq *s)
+{
+	switch (s->db ? sqlite3_errcode(s->db) & 0xff : SQLITE_CANTOPEN) {
+	case SQLITE_CONSTRAINT: return FERRY_E_INTEGRITY;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return FERRY_E_BUSY;
+	case SQLITE_NOTADB: return FERRY_E_CONFIG;
+	case SQLITE_FULL: return FERRY_E_NOSPACE;
+	case SQLITE_IOERR: case SQLITE_CANTOPEN: return FERRY_E_IO;
+	default: return FERRY_E_INTERNAL;
+	}
+}
 
 static bool sq_fail(struct sq *s, struct ferry_error **err, const char *what)
 {
-	return ferry_error_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return ferry_error_setc(err, sq_code(s), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 static bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferry_error **err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ferry_error_set(err, "%s: %s: %s", s->path, what, msg ? msg : "failed");
+		ferry_error_setc(err, sq_code(s), "%s: %s: %s", s->path, what, msg ? msg : "failed");
 		sqlite3_free(msg);
 		return false;
 	}
@@ -131,9 +148,9 @@ static bool sq_migrate(struct sq *s, struct ferry_error **err)
 	    !sq_schema_version(s, &have, err))
 		return false;
 	if (have > want)
-		return ferry_error_set(err, "%s: schema version %lld is newer than this ferry-audit "
-				       "knows (%lld): use a newer ferry-audit", s->path,
-				       (long long)have, (long long)want);
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: schema version %lld is newer than "
+					"this ferry-audit knows (%lld): use a newer ferry-audit", s->path,
+					(long long)have, (long long)want);
 	for (int64_t v = have + 1; v <= want; v++) {
 		char step[64];
 		snprintf(step, sizeof(step), "INSERT INTO schema_version VALUES (%lld)", (long long)v);
@@ -155,6 +172,7 @@ static void sq_close(void *impl)
 	if (!s)
 		return;
 	sqlite3_finalize(s->ins_record);
+	sqlite3_finalize(s->copy_insert);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -398,8 +416,8 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	bind_text(st, 15, r->code);
 	bool ok = sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
-		ferry_error_set(err, "%s: inserting record %s/%lld: %s", s->path, r->device,
-				(long long)r->seq, sqlite3_errmsg(s->db));
+		ferry_error_setc(err, sq_code(s), "%s: inserting record %s/%lld: %s", s->path, r->device,
+				 (long long)r->seq, sqlite3_errmsg(s->db));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ok;
@@ -585,7 +603,7 @@ out:
 
 #define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
 
-static const char *const queries[AUDIT_Q_COUNT] = {
+const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_SUMMARY] =
 	"SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM records) AS records,"
 	" (SELECT count(*) FROM imports) AS imports,"
@@ -595,12 +613,12 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" GROUP BY name, version ORDER BY name, version",
 	[AUDIT_Q_FLEET_BY_TYPE] =
 	"SELECT coalesce(type, '(no inventory yet)') AS type, hw_revision, count(*) AS devices"
-	" FROM devices GROUP BY type, hw_revision ORDER BY type, hw_revision",
+	" FROM devices GROUP BY type, hw_revision ORDER BY type, hw_revision NULLS FIRST",
 	[AUDIT_Q_INSTALLS_BY_BUNDLE] =
 	"SELECT bundle, version, " COUNT_IF("result = 'success'") " AS success, "
 	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
 	" FROM records WHERE bundle IS NOT NULL AND event LIKE 'install.%'"
-	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version",
+	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version NULLS FIRST",
 	[AUDIT_Q_FAILURES_BY_REASON] =
 	/* By code with one example text; records without a code (older agents,
 	 * unclassified sites) by their text, as before codes existed. */
@@ -609,13 +627,14 @@ static const char *const queries[AUDIT_Q_COUNT] = {
 	" coalesce(min(reason), '(none given)') AS example FROM records"
 	" WHERE result IN ('failure', 'refused')"
 	" GROUP BY code, CASE WHEN code IS NULL THEN reason END, bundle, version, event, result"
-	" ORDER BY count DESC, bundle, code, example",
+	" ORDER BY count DESC, bundle, code, example, version, event, result",
 	[AUDIT_Q_ROLLBACKS] =
 	"SELECT device, event, bundle, version, time, reason FROM records"
-	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC, device, seq DESC LIMIT 200",
+	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
+	" LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
 	"SELECT id AS device, type, last_seen FROM devices"
-	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen, id",
+	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen NULLS FIRST, id",
 	[AUDIT_Q_RINGS] =
 	"WITH ring AS (SELECT d.id AS device, coalesce(g.grp, '(none)') AS name FROM devices d"
 	" LEFT JOIN device_groups g ON g.device = d.id)"
@@ -662,7 +681,7 @@ static bool sq_query(void *impl, enum audit_query q, const struct audit_query_pa
 	memset(out, 0, sizeof(*out));
 	if ((unsigned)q >= AUDIT_Q_COUNT)
 		return ferry_error_set(err, "unknown report query %d", (int)q);
-	if (!sq_prepare(s, queries[q], &st, err))
+	if (!sq_prepare(s, audit_db_report_sql[q], &st, err))
 		return false;
 	if (sqlite3_bind_parameter_count(st) >= 1)
 		bind_text(st, 1, p ? p->stale_before : NULL);
@@ -694,6 +713,76 @@ out:
 	return ok;
 }
 
+static bool sq_table_rows(void *impl, const char *table, audit_row_cb cb, void *ctx,
+			  struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	bool ok = true;
+	int rc;
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	if (!sq_prepare(s, sql, &st, err))
+		return false;
+	size_t n = (size_t)sqlite3_column_count(st);
+	const char **cols = calloc(n + 1, sizeof(*cols));
+	struct audit_cell *cells = calloc(n + 1, sizeof(*cells));
+	if (!cols || !cells)
+		ok = ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	for (size_t i = 0; ok && i < n; i++)
+		cols[i] = sqlite3_column_name(st, (int)i);
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < n; i++) {
+			int type = sqlite3_column_type(st, (int)i);
+			cells[i].bytes = type == SQLITE_BLOB;
+			cells[i].v = type == SQLITE_NULL ? NULL : cells[i].bytes ?
+				     sqlite3_column_blob(st, (int)i) : (const char *)sqlite3_column_text(st, (int)i);
+			cells[i].len = (size_t)sqlite3_column_bytes(st, (int)i);
+		}
+		struct audit_row r = { .n = n, .cols = cols, .cells = cells };
+		ok = cb(&r, ctx, err);
+	}
+	if (ok && rc != SQLITE_DONE)
+		ok = sq_fail(s, err, table);
+	free(cols);
+	free(cells);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_table_insert(void *impl, const char *table, const struct audit_row *r,
+			    struct ferry_error **err)
+{
+	struct sq *s = impl;
+	if (s->copy_table != table) {
+		char *sql = audit_db_insert_sql(table, r->cols, r->n, 1, "");
+		sqlite3_finalize(s->copy_insert);
+		s->copy_insert = NULL;
+		s->copy_table = NULL;
+		bool ok = sql && sq_prepare(s, sql, &s->copy_insert, err);
+		free(sql);
+		if (!ok)
+			return sql ? false : ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+		s->copy_table = table;
+	}
+	sqlite3_stmt *st = s->copy_insert;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct audit_cell *c = &r->cells[i];
+		if (!c->v)
+			sqlite3_bind_null(st, (int)i + 1);
+		else if (c->bytes)
+			sqlite3_bind_blob(st, (int)i + 1, c->v, (int)c->len, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_text(st, (int)i + 1, c->v, (int)c->len, SQLITE_TRANSIENT);
+	}
+	bool ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		sq_fail(s, err, table);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ok;
+}
+
 const struct audit_db_ops audit_db_sqlite_ops = {
 	.name = "sqlite",
 	.scheme = "sqlite:",
@@ -716,4 +805,6 @@ const struct audit_db_ops audit_db_sqlite_ops = {
 	.export_sig_put = sq_export_sig_put,
 	.export_sigs = sq_export_sigs,
 	.query = sq_query,
+	.table_rows = sq_table_rows,
+	.table_insert = sq_table_insert,
 };

@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	  "re-verify the stored chains: notices a tampered or damaged database or backup" },
 	{ "ack", cmd_ack, "MEDIA_DIR --key FPR",
 	  "write signed acknowledgements to a stick so devices may prune exported records" },
+	{ "migrate", cmd_migrate, "--from sqlite:FILE --to postgresql://…",
+	  "copy an HQ database to another backend, then verify every chain and signature in it" },
 	{ "keygen", cmd_keygen, "[--name NAME] [-o FILE.asc]",
 	  "create the HQ signing key for acks (give its public key the policy role hq)" },
 };
@@ -39,8 +41,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n            %s\n", commands[i].name, commands[i].usage,
 			commands[i].help);
 	fprintf(out, "\noptions:\n"
-		"  --db FILE       the HQ database (default ferry-audit.db; sqlite:FILE)\n"
-		"  --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database)\n"
+		"  --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+		"                  postgresql://…, or postgresql: with the PG* variables)\n"
+		"  --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
+		"                  ./gnupg for PostgreSQL)\n"
 		"  --json          machine-readable output\n"
 		"  -v, --verbose   more detail; -q, --quiet: errors only\n"
 		"  -h, --help      this text; --version: the version\n"

@@ -3,13 +3,16 @@
 # exports (made by bench/gen-audit like devices make them), re-import as a
 # no-op, and refuse each kind of bad file with its reason while the good
 # files still import; reports in every format (HTML parsed, rendered when
-# Chromium is there); signed acks on the stick.
+# Chromium is there); signed acks on the stick. On SQLite, or on PostgreSQL
+# with FERRY_AUDIT_BACKEND=postgresql (audit_pg.sh runs it so: lib_db.sh).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_db.sh"
 
 GEN=$BUILD/bench/gen-audit
 G=$T/g
-DB=$T/hq/hq.db
-audit() { ferry-audit --db "$DB" "$@"; }
+DB=$(db_new hq) || { fail db_new "could not create the database"; finish; }
+HQ_HOME=$T/hq/gnupg
+audit() { ferry-audit --db "$DB" --homedir "$HQ_HOME" "$@"; }
 records_of() { audit events --json --device "$1" | wc -l; }
 
 # 7 devices x 30 records, 3 export files each: gw-0001..gw-0006, sn-0001
@@ -22,7 +25,7 @@ F2() { echo "$S/$1/$1.00000011-00000020.jsonl"; }
 for d in gw-0001 gw-0002 gw-0003 gw-0004 gw-0005 sn-0001; do
 	audit register "$G/keys/$d.asc" --device-id "$d" >/dev/null || fail "register_$d" "exit $?"
 done
-check register_same_key_again_is_a_no_op bash -c "ferry-audit --db '$DB' register '$G/keys/gw-0001.asc' --device-id gw-0001 | grep -q 'nothing to do'"
+check register_same_key_again_is_a_no_op bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' register '$G/keys/gw-0001.asc' --device-id gw-0001 | grep -q 'nothing to do'"
 refuses register_other_key_for_known_id 1 'already registered with another key' \
 	audit register "$G/keys/gw-0006.asc" --device-id gw-0001
 refuses register_one_key_for_two_ids 1 "already registered for device 'gw-0002'" \
@@ -37,9 +40,9 @@ cp -r "$S/gw-0001" "$S/gw-0002" "$T/clean/ferry/audit/"
 check import_clean_stick audit import "$T/clean"
 [ "$(records_of gw-0001)" = 30 ] && [ "$(records_of gw-0002)" = 30 ] && pass import_stores_every_record \
 	|| fail import_stores_every_record "gw-0001: $(records_of gw-0001), gw-0002: $(records_of gw-0002)"
-before=$(sqlite3 "$DB" 'SELECT count(*), sum(length(line)) FROM records')
+before=$(sql "$DB" 'SELECT count(*), sum(length(line)) FROM records')
 out=$(audit import "$T/clean" 2>&1); rc=$?
-after=$(sqlite3 "$DB" 'SELECT count(*), sum(length(line)) FROM records')
+after=$(sql "$DB" 'SELECT count(*), sum(length(line)) FROM records')
 if [ $rc -eq 0 ] && [ "$before" = "$after" ] && printf '%s' "$out" | grep -q 'nothing new'; then
 	pass reimport_is_a_no_op
 else
@@ -47,7 +50,7 @@ else
 fi
 refuses import_missing_dir 1 'not a directory' audit import "$T/nowhere"
 mkdir -p "$T/empty"
-check import_empty_stick_is_nothing_to_do bash -c "ferry-audit --db '$DB' import '$T/empty' | grep -q 'nothing to import'"
+check import_empty_stick_is_nothing_to_do bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' import '$T/empty' | grep -q 'nothing to import'"
 
 # --- each kind of bad file, each in its own device's folder (file 2 of 3)
 sed -i '5s/"time":"2026/"time":"2025/' "$(F2 gw-0003)"; resign gw-0003 "$(F2 gw-0003)"   # altered line, re-signed
@@ -71,7 +74,7 @@ says refuses_gap_after_refused_file gw-0003/gw-0003.00000021-00000030.jsonl 'gap
 for d in gw-0003 gw-0004 gw-0005 sn-0001; do n=$(records_of $d); [ "$n" = 10 ] || fail "good_files_still_import_$d" "$n records"; done
 [ "$(records_of gw-0006)" = 0 ] && [ "$(records_of gw-0002)" = 30 ] && pass good_files_still_import \
 	|| fail good_files_still_import "gw-0006: $(records_of gw-0006), gw-0002: $(records_of gw-0002)"
-journal=$(sqlite3 "$DB" "SELECT count(*) FROM imports WHERE outcome = 'refused' AND reason LIKE '%prev does not match%'")
+journal=$(sql "$DB" "SELECT count(*) FROM imports WHERE outcome = 'refused' AND reason LIKE '%prev does not match%'")
 [ "$journal" -ge 1 ] && pass refusal_journaled_with_reason || fail refusal_journaled_with_reason "$journal"
 
 # another device's records in a device's folder; a malformed line (re-signed)
@@ -85,26 +88,27 @@ refuses refuses_malformed_line 1 'gw-0004.00000011-00000020.jsonl' audit import 
 
 # --- the database itself: stored chains re-verified; a tampered copy is noticed
 check check_intact_database audit check
-check check_json bash -c "ferry-audit --db '$DB' --json check | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"broken\"] == 0 and all(x[\"intact\"] for x in d[\"devices\"])'"
-cp "$DB" "$T/tampered.db"
-sqlite3 "$T/tampered.db" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
+check check_json bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' --json check | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"broken\"] == 0 and all(x[\"intact\"] for x in d[\"devices\"])'"
+TDB=$(db_copy "$DB" tampered)
+sql "$TDB" "UPDATE records SET line = replace(line, '\"time\":\"2026', '\"time\":\"2025') WHERE device = 'gw-0001' AND seq = 7;
 	DELETE FROM records WHERE device = 'gw-0002' AND seq = 12"
 # gw-0003's records rewritten from seq 5 on, consistently chained: only the signature can tell
-python3 - "$T/tampered.db" <<'PY'
-import hashlib, json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
+cat >"$T/rechain.py" <<'PY'
+import hashlib, json, sys
+q = lambda v: "'" + v.replace("'", "''") + "'"
 prev = None
-for seq, line in db.execute("SELECT seq, line FROM records WHERE device = 'gw-0003' ORDER BY seq").fetchall():
-    if seq >= 5:
+for row in sys.stdin:   # "seq|line", in seq order
+    seq, line = row.rstrip("\n").split("|", 1)
+    if int(seq) >= 5:
         rec = json.loads(line)
         rec["prev"], rec["result"] = prev, "success"
         line = json.dumps(rec, sort_keys=True, separators=(",", ":"))
-        db.execute("UPDATE records SET line = ?, hash = ?, prev = ? WHERE device = 'gw-0003' AND seq = ?",
-                   (line, hashlib.sha256(line.encode()).hexdigest(), prev, seq))
+        print(f"UPDATE records SET line = {q(line)}, hash = {q(hashlib.sha256(line.encode()).hexdigest())},"
+              f" prev = {q(prev)} WHERE device = 'gw-0003' AND seq = {seq};")
     prev = hashlib.sha256(line.encode()).hexdigest()
-db.commit()
 PY
-out=$(ferry-audit --db "$T/tampered.db" --homedir "$T/hq/gnupg" check 2>&1); rc=$?
+sql "$TDB" "SELECT seq, line FROM records WHERE device = 'gw-0003' ORDER BY seq" | python3 "$T/rechain.py" | sql_script "$TDB"
+out=$(ferry-audit --db "$TDB" --homedir "$HQ_HOME" check 2>&1); rc=$?
 if [ $rc -eq 1 ] && grep -q '^gw-0001: BROKEN: record 7' <<<"$out" && grep -q '^gw-0002: BROKEN: .*seq 13 where 12 was expected' <<<"$out" &&
    grep -q '^gw-0003: BROKEN: records 1-10: the device signature .* does not verify' <<<"$out" &&
    grep -q '^gw-0005: 10 records, chain intact and signed' <<<"$out"; then
@@ -140,9 +144,9 @@ refuses newer_stick_layout_refused 1 'MEDIA.json: stick layout 2 is newer than t
 	ferry-audit --db "$NDB" import "$T/layout2"
 
 # --- reports
-check report_text bash -c "ferry-audit --db '$DB' report | grep -q 'Rollbacks'"
-check report_csv bash -c "ferry-audit --db '$DB' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"
-check report_json bash -c "ferry-audit --db '$DB' report --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"summary\"][\"devices\"] == 6'"
+check report_text bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report | grep -q 'Rollbacks'"
+check report_csv bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"
+check report_json bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"summary\"][\"devices\"] == 6'"
 check report_html_written audit report --format html -o "$T/report.html" --stale-days 3650
 if command -v xmllint >/dev/null; then
 	check report_html_is_well_formed xmllint --noout "$T/report.html"
@@ -167,8 +171,8 @@ if [ -n "$chromium" ]; then
 else
 	skip report_html_renders "chromium not installed (optional: apt-get install chromium)"
 fi
-check devices_lists_inventory bash -c "ferry-audit --db '$DB' devices | grep -q 'gateway-os'"
-check events_since_filters bash -c "[ \$(ferry-audit --db '$DB' events --json --since 2030-01-01 | wc -l) = 0 ]"
+check devices_lists_inventory bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' devices | grep -q 'gateway-os'"
+check events_since_filters bash -c "[ \$(ferry-audit --db '$DB' --homedir '$HQ_HOME' events --json --since 2030-01-01 | wc -l) = 0 ]"
 refuses events_bad_since 2 'YYYY-MM-DD' audit events --since yesterday
 check subcommand_help bash -c "ferry-audit import --help | grep -q 'MEDIA_DIR'"
 refuses unknown_command 2 "unknown command 'bogus'" ferry-audit bogus
@@ -183,7 +187,7 @@ if [ -f "$ack" ] && python3 -c "import json; a=json.load(open('$ack')); assert a
 else
 	fail ack_holds_highest_imported_seq "$(cat "$ack" 2>/dev/null)"
 fi
-check ack_signature_verifies gpg --homedir "$T/hq/gnupg" --batch --verify "$ack.sig" "$ack"
+check ack_signature_verifies gpg --homedir "$HQ_HOME" --batch --verify "$ack.sig" "$ack"
 [ ! -e "$G/stick/ferry/ack/gw-0006.json" ] && pass ack_only_for_imported_devices || fail ack_only_for_imported_devices "gw-0006 acked"
 refuses ack_needs_secret_key 2 'no secret key' audit ack "$G/stick" --key 0123456789ABCDEF0123456789ABCDEF01234567
 
@@ -193,11 +197,11 @@ if ! command -v ferry-keys >/dev/null || ! command -v ferry-pack >/dev/null || !
 	skip virtual_devices_import "ferry-keys, ferry-pack or ferry-agent not built"
 	finish
 fi
-V=$T/v VDB=$T/v/hq/hq.db
+V=$T/v VDB=$(db_new v) VH=$T/v/hq/gnupg
 jfield() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 ferry-keys --homedir "$V/k" -q init --root-name Root >/dev/null
 CI=$(ferry-keys --homedir "$V/k" --json signer add CI --role release --device-type '*' | jfield fingerprint)
-HQ=$(ferry-audit --db "$VDB" --json keygen --name "ferry HQ" -o "$V/hq.asc" | jfield fingerprint)
+HQ=$(ferry-audit --db "$VDB" --homedir "$VH" --json keygen --name "ferry HQ" -o "$V/hq.asc" | jfield fingerprint)
 ferry-keys --homedir "$V/k" -q signer add HQ --role hq --device-type '*' --key "$V/hq.asc" >/dev/null
 ferry-keys --homedir "$V/k" -q policy sign >/dev/null
 for d in gw-0301 gw-0302; do
@@ -220,24 +224,24 @@ if ! out=$(ferry-pack --homedir "$V/k/gnupg" -q create "$V/in/spec.json" -o "$V/
 fi
 for d in gw-0301 gw-0302; do
 	ferry-agent -c "$V/$d/agent.json" -q install "$V/stick" >/dev/null 2>&1 || fail "virtual_install_$d" "exit $?"
-	ferry-audit --db "$VDB" -q register "$V/$d/$d.asc" --device-id $d
+	ferry-audit --db "$VDB" --homedir "$VH" -q register "$V/$d/$d.asc" --device-id $d
 done
-check virtual_devices_import ferry-audit --db "$VDB" import "$V/stick"
-n=$(ferry-audit --db "$VDB" events --json | wc -l)
+check virtual_devices_import ferry-audit --db "$VDB" --homedir "$VH" import "$V/stick"
+n=$(ferry-audit --db "$VDB" --homedir "$VH" events --json | wc -l)
 [ "$n" -ge 4 ] && pass virtual_devices_records_stored || fail virtual_devices_records_stored "$n records"
-check virtual_devices_inventory bash -c "ferry-audit --db '$VDB' devices | grep gw-0301 | grep -q 'gw-x .* gateway-os 2.3.0 \\[canary\\]'"
-check virtual_devices_reimport_no_op bash -c "ferry-audit --db '$VDB' import '$V/stick' | grep -q 'nothing new'"
+check virtual_devices_inventory bash -c "ferry-audit --db '$VDB' --homedir '$VH' devices | grep gw-0301 | grep -q 'gw-x .* gateway-os 2.3.0 \\[canary\\]'"
+check virtual_devices_reimport_no_op bash -c "ferry-audit --db '$VDB' --homedir '$VH' import '$V/stick' | grep -q 'nothing new'"
 ferry-agent -c "$V/gw-0301/agent.json" -q reboot >/dev/null 2>&1
 ferry-agent -c "$V/gw-0301/agent.json" -q commit >/dev/null 2>&1
 ferry-agent -c "$V/gw-0301/agent.json" -q export "$V/stick" >/dev/null 2>&1
-check virtual_devices_later_export_continues ferry-audit --db "$VDB" import "$V/stick"
-check virtual_devices_inventory_after_commit bash -c "ferry-audit --db '$VDB' devices | grep gw-0301 | grep -q 'gateway-os 2.4.1'"
-check virtual_devices_report bash -c "ferry-audit --db '$VDB' report | grep -q 'canary'"
+check virtual_devices_later_export_continues ferry-audit --db "$VDB" --homedir "$VH" import "$V/stick"
+check virtual_devices_inventory_after_commit bash -c "ferry-audit --db '$VDB' --homedir '$VH' devices | grep gw-0301 | grep -q 'gateway-os 2.4.1'"
+check virtual_devices_report bash -c "ferry-audit --db '$VDB' --homedir '$VH' report | grep -q 'canary'"
 
 # HQ acknowledges; the device prunes what HQ holds (agent/ack.c), keeping its newest record
 ACKT=$BUILD/tests/tools/ack-apply
-check virtual_devices_ack_written ferry-audit --db "$VDB" -q ack "$V/stick" --key "$HQ"
-last=$(ferry-audit --db "$VDB" --json devices | python3 -c "import json,sys; print([d['last_seq'] for d in json.load(sys.stdin) if d['id'] == 'gw-0301'][0])")
+check virtual_devices_ack_written ferry-audit --db "$VDB" --homedir "$VH" -q ack "$V/stick" --key "$HQ"
+last=$(ferry-audit --db "$VDB" --homedir "$VH" --json devices | python3 -c "import json,sys; print([d['last_seq'] for d in json.load(sys.stdin) if d['id'] == 'gw-0301'][0])")
 out=$("$ACKT" "$V/gw-0301/agent.json" "$V/stick" 2>&1)
 [ "$out" = "found $last pruned $((last - 1))" ] && pass virtual_device_prunes_acknowledged_records \
 	|| fail virtual_device_prunes_acknowledged_records "$out (HQ holds up to $last)"

@@ -1,8 +1,8 @@
-/* Tests for audit/db.c and audit/db_sqlite.c: migrations, the registry,
- * records and chain tails, transactions, inventory and event filters. */
-#include "testutil.h"
+/* Tests for audit/db.c and its backends (db_sqlite.c, db_pg.c: every test
+ * runs on both, see db_target.h): migrations, the registry, records and chain
+ * tails, transactions, inventory and event filters. */
+#include "db_target.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ferry_error *err = NULL;
 	f->dir = test_tmpdir();
-	if (asprintf(&f->path, "%s/hq.db", f->dir) < 0)
-		return -1;
+	f->path = test_db_target_new(f->dir);
 	if (!audit_db_open(f->path, &f->db, &err))
 		fail_msg("%s", ferry_error_message(err));
 	*state = f;
@@ -33,7 +32,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	audit_db_close(f->db);
 	test_tmpdir_remove(f->dir);
-	free(f->path);
+	test_db_target_drop(f->path);
 	free(f);
 	return 0;
 }
@@ -78,7 +77,7 @@ static void test_db_migrates_new_database_to_current_version(void **state)
 	int64_t v = 0;
 	assert_ok(audit_db_schema_version(f->db, &v, &err), err);
 	assert_int_equal(v, AUDIT_DB_SCHEMA_VERSION);
-	assert_string_equal(audit_db_backend_name(f->db), "sqlite");
+	assert_string_equal(audit_db_backend_name(f->db), test_db_is_pg() ? "postgresql" : "sqlite");
 }
 
 static void test_db_reopen_keeps_data_and_does_not_migrate_again(void **state)
@@ -94,14 +93,7 @@ static void test_db_reopen_keeps_data_and_does_not_migrate_again(void **state)
 	assert_ok(audit_db_device_get(f->db, "gw-0001", &d, &found, &err), err);
 	assert_true(found);
 	audit_device_clear(&d);
-	sqlite3 *raw = NULL;
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM schema_version", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), AUDIT_DB_SCHEMA_VERSION);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
+	assert_int_equal(test_db_int(f->path, "SELECT count(*) FROM schema_version"), AUDIT_DB_SCHEMA_VERSION);
 }
 
 static void test_db_refuses_newer_schema(void **state)
@@ -109,14 +101,29 @@ static void test_db_refuses_newer_schema(void **state)
 	struct fixture *f = *state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
-	sqlite3 *raw = NULL;
-	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	test_db_exec(f->path, "INSERT INTO schema_version VALUES (99)");
 	assert_false(audit_db_open(f->path, &db, &err));
 	assert_null(db);
 	assert_error_contains(err, "schema version 99 is newer");
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
 	ferry_error_free(err);
+}
+
+/* PostgreSQL: a database that is not there is refused, naming it (not the password). */
+static void refuses_a_missing_server_database(void)
+{
+	struct ferry_error *err = NULL;
+	struct audit_db *db = NULL;
+	char *target = NULL;
+	const char *base = getenv("FERRY_TEST_PG");
+	assert_true(asprintf(&target, "postgresql://ferry:secret@/ferry_nosuchdb%s", strstr(base, "?")) > 0);
+	assert_false(audit_db_open(target, &db, &err));
+	assert_null(db);
+	assert_error_contains(err, "ferry_nosuchdb");
+	assert_null(strstr(ferry_error_message(err), "secret"));   /* never a password in a message */
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
+	ferry_error_free(err);
+	free(target);
 }
 
 static void test_db_refuses_a_file_that_is_not_a_database(void **state)
@@ -124,6 +131,8 @@ static void test_db_refuses_a_file_that_is_not_a_database(void **state)
 	struct fixture *f = *state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
+	if (test_db_is_pg())
+		return refuses_a_missing_server_database();
 	char *path = test_write_file(f->dir, "notes.txt", "hello, this is not sqlite at all......."
 				     "........................................................", 96);
 	assert_false(audit_db_open(path, &db, &err));
@@ -137,8 +146,9 @@ static void test_db_refuses_unknown_backend_scheme(void **state)
 	(void)state;
 	struct ferry_error *err = NULL;
 	struct audit_db *db = NULL;
-	assert_false(audit_db_open("postgresql://hq/ferry", &db, &err));
+	assert_false(audit_db_open("mysql://hq/ferry", &db, &err));
 	assert_error_contains(err, "no database backend");
+	assert_int_equal(ferry_error_code(err), FERRY_E_CONFIG);
 	ferry_error_free(err);
 }
 
@@ -166,7 +176,8 @@ static void test_db_refuses_one_key_for_two_devices(void **state)
 	struct ferry_error *err = NULL;
 	assert_ok(audit_db_device_put_key(f->db, "gw-0001", "FPR1", "K", "2026-11-01T00:00:00Z", &err), err);
 	assert_false(audit_db_device_put_key(f->db, "gw-0002", "FPR1", "K", "2026-11-01T00:00:00Z", &err));
-	assert_error_contains(err, "UNIQUE");
+	assert_error_contains(err, "fingerprint");
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
 	ferry_error_free(err);
 }
 
@@ -205,6 +216,7 @@ static void test_db_insert_of_a_stored_seq_is_refused(void **state)
 	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
 	assert_false(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err));
 	assert_error_contains(err, "gw-0001/1");
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
 	ferry_error_free(err);
 }
 
@@ -215,6 +227,74 @@ static void test_db_insert_for_unregistered_device_is_refused(void **state)
 	assert_false(insert(f->db, "ghost", 1, "install.started", "info", NULL, &err));
 	assert_non_null(err);
 	ferry_error_free(err);
+}
+
+struct collect {
+	int n;
+	int64_t last_seq;
+};
+
+static bool collect_cb(const struct audit_record *r, void *ctx, struct ferry_error **err)
+{
+	(void)err;
+	struct collect *c = ctx;
+	c->n++;
+	c->last_seq = r->seq;
+	return true;
+}
+
+/* More records than one batch of db_pg_conn: every one is read back inside
+ * the transaction already, and stored by the commit. */
+static void test_db_many_inserts_in_one_transaction_read_back(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq;
+	char hash[65], want[65];
+	bool found = false;
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_begin(f->db, &err), err);
+	for (int64_t i = 1; i <= 250; i++)
+		assert_ok(insert(f->db, "gw-0001", i, "install.started", "info", "2026-11-20T10:00:00Z", &err), err);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 250);
+	assert_ok(audit_db_record_hash(f->db, "gw-0001", 170, hash, &found, &err), err);
+	hash_of(170, want);
+	assert_true(found);
+	assert_string_equal(hash, want);
+	assert_ok(audit_db_commit(f->db, &err), err);
+	struct collect c = { 0 };
+	struct audit_event_filter flt = { .device = "gw-0001", .by_seq = true };
+	assert_ok(audit_db_events(f->db, &flt, collect_cb, &c, &err), err);
+	assert_int_equal(c.n, 250);
+	assert_int_equal(c.last_seq, 250);
+}
+
+/* A stored seq inserted again fails the transaction (at the insert or at
+ * the latest at commit), and nothing of it is kept. */
+static void test_db_duplicate_in_a_transaction_fails_it(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	int64_t seq;
+	char hash[65];
+	register_device(f->db, "gw-0001");
+	for (int64_t i = 1; i <= 3; i++)
+		assert_ok(insert(f->db, "gw-0001", i, "install.started", "info", NULL, &err), err);
+	assert_ok(audit_db_begin(f->db, &err), err);
+	bool ok = true;
+	for (int64_t i = 4; ok && i <= 10; i++)
+		ok = insert(f->db, "gw-0001", i, "install.started", "info", NULL, &err);
+	ok = ok && insert(f->db, "gw-0001", 3, "install.started", "info", NULL, &err) &&
+	     audit_db_commit(f->db, &err);
+	assert_false(ok);
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
+	assert_error_contains(err, "gw-0001/");
+	ferry_error_free(err);
+	err = NULL;
+	audit_db_rollback(f->db);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 3);
 }
 
 static void test_db_rollback_leaves_nothing(void **state)
@@ -270,20 +350,6 @@ static void test_db_inventory_only_newer_or_changed_applies(void **state)
 	assert_string_equal(d.groups, "canary");
 	assert_string_equal(d.last_seen, "2026-11-20T10:00:00Z");
 	audit_device_clear(&d);
-}
-
-struct collect {
-	int n;
-	int64_t last_seq;
-};
-
-static bool collect_cb(const struct audit_record *r, void *ctx, struct ferry_error **err)
-{
-	(void)err;
-	struct collect *c = ctx;
-	c->n++;
-	c->last_seq = r->seq;
-	return true;
 }
 
 static void test_db_events_filter_by_device_and_since(void **state)
@@ -369,6 +435,66 @@ static void test_db_export_signature_kept_once_per_range(void **state)
 	assert_int_equal(n, 1);
 }
 
+struct copy_ctx {
+	struct audit_db *to;
+	const char *table;
+	int rows;
+};
+
+static bool copy_cb(const struct audit_row *r, void *ctx, struct ferry_error **err)
+{
+	struct copy_ctx *c = ctx;
+	c->rows++;
+	return audit_db_table_insert(c->to, c->table, r, err);
+}
+
+/* The table seam of ferry-audit migrate: every row of every table, blobs and
+ * NULLs as they were, into another database of the same backend. */
+static void test_db_tables_copy_into_another_database(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_db *to = NULL;
+	char *target = test_db_target_new(f->dir);
+	int n = 0;
+	register_device(f->db, "gw-0001");
+	assert_ok(insert(f->db, "gw-0001", 1, "install.started", "info", NULL, &err), err);
+	struct audit_export_sig e = { .device = "gw-0001", .first_seq = 1, .last_seq = 1,
+				      .fingerprint = "FPR", .sig = "\x01\x00\x02", .sig_len = 3 };
+	assert_ok(audit_db_export_sig_put(f->db, &e, "2026-11-27T00:00:00Z", &err), err);
+	struct audit_import imp = { .time = "2026-11-27T00:00:00Z", .file = "x", .outcome = "refused" };
+	assert_ok(audit_db_import_log(f->db, &imp, &err), err);
+	if (!test_db_is_pg()) {   /* two files need two names */
+		free(target);
+		assert_true(asprintf(&target, "%s/copy.db", f->dir) > 0);
+	}
+	assert_ok(audit_db_open(target, &to, &err), err);
+	assert_ok(audit_db_begin(to, &err), err);
+	for (size_t i = 0; audit_db_tables[i]; i++) {
+		struct copy_ctx c = { .to = to, .table = audit_db_tables[i] };
+		assert_ok(audit_db_table_rows(f->db, c.table, copy_cb, &c, &err), err);
+		if (strcmp(c.table, "records") == 0 || strcmp(c.table, "imports") == 0)
+			assert_int_equal(c.rows, 1);
+	}
+	assert_ok(audit_db_commit(to, &err), err);
+	assert_ok(audit_db_export_sigs(to, "gw-0001", count_sig, &n, &err), err);
+	assert_int_equal(n, 1);
+	int64_t seq;
+	char hash[65], want[65];
+	assert_ok(audit_db_chain_tail(to, "gw-0001", &seq, hash, &err), err);
+	hash_of(1, want);
+	assert_int_equal(seq, 1);
+	assert_string_equal(hash, want);
+	assert_false(audit_db_table_rows(f->db, "sqlite_master", copy_cb, NULL, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTERNAL);
+	ferry_error_free(err);
+	audit_db_close(to);
+	if (test_db_is_pg())
+		test_db_target_drop(target);
+	else
+		free(target);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -383,12 +509,15 @@ int main(void)
 		T(test_db_chain_tail_follows_inserts),
 		T(test_db_insert_of_a_stored_seq_is_refused),
 		T(test_db_insert_for_unregistered_device_is_refused),
+		T(test_db_many_inserts_in_one_transaction_read_back),
+		T(test_db_duplicate_in_a_transaction_fails_it),
 		T(test_db_rollback_leaves_nothing),
 		T(test_db_inventory_only_newer_or_changed_applies),
 		T(test_db_events_filter_by_device_and_since),
 		T(test_db_query_counts_installs_by_bundle),
 		T(test_db_import_journal_is_counted),
 		T(test_db_export_signature_kept_once_per_range),
+		T(test_db_tables_copy_into_another_database),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

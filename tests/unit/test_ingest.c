@@ -1,7 +1,7 @@
 /* Tests for audit/ingest.c: idempotent import of signed export files and
  * continuation of the stored chain (gap, fork), with a real device key and
- * a real HQ database. */
-#include "testutil.h"
+ * a real HQ database (SQLite, then PostgreSQL: db_target.h). */
+#include "db_target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "common/safefile.h"
 
 struct fixture {
-	char *dir, *home, *out;
+	char *dir, *home, *out, *target;
 	struct pgp *pgp;
 	struct audit_db *db;
 	struct audit_device dev;
@@ -53,19 +53,17 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ferry_error *err = NULL;
-	char *db = NULL;
 	bool found;
 	f->dir = test_tmpdir();
-	if (asprintf(&f->home, "%s/g", f->dir) < 0 || asprintf(&f->out, "%s/audit/gw-0001", f->dir) < 0 ||
-	    asprintf(&db, "%s/hq.db", f->dir) < 0)
+	if (asprintf(&f->home, "%s/g", f->dir) < 0 || asprintf(&f->out, "%s/audit/gw-0001", f->dir) < 0)
 		return -1;
+	f->target = test_db_target_new(f->dir);
 	assert_ok(pgp_open(f->home, &f->pgp, &err), err);
 	assert_ok(pgp_create_key(f->pgp, "gw-0001", 0, f->fpr, &err), err);
-	assert_ok(audit_db_open(db, &f->db, &err), err);
+	assert_ok(audit_db_open(f->target, &f->db, &err), err);
 	assert_ok(audit_db_device_put_key(f->db, "gw-0001", f->fpr, "KEY", "2026-11-01T00:00:00Z", &err), err);
 	assert_ok(audit_db_device_get(f->db, "gw-0001", &f->dev, &found, &err), err);
 	make_chain(f, false);
-	free(db);
 	*state = f;
 	return 0;
 }
@@ -80,6 +78,7 @@ static int teardown(void **state)
 	pgp_close(f->pgp);
 	pgp_kill_daemons(f->home);
 	test_tmpdir_remove(f->dir);
+	test_db_target_drop(f->target);
 	free(f->home);
 	free(f->out);
 	free(f);
@@ -268,5 +267,5 @@ int main(void)
 		T(test_ingest_refuses_unknown_major_version),
 		T(test_ingest_stores_the_reason_code),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -1,6 +1,7 @@
-/* Tests for audit/report*.c: gathering a report from a real database and
- * rendering it as text, CSV, JSON and self-contained HTML. */
-#include "testutil.h"
+/* Tests for audit/report*.c: gathering a report from a real database (SQLite,
+ * then PostgreSQL: db_target.h) and rendering it as text, CSV, JSON and
+ * self-contained HTML. */
+#include "db_target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "common/json.h"
 
 struct fixture {
-	char *dir;
+	char *dir, *target;
 	struct audit_db *db;
 	struct report report;
 };
@@ -56,11 +57,10 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct ferry_error *err = NULL;
-	char *path = NULL;
 	f->dir = test_tmpdir();
-	if (asprintf(&path, "%s/hq.db", f->dir) < 0 || !audit_db_open(path, &f->db, &err))
+	f->target = test_db_target_new(f->dir);
+	if (!audit_db_open(f->target, &f->db, &err))
 		fail_msg("%s", ferry_error_message(err));
-	free(path);
 	add_device(f->db, "gw-0001", "gw-x", "canary", "2026-11-20T10:00:00Z");
 	add_device(f->db, "gw-0002", "gw-x", NULL, "2026-11-20T10:00:00Z");
 	add_device(f->db, "sn-0001", "sensor-y", "canary", "2026-08-01T10:00:00Z");
@@ -84,6 +84,7 @@ static int teardown(void **state)
 	report_free(&f->report);
 	audit_db_close(f->db);
 	test_tmpdir_remove(f->dir);
+	test_db_target_drop(f->target);
 	free(f);
 	return 0;
 }
@@ -238,5 +239,5 @@ int main(void)
 		T(test_report_html_is_self_contained_and_escaped),
 		T(test_report_refuses_unknown_format),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
