@@ -98,7 +98,7 @@ awk -v mib="$MIB" -v tz="$T_zstd" -v to="$T_openssl" -v ts="$T_sha256sum" -v tc=
 	printf "  %-44s %6.2fs %6.0f MiB/s %7.2fs  %.2fx zstd -T0 -3 wall   peak RSS %.1f MiB (zstd %.1f)\n", \
 		"ferry-pack create (zstd -3, signed, fsynced)", tc, mib / tc, cc, tc / tz, mc / 1024, mz / 1024
 	printf "  %-44s %6.2fs %6.0f MiB/s %7.2fs  %.2fx openssl sha256, %.2fx sha256sum wall   peak RSS %.1f MiB\n", \
-		"ferry-pack verify (every hash)", tv, mib / tv, cv, tv / to, tv / ts, mv / 1024
+		"ferry-pack verify (frame hashes)", tv, mib / tv, cv, tv / to, tv / ts, mv / 1024
 	printf "  bundle %.1f MiB vs zstd -3 %.1f MiB (%.3fx); ratio %.2f:1\n", bs / 1048576, zs / 1048576, bs / zs, mib * 1048576 / bs
 	goal("create / zstd -T0 -3", tc / tz, 1.2)
 	goal("verify / openssl dgst -sha256", tv / to, 0.5)
