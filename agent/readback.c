@@ -122,7 +122,7 @@ bool readback_start(int fd, int dfd, const char *path, uint64_t from, uint64_t s
 	struct readback *rb = calloc(1, sizeof(*rb));
 	if (!rb || posix_memalign(&rb->buf, READBACK_ALIGN, READBACK_BUF) != 0) {
 		free(rb);
-		return ferry_error_set(err, "out of memory");
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	}
 	rb->fd = fd;
 	rb->dfd = dfd;
@@ -135,7 +135,7 @@ bool readback_start(int fd, int dfd, const char *path, uint64_t from, uint64_t s
 	pthread_cond_init(&rb->cond, NULL);
 	if (pthread_create(&rb->thread, NULL, reader, rb) != 0) {
 		release(rb);
-		return ferry_error_set(err, "slot %s: cannot start the read-back thread", path);
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "slot %s: cannot start the read-back thread", path);
 	}
 	*out = rb;
 	return true;

@@ -18,6 +18,7 @@ struct slot {
 	size_t len;
 	bool ready;                /* filled by a worker, not yet given back */
 	char *error;               /* the worker failed on this frame */
+	enum ferry_code code;      /* and what that meant */
 };
 
 struct worker {
@@ -48,6 +49,7 @@ struct framestream {
 	bool no_whole_hash;        /* the consumer proves the SHA-256 itself */
 	bool frames_only;          /* authenticate frames, do not decompress */
 	char *error;
+	enum ferry_code code;
 	pthread_mutex_t read_mu;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
@@ -81,8 +83,9 @@ static bool check_frame(struct worker *w, size_t i, struct ferry_error **err)
 	uint8_t sha[SHA256_LEN];
 	sha256_buffer(w->stored, (size_t)f->stored_size, sha);
 	if (memcmp(sha, f->sha256, SHA256_LEN) != 0)
-		return ferry_error_set(err, "%s: frame %zu: SHA-256 of the stored frame does not match "
-				       "the frame table", w->fs->p->member, i);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY,
+					"%s: frame %zu: SHA-256 of the stored frame does not match "
+					"the frame table", w->fs->p->member, i);
 	return true;
 }
 
@@ -121,8 +124,10 @@ static void *worker(void *arg)
 			ok = decompress_frame(w, i, s->out, &err);
 		pthread_mutex_lock(&fs->mu);
 		s->len = fs->table.frames[i].size;
-		if (!ok)
+		if (!ok) {
 			s->error = strdup(ferry_error_message(err));
+			s->code = ferry_error_code(err);
+		}
 		s->ready = true;
 		pthread_cond_broadcast(&fs->cond);
 		pthread_mutex_unlock(&fs->mu);
@@ -195,6 +200,7 @@ static bool fail(struct framestream *fs, struct ferry_error **err)
 	fs->failed = true;
 	free(fs->error);
 	fs->error = strdup(ferry_error_message(err ? *err : NULL));
+	fs->code = err ? ferry_error_code(*err) : FERRY_E_NONE;
 	return false;
 }
 
@@ -202,16 +208,18 @@ static bool finish(struct framestream *fs, struct ferry_error **err)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	if (fs->produced != fs->p->size)
-		return ferry_error_set(err, "%s: %llu bytes, the manifest says %llu", fs->p->member,
-				       (unsigned long long)fs->produced, (unsigned long long)fs->p->size);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: %llu bytes, the manifest says %llu",
+					fs->p->member, (unsigned long long)fs->produced,
+					(unsigned long long)fs->p->size);
 	if (fs->no_whole_hash) {
 		fs->ended = true;
 		return true;
 	}
 	sha256_final_hex(fs->whole, hex);
 	if (strcmp(hex, fs->p->sha256) != 0)
-		return ferry_error_set(err, "%s: SHA-256 of the payload does not match the manifest",
-				       fs->p->member);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY,
+					"%s: SHA-256 of the payload does not match the manifest",
+					fs->p->member);
 	fs->ended = true;
 	return true;
 }
@@ -235,7 +243,7 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 		pthread_cond_wait(&fs->cond, &fs->mu);
 	pthread_mutex_unlock(&fs->mu);
 	if (s->error)
-		return ferry_error_set(err, "%s", s->error);
+		return ferry_error_setc(err, s->code, "%s", s->error);
 	if (!fs->no_whole_hash)
 		sha256_update(fs->whole, s->out, s->len);
 	fs->produced += s->len;
@@ -251,7 +259,7 @@ static bool take(struct framestream *fs, size_t cap, const uint8_t **data, size_
 	*n = 0;
 	*data = NULL;
 	if (fs->failed)
-		return ferry_error_set(err, "%s", fs->error ? fs->error : "payload failed");
+		return ferry_error_setc(err, fs->code, "%s", fs->error ? fs->error : "payload failed");
 	while (!fs->cur || fs->cur_pos == fs->cur->len) {
 		if (fs->ended)
 			return true;

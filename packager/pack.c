@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
@@ -13,8 +14,14 @@
 bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case 'q': o->quiet = true; return true;
-	case 'v': o->verbose++; return true;
+	case 'q':
+		o->quiet = true;
+		log_set_level(cli_log_level(-1));
+		return true;
+	case 'v':
+		o->verbose++;
+		log_set_level(cli_log_level(o->verbose));
+		return true;
 	case PACK_OPT_JSON: o->json = true; return true;
 	case PACK_OPT_HOMEDIR: o->homedir = arg; return true;
 	}
@@ -23,7 +30,7 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 
 int pack_usage(const char *usage, struct ferry_error **err)
 {
-	ferry_error_set(err, "usage: ferry-pack %s", usage);
+	ferry_error_setc(err, FERRY_E_USAGE, "usage: ferry-pack %s", usage);
 	return PACK_USAGE;
 }
 
@@ -93,9 +100,5 @@ const char *pack_human_size(unsigned long long bytes, char buf[32])
 
 void pack_print_json(json_t *v)
 {
-	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(v);
+	cli_print_json(v);
 }
