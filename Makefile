@@ -6,6 +6,7 @@
 #   make asan       the same suite built with AddressSanitizer + UBSan (build/asan)
 #   make demo       the whole story on virtual devices (build/demo)
 #   make bench      benchmarks against the machine's own limits
+#   make bench-peers  the same install bench with SWUpdate, RAUC and mender-artifact
 #   make install    DESTDIR= PREFIX=/usr/local (and the directories of mk/install.mk);
 #                   make uninstall, make dist (mk/install.mk)
 #   make agent-only only ferry-agent: what a device needs (docs/building.md)
@@ -79,7 +80,7 @@ UNIT_HELP_OBJS := $(UNIT_HELP:%.c=$(BUILD)/%.o)
 TOOL_SRCS  := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS  := $(TOOL_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit integration asan demo bench install clean agent-only programs
+.PHONY: all deps check unit integration asan demo bench bench-peers install clean agent-only programs
 all: $(LIBFERRY) $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 # Only the four programs (debian/rules with nocheck); only what a device needs.
 programs: $(BINS)
@@ -139,6 +140,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ./bench/run
+
+# The peers (SWUpdate, RAUC, mender-artifact from Debian) beside ferry, same run.
+bench-peers: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./bench/peers/run
 
 clean:
 	rm -rf build

@@ -1,5 +1,8 @@
 /* handler_rootfs_ab: streams a raw image into the inactive slot (a block
- * device or a regular file) and proves it by reading it back. Promises: never
+ * device or a regular file) and proves it by reading it back from the medium
+ * while it writes (agent/readback.h): O_DIRECT aligned writes where the slot
+ * allows them, so no page-cache churn, and the image's SHA-256 computed once,
+ * over what the medium holds. Promises: never
  * writes past the slot; the slot's head (first ROOTFS_HEAD bytes) is zero —
  * so the slot holds no recognisable filesystem — from before the first byte
  * is written until the whole image is on disk, and again after any failure;
@@ -16,23 +19,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/readback.h"
 #include "common/log.h"
 #include "common/safefile.h"
 #include "common/sha256.h"
 
-#define ROOTFS_BUF (4u * 1024 * 1024)   /* one write: large and at aligned offsets */
+#define ROOTFS_BUF (4u * 1024 * 1024)   /* one write, for sources that do not lend theirs */
 #define ROOTFS_HEAD (1024u * 1024)      /* held back, written last, zeroed on failure */
-#define ROOTFS_ALIGN 4096
+#define ROOTFS_ALIGN READBACK_ALIGN
 
 struct slot {
-	int fd;
+	int fd;                    /* buffered: the head, unaligned tails, fdatasync */
+	int dfd;                   /* O_DIRECT, or -1 where the slot does not allow it */
 	uint64_t capacity;
 	const char *path;
 };
 
 static bool slot_open(const struct handler_context *ctx, struct slot *s, struct ferry_error **err)
 {
-	s->fd = -1;
+	s->fd = s->dfd = -1;
 	s->path = ctx->slot_path;
 	if (!s->path || !*s->path)
 		return ferry_error_set(err, "rootfs-ab: no slot given");
@@ -55,6 +60,9 @@ static bool slot_open(const struct handler_context *ctx, struct slot *s, struct 
 	} else {
 		return ferry_error_set(err, "slot %s: neither a block device nor a regular file", s->path);
 	}
+	/* The exclusive claim is fd's; a filesystem without O_DIRECT (EINVAL)
+	 * leaves the buffered path, with pages dropped before each read-back. */
+	s->dfd = open(s->path, O_RDWR | O_CLOEXEC | O_DIRECT);
 	return true;
 }
 
@@ -62,7 +70,9 @@ static void slot_close(struct slot *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	s->fd = -1;
+	if (s->dfd >= 0)
+		close(s->dfd);
+	s->fd = s->dfd = -1;
 }
 
 static size_t head_len(const struct slot *s)
@@ -93,12 +103,12 @@ static bool slot_invalidate(struct slot *s, struct ferry_error **err)
 	return ok;
 }
 
-static bool pwrite_all(struct slot *s, const void *buf, size_t len, uint64_t off,
+static bool pwrite_all(struct slot *s, int fd, const void *buf, size_t len, uint64_t off,
 		       struct ferry_error **err)
 {
 	const char *p = buf;
 	while (len) {
-		ssize_t w = pwrite(s->fd, p, len, (off_t)off);
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -111,22 +121,24 @@ static bool pwrite_all(struct slot *s, const void *buf, size_t len, uint64_t off
 	return true;
 }
 
-/* Keeps dirty pages bounded on a device with little memory: starts writeback
- * of the range just written, waits for the one before it and drops it from
- * the cache. Only a hint: errors surface at the final fdatasync. */
-static void writeback_behind(struct slot *s, uint64_t off, size_t len)
+/* Writes len bytes at off: O_DIRECT where the slot allows it and buffer and
+ * offset are aligned, the rest (the image's unaligned tail) buffered. */
+static bool write_body(struct slot *s, const char *buf, size_t len, uint64_t off,
+		       struct ferry_error **err)
 {
-	sync_file_range(s->fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
-	if (off >= ROOTFS_HEAD + ROOTFS_BUF) {
-		off_t prev = (off_t)(off - ROOTFS_BUF);
-		sync_file_range(s->fd, prev, ROOTFS_BUF, SYNC_FILE_RANGE_WAIT_BEFORE |
-				SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-		posix_fadvise(s->fd, prev, ROOTFS_BUF, POSIX_FADV_DONTNEED);
-	}
+	bool aligned = ((uintptr_t)buf | off) % ROOTFS_ALIGN == 0;
+	size_t direct = s->dfd >= 0 && aligned ? len & ~(size_t)(ROOTFS_ALIGN - 1) : 0;
+	if (direct && !pwrite_all(s, s->dfd, buf, direct, off, err))
+		return false;
+	if (direct < len && !pwrite_all(s, s->fd, buf + direct, len - direct, off + direct, err))
+		return false;
+	if (direct < len)   /* buffered: start writeback now, the read-back syncs it */
+		sync_file_range(s->fd, (off_t)(off + direct), (off_t)(len - direct), SYNC_FILE_RANGE_WRITE);
+	return true;
 }
 
 /* Reads from src until buf is full or the stream ends (*got < cap only then). */
-static bool fill(struct byte_source *src, char *buf, size_t cap, size_t *got, bool *end,
+static bool fill(struct byte_source *src, char *buf, size_t cap, size_t *got,
 		 struct ferry_error **err)
 {
 	*got = 0;
@@ -134,130 +146,178 @@ static bool fill(struct byte_source *src, char *buf, size_t cap, size_t *got, bo
 		size_t n = 0;
 		if (!byte_source_read(src, buf + *got, cap - *got, &n, err))
 			return false;
-		if (n == 0) {
-			*end = true;
+		if (n == 0)
 			break;
-		}
 		*got += n;
 	}
 	return true;
 }
 
-/* Streams the payload: the head into memory, the rest to the slot. */
-static bool stream_image(struct slot *s, const struct payload *p, struct byte_source *src,
-			 char *head, size_t *head_got, char *buf, uint64_t *total,
-			 struct ferry_error **err)
+/* The next run of the payload (*len = 0 at its end): the source's own
+ * buffer when it lends it (no copy), else read into scratch. */
+static bool next_run(struct byte_source *src, char **scratch, const char **run, size_t *len,
+		     struct ferry_error **err)
 {
-	bool end = false;
-	size_t hl = head_len(s);
-	if (!fill(src, head, hl, head_got, &end, err))
-		return false;
-	*total = *head_got;
-	while (!end) {
-		size_t got = 0;
-		if (!fill(src, buf, ROOTFS_BUF, &got, &end, err))
-			return false;
-		if (got > s->capacity - *total)
-			return ferry_error_set(err, "%s: payload %s is larger than slot %s (%" PRIu64
-					       " bytes): stopped before writing past it",
-					       src->name, p->name, s->path, s->capacity);
-		if (got && !pwrite_all(s, buf, got, *total, err))
-			return false;
-		writeback_behind(s, *total, got);
-		*total += got;
+	if (src->borrow)
+		return src->borrow(src->ctx, (const void **)run, len, err);
+	if (!*scratch && posix_memalign((void **)scratch, ROOTFS_ALIGN, ROOTFS_BUF) != 0) {
+		*scratch = NULL;
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	}
-	if (*total != p->size)
-		return ferry_error_set(err, "%s: payload %s has %" PRIu64 " bytes, the manifest says %" PRIu64,
-				       src->name, p->name, *total, p->size);
+	*run = *scratch;
+	return fill(src, *scratch, ROOTFS_BUF, len, err);
+}
+
+/* Copies the payload's first head_len bytes (fewer only if it is shorter)
+ * into head; run and len: what is left of the last run. */
+static bool take_head(struct byte_source *src, char **scratch, char *head, size_t hl,
+		      size_t *head_got, const char **run, size_t *len, struct ferry_error **err)
+{
+	*head_got = 0;
+	*len = 0;
+	while (*head_got < hl) {
+		if (!next_run(src, scratch, run, len, err))
+			return false;
+		if (*len == 0)
+			break;
+		size_t n = *len < hl - *head_got ? *len : hl - *head_got;
+		memcpy(head + *head_got, *run, n);
+		*head_got += n;
+		*run += n;
+		*len -= n;
+	}
 	return true;
 }
 
-/* Reads the first total bytes of the slot back from the device and compares
- * their SHA-256 with the manifest's. */
-static bool verify_readback(struct slot *s, const struct payload *p, uint64_t total, char *buf,
-			    struct ferry_error **err)
+/* Streams the payload's head into memory (hashed first: it is written last)
+ * and the rest to the slot, the read-back following each window. */
+static bool stream_image(struct slot *s, const struct payload *p, struct byte_source *src,
+			 struct sha256 *h, char *head, size_t *head_got, char **scratch,
+			 uint64_t *total, struct readback **rb, struct ferry_error **err)
 {
-	/* Drop the cached pages so the read comes from the medium. */
-	posix_fadvise(s->fd, 0, 0, POSIX_FADV_DONTNEED);
-	struct sha256 *h = sha256_new();
-	if (!h)
-		return ferry_error_set(err, "out of memory");
-	bool ok = true;
-	for (uint64_t off = 0; ok && off < total;) {
-		size_t want = total - off < ROOTFS_BUF ? (size_t)(total - off) : ROOTFS_BUF;
-		ssize_t r = pread(s->fd, buf, want, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ok = ferry_error_errno(err, r < 0 ? errno : EIO, "slot %s: read-back at %" PRIu64,
-					       s->path, off);
+	const char *run = NULL;
+	size_t len = 0;
+	if (!take_head(src, scratch, head, head_len(s), head_got, &run, &len, err))
+		return false;
+	sha256_update(h, head, *head_got);
+	*total = *head_got;
+	if (!readback_start(s->fd, s->dfd, s->path, *total, p->size, h, rb, err))
+		return false;
+	for (;;) {
+		if (len == 0 && !next_run(src, scratch, &run, &len, err))
+			return false;
+		if (len == 0)
 			break;
-		}
-		off += (uint64_t)r;
-		/* The next chunks come from the medium while this one is hashed. */
-		posix_fadvise(s->fd, (off_t)off, 2 * ROOTFS_BUF, POSIX_FADV_WILLNEED);
-		sha256_update(h, buf, (size_t)r);
+		if (len > s->capacity - *total)
+			return ferry_error_setc(err, FERRY_E_NOSPACE, "%s: payload %s is larger than slot %s (%"
+						PRIu64 " bytes): stopped before writing past it",
+						src->name, p->name, s->path, s->capacity);
+		if (!write_body(s, run, len, *total, err))
+			return false;
+		*total += len;
+		len = 0;
+		readback_written(*rb, *total);
 	}
+	if (*total != p->size)
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: payload %s has %" PRIu64
+					" bytes, the manifest says %" PRIu64, src->name, p->name, *total, p->size);
+	return true;
+}
+
+/* The head, written last: durable, read back from the medium and equal to
+ * the bytes the hash began with; then the whole hash against the manifest. */
+static bool finish_head(struct slot *s, const struct payload *p, struct sha256 *h,
+			const char *head, size_t head_got, struct ferry_error **err)
+{
 	char hex[SHA256_HEX_LEN + 1];
+	char *back = NULL;
+	bool ok = false;
+	if (!write_body(s, head, head_got, 0, err))
+		return false;
+	if (fdatasync(s->fd) < 0)
+		return ferry_error_errno(err, errno, "slot %s: fdatasync", s->path);
+	if (posix_memalign((void **)&back, ROOTFS_ALIGN, ROOTFS_HEAD) != 0)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	if (!readback_pread(s->fd, s->dfd, s->path, back, head_got, 0, err))
+		goto out;
+	if (memcmp(back, head, head_got) != 0) {
+		ferry_error_setc(err, FERRY_E_INTEGRITY, "slot %s: read-back of payload %s: its first "
+				 "%zu bytes differ from what was written", s->path, p->name, head_got);
+		goto out;
+	}
 	sha256_final_hex(h, hex);
-	sha256_free(h);
-	if (ok && strcmp(hex, p->sha256) != 0)
-		ok = ferry_error_set(err, "slot %s: read-back of payload %s has sha256 %s, the manifest says %s",
-				     s->path, p->name, hex, p->sha256);
+	if (strcmp(hex, p->sha256) != 0) {
+		ferry_error_setc(err, FERRY_E_INTEGRITY, "slot %s: read-back of payload %s has sha256 %s, "
+				 "the manifest says %s", s->path, p->name, hex, p->sha256);
+		goto out;
+	}
+	ok = true;
+out:
+	free(back);
 	return ok;
+}
+
+static void log_split(const struct slot *s, const struct payload *p, uint64_t total,
+		      double all, double write, const struct readback_stats *rs)
+{
+	double mib = (double)total / 1048576.0;
+	log_info("rootfs-ab: %s -> %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s): write %.2f s, "
+		 "read-back %.2f s (%.2f s of it overlapped with the write, %.2f s after it; "
+		 "%u windows, fdatasync %.2f s), %s", p->name, s->path, total, all,
+		 mib / (all > 1e-9 ? all : 1e-9), write, rs->busy,
+		 rs->busy - rs->after > 0 ? rs->busy - rs->after : 0, all - write, rs->windows,
+		 rs->sync, s->dfd >= 0 ? "O_DIRECT" : "buffered");
 }
 
 static bool rootfs_install(const struct handler_context *ctx, const struct payload *p,
 			   struct byte_source *src, struct handler_result *res, struct ferry_error **err)
 {
 	bool ok = false, touched = false;
-	struct slot s = { .fd = -1 };
-	char *buf = NULL, *head = NULL;
+	struct slot s = { .fd = -1, .dfd = -1 };
+	struct readback *rb = NULL;
+	struct sha256 *h = NULL;
+	char *scratch = NULL, *head = NULL;   /* scratch: only for sources that lend nothing */
 	uint64_t total = 0;
 	size_t head_got = 0;
-	double t0 = handler_clock();
+	struct readback_stats rs = { 0 };
+	double t0 = handler_clock(), t1;
 
 	if (!slot_open(ctx, &s, err))
 		goto out;
 	if (p->size > s.capacity) {
-		ferry_error_set(err, "payload %s: %" PRIu64 " bytes do not fit slot %s (%" PRIu64
-			        " bytes); nothing written", p->name, p->size, s.path, s.capacity);
+		ferry_error_setc(err, FERRY_E_NOSPACE, "payload %s: %" PRIu64 " bytes do not fit slot %s (%"
+				 PRIu64 " bytes); nothing written", p->name, p->size, s.path, s.capacity);
 		goto out;
 	}
-	if (posix_memalign((void **)&buf, ROOTFS_ALIGN, ROOTFS_BUF) != 0 ||
-	    posix_memalign((void **)&head, ROOTFS_ALIGN, ROOTFS_HEAD) != 0) {
-		ferry_error_set(err, "out of memory");
+	if (posix_memalign((void **)&head, ROOTFS_ALIGN, ROOTFS_HEAD) != 0 || !(h = sha256_new())) {
+		head = NULL;
+		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* The SHA-256 is computed here, over what the medium holds. */
+	byte_source_skip_whole_hash(src);
 	touched = true;
 	if (!slot_invalidate(&s, err) ||
-	    !stream_image(&s, p, src, head, &head_got, buf, &total, err))
+	    !stream_image(&s, p, src, h, head, &head_got, &scratch, &total, &rb, err))
 		goto out;
-	if (fdatasync(s.fd) < 0) {
-		ferry_error_errno(err, errno, "slot %s: fdatasync", s.path);
+	t1 = handler_clock();
+	ok = readback_finish(rb, total, &rs, err);
+	rb = NULL;
+	if (!ok)
 		goto out;
-	}
-	/* The whole image is durable but for its head: write that last. */
-	if (!pwrite_all(&s, head, head_got, 0, err))
-		goto out;
-	if (fdatasync(s.fd) < 0) {
-		ferry_error_errno(err, errno, "slot %s: fdatasync", s.path);
-		goto out;
-	}
-	double t1 = handler_clock();
-	if (!verify_readback(&s, p, total, buf, err))
+	/* The whole image is durable (read back after fdatasync) but for its
+	 * head: write that last. */
+	ok = finish_head(&s, p, h, head, head_got, err);
+	if (!ok)
 		goto out;
 	double t2 = handler_clock();
 	res->bytes = total;
 	res->seconds = t2 - t0;
-	res->verify_seconds = t2 - t1;
+	res->verify_seconds = rs.busy;
 	res->supports_rollback = true;
-	log_info("rootfs-ab: %s -> %s: %" PRIu64 " bytes written in %.2f s (%.1f MiB/s), "
-		 "read back in %.2f s (%.1f MiB/s)", p->name, s.path, total, t1 - t0,
-		 (double)total / 1048576.0 / (t1 - t0 > 1e-9 ? t1 - t0 : 1e-9), t2 - t1,
-		 (double)total / 1048576.0 / (t2 - t1 > 1e-9 ? t2 - t1 : 1e-9));
-	ok = true;
+	log_split(&s, p, total, t2 - t0, t1 - t0, &rs);
 out:
+	readback_abort(rb);
 	if (!ok && touched) {
 		struct ferry_error *e2 = NULL;   /* the first error is the one to report */
 		if (!slot_invalidate(&s, &e2))
@@ -265,7 +325,8 @@ out:
 		ferry_error_free(e2);
 	}
 	slot_close(&s);
-	free(buf);
+	sha256_free(h);
+	free(scratch);
 	free(head);
 	return ok;
 }

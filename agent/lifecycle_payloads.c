@@ -186,6 +186,22 @@ static bool counted_read(void *ctx, void *buf, size_t cap, size_t *got, struct f
 	return true;
 }
 
+static bool counted_borrow(void *ctx, const void **data, size_t *len, struct ferry_error **err)
+{
+	struct counted_source *c = ctx;
+	if (!c->inner->borrow(c->inner->ctx, data, len, err))
+		return false;
+	c->done += *len;
+	progress_update(c->bar, c->done);
+	return true;
+}
+
+static void counted_skip_whole_hash(void *ctx)
+{
+	struct counted_source *c = ctx;
+	byte_source_skip_whole_hash(c->inner);
+}
+
 bool lifecycle_payloads_stream(struct state *st, struct bundle_reader *r, const struct manifest *m,
 			       const struct variant *v, struct place *pl, bool show_progress,
 			       size_t *n_done, bool *wants_reboot, const char **step, char **log,
@@ -198,7 +214,7 @@ bool lifecycle_payloads_stream(struct state *st, struct bundle_reader *r, const 
 	bool ok = true;
 	for (size_t i = 0; ok && i < v->n_payloads; i++) {
 		const struct payload *p = &v->payloads[i];
-		struct byte_source src;
+		struct byte_source src = { 0 };
 		struct byte_source counted = { .read = counted_read, .ctx = &counter };
 		struct handler_result res = { 0 };
 		*n_done = i + 1;
@@ -208,6 +224,8 @@ bool lifecycle_payloads_stream(struct state *st, struct bundle_reader *r, const 
 		     bundle_reader_payload(r, m, p, &src, err);
 		counter.inner = &src;
 		counted.name = src.name;
+		counted.skip_whole_hash = src.skip_whole_hash ? counted_skip_whole_hash : NULL;
+		counted.borrow = src.borrow ? counted_borrow : NULL;
 		ok = ok && pl[i].ops->install(&pl[i].ctx, p, &counted, &res, err) &&
 		     progress_mark(st, p, "installed", err);
 		if (res.log) {

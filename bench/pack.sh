@@ -3,9 +3,11 @@
 # against the machine's own tools on the same bytes in the same run:
 #   create  vs  zstd -T0 -3 (compression alone)
 #   verify  vs  openssl dgst -sha256 (SHA-NI) and sha256sum of the image
-# Prints seconds, MiB/s, ratios, bundle size vs zstd -3, and peak RSS.
+# Prints seconds, MiB/s, ratios, bundle size vs zstd -3, and peak RSS, and
+# issue 13's goals with PASS/FAIL: create <= 1.2x zstd -T0 -3, verify (by the
+# frame hashes) <= 0.5x openssl dgst -sha256 of the image.
 # The image: /usr files (sorted, deterministic) + AES-CTR pseudo-random
-# blobs + free space, like /work/shared/peers/mkpayload.sh; reused from
+# blobs + free space (AES-CTR IVs 2^64 apart, so that blobs do not overlap); reused from
 # $FERRY_BENCH_DIR (default /tmp/ferry-bench) once built.
 # Usage: bench/pack.sh [MIB (1024)]
 set -euo pipefail
@@ -96,6 +98,11 @@ awk -v mib="$MIB" -v tz="$T_zstd" -v to="$T_openssl" -v ts="$T_sha256sum" -v tc=
 	printf "  %-44s %6.2fs %6.0f MiB/s %7.2fs  %.2fx zstd -T0 -3 wall   peak RSS %.1f MiB (zstd %.1f)\n", \
 		"ferry-pack create (zstd -3, signed, fsynced)", tc, mib / tc, cc, tc / tz, mc / 1024, mz / 1024
 	printf "  %-44s %6.2fs %6.0f MiB/s %7.2fs  %.2fx openssl sha256, %.2fx sha256sum wall   peak RSS %.1f MiB\n", \
-		"ferry-pack verify (every hash)", tv, mib / tv, cv, tv / to, tv / ts, mv / 1024
+		"ferry-pack verify (frame hashes)", tv, mib / tv, cv, tv / to, tv / ts, mv / 1024
 	printf "  bundle %.1f MiB vs zstd -3 %.1f MiB (%.3fx); ratio %.2f:1\n", bs / 1048576, zs / 1048576, bs / zs, mib * 1048576 / bs
+	goal("create / zstd -T0 -3", tc / tz, 1.2)
+	goal("verify / openssl dgst -sha256", tv / to, 0.5)
+}
+function goal(what, v, g) {
+	printf "  %-32s %5.2f   goal <= %.1f   %s\n", what, v, g, v <= g ? "PASS" : "FAIL"
 }'

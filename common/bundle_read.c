@@ -452,6 +452,22 @@ static bool stream_read(void *ctx, void *buf, size_t cap, size_t *got, struct fe
 	return framestream_read(r->fs, buf, cap, got, err);
 }
 
+static bool stream_borrow(void *ctx, const void **data, size_t *len, struct ferry_error **err)
+{
+	struct bundle_reader *r = ctx;
+	*len = 0;
+	if (!r->fs)
+		return ferry_error_set(err, "no payload is being read");
+	return framestream_borrow(r->fs, data, len, err);
+}
+
+static void stream_skip_whole_hash(void *ctx)
+{
+	struct bundle_reader *r = ctx;
+	if (r->fs)
+		framestream_skip_whole_hash(r->fs);
+}
+
 static bool same_payload(const struct payload *a, const struct payload *b)
 {
 	return strcmp(a->member, b->member) == 0 && strcmp(a->chunks, b->chunks) == 0 &&
@@ -519,21 +535,26 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 	out->read = stream_read;
 	out->ctx = r;
 	out->name = pp->member;
+	out->skip_whole_hash = stream_skip_whole_hash;
+	out->borrow = stream_borrow;
 	ok = true;
 out:
 	chunks_free(&table);
 	return ok;
 }
 
-bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest *m,
-				 const struct payload *p, void (*progress)(void *ctx, uint64_t done),
-				 void *ctx, struct ferry_error **err)
+static bool check_payload(struct bundle_reader *r, const struct manifest *m,
+			  const struct payload *p, bool frames_only,
+			  void (*progress)(void *ctx, uint64_t done), void *ctx,
+			  struct ferry_error **err)
 {
 	struct byte_source src;
 	uint64_t done = 0;
 	size_t got;
 	if (!bundle_reader_payload(r, m, p, &src, err))
 		return false;
+	if (frames_only)
+		framestream_frames_only(r->fs);
 	do {
 		if (!framestream_read(r->fs, NULL, FRAME_MAX_UNCOMPRESSED, &got, err))
 			return false;
@@ -542,6 +563,20 @@ bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest 
 			progress(ctx, done);
 	} while (got);
 	return true;
+}
+
+bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest *m,
+				 const struct payload *p, void (*progress)(void *ctx, uint64_t done),
+				 void *ctx, struct ferry_error **err)
+{
+	return check_payload(r, m, p, false, progress, ctx, err);
+}
+
+bool bundle_reader_check_frames(struct bundle_reader *r, const struct manifest *m,
+				const struct payload *p, void (*progress)(void *ctx, uint64_t done),
+				void *ctx, struct ferry_error **err)
+{
+	return check_payload(r, m, p, true, progress, ctx, err);
 }
 
 bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **data, size_t *len,

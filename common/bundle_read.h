@@ -37,6 +37,12 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 bool bundle_reader_check_payload(struct bundle_reader *r, const struct manifest *m,
 				 const struct payload *p, void (*progress)(void *ctx, uint64_t done),
 				 void *ctx, struct ferry_error **err);
+/* The same, by the frame hashes only: every stored frame is read and compared
+ * with the signed frame table; nothing is decompressed and the uncompressed
+ * SHA-256 is not computed (what that proves: docs/packaging.md). */
+bool bundle_reader_check_frames(struct bundle_reader *r, const struct manifest *m,
+				const struct payload *p, void (*progress)(void *ctx, uint64_t done),
+				void *ctx, struct ferry_error **err);
 /* A whole hook (at most HOOK_MAX_BYTES), size and hash checked; caller frees *data. */
 bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **data, size_t *len,
 			struct ferry_error **err);

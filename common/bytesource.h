@@ -18,7 +18,25 @@ struct byte_source {
 	bool (*read)(void *ctx, void *buf, size_t cap, size_t *got, struct ferry_error **err);
 	void *ctx;
 	const char *name;   /* for messages: "payloads/gw-x/rootfs.img.zst" */
+	/* Optional (NULL: not offered), called before the first read by a
+	 * consumer that proves the stream's SHA-256 itself, from what it reads
+	 * back from the medium: the source then checks its frames and size but
+	 * not the whole-stream hash, which is computed once instead of twice. */
+	void (*skip_whole_hash)(void *ctx);
+	/* Optional (NULL: not offered): the next bytes in place instead of a
+	 * copy, valid until the next call; *len = 0 at the end, after the same
+	 * checks as read. For consumers that write large buffers as they are. */
+	bool (*borrow)(void *ctx, const void **data, size_t *len, struct ferry_error **err);
 };
+
+/* True when the source left the whole-stream SHA-256 to the caller. */
+static inline bool byte_source_skip_whole_hash(struct byte_source *s)
+{
+	if (!s->skip_whole_hash)
+		return false;
+	s->skip_whole_hash(s->ctx);
+	return true;
+}
 
 static inline bool byte_source_read(struct byte_source *s, void *buf, size_t cap, size_t *got,
 				    struct ferry_error **err)

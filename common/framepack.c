@@ -118,7 +118,7 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 	size_t submitted = 0, done = 0;
 	bool eof = false;
 
-	p.frame_size = o->frame_size ? o->frame_size : FRAME_MAX_UNCOMPRESSED;
+	p.frame_size = o->frame_size ? o->frame_size : FRAMEPACK_FRAME_DEFAULT;
 	chunks_init(table, p.frame_size);
 	p.out_cap = frames_stored_bound(o->compression, p.frame_size);
 	p.n_slots = 2 * (size_t)n_threads;

@@ -13,11 +13,16 @@
 #include "manifest.h"
 #include "sha256.h"
 
+/* 1 MiB: zstd -3's window is 1 MiB anyway (bundles barely grow), and a
+ * device decompresses such frames two at a time within its memory budget
+ * (framestream.h). */
+#define FRAMEPACK_FRAME_DEFAULT (1024u * 1024)
+
 struct framepack_opts {
 	enum compression compression;
 	int level;               /* zstd level / xz preset; 0: default */
 	unsigned threads;        /* compressing threads; 0: one per online CPU */
-	uint32_t frame_size;     /* 0: FRAME_MAX_UNCOMPRESSED */
+	uint32_t frame_size;     /* 0: FRAMEPACK_FRAME_DEFAULT */
 	/* Called from the calling thread after each frame is written. */
 	void (*progress)(void *ctx, uint64_t bytes);
 	void *progress_ctx;

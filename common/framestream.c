@@ -1,10 +1,14 @@
-/* framestream: see framestream.h. Slot i % FRAMESTREAM_SLOTS carries frame i;
- * `ready` hands a slot from the worker to the consumer and back. */
+/* framestream: see framestream.h. Slot i % n_slots carries frame i; a worker
+ * may fill it once the consumer gave frame i - n_slots back (taken); `ready`
+ * hands it to the consumer. Workers read stored frames one at a time, in
+ * order (read_mu), then hash and decompress them in parallel. */
 #include "framestream.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frames.h"
 #include "sha256.h"
@@ -12,9 +16,17 @@
 struct slot {
 	uint8_t *out;
 	size_t len;
-	bool ready;                /* filled by the worker, not yet given back */
+	bool ready;                /* filled by a worker, not yet given back */
 	char *error;               /* the worker failed on this frame */
 	enum ferry_code code;      /* and what that meant */
+};
+
+struct worker {
+	struct framestream *fs;
+	pthread_t thread;
+	bool started;
+	uint8_t *stored;           /* one stored frame */
+	struct frame_coder *coder;
 };
 
 struct framestream {
@@ -22,38 +34,67 @@ struct framestream {
 	struct chunk_table table;
 	framestream_read_fn read;
 	void *read_ctx;
-	struct slot slots[FRAMESTREAM_SLOTS];
-	uint8_t *stored;           /* worker's buffer for one stored frame */
-	struct frame_coder *coder; /* worker's */
+	struct slot slots[FRAMESTREAM_SLOTS_MAX];
+	size_t n_slots;
+	struct worker workers[FRAMESTREAM_WORKERS_MAX];
+	unsigned n_workers;
+	size_t next_read;          /* the next frame a worker reads (under read_mu) */
+	bool read_failed;
 	struct sha256 *whole;      /* consumer's */
-	size_t taken;              /* frames the consumer has taken */
+	size_t taken;              /* frames the consumer has given back */
 	struct slot *cur;
 	size_t cur_pos;
 	uint64_t produced;
-	bool ended, failed, started, stop;
+	bool ended, failed, stop;
+	bool no_whole_hash;        /* the consumer proves the SHA-256 itself */
+	bool frames_only;          /* authenticate frames, do not decompress */
 	char *error;
 	enum ferry_code code;
-	pthread_t thread;
+	pthread_mutex_t read_mu;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 };
 
-/* Reads, authenticates and decompresses frame i into out. */
-static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, struct ferry_error **err)
+/* Claims the next frame and reads its stored bytes, in frame order. */
+static bool claim_and_read(struct worker *w, size_t *i, struct ferry_error **err)
 {
-	const struct chunk_frame *f = &fs->table.frames[i];
-	const char *name = fs->p->member;
+	struct framestream *fs = w->fs;
+	pthread_mutex_lock(&fs->read_mu);
+	pthread_mutex_lock(&fs->mu);
+	bool stop = fs->stop;
+	pthread_mutex_unlock(&fs->mu);
+	*i = fs->next_read;
+	if (stop || fs->read_failed || *i >= fs->table.n_frames) {
+		pthread_mutex_unlock(&fs->read_mu);
+		*i = SIZE_MAX;
+		return true;
+	}
+	fs->next_read++;
+	bool ok = fs->read(fs->read_ctx, w->stored, (size_t)fs->table.frames[*i].stored_size, err);
+	fs->read_failed = !ok;
+	pthread_mutex_unlock(&fs->read_mu);
+	return ok;
+}
+
+/* Authenticates stored frame i, then decompresses it into out. */
+static bool check_frame(struct worker *w, size_t i, struct ferry_error **err)
+{
+	const struct chunk_frame *f = &w->fs->table.frames[i];
 	uint8_t sha[SHA256_LEN];
-	if (!fs->read(fs->read_ctx, fs->stored, (size_t)f->stored_size, err))
-		return false;
-	sha256_buffer(fs->stored, (size_t)f->stored_size, sha);
+	sha256_buffer(w->stored, (size_t)f->stored_size, sha);
 	if (memcmp(sha, f->sha256, SHA256_LEN) != 0)
 		return ferry_error_setc(err, FERRY_E_INTEGRITY,
 					"%s: frame %zu: SHA-256 of the stored frame does not match "
-					"the frame table", name, i);
-	if (!frames_decompress(fs->coder, fs->p->compression, fs->stored, (size_t)f->stored_size, out,
+					"the frame table", w->fs->p->member, i);
+	return true;
+}
+
+static bool decompress_frame(struct worker *w, size_t i, uint8_t *out, struct ferry_error **err)
+{
+	const struct chunk_frame *f = &w->fs->table.frames[i];
+	if (!frames_decompress(w->coder, w->fs->p->compression, w->stored, (size_t)f->stored_size, out,
 			       f->size, err)) {
-		ferry_error_prefix(err, "%s: frame %zu", name, i);
+		ferry_error_prefix(err, "%s: frame %zu", w->fs->p->member, i);
 		return false;
 	}
 	return true;
@@ -61,18 +102,26 @@ static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, struct fe
 
 static void *worker(void *arg)
 {
-	struct framestream *fs = arg;
-	for (size_t i = 0; i < fs->table.n_frames; i++) {
-		struct slot *s = &fs->slots[i % FRAMESTREAM_SLOTS];
-		pthread_mutex_lock(&fs->mu);
-		while (s->ready && !fs->stop)
-			pthread_cond_wait(&fs->cond, &fs->mu);
-		bool stop = fs->stop;
-		pthread_mutex_unlock(&fs->mu);
-		if (stop)
-			break;
+	struct worker *w = arg;
+	struct framestream *fs = w->fs;
+	for (;;) {
 		struct ferry_error *err = NULL;
-		bool ok = load_frame(fs, i, s->out, &err);
+		size_t i;
+		bool ok = claim_and_read(w, &i, &err) && (i == SIZE_MAX || check_frame(w, i, &err));
+		if (i == SIZE_MAX)
+			break;   /* nothing left (a failed read was claimed: i is set) */
+		struct slot *s = &fs->slots[i % fs->n_slots];
+		pthread_mutex_lock(&fs->mu);
+		while (i >= fs->taken + fs->n_slots && !fs->stop)
+			pthread_cond_wait(&fs->cond, &fs->mu);
+		bool stop = fs->stop, decompress = !fs->frames_only;
+		pthread_mutex_unlock(&fs->mu);
+		if (stop) {
+			ferry_error_free(err);
+			break;
+		}
+		if (ok && decompress)
+			ok = decompress_frame(w, i, s->out, &err);
 		pthread_mutex_lock(&fs->mu);
 		s->len = fs->table.frames[i].size;
 		if (!ok) {
@@ -89,6 +138,20 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Two workers where frames are small enough that their buffers stay within
+ * FRAMESTREAM_MEMORY and there are two CPUs; else one, double-buffered. */
+static void plan_workers(struct framestream *fs, size_t max_stored)
+{
+	size_t frame = fs->table.frame_size ? fs->table.frame_size : 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	fs->n_workers = 1;
+	fs->n_slots = 2;
+	if (cpus >= 2 && 4 * frame + 2 * max_stored <= FRAMESTREAM_MEMORY) {
+		fs->n_workers = 2;
+		fs->n_slots = 4;
+	}
+}
+
 bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,
 		       void *read_ctx, struct framestream **out, struct ferry_error **err)
 {
@@ -100,25 +163,34 @@ bool framestream_start(struct chunk_table *table, const struct payload *p, frame
 	chunks_init(table, 0);
 	fs->read = read;
 	fs->read_ctx = read_ctx;
+	pthread_mutex_init(&fs->read_mu, NULL);
+	pthread_mutex_init(&fs->mu, NULL);
+	pthread_cond_init(&fs->cond, NULL);
 	size_t max_stored = 1;
 	for (size_t i = 0; i < fs->table.n_frames; i++)
 		if (fs->table.frames[i].stored_size > max_stored)
 			max_stored = (size_t)fs->table.frames[i].stored_size;
-	bool ok = (fs->stored = malloc(max_stored)) && (fs->whole = sha256_new()) &&
-		  frame_coder_new(&fs->coder, NULL);
-	for (size_t i = 0; ok && i < FRAMESTREAM_SLOTS; i++)
-		ok = (fs->slots[i].out = malloc(fs->table.frame_size ? fs->table.frame_size : 1)) != NULL;
-	pthread_mutex_init(&fs->mu, NULL);
-	pthread_cond_init(&fs->cond, NULL);
+	plan_workers(fs, max_stored);
+	bool ok = (fs->whole = sha256_new()) != NULL;
+	for (size_t i = 0; ok && i < fs->n_slots; i++)
+		ok = posix_memalign((void **)&fs->slots[i].out, FRAMESTREAM_ALIGN,
+				    fs->table.frame_size ? fs->table.frame_size : 1) == 0;
+	for (unsigned k = 0; ok && k < fs->n_workers; k++) {
+		fs->workers[k].fs = fs;
+		ok = (fs->workers[k].stored = malloc(max_stored)) &&
+		     frame_coder_new(&fs->workers[k].coder, NULL);
+	}
 	if (!ok) {
 		framestream_stop(fs);
 		return ferry_error_set(err, "out of memory");
 	}
-	if (pthread_create(&fs->thread, NULL, worker, fs) != 0) {
-		framestream_stop(fs);
-		return ferry_error_set(err, "%s: cannot start a reading thread", p->member);
+	for (unsigned k = 0; k < fs->n_workers; k++) {
+		if (pthread_create(&fs->workers[k].thread, NULL, worker, &fs->workers[k]) != 0) {
+			framestream_stop(fs);
+			return ferry_error_set(err, "%s: cannot start a reading thread", p->member);
+		}
+		fs->workers[k].started = true;
 	}
-	fs->started = true;
 	*out = fs;
 	return true;
 }
@@ -139,6 +211,10 @@ static bool finish(struct framestream *fs, struct ferry_error **err)
 		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: %llu bytes, the manifest says %llu",
 					fs->p->member, (unsigned long long)fs->produced,
 					(unsigned long long)fs->p->size);
+	if (fs->no_whole_hash) {
+		fs->ended = true;
+		return true;
+	}
 	sha256_final_hex(fs->whole, hex);
 	if (strcmp(hex, fs->p->sha256) != 0)
 		return ferry_error_setc(err, FERRY_E_INTEGRITY,
@@ -162,23 +238,26 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 		pthread_mutex_unlock(&fs->mu);
 		return true;
 	}
-	struct slot *s = &fs->slots[fs->taken % FRAMESTREAM_SLOTS];
+	struct slot *s = &fs->slots[fs->taken % fs->n_slots];
 	while (!s->ready)
 		pthread_cond_wait(&fs->cond, &fs->mu);
 	pthread_mutex_unlock(&fs->mu);
 	if (s->error)
 		return ferry_error_setc(err, s->code, "%s", s->error);
-	sha256_update(fs->whole, s->out, s->len);
+	if (!fs->no_whole_hash)
+		sha256_update(fs->whole, s->out, s->len);
 	fs->produced += s->len;
 	fs->cur = s;
 	fs->cur_pos = 0;
 	return true;
 }
 
-bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
-		      struct ferry_error **err)
+/* Takes up to cap bytes of the current frame in place (*n = 0 at the end). */
+static bool take(struct framestream *fs, size_t cap, const uint8_t **data, size_t *n,
+		 struct ferry_error **err)
 {
-	*got = 0;
+	*n = 0;
+	*data = NULL;
 	if (fs->failed)
 		return ferry_error_setc(err, fs->code, "%s", fs->error ? fs->error : "payload failed");
 	while (!fs->cur || fs->cur_pos == fs->cur->len) {
@@ -189,34 +268,67 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 		if (!fs->cur)
 			return finish(fs, err) || fail(fs, err);
 	}
-	size_t n = fs->cur->len - fs->cur_pos < cap ? fs->cur->len - fs->cur_pos : cap;
-	if (buf)
-		memcpy(buf, fs->cur->out + fs->cur_pos, n);
-	fs->cur_pos += n;
-	*got = n;
+	*n = fs->cur->len - fs->cur_pos < cap ? fs->cur->len - fs->cur_pos : cap;
+	*data = fs->cur->out + fs->cur_pos;
+	fs->cur_pos += *n;
 	return true;
+}
+
+bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
+		      struct ferry_error **err)
+{
+	const uint8_t *data;
+	if (!take(fs, cap, &data, got, err))
+		return false;
+	if (buf && *got)
+		memcpy(buf, data, *got);
+	return true;
+}
+
+bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+			struct ferry_error **err)
+{
+	const uint8_t *d;
+	bool ok = take(fs, SIZE_MAX, &d, len, err);
+	*data = d;
+	return ok;
+}
+
+void framestream_skip_whole_hash(struct framestream *fs)
+{
+	fs->no_whole_hash = true;
+}
+
+void framestream_frames_only(struct framestream *fs)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->frames_only = true;
+	fs->no_whole_hash = true;
+	pthread_mutex_unlock(&fs->mu);
 }
 
 void framestream_stop(struct framestream *fs)
 {
 	if (!fs)
 		return;
-	if (fs->started) {
-		pthread_mutex_lock(&fs->mu);
-		fs->stop = true;
-		pthread_cond_broadcast(&fs->cond);
-		pthread_mutex_unlock(&fs->mu);
-		pthread_join(fs->thread, NULL);
+	pthread_mutex_lock(&fs->mu);
+	fs->stop = true;
+	pthread_cond_broadcast(&fs->cond);
+	pthread_mutex_unlock(&fs->mu);
+	for (unsigned k = 0; k < fs->n_workers; k++) {
+		if (fs->workers[k].started)
+			pthread_join(fs->workers[k].thread, NULL);
+		free(fs->workers[k].stored);
+		frame_coder_free(fs->workers[k].coder);
 	}
+	pthread_mutex_destroy(&fs->read_mu);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_cond_destroy(&fs->cond);
-	for (size_t i = 0; i < FRAMESTREAM_SLOTS; i++) {
+	for (size_t i = 0; i < fs->n_slots; i++) {
 		free(fs->slots[i].out);
 		free(fs->slots[i].error);
 	}
 	chunks_free(&fs->table);
-	free(fs->stored);
-	frame_coder_free(fs->coder);
 	sha256_free(fs->whole);
 	free(fs->error);
 	free(fs);

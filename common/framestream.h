@@ -3,7 +3,10 @@
  * frame table BEFORE any decompressor sees it, and decompresses it into a
  * small ring of buffers; the consumer's thread hashes the whole payload as it
  * takes the bytes and checks size and SHA-256 at the end. Errors name the
- * member and frame. Memory: FRAMESTREAM_SLOTS frames plus one stored frame. */
+ * member and frame. With two CPUs and small frames (1 MiB, ferry-pack's
+ * default) two workers decompress frames in parallel; stored frames are
+ * still read in order. Memory: the ring plus one stored frame per worker
+ * (FRAMESTREAM_MEMORY for two workers; 2 frames + 1 stored frame for one). */
 #ifndef FERRY_FRAMESTREAM_H
 #define FERRY_FRAMESTREAM_H
 
@@ -15,22 +18,42 @@
 #include "error.h"
 #include "manifest.h"
 
-#define FRAMESTREAM_SLOTS 3
+#define FRAMESTREAM_SLOTS_MAX 4
+#define FRAMESTREAM_WORKERS_MAX 2
+/* Two workers (and four frame buffers) only while the frame buffers and the
+ * workers' stored frames fit in this; else one, double-buffered. */
+#define FRAMESTREAM_MEMORY (8u * 1024 * 1024)
+#define FRAMESTREAM_ALIGN 4096   /* frame buffers: fit for O_DIRECT writes */
 
 /* Reads exactly len stored bytes (the next frame) from wherever they are. */
 typedef bool (*framestream_read_fn)(void *ctx, void *buf, size_t len, struct ferry_error **err);
 
 struct framestream;
 
-/* Starts the worker. Takes over *table (left empty). p gives the member name,
- * compression, size and sha256 (must outlive the stream). read is called
- * from the worker thread only, until framestream_stop. */
+/* Starts the workers. Takes over *table (left empty). p gives the member
+ * name, compression, size and sha256 (must outlive the stream). read is
+ * called from one worker at a time, frame after frame, until framestream_stop. */
 bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,
 		       void *read_ctx, struct framestream **out, struct ferry_error **err);
 /* byte_source-style read: *got = 0 at the end, after size and hash matched.
  * buf NULL: the bytes are checked and skipped, not copied (verification). */
 bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
 		      struct ferry_error **err);
+/* Like framestream_read, without a copy: the rest of the current frame in
+ * place (FRAMESTREAM_ALIGN-aligned at frame starts), valid until the next
+ * call; *len = 0 at the end, after the same checks. */
+bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+			struct ferry_error **err);
+/* Before the first read. The consumer proves the payload's SHA-256 itself
+ * (rootfs-ab hashes what it reads back from the medium): frames are still
+ * authenticated and the size checked, the whole-payload hash is not computed
+ * here, so the decompressed bytes are hashed once, not twice. */
+void framestream_skip_whole_hash(struct framestream *fs);
+/* Before the first read, with buf NULL reads only: every stored frame is
+ * read and its SHA-256 compared with the (signed) frame table, nothing is
+ * decompressed and the whole-payload SHA-256 is not checked (ferry-pack
+ * verify; see docs/packaging.md for what that proves). */
+void framestream_frames_only(struct framestream *fs);
 /* Stops the worker (finishing the frame in hand) and frees; NULL is fine. */
 void framestream_stop(struct framestream *fs);
 

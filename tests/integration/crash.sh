@@ -3,7 +3,7 @@
 # (slots as files, file bootloader) installs a signed bundle holding a
 # rootfs-ab image, a files tree and a health_check hook, and the agent is
 # SIGKILLed at many points: after delays spread over the install, and exactly
-# on entering chosen renames, fsyncs, syncfs and fdatasyncs (strace fault
+# on entering chosen renames, fsyncs, syncfs and fdatasyncs of any thread (strace fault
 # injection: every durable step of the install); then inside the cleanup of
 # a killed install, inside a files-only install that commits at once, inside
 # `commit` and inside `reboot`. After every kill the device restarts — the agent alone
@@ -150,7 +150,7 @@ run_killed() {
 	sys:*)
 		sc=${how#sys:} n=${how##*:} sc=${sc%%:*}
 		# in the background: bash reports a killed foreground job on stderr
-		strace -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" \
+		strace -f -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$n" \
 			ferry-agent -c "$D/agent.json" "$@" >"$T/killed.out" 2>&1 &
 		wait $!; rc=$? ;;
 	esac
@@ -158,8 +158,8 @@ run_killed() {
 }
 # count_calls COMMAND...: how often the agent enters each syscall we kill at.
 count_calls() {
-	strace -o "$T/calls" -e trace=rename,fsync,fdatasync,syncfs ferry-agent -c "$D/agent.json" "$@" >/dev/null 2>&1
-	for sc in rename fsync fdatasync syncfs; do echo "$sc $(grep -c "^$sc(" "$T/calls")"; done
+	strace -f -o "$T/calls" -e trace=rename,fsync,fdatasync,syncfs ferry-agent -c "$D/agent.json" "$@" >/dev/null 2>&1
+	for sc in rename fsync fdatasync syncfs; do echo "$sc $(grep -cE "^([0-9]+ +)?$sc\(" "$T/calls")"; done
 }
 reset_slot_b() { rm -f "$SLOT_B" && truncate -s "$SLOT_SIZE" "$SLOT_B"; }
 # The device's state and targets (commit and reboot never write a slot, so

@@ -74,6 +74,8 @@ if [ $rc -eq 0 ] && grep -q "valid signature by $REL" <<<"$out" && grep -q "vali
 	grep -q "variant gw-x, device type gw-x: released by" <<<"$out" &&
 	[ "$(grep -c '^ok  payload' <<<"$out")" -eq 3 ]; then pass verify_two_signers
 else fail verify_two_signers "rc $rc: $(tail -n 3 <<<"$out" | tr '\n' ' ')"; fi
+out=$(ferry-pack verify "$B" --keyring "$T/keyring.asc" --policy "$T/policy" --deep 2>&1) &&
+	grep -q 'uncompressed SHA-256 match' <<<"$out" && pass verify_deep || fail verify_deep "$(tail -n 2 <<<"$out")"
 ferry-pack verify "$B" --keyring "$T/keyring.asc" --policy "$T/policy" --json >"$T/verify.json" 2>&1 &&
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] else 1)' "$T/verify.json" &&
 	pass verify_json || fail verify_json "$(head -c 200 "$T/verify.json")"

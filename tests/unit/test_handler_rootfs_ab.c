@@ -154,13 +154,13 @@ static void test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid(void 
 	teardown(f);
 }
 
-static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void **state)
+/* The install fails on its read-back, with the integrity code, and leaves
+ * the slot's head zero; frees f. */
+static void expect_readback_mismatch(struct fixture *f)
 {
-	(void)state;
-	struct fixture *f = setup(2 * MiB + 7, 4 * MiB);
-	memset(f->p.sha256, 'a', 64);   /* the manifest expects other bytes */
 	struct ferry_error *err = NULL;
 	assert_false(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_INTEGRITY);
 	assert_error_contains(err, "read-back of payload rootfs.img has sha256");
 	ferry_error_clear(&err);
 	size_t len = 0;
@@ -168,6 +168,40 @@ static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void 
 	assert_all(slot, MiB, 0);
 	free(slot);
 	teardown(f);
+}
+
+static void test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(2 * MiB + 7, 4 * MiB);
+	memset(f->p.sha256, 'a', 64);   /* the manifest expects other bytes */
+	expect_readback_mismatch(f);
+}
+
+/* A source that leaves the whole hash to the handler (as a bundle payload
+ * does): the handler asks for that, and its read-back alone catches one
+ * changed byte in the middle of the image, with the integrity code. */
+static bool skipped_whole_hash;
+static void note_skip(void *ctx)
+{
+	(void)ctx;
+	skipped_whole_hash = true;
+}
+
+static void test_handler_rootfs_ab_hashes_once_from_the_medium(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(5 * MiB + 4097, 8 * MiB);
+	struct ferry_error *err = NULL;
+	skipped_whole_hash = false;
+	f->ms.src.skip_whole_hash = note_skip;
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_true(skipped_whole_hash);
+	f->image[3 * MiB + 5] ^= 1;   /* the source now hands out other bytes */
+	mem_source_init(&f->ms, f->image, f->image_len, "changed");
+	f->ms.src.skip_whole_hash = note_skip;
+	f->ms.piece = 12345;
+	expect_readback_mismatch(f);
 }
 
 static void test_handler_rootfs_ab_size_mismatch_fails(void **state)
@@ -222,7 +256,8 @@ static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **stat
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* Whole reads: the head (1 MiB), one 4 MiB chunk written, then hang. */
+		/* Whole 4 MiB reads: the head (1 MiB) kept, 3 MiB written, then a
+		 * hang while the next read is being filled. */
 		mem_source_init(&f->ms, f->image, f->image_len, "hanging");
 		f->ms.hang_after = 5 * MiB;
 		f->ms.hang_fd = pfd[1];
@@ -241,7 +276,7 @@ static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **stat
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
 	assert_all(slot, MiB, 0);                                 /* no image header */
-	assert_memory_equal(slot + MiB, f->image + MiB, 4 * MiB);  /* but the body was being written */
+	assert_memory_equal(slot + MiB, f->image + MiB, 3 * MiB);  /* but the body was being written */
 	free(slot);
 	teardown(f);
 }
@@ -309,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot),
 		cmocka_unit_test(test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid),
 		cmocka_unit_test(test_handler_rootfs_ab_readback_mismatch_fails_and_invalidates),
+		cmocka_unit_test(test_handler_rootfs_ab_hashes_once_from_the_medium),
 		cmocka_unit_test(test_handler_rootfs_ab_size_mismatch_fails),
 		cmocka_unit_test(test_handler_rootfs_ab_small_image_and_abort),
 		cmocka_unit_test(test_handler_rootfs_ab_names_missing_slot),
