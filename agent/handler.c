@@ -1,4 +1,5 @@
-/* handler: the table of handlers behind handler.h, and what they share. */
+/* handler: the ops of each handler kind (common/handler_kind) behind
+ * handler.h, and what the handlers share. */
 #include "agent/handler.h"
 
 #include <stdio.h>
@@ -9,18 +10,23 @@
 #include "agent/proc.h"
 #include "common/safefile.h"
 
-static const struct handler_ops *const handlers[] = {
-	&handler_rootfs_ab, &handler_files, &handler_script, &handler_module,
+/* The ops of each kind of common/handler_kind, by its id. */
+static const struct handler_ops *const handlers[HANDLER_COUNT_] = {
+	[HANDLER_ROOTFS_AB] = &handler_rootfs_ab,
+	[HANDLER_FILES] = &handler_files,
+	[HANDLER_SCRIPT] = &handler_script,
+	[HANDLER_MODULE] = &handler_module,
 };
+
+const struct handler_ops *handler_get(enum handler_id id)
+{
+	return (unsigned)id < HANDLER_COUNT_ ? handlers[id] : NULL;
+}
 
 const struct handler_ops *handler_find(const char *name)
 {
-	if (!name)
-		return NULL;
-	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-		if (strcmp(handlers[i]->name, name) == 0)
-			return handlers[i];
-	return NULL;
+	const struct handler_kind *k = handler_kind_find(name);
+	return k ? handler_get(k->id) : NULL;
 }
 
 void handler_result_free(struct handler_result *res)

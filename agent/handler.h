@@ -32,6 +32,7 @@
 
 #include "common/bytesource.h"
 #include "common/error.h"
+#include "common/handler_kind.h"
 #include "common/manifest.h"
 
 #define HANDLER_LOG_MAX (64 * 1024)             /* kept output of a script/module/hook */
@@ -85,7 +86,12 @@ struct handler_ops {
 		      struct handler_result *res, struct ferry_error **err);
 };
 
-/* The handler for a manifest's "handler" value, or NULL (unknown). */
+/* What each kind is (target, reboot, setuid, rollback) is said once, in
+ * common/handler_kind; agent/handler.c maps a kind's id to its ops. */
+/* The ops of a handler kind, or NULL (id out of range). */
+const struct handler_ops *handler_get(enum handler_id id);
+/* The handler for a manifest's "handler" value (through handler_kind_find),
+ * or NULL (unknown). */
 const struct handler_ops *handler_find(const char *name);
 
 extern const struct handler_ops handler_rootfs_ab;

@@ -25,15 +25,17 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/safefile.h"
+#include "common/admit.h"          /* the one admission: design §3's order */
 
 struct candidate {
 	const char *path;            /* the bundle file */
 	const char *file;            /* its name, for messages */
-	struct manifest *m;          /* parsed only after the signatures passed */
+	struct admission adm;        /* the one admission of this bundle for this device */
+	const struct manifest *m;    /* adm.manifest: parsed only after signatures and policy */
+	const struct decision *d;    /* this device's decision, NULL when none was made */
 	json_t *signers;             /* fingerprints that counted */
 	char **problems;             /* why it was refused before deciding (trust, format) */
 	const char *problem_code;    /* "unreadable", "signature", "manifest" */
-	int decision;                /* index into the decisions array, -1 if none */
 };
 
 /* The run: the stick, for its audit records, and whether to draw progress. */
@@ -79,45 +81,60 @@ static void problem_add(struct candidate *cd, const char *code, const char *msg)
 		cd->problem_code = code;
 }
 
-/* Signatures, policy, format: everything before the decision. */
-static void evaluate(const struct agent_config *c, struct agent_trust *trust, time_t now,
-		     struct candidate *cd)
+/* Why a bundle was refused before its decision, in the agent's words:
+ * "unreadable", "signature" (signatures or the policy) or "manifest". */
+static void refusal_problems(struct candidate *cd, const struct ferry_error *e)
 {
-	struct bundle_reader *r = NULL;
-	struct ferry_error *e = NULL;
-	struct pgp_verify_result vr = { 0 };
-	struct policy_verdict verdict = { 0 };
-	const char *bytes = NULL;
-	const void *sig = NULL;
-	size_t len = 0, sig_len = 0;
-
-	if (!bundle_reader_open(cd->path, &r, &e) ||
-	    !bundle_reader_manifest(r, &bytes, &len, &sig, &sig_len, &e)) {
+	const struct admission *a = &cd->adm;
+	if (a->reached == ADMIT_READ) {
 		problem_add(cd, "unreadable", ferry_error_message(e));
-		goto out;
-	}
-	if (!pgp_verify_detached(trust->pgp, bytes, len, sig, sig_len, &vr, &e)) {
-		problem_add(cd, "signature", ferry_error_message(e));
-		goto out;
-	}
-	policy_allows_release(trust->policy, &vr, c->device.type, now, &verdict);
-	if (!verdict.allowed) {
-		for (char **p = verdict.reasons; p && *p; p++)
+	} else if (a->reached == ADMIT_PARSE) {
+		problem_add(cd, "manifest", ferry_error_message(e));
+	} else if (a->reached == ADMIT_POLICY && a->n_devices == 1 && !a->devices[0].policy.allowed) {
+		for (char **p = a->devices[0].policy.reasons; p && *p; p++)
 			problem_add(cd, "signature", *p);
 		if (!cd->problems)
 			problem_add(cd, "signature", "the policy does not allow this release");
-		goto out;
+	} else {
+		problem_add(cd, "signature", ferry_error_message(e));
 	}
-	cd->signers = json_array();
-	for (char **p = verdict.counted; p && *p; p++)
-		json_array_append_new(cd->signers, json_string(*p));
-	if (!manifest_parse(bytes, len, "manifest.json", &cd->m, &e))
-		problem_add(cd, "manifest", ferry_error_message(e));
-out:
-	policy_verdict_clear(&verdict);
-	pgp_verify_result_clear(&vr);
-	bundle_reader_close(r);
+}
+
+/* admit_installed_fn over agent.db. */
+static bool installed_version(void *ctx, size_t i, const char *name, char **version,
+			      struct ferry_error **err)
+{
+	(void)i;
+	return state_installed_version(ctx, name, version, err);
+}
+
+/* The one admission for this device. false only when it could not be judged
+ * (agent.db); a refused bundle is a candidate with problems or reasons. */
+static bool evaluate(struct state *st, struct agent_trust *trust, const struct device_facts *facts,
+		     time_t now, struct candidate *cd, struct ferry_error **err)
+{
+	struct ferry_error *e = NULL;
+	struct admit_request rq = {
+		.path = cd->path, .pgp = trust->pgp, .policy = trust->policy, .now = now,
+		.devices = facts, .n_devices = 1, .installed = installed_version, .installed_ctx = st,
+	};
+	bool admitted = bundle_admit(&rq, &cd->adm, &e);
+	if (!admitted && !cd->adm.refused) {
+		*err = e;
+		return false;
+	}
+	cd->m = cd->adm.manifest;
+	if (cd->m) {
+		const struct admit_device *d = &cd->adm.devices[0];
+		cd->d = &d->decision;
+		cd->signers = json_array();
+		for (char **p = d->policy.counted; p && *p; p++)
+			json_array_append_new(cd->signers, json_string(*p));
+	} else {
+		refusal_problems(cd, e);
+	}
 	ferry_error_free(e);
+	return true;
 }
 
 static json_t *reasons_json(const char *code, char *const *msgs)
@@ -229,43 +246,26 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 	return true;
 }
 
-/* Decides every verified bundle; returns the decisions (caller frees). */
-static bool decide_all(const struct agent_config *c, struct state *st, const struct state_info *info,
-		       struct candidate *cds, size_t n, struct decision **out, size_t *n_out,
-		       struct ferry_error **err)
+/* Judges every bundle offered, then keeps the highest version of each. */
+static bool admit_all(const struct agent_config *c, struct state *st, const struct state_info *info,
+		      struct agent_trust *trust, time_t now, struct candidate *cds, size_t n,
+		      struct ferry_error **err)
 {
-	struct decision *ds = calloc(n ? n : 1, sizeof(*ds));
-	size_t k = 0;
-	if (!ds)
-		return ferry_error_set(err, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		cds[i].decision = -1;
-		if (!cds[i].m)
-			continue;
-		char *installed = NULL;
-		if (!state_installed_version(st, cds[i].m->name, &installed, err))
-			goto fail;
-		struct device_facts f = {
-			.id = c->device.id, .device_type = c->device.type,
-			.hw_revision = c->device.hw_revision, .installed_version = installed,
-			.groups = c->device.groups, .security_version = info->security_version,
-		};
-		bool ok = decide(cds[i].m, &f, &ds[k], err);
-		free(installed);
-		if (!ok)
-			goto fail;
-		cds[i].decision = (int)k++;
+	struct device_facts facts = {
+		.id = c->device.id, .device_type = c->device.type, .hw_revision = c->device.hw_revision,
+		.groups = c->device.groups, .security_version = info->security_version,
+	};
+	struct admission **as = calloc(n ? n : 1, sizeof(*as));
+	bool ok = as != NULL;
+	if (!ok)
+		ferry_error_set(err, "out of memory");
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = evaluate(st, trust, &facts, now, &cds[i], err);
+		as[i] = &cds[i].adm;
 	}
-	if (!decide_keep_highest(ds, k, err))
-		goto fail;
-	*out = ds;
-	*n_out = k;
-	return true;
-fail:
-	for (size_t i = 0; i < k; i++)
-		decision_free(&ds[i]);
-	free(ds);
-	return false;
+	ok = ok && admit_keep_highest(as, n, err);
+	free(as);
+	return ok;
 }
 
 struct tally {
@@ -274,6 +274,14 @@ struct tally {
 	int unconfirmed;   /* waiting for a local confirmation */
 	int current;    /* already installed or superseded: nothing new */
 };
+
+/* Why the admission refused cd, as the audit record's code: the decision's
+ * (compatibility) when one was made, else the step that stopped it. */
+static enum ferry_code refusal_code(const struct candidate *cd)
+{
+	const struct admission *a = &cd->adm;
+	return a->n_devices > 0 && a->devices[0].decided ? a->devices[0].code : a->code;
+}
 
 /* Reports (and audits) a bundle that will not be installed. */
 static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
@@ -304,6 +312,7 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 			.event = benign ? "install.skipped" : "install.refused",
 			.result = benign ? "info" : "refused",
 			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
+			.code = benign ? NULL : ferry_code_name(refusal_code(cd)),
 			.usb_serial = media->usb_serial, .media_label = media->label,
 		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
@@ -388,16 +397,15 @@ static bool install_one(const struct agent_config *c, struct state *st, struct b
 /* Installs the accepted bundles one after the other; one that needs a reboot
  * ends the run (the others wait for the next stick after its commit). */
 static bool install_accepted(const struct agent_config *c, struct state *st, struct boot *boot,
-			     struct candidate *cds,
-			     size_t n, struct decision *ds, const struct install_request *rq,
+			     struct candidate *cds, size_t n, const struct install_request *rq,
 			     const struct install_media *media, struct install_report *out,
 			     struct tally *t, struct ferry_error **err)
 {
 	const struct manifest *blocking = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (cds[i].decision < 0 || !ds[cds[i].decision].variant)
+		const struct decision *d = cds[i].d;
+		if (!d || !d->variant)
 			continue;
-		const struct decision *d = &ds[cds[i].decision];
 		json_t *entry = decision_json(d);
 		json_object_set_new(entry, "file", json_string(cds[i].file));
 		json_object_set(entry, "signers", cds[i].signers);
@@ -491,8 +499,6 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct agent_trust trust = { 0 };
 	struct offer offer = { 0 };
 	struct candidate *cds = NULL;
-	struct decision *ds = NULL;
-	size_t n_ds = 0;
 	struct tally tally = { 0 };
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
@@ -527,28 +533,24 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	for (size_t i = 0; i < offer.n; i++) {
 		cds[i].path = offer.paths[i];
 		cds[i].file = offer.files[i];
-		evaluate(c, &trust, now, &cds[i]);
 	}
-	if (!decide_all(c, st, &info, cds, offer.n, &ds, &n_ds, err))
+	if (!admit_all(c, st, &info, &trust, now, cds, offer.n, err))
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
-		const struct decision *d = cds[i].decision >= 0 ? &ds[cds[i].decision] : NULL;
+		const struct decision *d = cds[i].d;
 		if ((!d || !d->variant) &&
 		    !report_refusal(st, &cds[i], d, rq->dry_run, &media, out, &tally, err))
 			goto out;
 	}
-	if (!install_accepted(c, st, boot, cds, offer.n, ds, rq, &media, out, &tally, err))
+	if (!install_accepted(c, st, boot, cds, offer.n, rq, &media, out, &tally, err))
 		goto out;
 	if (offer.n == 0)
 		lines_add(&out->lines, "no bundles on %s", rq->path);
 	summarise(rq, &tally, out);
 	ok = true;
 out:
-	for (size_t i = 0; i < n_ds; i++)
-		decision_free(&ds[i]);
-	free(ds);
 	for (size_t i = 0; cds && i < offer.n; i++) {
-		manifest_free(cds[i].m);
+		admission_clear(&cds[i].adm);
 		json_decref(cds[i].signers);
 		strv_free(cds[i].problems);
 	}

@@ -2,10 +2,11 @@
 #include "handler_kind.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct handler_kind kinds[HANDLER_COUNT_] = {
-	[HANDLER_ROOTFS_AB] = { HANDLER_ROOTFS_AB, "rootfs-ab", HANDLER_WRITES_SLOT, HANDLER_TARGET_NONE,
+	[HANDLER_ROOTFS_AB] = { HANDLER_ROOTFS_AB, "rootfs-ab", HANDLER_WRITES_SLOT, HANDLER_TARGET_SLOT,
 				true, false, true, false,
 				"a whole filesystem image into the inactive A/B slot, then a trial boot" },
 	[HANDLER_FILES] = { HANDLER_FILES, "files", HANDLER_WRITES_TARGET, HANDLER_TARGET_DIR,
@@ -34,5 +35,12 @@ const struct handler_kind *handler_kind_get(enum handler_id id)
 
 const char *handler_kind_names(void)
 {
-	return "rootfs-ab, files, script, module";
+	/* Built from the table once, so that a new row needs no second edit. */
+	static char names[HANDLER_COUNT_ * 32];
+	size_t off = 0;
+	if (names[0])
+		return names;
+	for (size_t i = 0; i < HANDLER_COUNT_ && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "", kinds[i].name);
+	return names;
 }

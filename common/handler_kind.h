@@ -28,6 +28,7 @@ enum handler_target {
 	HANDLER_TARGET_NONE,      /* must be absent */
 	HANDLER_TARGET_DIR,       /* required: a targets{} name of agent.json */
 	HANDLER_TARGET_MODULE,    /* required: the update module's name */
+	HANDLER_TARGET_SLOT,      /* optional: a slot pair name (absent: the default "rootfs") */
 };
 
 struct handler_kind {

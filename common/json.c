@@ -308,6 +308,15 @@ size_t strv_len(char *const *v)
 	return n;
 }
 
+const char *strv_join(char *const *v, const char *sep, char *buf, size_t size)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; v && v[i] && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? sep : "", v[i]);
+	return buf;
+}
+
 bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool required,
 		   char ***out, struct ferry_error **err)
 {

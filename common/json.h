@@ -71,6 +71,8 @@ bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool
 		   char ***out, struct ferry_error **err);
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* v's strings separated by sep, into buf (truncated to size: for messages). */
+const char *strv_join(char *const *v, const char *sep, char *buf, size_t size);
 
 /* Deterministic compact serialization with sorted keys (audit records, acks):
  * returns malloc'd NUL-terminated text, caller frees. */

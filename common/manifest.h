@@ -20,7 +20,7 @@ enum compression { COMPRESSION_NONE, COMPRESSION_ZSTD, COMPRESSION_XZ };
 
 struct payload {
 	char *name;              /* unique within its variant: [a-z0-9._-] */
-	char *handler;           /* "rootfs-ab", "files", "script", or "module" */
+	char *handler;           /* a name of common/handler_kind */
 	char *target;            /* files: target name in agent.json; module: module name;
 	                          * rootfs-ab: slot pair name (NULL: the default) */
 	char *member;            /* "payloads/<variant>/<file>" in the bundle; in a spec: NULL */

@@ -3,9 +3,11 @@
  * JSON path of the field it rejects; the rules are listed in docs/formats.md. */
 #include "manifest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handler_kind.h"
 #include "json.h"
 #include "rfc3339.h"
 #include "safefile.h"
@@ -167,29 +169,43 @@ static bool check_hook(const struct manifest *m, const struct variant *v, const 
 	       check_sha256(h->sha256, at(&fp, p, "sha256"), err);
 }
 
+/* The names of the handlers that may create setuid files or devices, "a, b". */
+static const char *special_handlers(char *buf, size_t size)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int id = 0; id < HANDLER_COUNT_ && off < size; id++)
+		if (handler_kind_get(id)->may_create_special)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s", off ? ", " : "",
+						handler_kind_get(id)->name);
+	return buf;
+}
+
+/* What the payload's handler takes, from the one table of handlers. */
 static bool check_handler(const struct payload *pl, const struct json_path *p,
 			  struct ferry_error **err)
 {
 	struct json_path hp, tp, sp;
+	char names[128];
 	json_path_key(&hp, p, "handler");
 	json_path_key(&tp, p, "target");
 	json_path_key(&sp, p, "allow_setuid");
 	if (!pl->handler)
 		return json_path_error(err, &hp, "missing");
-	bool files = strcmp(pl->handler, "files") == 0, module = strcmp(pl->handler, "module") == 0;
-	bool rootfs = strcmp(pl->handler, "rootfs-ab") == 0, script = strcmp(pl->handler, "script") == 0;
-	if (!files && !module && !rootfs && !script)
-		return json_path_error(err, &hp, "'%s' is not one of rootfs-ab, files, script, module",
-				       pl->handler);
-	if ((files || module) && !pl->target)
-		return json_path_error(err, &tp, files ? "missing (the files handler needs a target from agent.json)"
-						       : "missing (the module handler needs the module name)");
-	if (script && pl->target)
-		return json_path_error(err, &tp, "not used by the script handler");
+	const struct handler_kind *k = handler_kind_find(pl->handler);
+	if (!k)
+		return json_path_error(err, &hp, "'%s' is not one of %s", pl->handler, handler_kind_names());
+	if (k->target == HANDLER_TARGET_DIR && !pl->target)
+		return json_path_error(err, &tp, "missing (the %s handler needs a target from agent.json)", k->name);
+	if (k->target == HANDLER_TARGET_MODULE && !pl->target)
+		return json_path_error(err, &tp, "missing (the %s handler needs the module name)", k->name);
+	if (k->target == HANDLER_TARGET_NONE && pl->target)
+		return json_path_error(err, &tp, "not used by the %s handler", k->name);
 	if (pl->target && !check_name(&tp, pl->target, err))
 		return false;
-	if (pl->allow_setuid && !files)
-		return json_path_error(err, &sp, "only the files handler extracts file modes");
+	if (pl->allow_setuid && !k->may_create_special)
+		return json_path_error(err, &sp, "only the %s handler extracts file modes",
+				       special_handlers(names, sizeof(names)));
 	return true;
 }
 

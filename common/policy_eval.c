@@ -64,16 +64,6 @@ static const char *time_str(int64_t t, char buf[RFC3339_UTC_LEN + 1])
 	return buf;
 }
 
-/* "a, b, c" into buf (truncated: it only serves messages). */
-static const char *join(char *const *v, char *buf, size_t size)
-{
-	size_t off = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; v && v[i] && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? ", " : "", v[i]);
-	return buf;
-}
-
 static bool glob_any(char *const *globs, const char *s)
 {
 	for (size_t i = 0; globs && globs[i]; i++)
@@ -128,7 +118,7 @@ static const struct policy_signer *signer_counts(const struct policy *p,
 	}
 	if (device_type && !glob_any(s->device_types, device_type)) {
 		ok = reason(v, "%s (%s): may not sign for device type %s (allowed: %s)", s->fpr,
-			    s->name, device_type, join(s->device_types, list, sizeof(list)));
+			    s->name, device_type, strv_join(s->device_types, ", ", list, sizeof(list)));
 		s = NULL;
 		goto out;
 	}
@@ -186,7 +176,7 @@ static bool describe_signers(const struct policy_signer **signers, size_t n, cha
 	for (size_t i = 0; i < n && off < size; i++)
 		off += (size_t)snprintf(buf + off, size - off, "%s%s (%s: %s)", i ? "; " : "",
 					signers[i]->fpr, signers[i]->name,
-					join(signers[i]->roles, roles, sizeof(roles)));
+					strv_join(signers[i]->roles, ", ", roles, sizeof(roles)));
 	if (n == 0)
 		snprintf(buf, size, "none");
 	return true;
@@ -246,8 +236,8 @@ bool policy_allows_release(const struct policy *p, const struct pgp_verify_resul
 		describe_signers(counted, n, who, sizeof(who));
 		if (!reason(v, "rule %zu (device types %s) needs roles %s from distinct signers; "
 			    "valid signers for %s: %s", i + 1,
-			    join(r->device_types, globs, sizeof(globs)),
-			    join(r->require_roles, roles, sizeof(roles)), device_type, who))
+			    strv_join(r->device_types, ", ", globs, sizeof(globs)),
+			    strv_join(r->require_roles, ", ", roles, sizeof(roles)), device_type, who))
 			oom = true;
 	}
 	v->allowed = allowed;
@@ -292,8 +282,8 @@ bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verd
 		v->allowed = false;
 		if (!reason(v, "rule %zu (device types %s) needs roles %s from distinct signers, but "
 			    "the unrevoked, unexpired signers cannot provide them", i + 1,
-			    join(r->device_types, globs, sizeof(globs)),
-			    join(r->require_roles, roles, sizeof(roles))))
+			    strv_join(r->device_types, ", ", globs, sizeof(globs)),
+			    strv_join(r->require_roles, ", ", roles, sizeof(roles))))
 			oom = true;
 	}
 	free(live);

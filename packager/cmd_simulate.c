@@ -1,115 +1,84 @@
 /* ferry-pack simulate BUNDLE --fleet FLEET.json --policy DIR [--json]: for
- * every device of a fleet file, the decision a device would take, from the
- * same code the agent runs (common/decide, common/policy): "install variant
- * X", or refused with every reason. */
+ * every device of a fleet file, the decision a device would take, through the
+ * same admission the agent runs (common/admit: signatures, policy, parse,
+ * decide): "install variant X", or refused with every reason. A bundle whose
+ * signatures fail, or that the policy allows for no device, is refused before
+ * its manifest is parsed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/admit.h"
 #include "common/bundle_read.h"
-#include "common/bundle_write.h"
 #include "common/decide.h"
 #include "common/fleet.h"
 #include "common/json.h"
-#include "common/manifest.h"
 #include "packager/pack.h"
 #include "packager/verify.h"
 
 #define SIMULATE_USAGE "simulate BUNDLE --fleet FLEET.json --policy DIR [--keyring FILE] [--json]"
 
-/* What the trust policy says for one device, as reasons (code, message). */
-struct trust_reasons {
-	char **codes;
-	char **messages;
-	size_t n;
-};
-
-static bool trust_reasons_add(struct trust_reasons *t, const char *code, const char *msg,
-			      struct ferry_error **err)
+/* The policy's reasons for refusing the device's type, each as "policy". */
+static const char *const *policy_reasons(const struct admit_device *ad)
 {
-	char **c = realloc(t->codes, (t->n + 1) * sizeof(*c));
-	if (c)
-		t->codes = c;
-	char **m = c ? realloc(t->messages, (t->n + 1) * sizeof(*m)) : NULL;
-	if (m)
-		t->messages = m;
-	if (!c || !m || !(t->codes[t->n] = strdup(code)))
-		return ferry_error_set(err, "out of memory");
-	if (!(t->messages[t->n] = strdup(msg))) {
-		free(t->codes[t->n]);
-		return ferry_error_set(err, "out of memory");
-	}
-	t->n++;
-	return true;
+	static const char *const fallback[] = { "the policy does not allow these signers", NULL };
+	if (ad->policy.allowed)
+		return NULL;
+	return ad->policy.reasons && ad->policy.reasons[0] ? (const char *const *)ad->policy.reasons : fallback;
 }
 
-static void trust_reasons_clear(struct trust_reasons *t)
+static void print_text(const struct fleet_device *dev, const struct admit_device *ad)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->codes[i]);
-		free(t->messages[i]);
-	}
-	free(t->codes);
-	free(t->messages);
-	memset(t, 0, sizeof(*t));
-}
-
-/* A device refuses a bundle whose signatures the policy does not accept for
- * its type: the same check as the agent's, on the same verified signatures. */
-static bool trust_check(struct verify_trust *vt, const char *sig_error, const char *type,
-			struct trust_reasons *out, struct ferry_error **err)
-{
-	struct policy_verdict v;
-	bool ok = true;
-	if (sig_error)
-		return trust_reasons_add(out, "signature", sig_error, err);
-	if (!verify_trust_device(vt, type, &v, err))
-		return false;
-	for (size_t i = 0; ok && !v.allowed && v.reasons && v.reasons[i]; i++)
-		ok = trust_reasons_add(out, "policy", v.reasons[i], err);
-	if (ok && !v.allowed && (!v.reasons || !v.reasons[0]))
-		ok = trust_reasons_add(out, "policy", "the policy does not allow these signers", err);
-	policy_verdict_clear(&v);
-	return ok;
-}
-
-static void print_text(const struct fleet_device *dev, const struct device_facts *f,
-		       const struct decision *dec, const struct trust_reasons *tr)
-{
+	const struct decision *dec = &ad->decision;
+	struct device_facts facts, *f = &facts;
+	fleet_device_facts(dev, dec->manifest->name, &facts);
+	const char *const *pr = policy_reasons(ad);
 	char hw[32] = "hw ?";
 	if (f->hw_revision >= 0)
 		snprintf(hw, sizeof(hw), "hw %lld", (long long)f->hw_revision);
 	printf("%-10s %-10s %-6s %-12s -> ", dev->id, dev->type, hw,
 	       f->installed_version ? f->installed_version : "(none)");
-	if (dec->variant && tr->n == 0) {
+	if (ad->code == FERRY_E_NONE) {
 		printf("would install %s %s (variant %s)\n", dec->manifest->name,
 		       dec->manifest->version, dec->variant->id);
 		return;
 	}
 	printf("refused\n");
-	for (size_t i = 0; i < tr->n; i++)
-		printf("      %-18s %s\n", tr->codes[i], tr->messages[i]);
+	for (size_t i = 0; pr && pr[i]; i++)
+		printf("      %-18s %s\n", "policy", pr[i]);
 	for (size_t i = 0; i < dec->n_reasons; i++)
 		printf("      %-18s %s\n", decide_code_name(dec->reasons[i].code), dec->reasons[i].message);
 }
 
-static json_t *device_json(const struct decision *dec, const char *id, const struct trust_reasons *tr)
+static json_t *device_json(const struct admit_device *ad)
 {
-	json_t *j = decision_json(dec);
+	const char *const *pr = policy_reasons(ad);
+	json_t *j = decision_json(&ad->decision);
 	if (!j)
 		return NULL;
-	json_object_set_new(j, "device", json_string(id));
-	if (tr->n == 0)
+	json_object_set_new(j, "device", json_string(ad->facts->id));
+	if (!pr)
 		return j;
 	json_t *reasons = json_array();
-	for (size_t i = 0; i < tr->n; i++)
-		json_array_append_new(reasons, json_pack("{s:s, s:s}", "code", tr->codes[i], "message",
-							 tr->messages[i]));
+	for (size_t i = 0; pr[i]; i++)
+		json_array_append_new(reasons, json_pack("{s:s, s:s}", "code", "policy", "message", pr[i]));
 	json_array_extend(reasons, json_object_get(j, "reasons"));
 	json_object_set_new(j, "reasons", reasons);
 	json_object_set_new(j, "result", json_string("refused"));
 	json_object_del(j, "variant");
 	return j;
+}
+
+/* admit_installed_fn over the fleet file's "installed". */
+static bool fleet_installed(void *ctx, size_t i, const char *name, char **version,
+			    struct ferry_error **err)
+{
+	struct device_facts f;
+	fleet_device_facts(&((const struct fleet *)ctx)->devices[i], name, &f);
+	*version = f.installed_version ? strdup(f.installed_version) : NULL;
+	if (f.installed_version && !*version)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	return true;
 }
 
 int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error **err)
@@ -138,20 +107,11 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 	}
 	if (optind + 1 != argc || !fleet_path || !policy_dir)
 		return pack_usage(SIMULATE_USAGE, err);
-	struct bundle_reader *r = NULL;
-	struct manifest *m = NULL;
 	struct fleet *fl = NULL;
-	json_t *all = json_array();
+	struct device_facts *facts = NULL;
+	struct admission adm = { 0 };
 	struct verify_trust vt = { 0 };
-	struct trust_reasons tr = { 0 };
-	struct ferry_error *sig_err = NULL;
-	const char *bytes;
-	const void *sig;
-	size_t len, sig_len, takes = 0;
-	if (!bundle_reader_open(argv[optind], &r, err) ||
-	    !bundle_reader_manifest(r, &bytes, &len, &sig, &sig_len, err) ||
-	    !manifest_parse(bytes, len, BUNDLE_MANIFEST_MEMBER, &m, err))
-		goto out;
+	size_t takes = 0;
 	if (!fleet_load(fleet_path, &fl, err)) {
 		rc = PACK_USAGE;
 		goto out;
@@ -161,44 +121,46 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 		rc = trc;
 		goto out;
 	}
-	verify_trust_signatures(&vt, bytes, len, sig, sig_len, &sig_err);
-	for (size_t i = 0; i < fl->n_devices; i++) {
-		struct device_facts facts;
-		struct decision dec;
-		fleet_device_facts(&fl->devices[i], m->name, &facts);
-		if (!decide(m, &facts, &dec, err)) {
-			ferry_error_prefix(err, "%s: device %s", fleet_path, facts.id);
-			goto out;
-		}
-		if (!trust_check(&vt, sig_err ? ferry_error_message(sig_err) : NULL, facts.device_type,
-				 &tr, err)) {
-			decision_free(&dec);
-			goto out;
-		}
-		takes += dec.variant != NULL && tr.n == 0;
-		if (o->json)
-			json_array_append_new(all, device_json(&dec, facts.id, &tr));
-		else
-			print_text(&fl->devices[i], &facts, &dec, &tr);
-		trust_reasons_clear(&tr);
-		decision_free(&dec);
+	facts = calloc(fl->n_devices ? fl->n_devices : 1, sizeof(*facts));
+	if (!facts) {
+		ferry_error_set(err, "out of memory");
+		goto out;
 	}
-	if (o->json) {
-		pack_print_json(json_pack("{s:s, s:s, s:s, s:O}", "bundle", argv[optind], "name", m->name,
-					  "version", m->version, "devices", all));
-	} else if (!o->quiet)
-		printf("%zu of %zu devices would install %s %s\n", takes, fl->n_devices, m->name,
-		       m->version);
+	for (size_t i = 0; i < fl->n_devices; i++)
+		fleet_device_facts(&fl->devices[i], "", &facts[i]);   /* installed: asked per bundle */
+	struct admit_request rq = {
+		.path = argv[optind], .pgp = vt.pgp, .policy = vt.policy, .devices = facts,
+		.n_devices = fl->n_devices, .installed = fleet_installed, .installed_ctx = fl,
+	};
+	/* Devices refused after the parse are the table; anything refused
+	 * before it (signatures, a policy that allows no device) is the answer. */
+	if (!bundle_admit(&rq, &adm, err) && (!adm.refused || !adm.manifest))
+		goto out;
+	ferry_error_clear(err);
+	json_t *all = json_array();
+	for (size_t i = 0; i < adm.n_devices; i++) {
+		takes += adm.devices[i].code == FERRY_E_NONE;
+		if (o->json)
+			json_array_append_new(all, device_json(&adm.devices[i]));
+		else
+			print_text(&fl->devices[i], &adm.devices[i]);
+	}
+	if (o->json)
+		pack_print_json(json_pack("{s:s, s:s, s:s, s:o}", "bundle", argv[optind], "name",
+					  adm.manifest->name, "version", adm.manifest->version, "devices", all));
+	else {
+		json_decref(all);
+		if (!o->quiet)
+			printf("%zu of %zu devices would install %s %s\n", takes, fl->n_devices,
+			       adm.manifest->name, adm.manifest->version);
+	}
 	rc = PACK_OK;
 out:
-	trust_reasons_clear(&tr);
-	ferry_error_free(sig_err);
+	admission_clear(&adm);
 	verify_trust_close(&vt);
 	if (rc == PACK_FAILED)
 		ferry_error_prefix(err, "%s", argv[optind]);
-	json_decref(all);
+	free(facts);
 	fleet_free(fl);
-	manifest_free(m);
-	bundle_reader_close(r);
 	return rc;
 }

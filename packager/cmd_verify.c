@@ -1,7 +1,8 @@
 /* ferry-pack verify BUNDLE --keyring FILE --policy DIR: what a device would
  * check, at the workstation. Imports the keyring into a throw-away GnuPG
- * home, verifies manifest.sig over the exact manifest bytes, evaluates the
- * trust policy for every variant's device types, then reads every payload and
+ * home and admits the bundle through common/admit (manifest.sig over the
+ * exact manifest bytes, the trust policy, the parse, every variant's device
+ * types: the order of every admission), then reads every payload and
  * hook through the bundle reader (every frame and whole-payload hash) and
  * checks that nothing else is in the bundle. Says what passed; exit 1 naming
  * the member on any failure. */
@@ -24,7 +25,7 @@ struct verify {
 	struct pack_opts *o;
 	const char *path;
 	struct bundle_reader *r;
-	struct manifest *m;
+	const struct manifest *m;  /* borrowed from the admission */
 	json_t *passed;            /* what passed, in order, for --json */
 	uint64_t payload_bytes;
 };
@@ -127,22 +128,19 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 		return pack_usage(VERIFY_USAGE, err);
 	struct verify v = { .o = o, .path = argv[optind], .passed = json_array() };
 	struct verify_trust trust = { 0 };
-	const char *bytes;
-	const void *sig;
-	size_t len, sig_len;
-	if (!bundle_reader_open(v.path, &v.r, err) ||
-	    !bundle_reader_manifest(v.r, &bytes, &len, &sig, &sig_len, err))
+	struct admission adm = { 0 };
+	if (!bundle_reader_open(v.path, &v.r, err))
 		goto out;
 	int trc = verify_trust_open(&trust, keyring, policy_dir, err);
 	if (trc != PACK_OK) {
 		rc = trc;
 		goto out;
 	}
-	/* The signature is checked over the exact bytes before they are parsed. */
-	if (!verify_trust_signatures(&trust, bytes, len, sig, sig_len, err) ||
-	    !manifest_parse(bytes, len, BUNDLE_MANIFEST_MEMBER, &v.m, err) ||
-	    !verify_trust_policy(&trust, v.m, err))
+	/* The one admission: signatures over the exact bytes, the policy, and
+	 * only then the parse and every variant's device types. */
+	if (!verify_trust_admit(&trust, v.r, &adm, err))
 		goto out;
+	v.m = adm.manifest;
 	for (size_t i = 0; i < trust.n_lines; i++)
 		passed(&v, trust.lines[i].check, trust.lines[i].detail);
 	print_passed(&v, 0);
@@ -162,7 +160,7 @@ out:
 					  ferry_error_message(err ? *err : NULL), "passed", v.passed));
 	verify_trust_close(&trust);
 	json_decref(v.passed);
-	manifest_free(v.m);
+	admission_clear(&adm);
 	bundle_reader_close(v.r);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/bundle_write.h"
+#include "common/json.h"
 #include "common/safefile.h"
 #include "packager/pack.h"
 
@@ -71,80 +72,31 @@ int verify_trust_open(struct verify_trust *t, const char *keyring, const char *p
 	return PACK_OK;
 }
 
-bool verify_trust_signatures(struct verify_trust *t, const char *manifest, size_t len,
-			     const void *sig, size_t sig_len, struct ferry_error **err)
+bool verify_trust_admit(struct verify_trust *t, struct bundle_reader *r, struct admission *a,
+			struct ferry_error **err)
 {
-	if (sig_len == 0)
-		return ferry_error_set(err, "%s: no signatures", BUNDLE_SIG_MEMBER);
-	if (!pgp_verify_detached(t->pgp, manifest, len, sig, sig_len, &t->sigs, err)) {
-		ferry_error_prefix(err, "%s", BUNDLE_SIG_MEMBER);
+	struct admit_request rq = { .reader = r, .pgp = t->pgp, .policy = t->policy };
+	char who[1024];
+	if (!bundle_admit(&rq, a, err))
 		return false;
-	}
-	size_t valid = 0;
-	for (size_t i = 0; i < t->sigs.n_sigs; i++) {
-		const struct pgp_signature *s = &t->sigs.sigs[i];
-		if (s->status == PGP_SIG_BAD)
-			return ferry_error_set(err, "%s: signature %zu (key %s) does not match %s",
-					       BUNDLE_SIG_MEMBER, i + 1, s->fpr, BUNDLE_MANIFEST_MEMBER);
-		if (s->status == PGP_SIG_VALID) {
-			valid++;
+	for (size_t i = 0; i < a->sigs.n_sigs; i++) {
+		const struct pgp_signature *s = &a->sigs.sigs[i];
+		if (s->status == PGP_SIG_VALID)
 			add_line(t, "signature", "%s: valid signature by %s", BUNDLE_SIG_MEMBER, s->fpr);
-		} else
+		else
 			add_line(t, "signature", "%s: signature by %s not counted (%s)", BUNDLE_SIG_MEMBER,
 				 s->fpr, pgp_sig_status_name(s->status));
 	}
-	if (valid == 0)
-		return ferry_error_set(err, "%s: no valid signature by a key in the keyring",
-				       BUNDLE_SIG_MEMBER);
-	return true;
-}
-
-/* "reason; reason; …" into buf. */
-static const char *joined(char **v, char *buf, size_t cap)
-{
-	buf[0] = 0;
-	for (size_t i = 0; v && v[i]; i++)
-		snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? "; " : "", v[i]);
-	return buf;
-}
-
-bool verify_trust_device(struct verify_trust *t, const char *device_type, struct policy_verdict *v,
-			 struct ferry_error **err)
-{
-	memset(v, 0, sizeof(*v));
-	if (!policy_allows_release(t->policy, &t->sigs, device_type, time(NULL), v))
-		return ferry_error_set(err, "out of memory");
-	return true;
-}
-
-bool verify_trust_policy(struct verify_trust *t, const struct manifest *m, struct ferry_error **err)
-{
-	char buf[1024];
-	for (size_t i = 0; i < m->n_variants; i++) {
-		const struct variant *var = &m->variants[i];
-		for (size_t j = 0; var->compatible.device_type && var->compatible.device_type[j]; j++) {
-			const char *dt = var->compatible.device_type[j];
-			struct policy_verdict v;
-			if (!verify_trust_device(t, dt, &v, err))
-				return false;
-			if (!v.allowed) {
-				ferry_error_set(err, "%s: the policy does not allow it for variant %s "
-						"(device type %s): %s", BUNDLE_SIG_MEMBER, var->id, dt,
-						joined(v.reasons, buf, sizeof(buf)));
-				policy_verdict_clear(&v);
-				return false;
-			}
-			add_line(t, "policy", "variant %s, device type %s: released by %s", var->id, dt,
-				 joined(v.counted, buf, sizeof(buf)));
-			policy_verdict_clear(&v);
-		}
+	for (size_t i = 0; i < a->n_variants; i++) {
+		const struct admit_variant *v = &a->variants[i];
+		add_line(t, "policy", "variant %s, device type %s: released by %s", v->variant->id,
+			 v->device_type, strv_join(v->policy.counted, "; ", who, sizeof(who)));
 	}
 	return true;
 }
 
 void verify_trust_close(struct verify_trust *t)
 {
-	pgp_verify_result_clear(&t->sigs);
 	policy_free(t->policy);
 	t->policy = NULL;
 	pgp_close(t->pgp);

@@ -1,13 +1,14 @@
-/* verify: the trust half of `ferry-pack verify` (and simulate): a throw-away
- * GnuPG home with the given keyring, the signatures over the exact manifest
- * bytes, and the trust policy's verdict for every variant's device types.
- * Collects one line per check that passed. */
+/* verify: the trust context of `ferry-pack verify` and simulate — a
+ * throw-away GnuPG home with the given keyring and the verified policy — and
+ * verify's admission through the one door (common/admit: signatures, policy,
+ * parse, every variant's device types). Collects one line per check that passed. */
 #ifndef FERRY_PACK_VERIFY_H
 #define FERRY_PACK_VERIFY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/admit.h"
 #include "common/error.h"
 #include "common/manifest.h"
 #include "common/pgp.h"
@@ -23,7 +24,6 @@ struct verify_trust {
 	struct pgp *pgp;
 	const char *policy_dir;
 	struct policy *policy;
-	struct pgp_verify_result sigs;
 	struct verify_line lines[64];
 	size_t n_lines;
 };
@@ -36,14 +36,10 @@ struct verify_trust {
  * when the keyring or policy cannot be used. */
 int verify_trust_open(struct verify_trust *t, const char *keyring, const char *policy_dir,
 		      struct ferry_error **err);
-/* Verifies manifest.sig over the exact manifest bytes; at least one valid. */
-bool verify_trust_signatures(struct verify_trust *t, const char *manifest, size_t len,
-			     const void *sig, size_t sig_len, struct ferry_error **err);
-/* The policy's verdict for every device type of every variant. */
-bool verify_trust_policy(struct verify_trust *t, const struct manifest *m, struct ferry_error **err);
-/* The verdict for one device type (simulate); caller clears *v. */
-bool verify_trust_device(struct verify_trust *t, const char *device_type, struct policy_verdict *v,
-			 struct ferry_error **err);
+/* Admits the bundle open in r in every-variant mode (bundle_admit) and adds
+ * a line per signature and per released device type; caller clears *a. */
+bool verify_trust_admit(struct verify_trust *t, struct bundle_reader *r, struct admission *a,
+			struct ferry_error **err);
 void verify_trust_close(struct verify_trust *t);
 
 #endif

@@ -58,6 +58,12 @@ bundle edge-os 2.4.0 6 ok.sh app.tar
 
 slot() { echo "$T/gw/slots/rootfs-$1.img"; }
 state() { $GW --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+# refused_code AGENT: the code of the newest install.refused record
+refused_code() { "$@" --json status | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+r=[r for r in d.get("last_records", []) if r["event"] == "install.refused"]
+print(r[-1].get("code", "") if r else "")'; }
 events() { $GW --json status | python3 -c '
 import json,sys
 d=json.load(sys.stdin)
@@ -117,10 +123,26 @@ refuses lower_security_version_install 1 "security" $GW install "$T/edge-os-2.4.
 refuses wrong_device_type 1 "not for this device.*device type|device type sensor-y" $SN install "$T/edge-os-2.4.1.ferry"
 SNJ=$($SN --json status)
 grep -q install.refused <<<"$SNJ" && pass wrong_device_type_audited || fail wrong_device_type_audited "$SNJ"
+[ "$(refused_code $SN)" = compatibility ] && pass wrong_device_type_code || fail wrong_device_type_code "$(refused_code $SN)"
 
 # one signature is not enough for gw-* (release + qa rule)
 bundle edge-os 2.5.0 8 ok.sh app.tar "$REL"
 refuses single_signer_refused 1 "qa" $GW install "$T/edge-os-2.5.0.ferry"
+[ "$(refused_code $GW)" = policy ] && pass single_signer_code_policy || fail single_signer_code_policy "$(refused_code $GW)"
+# a manifest changed after signing (here: no longer JSON) is refused by its
+# signature, before the parser sees it (the one admission, common/admit)
+python3 - "$T/edge-os-2.5.0.ferry" "$T/tampered-manifest.ferry" <<'PY'
+import shutil, sys, tarfile
+shutil.copy(sys.argv[1], sys.argv[2])
+with tarfile.open(sys.argv[1]) as t:
+    off = t.getmember("manifest.json").offset_data
+with open(sys.argv[2], "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0x55]))
+PY
+refuses tampered_manifest_refused_by_signature 1 "manifest.sig: signature [0-9]+ .*does not match manifest.json" \
+	$GW install "$T/tampered-manifest.ferry"
+[ "$(refused_code $GW)" = signature ] && pass tampered_manifest_code_signature ||
+	fail tampered_manifest_code_signature "$(refused_code $GW)"
 after=$(snapshot "$(slot a)" "$(slot b)")
 [ "$before" = "$after" ] && pass refusals_touch_no_slot || fail refusals_touch_no_slot "$(diff <(echo "$before") <(echo "$after"))"
 before=$(snapshot "$(slot b)")

@@ -96,6 +96,34 @@ ferry-pack -q create "$T/in/spec.json" -o "$T/u1.ferry" && ferry-pack -q create 
 	cmp -s "$T/u1.ferry" "$T/u2.ferry" && pass create_is_deterministic || fail create_is_deterministic "bundles differ"
 refuses verify_unsigned 1 "manifest.sig: no signatures" ferry-pack verify "$T/u1.ferry" --keyring "$T/keyring.asc" --policy "$T/policy"
 
+# --- one admission: nothing is parsed before its signature is checked ----------
+# A signed manifest whose first byte is flipped (tampered) and an unsigned one
+# that is not even JSON: verify and simulate name the signature, exit 1, and
+# never get to parse (no "manifest.json:" parse message).
+python3 - "$B" "$T/tampered-manifest.ferry" "$T/unsigned-junk.ferry" <<'PY'
+import io, shutil, sys, tarfile
+src, tampered, junk = sys.argv[1:4]
+shutil.copy(src, tampered)
+with tarfile.open(src) as t:
+    m = t.getmember("manifest.json")
+with open(tampered, "r+b") as f:
+    f.seek(m.offset_data); b = f.read(1); f.seek(m.offset_data); f.write(bytes([b[0] ^ 0x55]))
+with tarfile.open(junk, "w", format=tarfile.PAX_FORMAT) as t:
+    for name, data in (("manifest.json", b"this is { not a manifest"), ("manifest.sig", b"")):
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+        t.addfile(i, io.BytesIO(data))
+PY
+for f in tampered-manifest unsigned-junk; do
+	want="manifest.sig: (signature 1 .*does not match manifest.json|no signatures)"
+	for cmd in verify simulate; do
+		if [ $cmd = verify ]; then args=(--keyring "$T/keyring.asc"); else args=(--fleet "$T/fleet.json"); fi
+		out=$(ferry-pack $cmd "$T/$f.ferry" "${args[@]}" --policy "$T/policy" 2>&1); rc=$?
+		if [ $rc -eq 1 ] && grep -Eq "$want" <<<"$out" && ! grep -q "manifest.json: [a-z]" <<<"$out"
+		then pass "${cmd}_refuses_${f//-/_}_before_parsing"
+		else fail "${cmd}_refuses_${f//-/_}_before_parsing" "rc $rc: $(tr '\n' ' ' <<<"$out" | head -c 300)"; fi
+	done
+done
+
 # --- inspect and simulate -------------------------------------------------------
 out=$(ferry-pack inspect "$B" 2>&1)
 if grep -q "edge-os 2.4.1" <<<"$out" && grep -q "signatures:  2 (unverified" <<<"$out" &&
