@@ -25,6 +25,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/safefile.h"
+#include "common/stick.h"
 #include "common/admit.h"          /* the one admission: design §3's order */
 
 struct candidate {
@@ -90,7 +91,7 @@ static void refusal_problems(struct candidate *cd, const struct ferry_error *e)
 		problem_add(cd, "unreadable", ferry_error_message(e));
 	} else if (a->reached == ADMIT_PARSE) {
 		problem_add(cd, "manifest", ferry_error_message(e));
-	} else if (a->reached == ADMIT_POLICY && a->n_devices == 1 && !a->devices[0].policy.allowed) {
+	} else if (a->n_devices == 1 && a->devices[0].code == FERRY_E_POLICY && a->devices[0].policy.reasons) {
 		for (char **p = a->devices[0].policy.reasons; p && *p; p++)
 			problem_add(cd, "signature", *p);
 		if (!cd->problems)
@@ -124,7 +125,7 @@ static bool evaluate(struct state *st, struct agent_trust *trust, const struct d
 		return false;
 	}
 	cd->m = cd->adm.manifest;
-	if (cd->m) {
+	if (cd->m && cd->adm.devices[0].code != FERRY_E_POLICY) {
 		const struct admit_device *d = &cd->adm.devices[0];
 		cd->d = &d->decision;
 		cd->signers = json_array();
@@ -161,25 +162,6 @@ static char *join_reasons(json_t *reasons)
 	return s ? s : strdup("");
 }
 
-/* Reasons that say "nothing new here" rather than "something is wrong". */
-static bool only_benign(const struct decision *d)
-{
-	for (size_t i = 0; i < d->n_reasons; i++)
-		if (d->reasons[i].code != DECIDE_ALREADY_INSTALLED &&
-		    d->reasons[i].code != DECIDE_SUPERSEDED)
-			return false;
-	return true;
-}
-
-/* A bundle for other device types only: normal on a stick for a whole fleet. */
-static bool only_foreign(const struct decision *d)
-{
-	for (size_t i = 0; i < d->n_reasons; i++)
-		if (d->reasons[i].code != DECIDE_DEVICE_TYPE)
-			return false;
-	return d->n_reasons > 0;
-}
-
 /* The bundles offered: a stick's ferry/bundles, or one bundle file. */
 struct offer {
 	struct media_stick *stick;
@@ -194,7 +176,7 @@ static bool offer_load(const char *path, struct offer *o, struct ferry_error **e
 	if (stat(path, &st) < 0)
 		return ferry_error_errno(err, errno, "%s", path);
 	if (S_ISDIR(st.st_mode)) {
-		if (!media_scan(path, &o->stick, err))
+		if (!stick_present(path, err) || !media_scan(path, &o->stick, err))
 			return false;
 		o->n = o->stick->n_bundles;
 	} else {
@@ -283,10 +265,12 @@ static enum ferry_code refusal_code(const struct candidate *cd)
 	return a->n_devices > 0 && a->devices[0].decided ? a->devices[0].code : a->code;
 }
 
-/* Reports (and audits) a bundle that will not be installed. */
+/* Reports (and audits) a bundle that will not be installed. Out of scope is
+ * normal on a stick for a whole fleet; a bundle file named on the command
+ * line (named) was meant for this device, so out of scope refuses it. */
 static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
-			   bool dry_run, const struct install_media *media, struct install_report *out,
-			   struct tally *t, struct ferry_error **err)
+			   bool dry_run, bool named, const struct install_media *media,
+			   struct install_report *out, struct tally *t, struct ferry_error **err)
 {
 	json_t *entry = d ? decision_json(d) : json_pack("{s:s,s:s}", "file", cd->file, "result", "refused");
 	json_t *reasons = d ? json_incref(json_object_get(entry, "reasons"))
@@ -296,7 +280,8 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	json_object_set_new(entry, "file", json_string(cd->file));
 	char *text = join_reasons(reasons);
 	const char *name = cd->m ? cd->m->name : cd->file;
-	bool benign = d && only_benign(d), foreign = d && only_foreign(d);
+	bool benign = d && decide_is_nothing_new(d), foreign = d && !named && decide_is_out_of_scope(d);
+	bool skipped = benign || foreign;   /* not a refusal: see docs/field-guide.md */
 	lines_add(&out->lines, "%s%s%s: %s: %s", name, cd->m ? " " : "", cd->m ? cd->m->version : "",
 		  benign ? "nothing new" : foreign ? "not for this device" : "refused", text);
 	if (benign)
@@ -309,10 +294,10 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	bool ok = true;
 	if (!dry_run) {
 		struct state_event ev = {
-			.event = benign ? "install.skipped" : "install.refused",
-			.result = benign ? "info" : "refused",
+			.event = skipped ? "install.skipped" : "install.refused",
+			.result = skipped ? "info" : "refused",
 			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
-			.code = benign ? NULL : ferry_code_name(refusal_code(cd)),
+			.code = skipped ? NULL : ferry_code_name(refusal_code(cd)),
 			.usb_serial = media->usb_serial, .media_label = media->label,
 		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
@@ -460,12 +445,15 @@ static void summarise(const struct install_request *rq, const struct tally *t,
 		out->result = NOTIFY_FAILURE;
 	else if (t->installed || (rq->dry_run && t->pending))
 		out->result = NOTIFY_SUCCESS;
-	else if (t->refused || (t->foreign && !t->current && !t->pending))
-		out->result = NOTIFY_REFUSED;   /* nothing here is for this device */
+	else if (t->refused)
+		out->result = NOTIFY_REFUSED;   /* something meant for this device failed a check */
 	else
 		out->result = NOTIFY_NOTHING;
-	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s%s", rq->dry_run ? t->pending : t->installed,
-		     verb, t->failed, t->refused + t->foreign,
+	char others[48] = "";
+	if (t->foreign)
+		snprintf(others, sizeof(others), ", %d for other devices", t->foreign);
+	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s%s%s", rq->dry_run ? t->pending : t->installed,
+		     verb, t->failed, t->refused, others,
 		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "",
 		     t->unconfirmed ? ", waiting for a local confirmation" : "") < 0)
 		out->summary = NULL;
@@ -539,7 +527,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].d;
 		if ((!d || !d->variant) &&
-		    !report_refusal(st, &cds[i], d, rq->dry_run, &media, out, &tally, err))
+		    !report_refusal(st, &cds[i], d, rq->dry_run, !offer.stick, &media, out, &tally, err))
 			goto out;
 	}
 	if (!install_accepted(c, st, boot, cds, offer.n, rq, &media, out, &tally, err))
@@ -591,7 +579,8 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	struct state *st = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result res = { 0 };
-	bool ok = lifecycle_open(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
+	bool ok = stick_present(dir, err) && lifecycle_open(c, &st, &b, err) &&
+		  agent_export(c, st, b, dir, &res, err);
 	if (ok && n_records)
 		*n_records = res.n;
 	if (ok)
