@@ -196,8 +196,10 @@ bool keys_publish(struct keys_ctx *k, const struct policy *current, const struct
 		ferry_error_prefix(err, "refusing to publish serial %lld", (long long)p->serial);
 		goto out;
 	}
-	if (!write_history(k, p, &f, err) || !policy_write_dir(dir, &f, keys, keys_len, err) ||
-	    (outdir && !policy_write_dir(outdir, &f, keys, keys_len, err)) ||
+	/* The output first: a failure there (a mistyped path) publishes nothing,
+	 * the serial stays where it was and the same command can be retried. */
+	if ((outdir && !policy_write_dir(outdir, &f, keys, keys_len, err)) ||
+	    !write_history(k, p, &f, err) || !policy_write_dir(dir, &f, keys, keys_len, err) ||
 	    !keys_save_draft(k, p, err))
 		goto out;
 	ok = true;
