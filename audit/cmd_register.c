@@ -163,7 +163,7 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 	if (!id)
 		return cli_usage_error("register", "--device-id ID is required");
 	if (!auditlog_device_id_valid(id))
-		return cli_usage_error("register", "'%s': not a valid device id ([a-z0-9][a-z0-9._-]*, "
-				       "at most %d characters)", id, AUDITLOG_DEVICE_ID_MAX);
+		return cli_usage_error("register", "'%s': not a valid device id (" AUDITLOG_DEVICE_ID_RULE ")",
+				       id);
 	return do_register(cli, argv[optind], id, replace, err);
 }

@@ -105,6 +105,14 @@ refuses "expiry in the past" 2 "--expires 2020-01-01 lies in the past" $K signer
 refuses "bad fingerprint" 2 "'ABC' is not a fingerprint" $K signer revoke ABC --reason x
 refuses "revoke an unknown signer" 1 "is not a signer" $K signer revoke 0123456789ABCDEF0123456789ABCDEF01234567 --reason x
 refuses "bad device id" 2 "--device-id 'GW 1'" $K provision "$T/x" --device-id "GW 1" --device-type gw-x
+# one device-id rule (common/auditlog.h) for provision, agent.json and HQ
+id36=$(printf 'd%.0s' $(seq 36)); id37=${id36}d
+refuses "provision refuses a 37-character device id" 2 "--device-id '$id37' is not valid: 1-36" \
+	$K provision "$T/id37" --device-id "$id37" --device-type gw-x
+[ ! -e "$T/id37" ] && pass "a refused provision writes nothing" || fail "a refused provision writes nothing"
+check "provision takes a 36-character device id" $K provision "$T/id36" --device-id "$id36" --device-type gw-x
+check "the agent loads the provisioned 36-character id" ferry-agent -c "$T/id36/agent.json" status
+refuses "a device id starting with a dot is refused" 2 "1-36 of" $K provision "$T/iddot" --device-id ".gw" --device-type gw-x
 refuses "uninitialised directory" 2 "not initialised.*init --root-name" ferry-keys --homedir "$T/none" policy show
 check "--help" ferry-keys --help
 refuses "--version" 0 "ferry-keys [0-9]" ferry-keys --version
