@@ -5,6 +5,7 @@
  * mistakes it for a fingerprint; verification never starts gpg-agent. */
 #include "pgp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gpgme.h>
@@ -29,8 +30,41 @@ struct pgp {
 	gpgme_ctx_t ctx;
 	char *homedir;
 	bool agent_launched;
+	bool agent_ours;        /* no agent answered before we launched it: stop it on close */
 	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
 };
+
+/* The contexts open in this process: the agent one of them started is
+ * stopped by the last of them on the same home to close. */
+#define PGP_OPEN_MAX 64
+static struct pgp *open_ctxs[PGP_OPEN_MAX];
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void open_register(struct pgp *p, bool add)
+{
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < PGP_OPEN_MAX; i++)
+		if (add ? open_ctxs[i] == NULL : open_ctxs[i] == p) {
+			open_ctxs[i] = add ? p : NULL;
+			break;
+		}
+	pthread_mutex_unlock(&open_lock);
+}
+
+/* After p is unregistered: hands p's agent to another open context on the
+ * same home; false when none is left (the caller stops the agent). */
+static bool agent_handed_on(const struct pgp *p)
+{
+	bool handed = false;
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < PGP_OPEN_MAX && !handed; i++)
+		if (open_ctxs[i] && strcmp(open_ctxs[i]->homedir, p->homedir) == 0) {
+			open_ctxs[i]->agent_ours = true;
+			handed = true;
+		}
+	pthread_mutex_unlock(&open_lock);
+	return handed;
+}
 
 static pthread_once_t pgp_once = PTHREAD_ONCE_INIT;
 static bool pgp_init_ok;
@@ -97,6 +131,32 @@ static bool homedir_short(const char *path, struct ferry_error **err)
 			       PGP_HOMEDIR_MAX);
 }
 
+/* A GnuPG home, or nothing yet: missing, empty, or holding a file GnuPG
+ * makes. Any other directory is refused, so that a mistyped --homedir (a
+ * ferry-keys directory, a project folder) is not turned into a home. */
+static bool home_or_nothing(const char *dir, struct ferry_error **err)
+{
+	static const char *const marks[] = { "pubring.kbx", "pubring.gpg", "trustdb.gpg",
+					     "private-keys-v1.d", "gpg.conf", NULL };
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? true : ferry_error_errno(err, errno, "%s", dir);
+	bool empty = true, home = false;
+	struct dirent *e;
+	while ((e = readdir(d)) && !home) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		empty = false;
+		for (size_t i = 0; marks[i]; i++)
+			home = home || strcmp(e->d_name, marks[i]) == 0;
+	}
+	closedir(d);
+	if (empty || home)
+		return true;
+	return ferry_error_setc(err, FERRY_E_CONFIG, "%s: not a GnuPG home (it holds other files and no "
+				"keyring): refusing to make it one", dir);
+}
+
 bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 {
 	struct pgp *p = NULL;
@@ -108,7 +168,8 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	if (!pgp_init(err))
 		goto out;
 	/* an absolute path is checked before anything is created */
-	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !mkdir_p(homedir, 0700, err))
+	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !home_or_nothing(homedir, err) ||
+	    !mkdir_p(homedir, 0700, err))
 		goto out;
 	if (!realpath(homedir, abs)) {
 		ferry_error_errno(err, errno, "%s", homedir);
@@ -136,6 +197,7 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	}
 	gpgme_set_offline(p->ctx, 1);
 	gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	open_register(p, true);
 	*out = p;
 	p = NULL;
 	ok = true;
@@ -152,6 +214,9 @@ void pgp_close(struct pgp *p)
 		gpgme_key_unref(p->sign_key);
 	if (p->ctx)
 		gpgme_release(p->ctx);
+	open_register(p, false);
+	if (p->homedir && p->agent_launched && p->agent_ours && !agent_handed_on(p))
+		pgp_kill_daemons(p->homedir);   /* leave no agent running that we started */
 	free(p->homedir);
 	free(p);
 }
@@ -183,12 +248,44 @@ void pgp_kill_daemons(const char *homedir)
 	run_gpgconf(homedir, "--kill", "all");
 }
 
+/* Does a gpg-agent answer for homedir (without starting one)? */
+static bool agent_running(const char *homedir)
+{
+	int fds[2], status = -1;
+	char buf[256];
+	ssize_t n = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		execlp("gpg-connect-agent", "gpg-connect-agent", "--homedir", homedir, "--no-autostart",
+		       "GETINFO pid", "/bye", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		while ((n = read(fds[0], buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+			;
+	close(fds[0]);
+	if (pid < 0)
+		return false;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[n > 0 ? n : 0] = '\0';
+	return strncmp(buf, "D ", 2) == 0;
+}
+
 /* gpg.conf says no-autostart, so operations on secret keys start the agent
  * here, once per context. */
 static bool need_agent(struct pgp *p, struct ferry_error **err)
 {
 	if (p->agent_launched)
 		return true;
+	p->agent_ours = p->agent_ours || !agent_running(p->homedir);
 	if (!run_gpgconf(p->homedir, "--launch", "gpg-agent"))
 		return ferry_error_set(err, "%s: could not start gpg-agent (gpgconf --launch)",
 				       p->homedir);

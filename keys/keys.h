@@ -37,9 +37,11 @@ struct keys_command {
 };
 
 /* ---- option parsing shared by the subcommands ---- */
-/* Options every subcommand accepts too (--json, -v, -q, --homedir). */
+/* Options every subcommand accepts too (--json, -v, -q, --keys DIR or its
+ * older spelling --homedir DIR: the ferry-keys directory either way). */
 #define KEYS_COMMON_LONGOPTS                                        \
 	{ "homedir", required_argument, NULL, 'H' },               \
+	{ "keys", required_argument, NULL, 'H' },                  \
 	{ "json", no_argument, NULL, 'J' },                        \
 	{ "verbose", no_argument, NULL, 'v' },                     \
 	{ "quiet", no_argument, NULL, 'q' },                       \

@@ -42,14 +42,15 @@ static const struct keys_command commands[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: ferry-keys [--homedir DIR] [-v|-q] [--json] COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: ferry-keys [--keys DIR] [-v|-q] [--json] COMMAND [ARGS]\n\n"
 		     "The chain of trust of ferry: root keys, signers, roles, revocations, the\n"
 		     "signed trust policy and device provisioning.\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-26s %s\n", commands[i].synopsis, commands[i].help);
 	fprintf(out, "\noptions:\n"
-		     "  --homedir DIR  state directory (default $FERRY_KEYS_HOME, else\n"
-		     "                 ~/.config/ferry/keys); GnuPG keys live in DIR/gnupg\n"
+		     "  --keys DIR     the ferry-keys directory (default $FERRY_KEYS_HOME, else\n"
+		     "                 ~/.config/ferry/keys); ferry-pack --keys takes the same\n"
+		     "                 DIR. --homedir DIR is the older spelling of --keys DIR\n"
 		     "  --json         machine-readable output\n"
 		     "  -v, -q         more or less output\n"
 		     "  -h, --help     this help;  --version  the version\n"

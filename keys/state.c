@@ -33,7 +33,7 @@ bool keys_require_init(const struct keys_ctx *k, struct ferry_error **err)
 {
 	if (keys_initialised(k))
 		return true;
-	return ferry_error_set(err, "%s: not initialised (no draft.json): run ferry-keys --homedir %s "
+	return ferry_error_set(err, "%s: not initialised (no draft.json): run ferry-keys --keys %s "
 			       "init --root-name NAME", k->dir, k->dir);
 }
 

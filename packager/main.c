@@ -27,11 +27,13 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ferry-pack [-h] [--version] [-v] [-q] [--json] [--homedir DIR] COMMAND ...\n\n"
+	fprintf(f, "usage: ferry-pack [-h] [--version] [-v] [-q] [--json] [--keys DIR | --homedir DIR] COMMAND ...\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n--homedir defaults to $FERRY_PACK_HOME or ~/.config/ferry/pack.\n"
+	fprintf(f, "\n--keys DIR: the ferry-keys directory the signer keys are in (default\n"
+		   "$FERRY_KEYS_HOME, else ~/.config/ferry/keys when it exists); --homedir DIR:\n"
+		   "a GnuPG home (default $FERRY_PACK_HOME, else ~/.config/ferry/pack).\n"
 		   "Exit status: 0 success, 1 refused or failed, 2 usage or configuration error.\n");
 }
 

@@ -12,7 +12,8 @@
 enum { PACK_OK = 0, PACK_FAILED = 1, PACK_USAGE = 2 };
 
 struct pack_opts {
-	const char *homedir;     /* --homedir, $FERRY_PACK_HOME or ~/.config/ferry/pack */
+	const char *homedir;     /* --homedir: a GnuPG home (see pack_homedir) */
+	const char *keys;        /* --keys: a ferry-keys directory */
 	bool json;
 	bool quiet;
 	int verbose;
@@ -34,10 +35,12 @@ int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 #define PACK_COMMON_SHORT "hqv"
 #define PACK_OPT_JSON 0x1001
 #define PACK_OPT_HOMEDIR 0x1002
+#define PACK_OPT_KEYS 0x1003
 #define PACK_COMMON_LONG                                                                 \
 	{ "help", no_argument, NULL, 'h' }, { "quiet", no_argument, NULL, 'q' },           \
 	{ "verbose", no_argument, NULL, 'v' }, { "json", no_argument, NULL, PACK_OPT_JSON }, \
-	{ "homedir", required_argument, NULL, PACK_OPT_HOMEDIR }
+	{ "homedir", required_argument, NULL, PACK_OPT_HOMEDIR }, \
+	{ "keys", required_argument, NULL, PACK_OPT_KEYS }
 /* Applies a common option; false when c is not one of them. */
 bool pack_common_option(struct pack_opts *o, int c, const char *arg);
 /* Prints "usage: ferry-pack USAGE" to stderr (for PACK_USAGE) and returns PACK_USAGE. */
@@ -45,7 +48,13 @@ int pack_usage(const char *usage, struct ferry_error **err);
 /* Resets getopt for a subcommand's argv. */
 void pack_getopt_reset(void);
 
-/* The home directory: o->homedir or the default, created 0700. Caller frees. */
+/* The GnuPG home to sign with, the first of: --homedir (a GnuPG home, as
+ * ever); the ferry-keys directory of --keys (its gnupg/, never created
+ * here); $FERRY_PACK_HOME (a GnuPG home); the ferry-keys directory of
+ * $FERRY_KEYS_HOME, or ~/.config/ferry/keys once initialised;
+ * ~/.config/ferry/pack (created 0700). A ferry-keys
+ * directory given as --homedir is refused with the right spelling. Caller
+ * frees. */
 bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **err);
 /* A throw-away GnuPG home under /tmp (short path for gpg-agent); caller
  * removes it with pack_tmp_home_remove (kills its daemons first). */
