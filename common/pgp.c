@@ -4,6 +4,7 @@
  * bare key id (bad or unknown-key signatures) visibly short so that no caller
  * mistakes it for a fingerprint; verification never starts gpg-agent. */
 #include "pgp.h"
+#include "pgp_passphrase.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +32,8 @@ struct pgp {
 	char *homedir;
 	bool agent_launched;
 	bool agent_ours;        /* no agent answered before we launched it: stop it on close */
+	bool protect;           /* pgp_create_key makes passphrase-protected keys */
+	struct pgp_passphrase pass;   /* loopback pinentry: a file or the terminal */
 	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
 };
 
@@ -197,6 +200,7 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	}
 	gpgme_set_offline(p->ctx, 1);
 	gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	gpgme_set_passphrase_cb(p->ctx, pgp_passphrase_cb, &p->pass);
 	open_register(p, true);
 	*out = p;
 	p = NULL;
@@ -214,6 +218,7 @@ void pgp_close(struct pgp *p)
 		gpgme_key_unref(p->sign_key);
 	if (p->ctx)
 		gpgme_release(p->ctx);
+	pgp_passphrase_clear(&p->pass);
 	open_register(p, false);
 	if (p->homedir && p->agent_launched && p->agent_ours && !agent_handed_on(p))
 		pgp_kill_daemons(p->homedir);   /* leave no agent running that we started */
@@ -327,7 +332,7 @@ bool pgp_fpr_valid(const char *s)
 bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 		    char fpr[PGP_FPR_LEN + 1], struct ferry_error **err)
 {
-	unsigned int flags = GPGME_CREATE_SIGN | GPGME_CREATE_NOPASSWD | GPGME_CREATE_FORCE;
+	unsigned int flags = GPGME_CREATE_SIGN | GPGME_CREATE_FORCE | (p->protect ? 0 : GPGME_CREATE_NOPASSWD);
 	unsigned long secs = 0;
 	if (expires == 0) {
 		flags |= GPGME_CREATE_NOEXPIRE;
@@ -340,6 +345,9 @@ bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 	if (!need_agent(p, err))
 		return false;
 	gpgme_error_t e = gpgme_op_createkey(p->ctx, user_id, "ed25519", 0, secs, NULL, flags);
+	if (e && p->protect && pgp_passphrase_problem(e))
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: creating protected key '%s': %s", p->homedir,
+					user_id, pgp_passphrase_problem(e));
 	if (e)
 		return ferry_error_set(err, "%s: creating key '%s': %s", p->homedir, user_id,
 				       gpgme_strerror(e));
@@ -516,6 +524,10 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 	gpgme_set_textmode(p->ctx, 0);
 	e = gpgme_op_sign(p->ctx, in, outd, GPGME_SIG_MODE_DETACH);
 	gpgme_signers_clear(p->ctx);
+	if (e && pgp_passphrase_problem(e)) {
+		ferry_error_setc(err, FERRY_E_CONFIG, "sign with %s: %s", fpr, pgp_passphrase_problem(e));
+		goto out;
+	}
 	if (e) {
 		ferry_error_set(err, "sign with %s: %s", fpr, gpgme_strerror(e));
 		goto out;
@@ -663,4 +675,29 @@ void pgp_verify_result_clear(struct pgp_verify_result *r)
 	free(r->sigs);
 	r->sigs = NULL;
 	r->n_sigs = 0;
+}
+
+bool pgp_set_passphrase_file(struct pgp *p, const char *file, struct ferry_error **err)
+{
+	if (access(file, R_OK) != 0)
+		return ferry_error_errno(err, errno, "--passphrase-file %s", file);
+	free(p->pass.file);
+	if (!(p->pass.file = strdup(file)))
+		return ferry_error_set(err, "out of memory");
+	return true;
+}
+
+void pgp_protect_new_keys(struct pgp *p, bool on)
+{
+	p->protect = on;
+}
+
+bool pgp_check_signing_key(struct pgp *p, const char *fpr, struct ferry_error **err)
+{
+	static const char probe[] = "ferry: is this key usable for signing?";
+	void *sig = NULL;
+	size_t len = 0;
+	bool ok = pgp_sign_detached(p, fpr, probe, sizeof(probe) - 1, &sig, &len, err);
+	free(sig);
+	return ok;
 }

@@ -25,6 +25,8 @@ struct keys_ctx {
 	bool json, verbose, quiet;
 	struct pgp *pgp;    /* opened on demand by keys_pgp() */
 	char *gnupg;        /* DIR/gnupg */
+	const char *passphrase_file;   /* --passphrase-file: for protected keys (else the terminal) */
+	bool protect;       /* --protect: keys created now get a passphrase (init, signer add, root add) */
 };
 
 /* A subcommand: one or two words ("init", "signer add"). Returns an exit
@@ -42,6 +44,8 @@ struct keys_command {
 #define KEYS_COMMON_LONGOPTS                                        \
 	{ "homedir", required_argument, NULL, 'H' },               \
 	{ "keys", required_argument, NULL, 'H' },                  \
+	{ "passphrase-file", required_argument, NULL, 'F' },       \
+	{ "protect", no_argument, NULL, 'P' },                     \
 	{ "json", no_argument, NULL, 'J' },                        \
 	{ "verbose", no_argument, NULL, 'v' },                     \
 	{ "quiet", no_argument, NULL, 'q' },                       \

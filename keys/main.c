@@ -51,6 +51,9 @@ static void usage(FILE *out)
 		     "  --keys DIR     the ferry-keys directory (default $FERRY_KEYS_HOME, else\n"
 		     "                 ~/.config/ferry/keys); ferry-pack --keys takes the same\n"
 		     "                 DIR. --homedir DIR is the older spelling of --keys DIR\n"
+		     "  --protect      keys created now (init, signer add, root add) get a\n"
+		     "                 passphrase, from --passphrase-file or asked on the terminal\n"
+		     "  --passphrase-file FILE  the passphrase of protected keys (first line)\n"
 		     "  --json         machine-readable output\n"
 		     "  -v, -q         more or less output\n"
 		     "  -h, --help     this help;  --version  the version\n"
@@ -77,6 +80,12 @@ bool keys_common_option(struct keys_ctx *k, int c, const char *arg)
 		return true;
 	case 'J':
 		k->json = true;
+		return true;
+	case 'F':
+		k->passphrase_file = arg;
+		return true;
+	case 'P':
+		k->protect = true;
 		return true;
 	case 'v':
 		k->verbose = true;

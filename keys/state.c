@@ -47,6 +47,9 @@ struct pgp *keys_pgp(struct keys_ctx *k, struct ferry_error **err)
 	}
 	if (!pgp_open(k->gnupg, &k->pgp, err))
 		return NULL;
+	pgp_protect_new_keys(k->pgp, k->protect);
+	if (k->passphrase_file && !pgp_set_passphrase_file(k->pgp, k->passphrase_file, err))
+		return NULL;
 	return k->pgp;
 }
 

@@ -20,6 +20,7 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 	case PACK_OPT_JSON: o->json = true; return true;
 	case PACK_OPT_HOMEDIR: o->homedir = arg; return true;
 	case PACK_OPT_KEYS: o->keys = arg; return true;
+	case PACK_OPT_PASSPHRASE_FILE: o->passphrase_file = arg; return true;
 	}
 	return false;
 }
@@ -98,6 +99,23 @@ bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **er
 		return false;
 	}
 	*out = dir;
+	return true;
+}
+
+bool pack_open_signers(const struct pack_opts *o, const char *const *fprs, size_t n, const char *opt,
+		       char **home, struct pgp **pgp, struct ferry_error **err)
+{
+	if (!pack_homedir(o, home, err) || !pgp_open(*home, pgp, err) ||
+	    (o->passphrase_file && !pgp_set_passphrase_file(*pgp, o->passphrase_file, err)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!pgp_has_secret_key(*pgp, fprs[i]))
+			return ferry_error_setc(err, FERRY_E_CONFIG, "%s %s: no secret key in %s", opt, fprs[i], *home);
+		if (!pgp_check_signing_key(*pgp, fprs[i], err)) {
+			ferry_error_prefix(err, "%s %s: the key cannot sign, nothing was packed", opt, fprs[i]);
+			return false;
+		}
+	}
 	return true;
 }
 
