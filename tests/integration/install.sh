@@ -197,7 +197,7 @@ refuses symlink_escape_refused 1 "link|symlink" $GW install "$T/edge-os-2.7.1.fe
 	pass escaping_trees_wrote_nothing || fail escaping_trees_wrote_nothing
 
 # --- a stick: newer policy adopted, revoked signer refused, audit exported ----
-REL2=$($K signer add "Release 2" --role release --device-type 'gw-*')
+REL2=$($K signer add "Release 2" --role release --device-type 'gw-*' --device-type 'sensor-*')   # takes over REL's device types
 $K signer revoke "$REL" --reason "laptop lost" >/dev/null
 $K policy sign -o "$T/policy2" >/dev/null
 bundle edge-os 2.8.0 8 ok.sh app.tar          # still signed by the revoked REL + QA
