@@ -2,6 +2,7 @@
 # module in common/ or a program folder, or a tests/unit/test_*.c, needs no edit.
 #   make            build libferry and the four programs into build/
 #   make check      install missing Debian packages, build, run every test
+#   make check-vm   the agent on a real device in QEMU: GRUB, USB sticks, power cuts
 #   make asan       the same suite built with AddressSanitizer + UBSan (build/asan)
 #   make demo       the whole story on virtual devices (build/demo)
 #   make bench      benchmarks against the machine's own limits
@@ -92,6 +93,13 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ./tests/run
+
+# check-vm: the agent on a real device in QEMU (tests/vm, docs/testing.md); root.
+.PHONY: check-vm
+check-vm: deps
+	@./scripts/install-deps tests/vm/debian-packages.txt || true
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) ./tests/vm/run
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \

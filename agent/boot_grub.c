@@ -5,6 +5,8 @@
 #include "agent/boot.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,6 +76,25 @@ out:
 	return ok;
 }
 
+/* GRUB reads the boot partition without fsck or journal replay, and on ext2
+ * fsync leaves the block and inode bitmaps to writeback: a power cut then left
+ * a partition whose next write fails (tests/vm, scenario d). syncfs writes
+ * the whole filesystem's metadata before the env counts as stored. */
+static bool sync_env_fs(const char *path, struct ferry_error **err)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return ferry_error_set(err, "out of memory");
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = fd >= 0 && syncfs(fd) == 0;
+	if (!ok)
+		ferry_error_errno(err, errno, "%s: syncfs", path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return ok;
+}
+
 static bool grub_store(struct boot *b, const struct boot_env *env, struct ferry_error **err)
 {
 	char block[GRUBENV_SIZE];
@@ -100,7 +121,7 @@ static bool grub_store(struct boot *b, const struct boot_env *env, struct ferry_
 		block[o++] = '\n';
 	}
 	memset(block + o, '#', GRUBENV_SIZE - o);
-	return safe_write_atomic(b->path, block, GRUBENV_SIZE, 0644, err);
+	return safe_write_atomic(b->path, block, GRUBENV_SIZE, 0644, err) && sync_env_fs(b->path, err);
 }
 
 const struct boot_backend boot_backend_grub = {

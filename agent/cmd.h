@@ -9,9 +9,11 @@
 #include <stdbool.h>
 
 #include "agent/config.h"
+#include "common/cli.h"
 #include "common/error.h"
 
-enum { AGENT_EXIT_OK = 0, AGENT_EXIT_FAILED = 1, AGENT_EXIT_USAGE = 2 };
+/* common/cli.h's exit codes under the agent's older names. */
+enum { AGENT_EXIT_OK = CLI_EXIT_OK, AGENT_EXIT_FAILED = CLI_EXIT_FAILED, AGENT_EXIT_USAGE = CLI_EXIT_USAGE };
 
 struct agent_ctx {
 	const char *config_path;
@@ -27,7 +29,7 @@ typedef int (*agent_cmd_fn)(struct agent_ctx *ctx, int argc, char **argv, struct
 void cmd_print_json(json_t *o);
 
 int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
-int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+int cmd_dry_run(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
@@ -35,5 +37,8 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
 int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err);
+
+/* The command table for common/cli.h's cli_main (agent/commands.c). */
+extern const struct cli_program agent_program;
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/autoreboot.h"
 #include "agent/cmd.h"
 #include "agent/install.h"
 #include "common/progress.h"
@@ -55,6 +56,8 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 	install_report_clear(&report);
 	if (!dry_run && stat(argv[1], &sb) == 0 && S_ISDIR(sb.st_mode) && !install_export(ctx->config, argv[1], NULL, err))
 		rc = AGENT_EXIT_FAILED;
+	if (!dry_run && rc == AGENT_EXIT_OK && !autoreboot_if_pending(ctx->config, err))
+		rc = AGENT_EXIT_FAILED;
 	return rc;
 }
 
@@ -63,7 +66,7 @@ int cmd_install(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error
 	return run(ctx, argc, argv, false, err);
 }
 
-int cmd_check(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
+int cmd_dry_run(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **err)
 {
 	return run(ctx, argc, argv, true, err);
 }

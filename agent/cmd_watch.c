@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/autoreboot.h"
 #include "agent/cmd.h"
 #include "agent/install.h"
 #include "agent/lifecycle.h"
@@ -79,6 +80,16 @@ static void audit_refused(const struct media_identity *id, const char *reason, v
 	ferry_error_free(e);
 }
 
+/* reboot: auto — the stick is unmounted and may be pulled by now. */
+static void reboot_if_pending(void *ctx)
+{
+	struct agent_ctx *actx = ctx;
+	struct ferry_error *e = NULL;
+	if (!autoreboot_if_pending(actx->config, &e))
+		log_error("reboot: auto: %s", ferry_error_message(e));
+	ferry_error_free(e);
+}
+
 static bool install_stop_handler(struct ferry_error **err)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -99,7 +110,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 	const struct agent_config *c = ctx->config;
 	struct watch_config wc = { .mount_dir = c->media.mount_dir, .notify = c->media.notify, .stop_fd = -1,
 				   .process = process_stick, .export_audit = export_audit,
-				   .refused = audit_refused, .ctx = ctx };
+				   .refused = audit_refused, .after_stick = reboot_if_pending, .ctx = ctx };
 	struct watch_rule *rules = calloc(c->media.n_match + 1, sizeof(*rules));
 	struct watch_allow *allow = calloc(c->media.n_allow + 1, sizeof(*allow));
 	int opt, rc = AGENT_EXIT_USAGE, lock = -1;

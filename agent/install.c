@@ -237,6 +237,9 @@ static bool admit_all(const struct agent_config *c, struct state *st, const stru
 		.id = c->device.id, .device_type = c->device.type, .hw_revision = c->device.hw_revision,
 		.groups = c->device.groups, .security_version = info->security_version,
 	};
+	struct device_attribute *attrs = agent_config_attributes(c);
+	facts.attributes = attrs;
+	facts.n_attributes = attrs ? c->device.n_attributes : 0;
 	struct admission **as = calloc(n ? n : 1, sizeof(*as));
 	bool ok = as != NULL;
 	if (!ok)
@@ -247,6 +250,7 @@ static bool admit_all(const struct agent_config *c, struct state *st, const stru
 	}
 	ok = ok && admit_keep_highest(as, n, err);
 	free(as);
+	free(attrs);
 	return ok;
 }
 

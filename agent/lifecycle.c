@@ -87,7 +87,7 @@ bool lifecycle_rollback(const struct agent_config *c, struct state *st, struct b
 	if (!view_open(c, st, true, &v, err))
 		goto out;
 	if (!is_pending(&v.info)) {
-		ferry_error_setc(err, FERRY_E_USAGE,
+		ferry_error_setc(err, FERRY_E_STATE,
 				 "nothing to roll back: state is %s (rollback undoes an installed or trial update)",
 				 state_name(v.info.state));
 		goto out;
@@ -110,7 +110,7 @@ static bool commit_ready(struct boot *boot, const struct state_info *info, bool 
 	if (!(info->has_txn && (info->state == AGENT_STATE_TRIAL ||
 				(info->state == AGENT_STATE_INSTALLED && !target)))) {
 		if (info->state == AGENT_STATE_INSTALLED)
-			return ferry_error_setc(err, FERRY_E_USAGE,
+			return ferry_error_setc(err, FERRY_E_STATE,
 						"cannot commit yet: the new slot %c is installed but not booted (reboot first)",
 						target);
 		*nothing = true;
@@ -120,7 +120,7 @@ static bool commit_ready(struct boot *boot, const struct state_info *info, bool 
 	if (target && !boot_get_status(boot, &bs, err))
 		return false;
 	if (target && bs.booted != target)
-		return ferry_error_setc(err, FERRY_E_USAGE,
+		return ferry_error_setc(err, FERRY_E_STATE,
 					"cannot commit: running slot %c, but the trial is of slot %c",
 					bs.booted ? bs.booted : '?', target);
 	return true;

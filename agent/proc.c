@@ -230,6 +230,7 @@ static void describe_status(const struct proc_spec *spec, int status, bool timed
 				strsignal(WTERMSIG(status)));
 	else
 		ferry_error_set(err, "%s: ended with wait status 0x%x", spec->what, status);
+	ferry_error_classify(err, FERRY_E_HANDLER);   /* the hook, script or module failed */
 }
 
 bool proc_run(const struct proc_spec *spec, struct proc_log *log, char **out,

@@ -140,6 +140,8 @@ enum notify_result watch_handle_stick(const struct watch_config *cfg, const stru
 	result = notify(cfg, id, result, msg ? msg : notify_result_name(result), true);
 	free(summary);
 	free(msg);
+	if (cfg->after_stick)
+		cfg->after_stick(cfg->ctx);
 	return result;
 }
 

@@ -52,6 +52,7 @@ struct watch_config {
 	watch_process_fn process;
 	watch_export_fn export_audit;      /* NULL: no export */
 	watch_refused_fn refused;          /* NULL: not audited */
+	void (*after_stick)(void *ctx);    /* after the last notify of a stick (NULL: none) */
 	void *ctx;
 };
 

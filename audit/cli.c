@@ -20,13 +20,13 @@ bool cli_common_option(struct audit_cli *cli, int opt, const char *arg)
 	case OPT_DB: cli->db_path = arg; return true;
 	case OPT_HOMEDIR: cli->homedir = arg; return true;
 	case OPT_JSON: cli->json = true; return true;
-	case 'q': case OPT_QUIET:
+	case 'q': case OPT_QUIET:   /* as common/cli means them */
 		cli->quiet = true;
-		log_set_level(LOG_LEVEL_ERROR);
+		log_set_level(cli_log_level(-1));
 		return true;
 	case 'v': case OPT_VERBOSE:
 		cli->verbose++;
-		log_set_level(cli->verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+		log_set_level(cli_log_level(cli->verbose));
 		return true;
 	default: return false;
 	}

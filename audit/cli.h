@@ -8,10 +8,15 @@
 #include <stdbool.h>
 
 #include "audit/db.h"
+#include "common/cli.h"
 #include "common/error.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+/* common/cli.h's exit codes under ferry-audit's older names. */
+#define EXIT_REFUSED CLI_EXIT_FAILED
+#define EXIT_USAGE CLI_EXIT_USAGE
+
+/* The command table for common/cli.h's cli_main (audit/commands.c). */
+extern const struct cli_program audit_program;
 
 struct audit_cli {
 	const char *db_path;      /* --db, default ferry-audit.db */
@@ -62,7 +67,7 @@ int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
-int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_migrate(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 

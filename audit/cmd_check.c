@@ -174,7 +174,7 @@ bool check_database(struct audit_cli *cli, struct audit_db *db, struct pgp *pgp,
 	return ok;
 }
 
-int cmd_check(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
+int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
 	enum { OPT_DEVICE = OPT_COMMON_END };
 	static const struct option opts[] = {

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit/cli.h"
+#include "common/cli.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
 
@@ -39,7 +42,7 @@ int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 	if (output && !safe_write_atomic(output, pub, len, 0644, err))
 		goto out;
 	if (cli->json)
-		printf("{\"fingerprint\": \"%s\"}\n", fpr);
+		cli_print_json(json_pack("{s:s}", "fingerprint", fpr));
 	else
 		printf("%s\n", fpr);
 	if (!output && !cli->quiet)

@@ -33,7 +33,7 @@ static bool destination_empty(struct audit_db *to, const char *name, struct ferr
 	for (size_t i = 0; ok && i < t.n_cols; i++) {
 		const char *v = audit_table_cell(&t, 0, i);
 		if (v && strcmp(v, "0") != 0)
-			ok = ferry_error_setc(err, FERRY_E_USAGE, "%s: holds %s %s already: migrate "
+			ok = ferry_error_setc(err, FERRY_E_STATE, "%s: holds %s %s already: migrate "
 					      "copies into an empty database only", name, v, t.cols[i]);
 	}
 	if (t.n_cols)

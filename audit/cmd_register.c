@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit/cli.h"
+#include "common/cli.h"
 #include "common/auditlog.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
@@ -68,8 +71,7 @@ static void say(const struct audit_cli *cli, const char *id, const char *fpr, co
 		const char *text)
 {
 	if (cli->json) {
-		printf("{\"device\": \"%s\", \"fingerprint\": \"%s\", \"outcome\": \"%s\"}\n", id, fpr,
-		       outcome);
+		cli_print_json(json_pack("{s:s, s:s, s:s}", "device", id, "fingerprint", fpr, "outcome", outcome));
 	} else if (!cli->quiet) {
 		printf("%s: %s %s\n", id, text, fpr);
 	}

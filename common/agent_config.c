@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auditlog.h"
+#include "decide.h"
 #include "json.h"
 #include "safefile.h"
 
@@ -422,6 +423,8 @@ bool agent_config_parse(const char *bytes, size_t len, const char *path,
 	c = NULL;
 	ok = true;
 out:
+	if (!ok)   /* a malformed agent.json is a configuration error, not a bad bundle */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	json_decref(root);
 	agent_config_free(c);
 	free(copy);
@@ -432,10 +435,11 @@ bool agent_config_load(const char *path, struct agent_config **out, struct ferry
 {
 	char *data = NULL;
 	size_t len = 0;
-	if (!read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err))
-		return false;
-	bool ok = agent_config_parse(data, len, path, out, err);
+	bool ok = read_file_limited(path, AGENT_CONFIG_MAX, &data, &len, err) &&
+		  agent_config_parse(data, len, path, out, err);
 	free(data);
+	if (!ok)   /* so is one that cannot be read */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	return ok;
 }
 
@@ -498,4 +502,15 @@ const char *agent_boot_type_name(enum agent_boot_type t)
 {
 	static const char *const names[] = { "file", "uboot", "grub", "script" };
 	return (size_t)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+struct device_attribute *agent_config_attributes(const struct agent_config *c)
+{
+	size_t n = c->device.n_attributes;
+	struct device_attribute *a = n ? calloc(n, sizeof(*a)) : NULL;
+	for (size_t i = 0; a && i < n; i++) {
+		a[i].key = c->device.attributes[i].key;
+		a[i].value = c->device.attributes[i].value;
+	}
+	return a;
 }

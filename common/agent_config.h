@@ -78,6 +78,12 @@ struct agent_config {
 	} media;
 };
 
+struct device_attribute;
+/* The device's attributes as the decision reads them (compatible.attributes):
+ * a malloc'd array of c->device.n_attributes entries borrowing c's strings;
+ * caller frees the array. NULL when there are none or out of memory. */
+struct device_attribute *agent_config_attributes(const struct agent_config *c);
+
 /* Parses path into a new config (caller frees with agent_config_free). */
 bool agent_config_load(const char *path, struct agent_config **out, struct ferry_error **err);
 /* Same on bytes in memory; path names the file in messages and gives the

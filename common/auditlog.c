@@ -270,6 +270,7 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 		lineno++;
 		if (!auditlog_line_parse(line, n, &r, err)) {
 			ferry_error_prefix(err, "%s: line %zu", name, lineno);
+			ferry_error_classify(err, FERRY_E_FORMAT);
 			return false;
 		}
 		bool ok = chain_step(&r, lineno, name, device, lineno == 1 ? expected_prev : prev,
@@ -280,6 +281,7 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 		}
 		c.last_seq = r.f.seq;
 		auditlog_record_clear(&r);
+		ferry_error_classify(err, FERRY_E_INTEGRITY);   /* the chain is broken */
 		if (!ok)
 			return false;
 		auditlog_line_hash(line, n, prev);

@@ -22,6 +22,11 @@
 
 #define READ_BLOCK (1024 * 1024)
 
+/* What a reader's failures mean: the bundle is malformed, or a member does
+ * not match what the signed manifest says of it. */
+#define bad_format(err, ...) ferry_error_setc(err, FERRY_E_FORMAT, __VA_ARGS__)
+#define mismatch(err, ...) ferry_error_setc(err, FERRY_E_INTEGRITY, __VA_ARGS__)
+
 enum member_kind { MEMBER_CHUNKS, MEMBER_DATA, MEMBER_HOOK };
 
 struct member {
@@ -56,14 +61,14 @@ struct bundle_reader {
 static bool entry_is_plain_file(struct archive_entry *e, const char *name, struct ferry_error **err)
 {
 	if (archive_entry_hardlink(e) || archive_entry_symlink(e))
-		return ferry_error_set(err, "%s: a link, not a regular file", name);
+		return bad_format(err, "%s: a link, not a regular file", name);
 	if (archive_entry_filetype(e) != AE_IFREG)
-		return ferry_error_set(err, "%s: not a regular file (type %o)", name,
+		return bad_format(err, "%s: not a regular file (type %o)", name,
 				       (unsigned)archive_entry_filetype(e));
 	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
-		return ferry_error_set(err, "%s: no size", name);
+		return bad_format(err, "%s: no size", name);
 	if (archive_entry_sparse_count(e) > 0)
-		return ferry_error_set(err, "%s: sparse members are not allowed", name);
+		return bad_format(err, "%s: sparse members are not allowed", name);
 	return true;
 }
 
@@ -79,10 +84,10 @@ static bool check_padding(struct bundle_reader *r, struct ferry_error **err)
 		return true;
 	int64_t at = archive_read_header_position(r->a) - (int64_t)n;
 	if (at < 0 || pread(r->fd, pad, n, (off_t)at) != (ssize_t)n)
-		return ferry_error_set(err, "%s: cannot read the padding after it", r->prev_name);
+		return bad_format(err, "%s: cannot read the padding after it", r->prev_name);
 	for (size_t i = 0; i < n; i++)
 		if (pad[i])
-			return ferry_error_set(err, "%s: non-zero byte in the padding after it",
+			return bad_format(err, "%s: non-zero byte in the padding after it",
 					       r->prev_name);
 	return true;
 }
@@ -99,14 +104,14 @@ static bool check_end(struct bundle_reader *r, struct ferry_error **err)
 	int64_t at = archive_read_header_position(r->a);
 	if (fstat(r->fd, &st) < 0 || (int64_t)st.st_size < at + 1024 ||
 	    (int64_t)st.st_size - at > BUNDLE_TAIL_MAX)
-		return ferry_error_set(err, "end of bundle: the tar end marker is not at the end");
+		return bad_format(err, "end of bundle: the tar end marker is not at the end");
 	while (at < (int64_t)st.st_size) {
 		size_t n = st.st_size - at < (int64_t)sizeof(buf) ? (size_t)(st.st_size - at) : sizeof(buf);
 		if (pread(r->fd, buf, n, (off_t)at) != (ssize_t)n)
-			return ferry_error_set(err, "end of bundle: cannot read the end marker");
+			return bad_format(err, "end of bundle: cannot read the end marker");
 		for (size_t i = 0; i < n; i++)
 			if (buf[i])
-				return ferry_error_set(err, "end of bundle: non-zero byte after the last member");
+				return bad_format(err, "end of bundle: non-zero byte after the last member");
 		at += (int64_t)n;
 	}
 	return true;
@@ -120,7 +125,7 @@ static bool read_header(struct bundle_reader *r, const char *expected, struct ar
 	*end = false;
 	int rc = archive_read_next_header(r->a, e);
 	if (rc != ARCHIVE_OK && rc != ARCHIVE_EOF)
-		return ferry_error_set(err, "%s: damaged tar header: %s", expected,
+		return bad_format(err, "%s: damaged tar header: %s", expected,
 				       archive_error_string(r->a) ? archive_error_string(r->a) : "?");
 	if (!check_padding(r, err))
 		return false;
@@ -130,7 +135,7 @@ static bool read_header(struct bundle_reader *r, const char *expected, struct ar
 	}
 	const char *name = archive_entry_pathname(*e);
 	if (!name)
-		return ferry_error_set(err, "%s: member without a name", expected);
+		return bad_format(err, "%s: member without a name", expected);
 	snprintf(r->prev_name, sizeof(r->prev_name), "%s", name);
 	r->prev_size = (uint64_t)archive_entry_size(*e);
 	return entry_is_plain_file(*e, name, err);
@@ -154,18 +159,18 @@ static bool expect_member(struct bundle_reader *r, const char *want_name, uint64
 	if (!read_header(r, want_name, &e, &end, err))
 		return false;
 	if (end)
-		return ferry_error_set(err, "%s: missing (the bundle ends before it)", want_name);
+		return bad_format(err, "%s: missing (the bundle ends before it)", want_name);
 	const char *name = archive_entry_pathname(e);
 	if (strcmp(name, want_name) != 0) {
 		ssize_t at = r->plan ? plan_index(r, name) : -1;
 		bool seen = strcmp(name, BUNDLE_MANIFEST_MEMBER) == 0 ||
 			    strcmp(name, BUNDLE_SIG_MEMBER) == 0 || (at >= 0 && (size_t)at < r->pos);
 		if (seen)
-			return ferry_error_set(err, "%s: duplicate member (expected %s)", name, want_name);
+			return bad_format(err, "%s: duplicate member (expected %s)", name, want_name);
 		if (at >= 0)
-			return ferry_error_set(err, "%s: member out of order (expected %s)", name,
+			return bad_format(err, "%s: member out of order (expected %s)", name,
 					       want_name);
-		return ferry_error_set(err, "%s: unknown member (expected %s)", name, want_name);
+		return bad_format(err, "%s: unknown member (expected %s)", name, want_name);
 	}
 	*size = (uint64_t)archive_entry_size(e);
 	if (strcmp(name, BUNDLE_MANIFEST_MEMBER) == 0)
@@ -183,7 +188,7 @@ static bool read_data(struct bundle_reader *r, const char *name, void *buf, size
 			return ferry_error_set(err, "%s: %s", name, archive_error_string(r->a)
 								? archive_error_string(r->a) : "read error");
 		if (n == 0)
-			return ferry_error_set(err, "%s: truncated (%zu of %zu bytes)", name, done, len);
+			return bad_format(err, "%s: truncated (%zu of %zu bytes)", name, done, len);
 		done += (size_t)n;
 	}
 	return true;
@@ -197,7 +202,7 @@ static bool read_small(struct bundle_reader *r, const char *name, size_t max, vo
 	if (!expect_member(r, name, &size, err))
 		return false;
 	if (size > max)
-		return ferry_error_set(err, "%s: %llu bytes, more than the limit of %zu", name,
+		return bad_format(err, "%s: %llu bytes, more than the limit of %zu", name,
 				       (unsigned long long)size, max);
 	char *buf = malloc(size + 1);
 	if (!buf)
@@ -223,7 +228,7 @@ static bool open_archive(struct bundle_reader *r, struct ferry_error **err)
 	 * one is manifest.json's. */
 	if (archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
 	    archive_read_open_fd(r->a, r->fd, READ_BLOCK) != ARCHIVE_OK)
-		return ferry_error_set(err, "%s: damaged tar header: %s", BUNDLE_MANIFEST_MEMBER,
+		return bad_format(err, "%s: damaged tar header: %s", BUNDLE_MANIFEST_MEMBER,
 				       archive_error_string(r->a) ? archive_error_string(r->a)
 								  : "not a tar archive");
 	r->pos = 0;
@@ -262,7 +267,7 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 		goto fail;
 	}
 	if (fstat(r->fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		ferry_error_set(err, "not a bundle file");
+		bad_format(err, "not a bundle file");
 		goto fail;
 	}
 	r->seekable = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
@@ -280,7 +285,8 @@ fail:
 static bool rewind_reader(struct bundle_reader *r, struct ferry_error **err)
 {
 	if (!r->seekable)
-		return ferry_error_set(err, "%s: cannot go back to an earlier member", r->path);
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: cannot go back to an earlier member",
+					r->path);
 	char *old_m = r->manifest;
 	void *old_s = r->sig;
 	size_t old_ml = r->manifest_len, old_sl = r->sig_len;
@@ -291,14 +297,14 @@ static bool rewind_reader(struct bundle_reader *r, struct ferry_error **err)
 	bool ok = lseek(r->fd, 0, SEEK_SET) == 0 && open_archive(r, err) && read_front(r, err);
 	if (ok && (old_ml != r->manifest_len || old_sl != r->sig_len ||
 		   memcmp(old_m, r->manifest, old_ml) != 0 || memcmp(old_s, r->sig, old_sl) != 0))
-		ok = ferry_error_set(err, "%s: changed while being read", r->path);
+		ok = mismatch(err, "%s: changed while being read", r->path);
 	free(r->manifest);
 	free(r->sig);
 	r->manifest = old_m;
 	r->sig = old_s;
 	r->manifest_len = old_ml;
 	r->sig_len = old_sl;
-	return ok || ferry_error_set(err, "%s: cannot read it again", r->path);
+	return ok || ferry_error_setc(err, FERRY_E_IO, "%s: cannot read it again", r->path);
 }
 
 bool bundle_reader_manifest(struct bundle_reader *r, const char **bytes, size_t *len,
@@ -324,7 +330,7 @@ static bool plan_add(struct bundle_reader *r, size_t *cap, const char *name, enu
 {
 	if (plan_index(r, name) >= 0 || strcmp(name, BUNDLE_MANIFEST_MEMBER) == 0 ||
 	    strcmp(name, BUNDLE_SIG_MEMBER) == 0)
-		return ferry_error_set(err, "%s: the manifest names this member twice", name);
+		return bad_format(err, "%s: the manifest names this member twice", name);
 	if (r->n_plan == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
 		struct member *m = realloc(r->plan, *cap * sizeof(*m));
@@ -417,7 +423,7 @@ static bool stream_read(void *ctx, void *buf, size_t cap, size_t *got, struct fe
 	struct bundle_reader *r = ctx;
 	*got = 0;
 	if (!r->fs)
-		return ferry_error_set(err, "no payload is being read");
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "no payload is being read");
 	return framestream_read(r->fs, buf, cap, got, err);
 }
 
@@ -440,7 +446,7 @@ static bool read_table(struct bundle_reader *r, size_t idx, struct chunk_table *
 	if (!open_member(r, idx, &size, err))
 		return false;
 	if (size > chunks_max_table_bytes(p->size))
-		return ferry_error_set(err, "%s: %llu bytes, too large for a payload of %llu bytes",
+		return mismatch(err, "%s: %llu bytes, too large for a payload of %llu bytes",
 				       p->chunks, (unsigned long long)size, (unsigned long long)p->size);
 	if (!(buf = malloc(size ? size : 1)))
 		return ferry_error_set(err, "out of memory");
@@ -448,7 +454,7 @@ static bool read_table(struct bundle_reader *r, size_t idx, struct chunk_table *
 		goto out;
 	sha256_buffer(buf, (size_t)size, sha);
 	if (!hex_equal(sha, p->chunks_sha256)) {
-		ferry_error_set(err, "%s: frame table does not match the manifest (SHA-256)", p->chunks);
+		mismatch(err, "%s: frame table does not match the manifest (SHA-256)", p->chunks);
 		goto out;
 	}
 	ok = chunks_parse(buf, (size_t)size, p->chunks, table, err);
@@ -470,7 +476,7 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 		return false;
 	ssize_t idx = p->chunks ? plan_index(r, p->chunks) : -1;
 	if (idx < 0 || r->plan[idx].kind != MEMBER_CHUNKS || !same_payload(r->plan[idx].p, p))
-		return ferry_error_set(err, "payload %s: not in this bundle's manifest",
+		return bad_format(err, "payload %s: not in this bundle's manifest",
 				       p->member ? p->member : p->name);
 	const struct payload *pp = r->plan[idx].p;
 	uint64_t size;
@@ -478,7 +484,7 @@ bool bundle_reader_payload(struct bundle_reader *r, const struct manifest *m,
 	if (!read_table(r, (size_t)idx, &table, err) || !open_member(r, (size_t)idx + 1, &size, err))
 		goto out;
 	if (size != table.stored_total) {
-		ferry_error_set(err, "%s: %llu bytes, the frame table says %llu", pp->member,
+		mismatch(err, "%s: %llu bytes, the frame table says %llu", pp->member,
 				(unsigned long long)size, (unsigned long long)table.stored_total);
 		goto out;
 	}
@@ -522,7 +528,7 @@ bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **da
 	ssize_t idx = h->member ? plan_index(r, h->member) : -1;
 	if (idx < 0 || r->plan[idx].kind != MEMBER_HOOK || r->plan[idx].h->size != h->size ||
 	    strcmp(r->plan[idx].h->sha256, h->sha256) != 0)
-		return ferry_error_set(err, "hook %s: not in this bundle's manifest",
+		return bad_format(err, "hook %s: not in this bundle's manifest",
 				       h->member ? h->member : "?");
 	const struct hook *ph = r->plan[idx].h;
 	uint64_t size;
@@ -530,7 +536,7 @@ bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **da
 	if (!open_member(r, (size_t)idx, &size, err))
 		return false;
 	if (size != ph->size || size > HOOK_MAX_BYTES)
-		return ferry_error_set(err, "%s: %llu bytes, the manifest says %llu", ph->member,
+		return mismatch(err, "%s: %llu bytes, the manifest says %llu", ph->member,
 				       (unsigned long long)size, (unsigned long long)ph->size);
 	char *buf = malloc(size + 1);
 	if (!buf)
@@ -543,7 +549,7 @@ bool bundle_reader_hook(struct bundle_reader *r, const struct hook *h, char **da
 	sha256_buffer(buf, (size_t)size, sha);
 	if (!hex_equal(sha, ph->sha256)) {
 		free(buf);
-		return ferry_error_set(err, "%s: SHA-256 does not match the manifest", ph->member);
+		return mismatch(err, "%s: SHA-256 does not match the manifest", ph->member);
 	}
 	*data = buf;
 	*len = (size_t)size;
@@ -564,7 +570,7 @@ bool bundle_reader_finish(struct bundle_reader *r, struct ferry_error **err)
 		ssize_t at = plan_index(r, name);
 		bool dup = at >= 0 || strcmp(name, BUNDLE_MANIFEST_MEMBER) == 0 ||
 			   strcmp(name, BUNDLE_SIG_MEMBER) == 0;
-		return ferry_error_set(err, "%s: %s after the last member", name,
+		return bad_format(err, "%s: %s after the last member", name,
 				       dup ? "duplicate member" : "unknown member");
 	}
 	return true;

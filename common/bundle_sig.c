@@ -151,13 +151,14 @@ bool bundle_sig_check(const void *sig, size_t len, size_t *n_sigs, struct ferry_
 		const char *why = NULL;
 		n++;
 		if (!packet_header(&c, &tag, &body_len, &why))
-			return ferry_error_set(err, "signature %zu: %s", n, why);
+			return ferry_error_setc(err, FERRY_E_SIGNATURE, "signature %zu: %s", n, why);
 		if (tag != TAG_SIGNATURE)
-			return ferry_error_set(err, "signature %zu: packet of type %u, not a signature", n, tag);
+			return ferry_error_setc(err, FERRY_E_SIGNATURE,
+						"signature %zu: packet of type %u, not a signature", n, tag);
 		if (!take(&c, body_len, &body))
-			return ferry_error_set(err, "signature %zu: truncated", n);
+			return ferry_error_setc(err, FERRY_E_SIGNATURE, "signature %zu: truncated", n);
 		if (!signature_body(body, body_len, &why))
-			return ferry_error_set(err, "signature %zu: %s", n, why);
+			return ferry_error_setc(err, FERRY_E_SIGNATURE, "signature %zu: %s", n, why);
 	}
 	if (n_sigs)
 		*n_sigs = n;

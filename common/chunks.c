@@ -54,9 +54,9 @@ bool chunks_append(struct chunk_table *t, uint64_t stored_size, uint32_t size,
 		   const uint8_t sha256[SHA256_LEN], struct ferry_error **err)
 {
 	if (t->n_frames > 0 && t->frames[t->n_frames - 1].size != t->frame_size)
-		return ferry_error_set(err, "frame %zu follows a short frame", t->n_frames);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "frame %zu follows a short frame", t->n_frames);
 	if (size == 0 || size > t->frame_size || stored_size == 0)
-		return ferry_error_set(err, "frame %zu: invalid size", t->n_frames);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "frame %zu: invalid size", t->n_frames);
 	if (t->n_frames == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct chunk_frame *f = realloc(t->frames, cap * sizeof(*f));
@@ -106,37 +106,37 @@ bool chunks_parse(const void *bytes, size_t len, const char *name, struct chunk_
 	struct chunk_table t;
 	chunks_init(&t, 0);
 	if (len < CHUNKS_HEADER_BYTES || memcmp(b, CHUNKS_MAGIC, 8) != 0)
-		return ferry_error_set(err, "%s: not a frame table (bad magic)", name);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: not a frame table (bad magic)", name);
 	if (get_u32(b + 8) != CHUNKS_FORMAT)
-		return ferry_error_set(err, "%s: unsupported frame table format %u", name,
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: unsupported frame table format %u", name,
 				       get_u32(b + 8));
 	t.frame_size = get_u32(b + 12);
 	if (!frame_size_valid(t.frame_size))
-		return ferry_error_set(err, "%s: invalid frame size %u", name, t.frame_size);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: invalid frame size %u", name, t.frame_size);
 	uint64_t n = get_u64(b + 16), total = get_u64(b + 24);
 	if (n > (CHUNKS_MAX_BYTES - CHUNKS_HEADER_BYTES) / CHUNKS_ENTRY_BYTES ||
 	    len != CHUNKS_HEADER_BYTES + n * CHUNKS_ENTRY_BYTES)
-		return ferry_error_set(err, "%s: %zu bytes do not hold %llu frames", name, len,
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: %zu bytes do not hold %llu frames", name, len,
 				       (unsigned long long)n);
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *e = b + CHUNKS_HEADER_BYTES + i * CHUNKS_ENTRY_BYTES;
 		uint64_t off = get_u64(e), stored = get_u64(e + 8), size = get_u64(e + 16);
 		if (off != t.stored_total) {
-			ferry_error_set(err, "%s: frame %llu: offset %llu, expected %llu", name,
+			ferry_error_setc(err, FERRY_E_FORMAT, "%s: frame %llu: offset %llu, expected %llu", name,
 					(unsigned long long)i, (unsigned long long)off,
 					(unsigned long long)t.stored_total);
 			goto fail;
 		}
 		if (size > t.frame_size || stored > UINT32_MAX || stored == 0 ||
 		    !chunks_append(&t, stored, (uint32_t)size, e + 24, NULL)) {
-			ferry_error_set(err, "%s: frame %llu: invalid sizes (stored %llu, size %llu)",
+			ferry_error_setc(err, FERRY_E_FORMAT, "%s: frame %llu: invalid sizes (stored %llu, size %llu)",
 					name, (unsigned long long)i, (unsigned long long)stored,
 					(unsigned long long)size);
 			goto fail;
 		}
 	}
 	if (t.total_size != total) {
-		ferry_error_set(err, "%s: frames hold %llu bytes, header says %llu", name,
+		ferry_error_setc(err, FERRY_E_FORMAT, "%s: frames hold %llu bytes, header says %llu", name,
 				(unsigned long long)t.total_size, (unsigned long long)total);
 		goto fail;
 	}
@@ -151,16 +151,17 @@ bool chunks_check_payload(const struct chunk_table *t, const char *name, enum co
 			  uint64_t size, struct ferry_error **err)
 {
 	if (t->total_size != size)
-		return ferry_error_set(err, "%s: frames hold %llu bytes, the manifest says %llu", name,
-				       (unsigned long long)t->total_size, (unsigned long long)size);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY,
+					"%s: frames hold %llu bytes, the manifest says %llu", name,
+					(unsigned long long)t->total_size, (unsigned long long)size);
 	for (size_t i = 0; i < t->n_frames; i++) {
 		const struct chunk_frame *f = &t->frames[i];
 		bool fits = c == COMPRESSION_NONE ? f->stored_size == f->size
 						  : f->stored_size <= frames_stored_bound(c, f->size);
 		if (!fits)
-			return ferry_error_set(err, "%s: frame %zu: %llu stored bytes cannot hold %u "
-					       "bytes", name, i,
-					       (unsigned long long)f->stored_size, f->size);
+			return ferry_error_setc(err, FERRY_E_INTEGRITY,
+						"%s: frame %zu: %llu stored bytes cannot hold %u bytes", name,
+						i, (unsigned long long)f->stored_size, f->size);
 	}
 	return true;
 }

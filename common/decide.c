@@ -1,12 +1,12 @@
 /* decide: see decide.h. Rules, in order: device type (globs: out of scope
  * ends the decision), same or higher version installed (nothing new ends
- * it), then hardware revision and installed-version ranges of the variants
- * that list the type, rollout selection, security_version (anti-rollback),
- * every reason listed. The bundle is taken only when no rule objects; then
- * the first fitting variant wins. */
+ * it), then the other criteria of the variants that list the type
+ * (common/compat.c: hardware revision, installed version, attributes),
+ * rollout selection, security_version (anti-rollback), every reason listed.
+ * The bundle is taken only when no rule objects; then the first fitting
+ * variant wins. */
 #include "decide.h"
 
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +27,13 @@ const char *decide_code_name(enum decide_code c)
 	case DECIDE_ALREADY_INSTALLED: return "already_installed";
 	case DECIDE_DOWNGRADE: return "downgrade";
 	case DECIDE_SUPERSEDED: return "superseded";
+	case DECIDE_ATTRIBUTE: return "attribute";
 	}
 	return "?";
 }
 
-static bool add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static bool add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
-		       const char *fmt, ...)
+bool decision_add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
+			 const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -82,14 +80,6 @@ unsigned decide_rollout_bucket(const char *bundle_name, const char *device_id)
 	return (unsigned)(v % 100);
 }
 
-static bool type_listed(const struct variant *v, const char *type)
-{
-	for (char **p = v->compatible.device_type; p && *p; p++)
-		if (fnmatch(*p, type, 0) == 0)
-			return true;
-	return false;
-}
-
 /* "gw-x, sensor-*": every device type the manifest lists, for messages. */
 static char *all_types(const struct manifest *m)
 {
@@ -121,53 +111,6 @@ static char *join_words(char *const *v)
 	return s;
 }
 
-/* Adds the reasons why variant v does not fit d (type already matched). */
-static bool variant_fits(const struct manifest *m, const struct variant *v,
-			 const struct device_facts *d, const struct semver *installed,
-			 struct decision *out, bool *fits, struct ferry_error **err)
-{
-	struct semver_range r;
-	bool in = true;
-	*fits = true;
-	if (v->compatible.hw_revision) {
-		if (!semver_range_parse(v->compatible.hw_revision, SEMVER_RANGE_INTEGER, &r, err))
-			return false;
-		in = d->hw_revision >= 0 && semver_range_match_integer(&r, d->hw_revision);
-		semver_range_free(&r);
-		if (!in) {
-			*fits = false;
-			bool ok = d->hw_revision < 0
-				? add_reason(out, err, DECIDE_HW_REVISION,
-					     "hardware revision unknown, variant %s needs %s", v->id,
-					     v->compatible.hw_revision)
-				: add_reason(out, err, DECIDE_HW_REVISION,
-					     "hardware revision %lld is outside %s (variant %s)",
-					     (long long)d->hw_revision, v->compatible.hw_revision, v->id);
-			if (!ok)
-				return false;
-		}
-	}
-	if (v->compatible.installed_version) {
-		if (!semver_range_parse(v->compatible.installed_version, SEMVER_RANGE_VERSION, &r, err))
-			return false;
-		in = installed && semver_range_match_version(&r, installed);
-		semver_range_free(&r);
-		if (!in) {
-			*fits = false;
-			bool ok = installed
-				? add_reason(out, err, DECIDE_INSTALLED_VERSION,
-					     "installed %s %s is outside %s (variant %s)", m->name,
-					     d->installed_version, v->compatible.installed_version, v->id)
-				: add_reason(out, err, DECIDE_INSTALLED_VERSION,
-					     "%s is not installed, variant %s needs an installed version in %s",
-					     m->name, v->id, v->compatible.installed_version);
-			if (!ok)
-				return false;
-		}
-	}
-	return true;
-}
-
 static bool in_groups(char *const *wanted, char *const *have)
 {
 	for (size_t i = 0; wanted && wanted[i]; i++)
@@ -187,7 +130,7 @@ static bool check_rollout(const struct manifest *m, const struct device_facts *d
 	if (strv_len(r->groups) > 0 && !in_groups(r->groups, d->groups)) {
 		char *want = join_words(r->groups), *have = join_words(d->groups);
 		bool ok = want && have &&
-			  add_reason(out, err, DECIDE_ROLLOUT, "not in the rollout groups (%s); the device is in %s",
+			  decision_add_reason(out, err, DECIDE_ROLLOUT, "not in the rollout groups (%s); the device is in %s",
 				     want, *have ? have : "no group");
 		if (!want || !have)
 			ferry_error_set(err, "out of memory");
@@ -198,7 +141,7 @@ static bool check_rollout(const struct manifest *m, const struct device_facts *d
 	}
 	unsigned bucket = decide_rollout_bucket(m->name, d->id);
 	if ((int)bucket >= r->percent)
-		return add_reason(out, err, DECIDE_ROLLOUT,
+		return decision_add_reason(out, err, DECIDE_ROLLOUT,
 				  "outside the %d%% rollout (the device's bucket is %u of 0-99)", r->percent,
 				  bucket);
 	return true;
@@ -208,9 +151,9 @@ static bool check_security(const struct manifest *m, const struct device_facts *
 			   struct decision *out, struct ferry_error **err)
 {
 	if (m->security_version < d->security_version)
-		return add_reason(out, err, DECIDE_SECURITY_VERSION,
-				  "security_version %lld is below %lld, the highest this device has installed",
-				  (long long)m->security_version, (long long)d->security_version);
+		return decision_add_reason(out, err, DECIDE_SECURITY_VERSION,
+					   "security_version %lld is below %lld, the highest this device has installed",
+					   (long long)m->security_version, (long long)d->security_version);
 	return true;
 }
 
@@ -230,12 +173,12 @@ static bool check_not_newer(const struct manifest *m, const struct device_facts 
 	semver_free(&offered);
 	*stale = c <= 0;
 	if (c == 0)
-		return add_reason(out, err, DECIDE_ALREADY_INSTALLED, "%s %s is already installed",
-				  m->name, d->installed_version);
+		return decision_add_reason(out, err, DECIDE_ALREADY_INSTALLED, "%s %s is already installed",
+					   m->name, d->installed_version);
 	if (c < 0)
-		return add_reason(out, err, DECIDE_DOWNGRADE,
-				  "downgrade: %s %s is installed, this bundle is %s", m->name,
-				  d->installed_version, m->version);
+		return decision_add_reason(out, err, DECIDE_DOWNGRADE,
+					   "downgrade: %s %s is installed, this bundle is %s", m->name,
+					   d->installed_version, m->version);
 	return true;
 }
 
@@ -249,9 +192,9 @@ static bool choose_variant(const struct manifest *m, const struct device_facts *
 	for (size_t i = 0; i < m->n_variants; i++) {
 		const struct variant *v = &m->variants[i];
 		bool fits;
-		if (!type_listed(v, d->device_type))
+		if (!compat_type_listed(&v->compatible, d->device_type))
 			continue;
-		if (!variant_fits(m, v, d, installed, out, &fits, err))
+		if (!compat_check(&v->compatible, v->id, m->name, d, installed, out, &fits, err))
 			return false;
 		if (fits && !*chosen)
 			*chosen = v;
@@ -269,9 +212,9 @@ static bool out_of_scope(const struct manifest *m, const struct device_facts *d,
 			 struct decision *out, struct ferry_error **err)
 {
 	char *types = all_types(m);
-	bool added = types && add_reason(out, err, DECIDE_DEVICE_TYPE,
-					 "device type %s is not listed (the bundle is for %s)",
-					 d->device_type, types);
+	bool added = types && decision_add_reason(out, err, DECIDE_DEVICE_TYPE,
+						  "device type %s is not listed (the bundle is for %s)",
+						  d->device_type, types);
 	free(types);
 	if (!types)
 		ferry_error_set(err, "out of memory");
@@ -281,7 +224,7 @@ static bool out_of_scope(const struct manifest *m, const struct device_facts *d,
 bool decide_lists_type(const struct manifest *m, const char *device_type)
 {
 	for (size_t i = 0; i < m->n_variants; i++)
-		if (type_listed(&m->variants[i], device_type))
+		if (compat_type_listed(&m->variants[i].compatible, device_type))
 			return true;
 	return false;
 }
@@ -365,7 +308,7 @@ bool decide_keep_highest(struct decision *ds, size_t n, struct ferry_error **err
 			continue;
 		const struct manifest *w = ds[best].manifest;
 		ds[i].variant = NULL;
-		if (!add_reason(&ds[i], err, DECIDE_SUPERSEDED, "superseded by %s %s%s", w->name, w->version,
+		if (!decision_add_reason(&ds[i], err, DECIDE_SUPERSEDED, "superseded by %s %s%s", w->name, w->version,
 				strcmp(w->version, ds[i].manifest->version) == 0 ? " (the same version, listed earlier)"
 										  : ""))
 			return false;

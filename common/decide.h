@@ -14,6 +14,11 @@
 #include "error.h"
 #include "manifest.h"
 
+/* A device attribute (agent.json / FLEET.json "attributes"). */
+struct device_attribute {
+	const char *key, *value;
+};
+
 /* What the decision needs to know about a device. Nothing is owned. */
 struct device_facts {
 	const char *id;                 /* "gw-0001" */
@@ -22,6 +27,8 @@ struct device_facts {
 	const char *installed_version;  /* of this manifest's bundle name; NULL: none installed */
 	char *const *groups;            /* NULL-terminated; NULL: in no group */
 	int64_t security_version;       /* highest security_version installed so far */
+	const struct device_attribute *attributes;   /* compatible.attributes reads them */
+	size_t n_attributes;
 };
 
 enum decide_code {
@@ -33,6 +40,7 @@ enum decide_code {
 	DECIDE_ALREADY_INSTALLED,  /* this very version is installed */
 	DECIDE_DOWNGRADE,          /* a higher version is installed */
 	DECIDE_SUPERSEDED,         /* a higher version of the same bundle is also offered */
+	DECIDE_ATTRIBUTE,          /* a variant's attributes criterion excludes the device */
 };
 
 struct decide_reason {
@@ -53,6 +61,10 @@ struct decision {
 bool decide(const struct manifest *m, const struct device_facts *d, struct decision *out,
 	    struct ferry_error **err);
 void decision_free(struct decision *d);
+/* Appends a reason (for the criteria of common/compat.c); false with *err on
+ * out of memory. */
+bool decision_add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Does a variant of m list device_type (the bundle's scope)? */
 bool decide_lists_type(const struct manifest *m, const char *device_type);
@@ -75,7 +87,8 @@ bool decide_keep_highest(struct decision *ds, size_t n, struct ferry_error **err
 unsigned decide_rollout_bucket(const char *bundle_name, const char *device_id);
 
 /* "device_type", "hw_revision", "installed_version", "rollout",
- * "security_version", "already_installed", "downgrade", "superseded". */
+ * "security_version", "already_installed", "downgrade", "superseded",
+ * "attribute". */
 const char *decide_code_name(enum decide_code c);
 
 /* {"bundle","version","result":"install"|"refused","variant"?,

@@ -23,7 +23,7 @@ static const char *const code_names[FERRY_E_COUNT_] = {
 	[FERRY_E_IO] = "io",                 [FERRY_E_NOSPACE] = "no-space",
 	[FERRY_E_MEDIUM_GONE] = "medium-gone", [FERRY_E_BUSY] = "busy",
 	[FERRY_E_HANDLER] = "handler",       [FERRY_E_UNSAFE] = "unsafe",
-	[FERRY_E_INTERNAL] = "internal",
+	[FERRY_E_INTERNAL] = "internal",     [FERRY_E_STATE] = "state",
 };
 
 const char *ferry_code_name(enum ferry_code c)
@@ -103,6 +103,12 @@ bool ferry_error_setc(struct ferry_error **err, enum ferry_code code, const char
 void ferry_error_classify(struct ferry_error **err, enum ferry_code code)
 {
 	if (err && *err && (*err)->code == FERRY_E_NONE)
+		(*err)->code = code;
+}
+
+void ferry_error_reclassify(struct ferry_error **err, enum ferry_code code)
+{
+	if (err && *err)
 		(*err)->code = code;
 }
 

@@ -26,6 +26,8 @@ enum ferry_code {
 	FERRY_E_HANDLER,      /* a handler, hook, script or module failed */
 	FERRY_E_UNSAFE,       /* unsafe input refused: symlink, FIFO, path escape, oversize */
 	FERRY_E_INTERNAL,     /* out of memory, a library failure, a bug */
+	FERRY_E_STATE,        /* not now: the target's state does not allow it (nothing to
+	                         roll back, not booted yet, a non-empty migrate destination) */
 	FERRY_E_COUNT_
 };
 
@@ -37,7 +39,7 @@ struct ferry_error {
 
 /* "usage", "config", "signature", "policy", "compatibility", "format",
  * "integrity", "io", "no-space", "medium-gone", "busy", "handler", "unsafe",
- * "internal"; "unclassified" for FERRY_E_NONE. Stable: HQ stores them. */
+ * "internal", "state"; "unclassified" for FERRY_E_NONE. Stable: HQ stores them. */
 const char *ferry_code_name(enum ferry_code c);
 /* The code named s (ferry_code_name's inverse); FERRY_E_NONE when unknown. */
 enum ferry_code ferry_code_from_name(const char *s);
@@ -61,6 +63,10 @@ bool ferry_error_errno(struct ferry_error **err, int errnum, const char *fmt, ..
 /* Gives an unclassified error its code (no-op when there is no error or it
  * has one already): callers that know what a failure means say so. */
 void ferry_error_classify(struct ferry_error **err, enum ferry_code code);
+/* Gives err the code whatever it had, for the rare caller that knows the
+ * meaning better than every callee: agent.json that does not parse (format)
+ * or cannot be read (io) is a configuration error. No-op without an error. */
+void ferry_error_reclassify(struct ferry_error **err, enum ferry_code code);
 /* The code of err, FERRY_E_NONE when err is NULL or unclassified. */
 enum ferry_code ferry_error_code(const struct ferry_error *err);
 /* Prepends "<context>: " to an existing error; no-op when there is none. */

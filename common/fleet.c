@@ -26,6 +26,11 @@ void fleet_free(struct fleet *f)
 			free(d->installed[j].version);
 		}
 		free(d->installed);
+		for (size_t j = 0; j < d->n_attributes; j++) {
+			free((char *)d->attributes[j].key);
+			free((char *)d->attributes[j].value);
+		}
+		free(d->attributes);
 	}
 	free(f->devices);
 	free(f);
@@ -74,6 +79,27 @@ static bool parse_installed(json_t *obj, const struct json_path *p, struct fleet
 	return true;
 }
 
+/* "attributes": {name: string}, as in agent.json. */
+static bool parse_attributes(json_t *obj, const struct json_path *p, struct fleet_device *d,
+			     struct ferry_error **err)
+{
+	const char *name;
+	json_t *v;
+	d->attributes = calloc(json_object_size(obj) + 1, sizeof(*d->attributes));
+	if (!d->attributes)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	json_object_foreach(obj, name, v) {
+		struct json_path ap;
+		json_path_key(&ap, p, name);
+		if (!json_is_string(v))
+			return json_path_error(err, &ap, "must be a string");
+		struct device_attribute *a = &d->attributes[d->n_attributes++];
+		if (!(a->key = strdup(name)) || !(a->value = strdup(json_string_value(v))))
+			return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
 static bool parse_device(json_t *obj, const struct json_path *p, struct fleet_device *d,
 			 struct ferry_error **err)
 {
@@ -89,12 +115,12 @@ static bool parse_device(json_t *obj, const struct json_path *p, struct fleet_de
 	    !json_get_object(obj, p, "attributes", false, &attributes, err) ||
 	    !json_get_int(obj, p, "security_version", false, 0, INT64_MAX, &d->security_version, err))
 		return false;
-	if (installed) {
-		struct json_path ip;
-		json_path_key(&ip, p, "installed");
-		return parse_installed(installed, &ip, d, err);
-	}
-	return true;
+	struct json_path ip;
+	json_path_key(&ip, p, "installed");
+	if (installed && !parse_installed(installed, &ip, d, err))
+		return false;
+	json_path_key(&ip, p, "attributes");
+	return !attributes || parse_attributes(attributes, &ip, d, err);
 }
 
 bool fleet_parse(const char *bytes, size_t len, const char *name, struct fleet **out,
@@ -169,6 +195,8 @@ void fleet_device_facts(const struct fleet_device *dev, const char *bundle_name,
 	out->hw_revision = dev->hw_revision;
 	out->groups = dev->groups;
 	out->security_version = dev->security_version;
+	out->attributes = dev->attributes;
+	out->n_attributes = dev->n_attributes;
 	for (size_t i = 0; i < dev->n_installed; i++)
 		if (strcmp(dev->installed[i].name, bundle_name) == 0)
 			out->installed_version = dev->installed[i].version;

@@ -27,6 +27,8 @@ struct fleet_device {
 	struct fleet_installed *installed;
 	size_t n_installed;
 	int64_t security_version;          /* highest installed, default 0 */
+	struct device_attribute *attributes;   /* strings owned */
+	size_t n_attributes;
 };
 
 struct fleet {

@@ -48,7 +48,7 @@ static bool zstd_compress(struct frame_coder *fc, int level, const void *in, siz
 			  void *out, size_t out_cap, size_t *out_len, struct ferry_error **err)
 {
 	if (!fc->cctx && !(fc->cctx = ZSTD_createCCtx()))
-		return ferry_error_set(err, "out of memory (zstd)");
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory (zstd)");
 	ZSTD_CCtx_reset(fc->cctx, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(fc->cctx, ZSTD_c_compressionLevel, level ? level : FRAMES_ZSTD_LEVEL_DEFAULT);
 	ZSTD_CCtx_setParameter(fc->cctx, ZSTD_c_contentSizeFlag, 1);
@@ -77,7 +77,7 @@ static bool zstd_decompress(struct frame_coder *fc, const void *in, size_t in_le
 		return ferry_error_set(err, "decompresses to %llu bytes, declared %zu", declared, size);
 	if (!fc->dctx) {
 		if (!(fc->dctx = ZSTD_createDCtx()))
-			return ferry_error_set(err, "out of memory (zstd)");
+			return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory (zstd)");
 		ZSTD_DCtx_setParameter(fc->dctx, ZSTD_d_windowLogMax, FRAMES_ZSTD_WINDOW_LOG_MAX);
 	}
 	size_t r = ZSTD_decompressDCtx(fc->dctx, out, size, in, in_len);
@@ -157,17 +157,22 @@ bool frames_compress(struct frame_coder *fc, enum compression c, int level, cons
 bool frames_decompress(struct frame_coder *fc, enum compression c, const void *in, size_t in_len,
 		       void *out, size_t size, struct ferry_error **err)
 {
+	bool ok = true;
 	switch (c) {
 	case COMPRESSION_ZSTD:
-		return zstd_decompress(fc, in, in_len, out, size, err);
+		ok = zstd_decompress(fc, in, in_len, out, size, err);
+		break;
 	case COMPRESSION_XZ:
-		return xz_decompress(in, in_len, out, size, err);
+		ok = xz_decompress(in, in_len, out, size, err);
+		break;
 	case COMPRESSION_NONE:
+		if (in_len != size)
+			ok = ferry_error_set(err, "stored frame of %zu bytes, declared %zu", in_len, size);
+		else if (out != in)
+			memcpy(out, in, size);
 		break;
 	}
-	if (in_len != size)
-		return ferry_error_set(err, "stored frame of %zu bytes, declared %zu", in_len, size);
-	if (out != in)
-		memcpy(out, in, size);
-	return true;
+	if (!ok)   /* a frame that does not decode to what its table declares is malformed */
+		ferry_error_classify(err, FERRY_E_FORMAT);
+	return ok;
 }

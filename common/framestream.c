@@ -14,6 +14,7 @@ struct slot {
 	size_t len;
 	bool ready;                /* filled by the worker, not yet given back */
 	char *error;               /* the worker failed on this frame */
+	enum ferry_code code;      /* and what that meant */
 };
 
 struct framestream {
@@ -31,6 +32,7 @@ struct framestream {
 	uint64_t produced;
 	bool ended, failed, started, stop;
 	char *error;
+	enum ferry_code code;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
@@ -46,8 +48,9 @@ static bool load_frame(struct framestream *fs, size_t i, uint8_t *out, struct fe
 		return false;
 	sha256_buffer(fs->stored, (size_t)f->stored_size, sha);
 	if (memcmp(sha, f->sha256, SHA256_LEN) != 0)
-		return ferry_error_set(err, "%s: frame %zu: SHA-256 of the stored frame does not match "
-				       "the frame table", name, i);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY,
+					"%s: frame %zu: SHA-256 of the stored frame does not match "
+					"the frame table", name, i);
 	if (!frames_decompress(fs->coder, fs->p->compression, fs->stored, (size_t)f->stored_size, out,
 			       f->size, err)) {
 		ferry_error_prefix(err, "%s: frame %zu", name, i);
@@ -72,8 +75,10 @@ static void *worker(void *arg)
 		bool ok = load_frame(fs, i, s->out, &err);
 		pthread_mutex_lock(&fs->mu);
 		s->len = fs->table.frames[i].size;
-		if (!ok)
+		if (!ok) {
 			s->error = strdup(ferry_error_message(err));
+			s->code = ferry_error_code(err);
+		}
 		s->ready = true;
 		pthread_cond_broadcast(&fs->cond);
 		pthread_mutex_unlock(&fs->mu);
@@ -123,6 +128,7 @@ static bool fail(struct framestream *fs, struct ferry_error **err)
 	fs->failed = true;
 	free(fs->error);
 	fs->error = strdup(ferry_error_message(err ? *err : NULL));
+	fs->code = err ? ferry_error_code(*err) : FERRY_E_NONE;
 	return false;
 }
 
@@ -130,12 +136,14 @@ static bool finish(struct framestream *fs, struct ferry_error **err)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	if (fs->produced != fs->p->size)
-		return ferry_error_set(err, "%s: %llu bytes, the manifest says %llu", fs->p->member,
-				       (unsigned long long)fs->produced, (unsigned long long)fs->p->size);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY, "%s: %llu bytes, the manifest says %llu",
+					fs->p->member, (unsigned long long)fs->produced,
+					(unsigned long long)fs->p->size);
 	sha256_final_hex(fs->whole, hex);
 	if (strcmp(hex, fs->p->sha256) != 0)
-		return ferry_error_set(err, "%s: SHA-256 of the payload does not match the manifest",
-				       fs->p->member);
+		return ferry_error_setc(err, FERRY_E_INTEGRITY,
+					"%s: SHA-256 of the payload does not match the manifest",
+					fs->p->member);
 	fs->ended = true;
 	return true;
 }
@@ -159,7 +167,7 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 		pthread_cond_wait(&fs->cond, &fs->mu);
 	pthread_mutex_unlock(&fs->mu);
 	if (s->error)
-		return ferry_error_set(err, "%s", s->error);
+		return ferry_error_setc(err, s->code, "%s", s->error);
 	sha256_update(fs->whole, s->out, s->len);
 	fs->produced += s->len;
 	fs->cur = s;
@@ -172,7 +180,7 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 {
 	*got = 0;
 	if (fs->failed)
-		return ferry_error_set(err, "%s", fs->error ? fs->error : "payload failed");
+		return ferry_error_setc(err, fs->code, "%s", fs->error ? fs->error : "payload failed");
 	while (!fs->cur || fs->cur_pos == fs->cur->len) {
 		if (fs->ended)
 			return true;

@@ -69,22 +69,22 @@ bool json_parse_strict(const char *bytes, size_t len, const char *name, json_t *
 {
 	json_error_t jerr;
 	if (memchr(bytes, '\0', len))
-		return ferry_error_set(err, "%s: contains a NUL byte", name);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: contains a NUL byte", name);
 	if (!raw_depth_ok(bytes, len))
-		return ferry_error_set(err, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
 	json_t *root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		ascii_line(jerr.text);   /* jansson quotes the input ("near '…'") */
-		return ferry_error_set(err, "%s: line %d, column %d: %s", name, jerr.line,
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: line %d, column %d: %s", name, jerr.line,
 				       jerr.column, jerr.text);
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return ferry_error_set(err, "%s: top level must be an object", name);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: top level must be an object", name);
 	}
 	if (!depth_ok(root, 1)) {
 		json_decref(root);
-		return ferry_error_set(err, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: nested deeper than %d levels", name, JSON_MAX_DEPTH);
 	}
 	*out = root;
 	return true;
@@ -136,8 +136,8 @@ bool json_path_error(struct ferry_error **err, const struct json_path *p, const 
 	ascii_line(path);   /* keys come from the document too */
 	const char *file = p->file ? p->file : "document";
 	if (path[0])
-		return ferry_error_set(err, "%s: %s: %s", file, path, msg);
-	return ferry_error_set(err, "%s: %s", file, msg);
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: %s: %s", file, path, msg);
+	return ferry_error_setc(err, FERRY_E_FORMAT, "%s: %s", file, msg);
 }
 
 static bool key_listed(const char *key, const char *const list[])
@@ -354,4 +354,22 @@ bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool
 char *json_dump_canonical(const json_t *value)
 {
 	return json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+}
+
+bool json_check_words(char *const *v, const struct json_path *p, bool need_one,
+			struct ferry_error **err)
+{
+	if (need_one && strv_len(v) == 0)
+		return json_path_error(err, p, "must list at least one entry");
+	for (size_t i = 0; v && v[i]; i++) {
+		struct json_path ip;
+		json_path_index(&ip, p, i);
+		if (!v[i][0])
+			return json_path_error(err, &ip, "must be a non-empty string");
+		for (const char *c = v[i]; *c; c++)
+			if (*c <= ' ' || *c > '~')
+				return json_path_error(err, &ip, "'%s' may hold only printable ASCII without spaces",
+						       v[i]);
+	}
+	return true;
 }

@@ -71,6 +71,10 @@ bool json_get_strv(json_t *obj, const struct json_path *p, const char *key, bool
 		   char ***out, struct ferry_error **err);
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* Every entry a non-empty printable ASCII word without spaces (need_one: at
+ * least one entry), else an error naming the entry's path. */
+bool json_check_words(char *const *v, const struct json_path *p, bool need_one,
+		      struct ferry_error **err);
 /* v's strings separated by sep, into buf (truncated to size: for messages). */
 const char *strv_join(char *const *v, const char *sep, char *buf, size_t size);
 

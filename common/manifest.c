@@ -14,7 +14,6 @@
 static const char *const top_keys[] = { "format", "name", "version", "security_version", "created",
 					"description", "variants", "rollout", "confirm", NULL };
 static const char *const variant_keys[] = { "id", "compatible", "payloads", "hooks", NULL };
-static const char *const compat_keys[] = { "device_type", "hw_revision", "installed_version", NULL };
 static const char *const payload_keys[] = { "name", "handler", "target", "member", "compression",
 					    "size", "sha256", "chunks", "chunks_sha256",
 					    "allow_setuid", NULL };
@@ -72,9 +71,7 @@ static void payload_clear(struct payload *p)
 static void variant_clear(struct variant *v)
 {
 	free(v->id);
-	strv_free(v->compatible.device_type);
-	free(v->compatible.hw_revision);
-	free(v->compatible.installed_version);
+	compat_free(&v->compatible);
 	for (size_t i = 0; i < v->n_payloads; i++)
 		payload_clear(&v->payloads[i]);
 	free(v->payloads);
@@ -191,16 +188,6 @@ static bool parse_payload(json_t *obj, const struct json_path *p, bool spec, str
 	       get_sha256(obj, p, "chunks_sha256", pl->chunks_sha256, err);
 }
 
-static bool parse_compatible(json_t *obj, const struct json_path *p, struct compat *c,
-			     struct ferry_error **err)
-{
-	if (!json_check_keys(obj, p, compat_keys, err))
-		return false;
-	return json_get_strv(obj, p, "device_type", true, &c->device_type, err) &&
-	       json_get_string_dup(obj, p, "hw_revision", false, &c->hw_revision, err) &&
-	       json_get_string_dup(obj, p, "installed_version", false, &c->installed_version, err);
-}
-
 static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, struct variant *v,
 			  struct ferry_error **err)
 {
@@ -215,7 +202,7 @@ static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, str
 	    !json_get_object(obj, p, "hooks", false, &hooks, err))
 		return false;
 	json_path_key(&cp, p, "compatible");
-	if (!parse_compatible(compat, &cp, &v->compatible, err))
+	if (!compat_parse(compat, &cp, &v->compatible, err))
 		return false;
 
 	json_path_key(&pp, p, "payloads");
@@ -327,8 +314,8 @@ static bool parse_any(const char *bytes, size_t len, const char *name, bool spec
 
 	*out = NULL;
 	if (len > MANIFEST_MAX_BYTES) {
-		ferry_error_set(err, "%s: %zu bytes, more than the %d a manifest may have", name, len,
-				MANIFEST_MAX_BYTES);
+		ferry_error_setc(err, FERRY_E_FORMAT, "%s: %zu bytes, more than the %d a manifest may have",
+				 name, len, MANIFEST_MAX_BYTES);
 		goto out;
 	}
 	if (!json_parse_strict(bytes, len, name, &root, err))

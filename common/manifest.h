@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compat.h"
 #include "error.h"
 
 #define MANIFEST_FORMAT 1
@@ -33,11 +34,6 @@ struct payload {
 	bool allow_setuid;       /* files handler: keep setuid/setgid bits */
 };
 
-struct compat {
-	char **device_type;      /* NULL-terminated list; globs "sensor-*" allowed */
-	char *hw_revision;       /* optional range over integers: ">=2", "=3", ">=2 <5" (NULL: any) */
-	char *installed_version; /* optional SemVer range (NULL: any) */
-};
 
 /* A hook script carried in the bundle. The design's string form named only
  * the member; ferry authenticates hooks like payloads, so in the manifest a

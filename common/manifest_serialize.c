@@ -91,19 +91,15 @@ static json_t *hooks_json(struct builder *b, const struct manifest *m, const str
 
 static json_t *variant_json(struct builder *b, const struct manifest *m, const struct variant *v)
 {
-	json_t *o = json_object(), *compat = json_object(), *payloads = json_array();
+	json_t *o = json_object(), *payloads = json_array();
 	bool any_hook = false;
-	if (!o || !compat || !payloads) {
+	if (!o || !payloads) {
 		b->failed = true;
-		json_decref(compat);
 		json_decref(payloads);
 		return o;
 	}
 	put_str(b, o, "id", v->id);
-	put(b, compat, "device_type", strv_json(b, v->compatible.device_type));
-	put_str(b, compat, "hw_revision", v->compatible.hw_revision);
-	put_str(b, compat, "installed_version", v->compatible.installed_version);
-	put(b, o, "compatible", compat);
+	put(b, o, "compatible", compat_json(&v->compatible));
 	for (size_t i = 0; i < v->n_payloads; i++) {
 		json_t *p = payload_json(b, m, &v->payloads[i]);
 		if (!p || json_array_append_new(payloads, p) != 0)

@@ -61,24 +61,6 @@ static const struct json_path *at(struct json_path *buf, const struct json_path 
 }
 
 /* Device types (globs), group names, device ids: printable ASCII, no spaces. */
-static bool check_words(char *const *v, const struct json_path *p, bool need_one,
-			struct ferry_error **err)
-{
-	if (need_one && strv_len(v) == 0)
-		return json_path_error(err, p, "must list at least one entry");
-	for (size_t i = 0; v && v[i]; i++) {
-		struct json_path ip;
-		json_path_index(&ip, p, i);
-		if (!v[i][0])
-			return json_path_error(err, &ip, "must be a non-empty string");
-		for (const char *c = v[i]; *c; c++)
-			if (*c <= ' ' || *c > '~')
-				return json_path_error(err, &ip, "'%s' may hold only printable ASCII without spaces",
-						       v[i]);
-	}
-	return true;
-}
-
 /* Members already named in this bundle, to refuse a second use. */
 struct seen_member {
 	const char *member;
@@ -228,34 +210,13 @@ static bool check_payload(const struct manifest *m, const struct variant *v, con
 	       check_sha256(pl->chunks_sha256, at(&fp, p, "chunks_sha256"), err);
 }
 
-static bool check_range(const char *text, enum semver_range_kind kind, const struct json_path *p,
-			struct ferry_error **err)
-{
-	struct semver_range r;
-	struct ferry_error *rerr = NULL;
-	if (!text)
-		return true;
-	if (!semver_range_parse(text, kind, &r, &rerr)) {
-		json_path_error(err, p, "%s", ferry_error_message(rerr));
-		ferry_error_free(rerr);
-		return false;
-	}
-	semver_range_free(&r);
-	return true;
-}
-
 static bool check_variant(const struct manifest *m, const struct variant *v, struct members *seen,
 			  const struct json_path *p, struct ferry_error **err)
 {
 	struct json_path cp, fp, pp;
 	json_path_key(&cp, p, "compatible");
 	json_path_key(&pp, p, "payloads");
-	if (!check_name(at(&fp, p, "id"), v->id, err) ||
-	    !check_words(v->compatible.device_type, at(&fp, &cp, "device_type"), true, err) ||
-	    !check_range(v->compatible.hw_revision, SEMVER_RANGE_INTEGER,
-			 at(&fp, &cp, "hw_revision"), err) ||
-	    !check_range(v->compatible.installed_version, SEMVER_RANGE_VERSION,
-			 at(&fp, &cp, "installed_version"), err))
+	if (!check_name(at(&fp, p, "id"), v->id, err) || !compat_validate(&v->compatible, &cp, err))
 		return false;
 	if (v->n_payloads == 0)
 		return json_path_error(err, &pp, "a variant needs at least one payload");
@@ -308,7 +269,7 @@ bool manifest_bundle_filename(const struct manifest *m, char **out, struct ferry
 	struct json_path rp;
 	json_path_root(&rp, "manifest.json");
 	if (!name_valid(m->name) || !m->version)
-		return ferry_error_set(err, "manifest.json: name: '%s' must be " NAME_RULE,
+		return ferry_error_setc(err, FERRY_E_FORMAT, "manifest.json: name: '%s' must be " NAME_RULE,
 				       m->name ? m->name : "");
 	return bundle_filename(m, &rp, out, err);
 }
@@ -356,8 +317,8 @@ static bool check_rollout(const struct rollout *r, const struct json_path *rp,
 	json_path_key(&op, rp, "rollout");
 	if (r->percent < 0 || r->percent > 100)
 		return json_path_error(err, at(&fp, &op, "percent"), "must be between 0 and 100");
-	return check_words(r->groups, at(&fp, &op, "groups"), false, err) &&
-	       check_words(r->devices, at(&fp, &op, "devices"), false, err);
+	return json_check_words(r->groups, at(&fp, &op, "groups"), false, err) &&
+	       json_check_words(r->devices, at(&fp, &op, "devices"), false, err);
 }
 
 bool manifest_validate(const struct manifest *m, const char *name, struct ferry_error **err)

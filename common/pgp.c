@@ -84,7 +84,8 @@ static bool pgp_init(struct ferry_error **err)
 		return false;
 	pthread_once(&pgp_once, pgp_init_once);
 	if (!pgp_init_ok)
-		return ferry_error_set(err, "GPGME: no usable OpenPGP engine (is gpg installed?)");
+		return ferry_error_setc(err, FERRY_E_INTERNAL,
+					"GPGME: no usable OpenPGP engine (is gpg installed?)");
 	return true;
 }
 
@@ -185,7 +186,7 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 		goto out;
 	p = calloc(1, sizeof(*p));
 	if (!p || !(p->homedir = strdup(abs))) {
-		ferry_error_set(err, "out of memory");
+		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	if ((e = gpgme_new(&p->ctx))) {
@@ -434,7 +435,7 @@ static bool data_take(gpgme_data_t d, char **out, size_t *len, struct ferry_erro
 	char *copy = malloc(n + 1);
 	if (!copy) {
 		gpgme_free(mem);
-		return ferry_error_set(err, "out of memory");
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	}
 	if (n)
 		memcpy(copy, mem, n);
@@ -455,7 +456,7 @@ bool pgp_export_public(struct pgp *p, const char *fpr, bool armor, char **out, s
 	*out = NULL;
 	*len = 0;
 	if (!pgp_fpr_valid(fpr))
-		return ferry_error_set(err, "export: '%s' is not a 40-hex fingerprint", fpr);
+		return ferry_error_setc(err, FERRY_E_USAGE, "export: '%s' is not a 40-hex fingerprint", fpr);
 	if ((e = gpgme_data_new(&d))) {
 		gpg_fail(err, e, "export");
 		goto out;
@@ -501,7 +502,7 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 	*sig = NULL;
 	*sig_len = 0;
 	if (!pgp_fpr_valid(fpr))
-		return ferry_error_set(err, "sign: '%s' is not a 40-hex fingerprint", fpr);
+		return ferry_error_setc(err, FERRY_E_USAGE, "sign: '%s' is not a 40-hex fingerprint", fpr);
 	if (!need_agent(p, err))
 		return false;
 	if (!p->sign_key || !p->sign_key->subkeys || strcmp(p->sign_key->subkeys->fpr, fpr) != 0) {
@@ -534,8 +535,8 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 	}
 	gpgme_sign_result_t r = gpgme_op_sign_result(p->ctx);
 	if (!r || r->invalid_signers || !r->signatures) {
-		ferry_error_set(err, "sign with %s: key unusable for signing (expired or revoked?)",
-				fpr);
+		ferry_error_setc(err, FERRY_E_SIGNATURE,
+				 "sign with %s: key unusable for signing (expired or revoked?)", fpr);
 		goto out;
 	}
 	char *mem = NULL;
@@ -623,7 +624,7 @@ bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void
 
 	memset(out, 0, sizeof(*out));
 	if (sig_len == 0)
-		return ferry_error_set(err, "verify: the signature is empty");
+		return ferry_error_setc(err, FERRY_E_SIGNATURE, "verify: the signature is empty");
 	if ((e = gpgme_data_new_from_mem(&sd, sig, sig_len, 0)) ||
 	    (e = gpgme_data_new_from_mem(&td, data, len, 0))) {
 		gpg_fail(err, e, "verify");
@@ -631,6 +632,7 @@ bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void
 	}
 	if ((e = gpgme_op_verify(p->ctx, sd, td, NULL))) {
 		gpg_fail(err, e, "verify: malformed signature data");
+		ferry_error_classify(err, FERRY_E_SIGNATURE);
 		goto out;
 	}
 	gpgme_verify_result_t r = gpgme_op_verify_result(p->ctx);
@@ -638,12 +640,13 @@ bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void
 	for (gpgme_signature_t s = r ? r->signatures : NULL; s; s = s->next)
 		n++;
 	if (n == 0) {
-		ferry_error_set(err, "verify: no OpenPGP signature found in the signature data");
+		ferry_error_setc(err, FERRY_E_SIGNATURE,
+				 "verify: no OpenPGP signature found in the signature data");
 		goto out;
 	}
 	out->sigs = calloc(n, sizeof(*out->sigs));
 	if (!out->sigs) {
-		ferry_error_set(err, "out of memory");
+		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	/* Copy the facts first: looking keys up may reuse GPGME's result memory. */

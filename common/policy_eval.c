@@ -415,9 +415,10 @@ static size_t count_roots(char (*roots)[PGP_FPR_LEN + 1], size_t n_roots,
 }
 
 /* Sets err to one line: "<head>; <reason 1>; <reason 2>…" and clears v. */
-static bool refuse(struct ferry_error **err, struct policy_verdict *v, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static bool refuse(struct ferry_error **err, struct policy_verdict *v, const char *fmt, ...)
+static bool refuse(struct ferry_error **err, enum ferry_code code, struct policy_verdict *v,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static bool refuse(struct ferry_error **err, enum ferry_code code, struct policy_verdict *v,
+		   const char *fmt, ...)
 {
 	char head[512], *all = NULL;
 	va_list ap;
@@ -432,7 +433,7 @@ static bool refuse(struct ferry_error **err, struct policy_verdict *v, const cha
 		for (size_t i = 0; v->reasons && v->reasons[i]; i++)
 			strcat(strcat(all, "; "), v->reasons[i]);
 	}
-	ferry_error_set(err, "%s", all ? all : head);
+	ferry_error_setc(err, code, "%s", all ? all : head);
 	free(all);
 	policy_verdict_clear(v);
 	return false;
@@ -455,27 +456,30 @@ bool policy_verify_file(struct pgp *pgp, const struct policy_file *f, const char
 		any_valid = any_valid || vr.sigs[i].status == PGP_SIG_VALID;
 	if (current && count_roots(current->roots, current->n_roots, &vr, &v) <
 			       (size_t)current->threshold) {
-		refuse(err, &v, "%s: not signed by %lld of the current roots (policy serial %lld)",
-		       name, (long long)current->threshold, (long long)current->serial);
+		refuse(err, FERRY_E_POLICY, &v,
+		       "%s: not signed by %lld of the current roots (policy serial %lld)", name,
+		       (long long)current->threshold, (long long)current->serial);
 		goto out;
 	}
 	policy_verdict_clear(&v);
 	/* the parser only ever sees bytes that some key of this home signed */
 	if (!any_valid) {
 		count_roots(NULL, 0, &vr, &v);
-		refuse(err, &v, "%s: no valid signature by a key in %s", name, pgp_homedir(pgp));
+		refuse(err, FERRY_E_SIGNATURE, &v, "%s: no valid signature by a key in %s", name,
+		       pgp_homedir(pgp));
 		goto out;
 	}
 	if (!policy_parse(f->bytes, f->len, name, &p, err))
 		goto out;
 	if (count_roots(p->roots, p->n_roots, &vr, &v) < (size_t)p->threshold) {
-		refuse(err, &v, "%s: not signed by %lld of the roots it names", name,
+		refuse(err, FERRY_E_POLICY, &v, "%s: not signed by %lld of the roots it names", name,
 		       (long long)p->threshold);
 		goto out;
 	}
 	if (current && p->serial <= current->serial) {
-		ferry_error_set(err, "%s: serial %lld is not higher than the current serial %lld "
-				"(an older or replayed policy)", name, (long long)p->serial,
+		ferry_error_setc(err, FERRY_E_POLICY,
+				 "%s: serial %lld is not higher than the current serial %lld "
+				 "(an older or replayed policy)", name, (long long)p->serial,
 				(long long)current->serial);
 		goto out;
 	}
@@ -529,8 +533,9 @@ bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char 
 	size_t n = count_roots(current->roots, current->n_roots, &vr, &v);
 	pgp_verify_result_clear(&vr);
 	if (n < (size_t)current->threshold) {
-		refuse(err, &v, "%s: not signed by %lld of the current roots (policy serial %lld)",
-		       name, (long long)current->threshold, (long long)current->serial);
+		refuse(err, FERRY_E_POLICY, &v,
+		       "%s: not signed by %lld of the current roots (policy serial %lld)", name,
+		       (long long)current->threshold, (long long)current->serial);
 		goto out;
 	}
 	policy_verdict_clear(&v);
@@ -571,7 +576,7 @@ bool policy_dir_replaceable(const char *dir, struct ferry_error **err)
 		const char *n = e->d_name;
 		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, POLICY_FILE) &&
 		    strcmp(n, POLICY_SIG_FILE) && strcmp(n, POLICY_KEYS_FILE))
-			ok = ferry_error_set(err, "%s holds '%s': not a policy directory, refusing to "
+			ok = ferry_error_setc(err, FERRY_E_UNSAFE, "%s holds '%s': not a policy directory, refusing to "
 					     "replace it", dir, n);
 	}
 	closedir(d);

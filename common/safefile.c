@@ -159,6 +159,28 @@ bool safe_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 	return safe_tmp_commit(&t, err);
 }
 
+/* A file whose size fstat does not know (/proc/cmdline): up to max bytes. */
+static bool read_pseudo_file(int fd, const char *path, size_t max, char **data, size_t *len,
+			     struct ferry_error **err)
+{
+	size_t got = 0;
+	char *buf = malloc(max + 2);
+	if (!buf)
+		return ferry_error_set(err, "%s: out of memory", path);
+	if (!read_full(fd, buf, max + 1, &got, path, err)) {
+		free(buf);
+		return false;
+	}
+	if (got > max) {
+		free(buf);
+		return ferry_error_set(err, "%s: larger than the limit of %zu bytes", path, max);
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return true;
+}
+
 bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		       struct ferry_error **err)
 {
@@ -179,7 +201,12 @@ bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
-		ferry_error_set(err, "%s: larger than the limit of %zu bytes", path, max);
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: larger than the limit of %zu bytes", path, max);
+		goto out;
+	}
+	/* procfs and sysfs files say size 0 and hold text: read up to the limit. */
+	if (st.st_size == 0) {
+		ok = read_pseudo_file(fd, path, max, data, len, err);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -214,18 +241,19 @@ out:
 bool path_check_relative(const char *rel, size_t rel_len, struct ferry_error **err)
 {
 	if (rel_len == 0)
-		return ferry_error_set(err, "empty path");
+		return ferry_error_setc(err, FERRY_E_UNSAFE, "empty path");
 	if (memchr(rel, '\0', rel_len))
-		return ferry_error_set(err, "path contains a NUL byte");
+		return ferry_error_setc(err, FERRY_E_UNSAFE, "path contains a NUL byte");
 	if (rel[0] == '/')
-		return ferry_error_set(err, "'%.*s': absolute path not allowed", (int)rel_len, rel);
+		return ferry_error_setc(err, FERRY_E_UNSAFE, "'%.*s': absolute path not allowed",
+					(int)rel_len, rel);
 	size_t i = 0;
 	while (i < rel_len) {
 		size_t j = i;
 		while (j < rel_len && rel[j] != '/')
 			j++;
 		if (j - i == 2 && rel[i] == '.' && rel[i + 1] == '.')
-			return ferry_error_set(err, "'%.*s': '..' not allowed", (int)rel_len, rel);
+			return ferry_error_setc(err, FERRY_E_UNSAFE, "'%.*s': '..' not allowed", (int)rel_len, rel);
 		i = j + 1;
 	}
 	return true;

@@ -39,7 +39,8 @@ bool fsync_parent_dir(const char *path, struct ferry_error **err);
 bool fsync_dir(const char *dir, struct ferry_error **err);
 
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
- * malloc'd buffer (caller frees); a larger file is an error naming the limit. */
+ * malloc'd buffer (caller frees); a larger file is an error naming the limit.
+ * Files that say size 0 (procfs, sysfs) are read up to max bytes. */
 bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		       struct ferry_error **err);
 

@@ -44,13 +44,14 @@ bool signedfile_read_by(struct pgp *pgp, const char *path, size_t max, const cha
 		return false;
 	for (size_t i = 0; i < vr.n_sigs; i++) {
 		if (vr.sigs[i].status != PGP_SIG_VALID) {
-			ferry_error_set(err, "%s.sig: signature %s", path, pgp_sig_status_name(vr.sigs[i].status));
+			ferry_error_setc(err, FERRY_E_SIGNATURE, "%s.sig: signature %s", path,
+					 pgp_sig_status_name(vr.sigs[i].status));
 			goto out;
 		}
 		by |= strcasecmp(vr.sigs[i].fpr, fpr) == 0;
 	}
 	if (!by) {
-		ferry_error_set(err, "%s.sig: not signed by %s %s", path, what, fpr);
+		ferry_error_setc(err, FERRY_E_SIGNATURE, "%s.sig: not signed by %s %s", path, what, fpr);
 		goto out;
 	}
 	*data = buf;

@@ -12,13 +12,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/cli.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/policy.h"
 
-/* exit codes of every ferry program */
-enum { KEYS_OK = 0, KEYS_FAILED = 1, KEYS_USAGE = 2 };
+/* common/cli.h's exit codes under ferry-keys' older names. */
+enum { KEYS_OK = CLI_EXIT_OK, KEYS_FAILED = CLI_EXIT_FAILED, KEYS_USAGE = CLI_EXIT_USAGE };
 
 struct keys_ctx {
 	char *dir;          /* --homedir, or the default */
@@ -27,16 +28,12 @@ struct keys_ctx {
 	char *gnupg;        /* DIR/gnupg */
 	const char *passphrase_file;   /* --passphrase-file: for protected keys (else the terminal) */
 	bool protect;       /* --protect: keys created now get a passphrase (init, signer add, root add) */
+	struct cli_globals globals;   /* -v/-q/--json as the shared layer means them */
 };
 
-/* A subcommand: one or two words ("init", "signer add"). Returns an exit
- * code; on non-zero *err explains (KEYS_USAGE: bad usage or configuration). */
-struct keys_command {
-	const char *word1, *word2;
-	int (*run)(struct keys_ctx *k, int argc, char **argv, struct ferry_error **err);
-	const char *synopsis;
-	const char *help;
-};
+/* The command table for common/cli.h's cli_main (keys/commands.c); a
+ * subcommand returns an exit code and on non-zero *err explains. */
+extern const struct cli_program keys_program;
 
 /* ---- option parsing shared by the subcommands ---- */
 /* Options every subcommand accepts too (--json, -v, -q, --keys DIR or its

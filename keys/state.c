@@ -33,8 +33,9 @@ bool keys_require_init(const struct keys_ctx *k, struct ferry_error **err)
 {
 	if (keys_initialised(k))
 		return true;
-	return ferry_error_set(err, "%s: not initialised (no draft.json): run ferry-keys --keys %s "
-			       "init --root-name NAME", k->dir, k->dir);
+	return ferry_error_setc(err, FERRY_E_CONFIG,
+				"%s: not initialised (no draft.json): run ferry-keys --keys %s "
+				"init --root-name NAME", k->dir, k->dir);
 }
 
 struct pgp *keys_pgp(struct keys_ctx *k, struct ferry_error **err)
@@ -59,6 +60,8 @@ bool keys_load_draft(const struct keys_ctx *k, struct policy **out, struct ferry
 	size_t len = 0;
 	bool ok = path && read_file_limited(path, POLICY_MAX_BYTES, &text, &len, err) &&
 		  policy_parse(text, len, path, out, err);
+	if (!ok)   /* the draft is the workstation's state, not an input from elsewhere */
+		ferry_error_reclassify(err, FERRY_E_CONFIG);
 	free(text);
 	free(path);
 	return ok;
@@ -223,7 +226,8 @@ bool keys_parse_date(const char *opt, const char *text, int64_t *out, struct fer
 		text = buf;
 	}
 	if (!rfc3339_parse_utc(text, out, &e)) {
-		ferry_error_set(err, "%s: %s (or a date like 2027-12-31)", opt, ferry_error_message(e));
+		ferry_error_setc(err, FERRY_E_USAGE, "%s: %s (or a date like 2027-12-31)", opt,
+				 ferry_error_message(e));
 		ferry_error_free(e);
 		return false;
 	}
@@ -266,6 +270,6 @@ bool keys_parse_fpr(const char *text, char out[PGP_FPR_LEN + 1], struct ferry_er
 	}
 	out[n <= PGP_FPR_LEN ? n : PGP_FPR_LEN] = '\0';
 	if (n != PGP_FPR_LEN || !pgp_fpr_valid(out))
-		return ferry_error_set(err, "'%s' is not a fingerprint (40 hex digits)", text);
+		return ferry_error_setc(err, FERRY_E_USAGE, "'%s' is not a fingerprint (40 hex digits)", text);
 	return true;
 }

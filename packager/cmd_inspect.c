@@ -105,12 +105,7 @@ static void print_text(const char *path, const struct manifest *m,
 		printf("  %s  %s\n", res->sigs[i].fpr, pgp_sig_status_name(res->sigs[i].status));
 	for (size_t i = 0; i < m->n_variants; i++) {
 		const struct variant *v = &m->variants[i];
-		printf("variant %s: device_type %s", v->id, strv_text(v->compatible.device_type, b, sizeof(b)));
-		if (v->compatible.hw_revision)
-			printf("; hw_revision %s", v->compatible.hw_revision);
-		if (v->compatible.installed_version)
-			printf("; installed_version %s", v->compatible.installed_version);
-		printf("\n");
+		printf("variant %s: %s\n", v->id, compat_describe(&v->compatible, b, sizeof(b)));
 		for (size_t j = 0; j < v->n_payloads; j++) {
 			const struct payload *p = &v->payloads[j];
 			printf("  payload %-12s %-10s %-5s %10s (stored %s)  %s\n", p->name, p->handler,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/cli.h"
 #include "common/json.h"
 #include "common/pgp.h"
 #include "common/safefile.h"
@@ -15,8 +16,14 @@
 bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case 'q': o->quiet = true; return true;
-	case 'v': o->verbose++; return true;
+	case 'q':
+		o->quiet = true;
+		log_set_level(cli_log_level(-1));
+		return true;
+	case 'v':
+		o->verbose++;
+		log_set_level(cli_log_level(o->verbose));
+		return true;
 	case PACK_OPT_JSON: o->json = true; return true;
 	case PACK_OPT_HOMEDIR: o->homedir = arg; return true;
 	case PACK_OPT_KEYS: o->keys = arg; return true;
@@ -27,7 +34,7 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 
 int pack_usage(const char *usage, struct ferry_error **err)
 {
-	ferry_error_set(err, "usage: ferry-pack %s", usage);
+	ferry_error_setc(err, FERRY_E_USAGE, "usage: ferry-pack %s", usage);
 	return PACK_USAGE;
 }
 
@@ -156,9 +163,5 @@ const char *pack_human_size(unsigned long long bytes, char buf[32])
 
 void pack_print_json(json_t *v)
 {
-	char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(v);
+	cli_print_json(v);
 }

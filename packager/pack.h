@@ -8,9 +8,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/cli.h"
 #include "common/error.h"
 
-enum { PACK_OK = 0, PACK_FAILED = 1, PACK_USAGE = 2 };
+/* common/cli.h's exit codes under ferry-pack's older names. */
+enum { PACK_OK = CLI_EXIT_OK, PACK_FAILED = CLI_EXIT_FAILED, PACK_USAGE = CLI_EXIT_USAGE };
 
 struct pack_opts {
 	const char *homedir;     /* --homedir: a GnuPG home (see pack_homedir) */
@@ -32,6 +34,9 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+
+/* The command table for common/cli.h's cli_main (packager/commands.c). */
+extern const struct cli_program pack_program;
 
 /* Options every subcommand accepts too (after its name): -h -q -v --json --homedir. */
 #define PACK_COMMON_SHORT "hqv"

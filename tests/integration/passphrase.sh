@@ -35,7 +35,7 @@ refuses "ferry-pack sign checks the key the same way" 2 "protected by a passphra
 # a protected root: policy sign needs the passphrase, a failure publishes nothing
 check "init --protect" ferry-keys --keys "$T/r" --protect --passphrase-file "$T/pw" init --root-name "Root P"
 ferry-keys --keys "$T/r" signer add "CI" --role release --device-type '*' >/dev/null
-refuses "policy sign with a protected root and no passphrase" 1 "protected by a passphrase" \
+refuses "policy sign with a protected root and no passphrase" 2 "protected by a passphrase" \
 	$NOTTY ferry-keys --keys "$T/r" policy sign
 ferry-keys --keys "$T/r" policy show | grep -q "policy serial 1" && pass "the failed sign kept serial 1" ||
 	fail "the failed sign kept serial 1" "$(ferry-keys --keys "$T/r" policy show | head -2)"

@@ -28,6 +28,7 @@ static void parse_fails(const char *text, const char *needle)
 	struct ferry_error *err = NULL;
 	assert_false(agent_config_parse(text, strlen(text), "/etc/ferry/agent.json", &c, &err));
 	assert_null(c);
+	assert_error_code(err, FERRY_E_CONFIG);
 	assert_error_contains(err, needle);
 	ferry_error_free(err);
 }
@@ -169,6 +170,7 @@ static void test_config_load_names_missing_file(void **state)
 	struct agent_config *c = NULL;
 	struct ferry_error *err = NULL;
 	assert_false(agent_config_load("/nonexistent/agent.json", &c, &err));
+	assert_error_code(err, FERRY_E_CONFIG);
 	assert_error_contains(err, "/nonexistent/agent.json");
 	ferry_error_free(err);
 }

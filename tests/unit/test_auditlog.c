@@ -53,13 +53,14 @@ static void free_lines(char *lines[N_CHAIN])
 		free(lines[i]);
 }
 
-/* Verification of order must fail with a message containing needle. */
+/* Verification of order must fail as a broken chain, naming where (needle). */
 static void expect_chain_error(char *lines[], const int *order, const char *device,
 			       const char *expected_prev, const char *needle)
 {
 	struct ferry_error *err = NULL;
 	char *buf = join(lines, order);
 	assert_false(auditlog_chain_verify(buf, strlen(buf), "x.jsonl", device, expected_prev, NULL, &err));
+	assert_error_code(err, FERRY_E_INTEGRITY);
 	assert_error_contains(err, needle);
 	ferry_error_free(err);
 	free(buf);

@@ -55,8 +55,9 @@ static void test_chunks_roundtrip(void **state)
 	free(b);
 }
 
-/* Serializes a 3-frame table, lets mutate() damage it, expects refusal. */
-static void expect_parse_refusal(void (*mutate)(uint8_t *b, size_t *len), const char *needle)
+/* Serializes a 3-frame table, lets mutate() damage it, expects a format
+ * refusal that names the table. */
+static void expect_parse_refusal(void (*mutate)(uint8_t *b, size_t *len))
 {
 	struct chunk_table t, u;
 	make_table(&t, 3, 10);
@@ -66,8 +67,8 @@ static void expect_parse_refusal(void (*mutate)(uint8_t *b, size_t *len), const 
 	mutate(b, &len);
 	struct ferry_error *err = NULL;
 	assert_false(chunks_parse(b, len, "p.chunks", &u, &err));
+	assert_error_code(err, FERRY_E_FORMAT);
 	assert_error_contains(err, "p.chunks");
-	assert_error_contains(err, needle);
 	ferry_error_free(err);
 	chunks_free(&t);
 	free(b);
@@ -86,13 +87,13 @@ static void wrong_total(uint8_t *b, size_t *len) { (void)len; b[31] ^= 1; }
 static void odd_frame_size(uint8_t *b, size_t *len) { (void)len; b[15] = 1; }
 static void huge_count(uint8_t *b, size_t *len) { (void)len; b[16] = 0x7f; }
 
-static void test_chunks_rejects_bad_magic(void **s) { (void)s; expect_parse_refusal(bad_magic, "bad magic"); }
-static void test_chunks_rejects_wrong_length(void **s) { (void)s; expect_parse_refusal(truncated, "do not hold"); }
-static void test_chunks_rejects_offset_gap(void **s) { (void)s; expect_parse_refusal(gap, "frame 1: offset"); }
-static void test_chunks_rejects_short_frame_not_last(void **s) { (void)s; expect_parse_refusal(short_middle, "frame 1"); }
-static void test_chunks_rejects_total_mismatch(void **s) { (void)s; expect_parse_refusal(wrong_total, "header says"); }
-static void test_chunks_rejects_frame_size(void **s) { (void)s; expect_parse_refusal(odd_frame_size, "frame size"); }
-static void test_chunks_rejects_huge_count(void **s) { (void)s; expect_parse_refusal(huge_count, "do not hold"); }
+static void test_chunks_rejects_bad_magic(void **s) { (void)s; expect_parse_refusal(bad_magic); }
+static void test_chunks_rejects_wrong_length(void **s) { (void)s; expect_parse_refusal(truncated); }
+static void test_chunks_rejects_offset_gap(void **s) { (void)s; expect_parse_refusal(gap); }
+static void test_chunks_rejects_short_frame_not_last(void **s) { (void)s; expect_parse_refusal(short_middle); }
+static void test_chunks_rejects_total_mismatch(void **s) { (void)s; expect_parse_refusal(wrong_total); }
+static void test_chunks_rejects_frame_size(void **s) { (void)s; expect_parse_refusal(odd_frame_size); }
+static void test_chunks_rejects_huge_count(void **s) { (void)s; expect_parse_refusal(huge_count); }
 
 static void test_chunks_check_payload_refuses_mismatch(void **state)
 {
@@ -101,15 +102,15 @@ static void test_chunks_check_payload_refuses_mismatch(void **state)
 	make_table(&t, 2, 5);
 	struct ferry_error *err = NULL;
 	assert_false(chunks_check_payload(&t, "a.chunks", COMPRESSION_ZSTD, 12, &err));
-	assert_error_contains(err, "the manifest says 12");
+	assert_error_code(err, FERRY_E_INTEGRITY);
 	ferry_error_clear(&err);
 	/* none: stored bytes must equal uncompressed bytes */
 	assert_false(chunks_check_payload(&t, "a.chunks", COMPRESSION_NONE, t.total_size, &err));
-	assert_error_contains(err, "frame 0");
+	assert_error_code(err, FERRY_E_INTEGRITY);
 	ferry_error_clear(&err);
 	t.frames[1].stored_size = 1u << 30;
 	assert_false(chunks_check_payload(&t, "a.chunks", COMPRESSION_XZ, t.total_size, &err));
-	assert_error_contains(err, "frame 1");
+	assert_error_code(err, FERRY_E_INTEGRITY);
 	ferry_error_free(err);
 	chunks_free(&t);
 }
@@ -131,7 +132,7 @@ static void roundtrip(enum compression c)
 	/* a frame that holds more than declared: refused, never written past */
 	assert_false(frames_decompress(fc, c, out, len, back, n - 1, &err));
 	if (c != COMPRESSION_NONE)
-		assert_error_contains(err, "declared");
+		assert_error_code(err, FERRY_E_FORMAT);
 	ferry_error_clear(&err);
 	/* trailing bytes after the frame */
 	uint8_t *longer = malloc(len + 4);
@@ -168,7 +169,7 @@ static void test_frames_zstd_refuses_zip_bomb(void **state)
 				    frames_stored_bound(COMPRESSION_ZSTD, n), &len, NULL));
 	assert_true(len < 1000);
 	assert_false(frames_decompress(fc, COMPRESSION_ZSTD, out, len, small, CHUNKS_MIN_FRAME, &err));
-	assert_error_contains(err, "declared");
+	assert_error_code(err, FERRY_E_FORMAT);
 	ferry_error_free(err);
 	frame_coder_free(fc);
 	free(zeros);

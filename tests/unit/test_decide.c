@@ -25,6 +25,27 @@ static struct manifest *example(void)
 	return m;
 }
 
+/* The example manifest with compatible.attributes {"site": ["north", "lab-*"]}
+ * on its first variant (gw-x): parsed from bytes like any manifest. */
+static struct manifest *example_with_site(void)
+{
+	struct ferry_error *err = NULL;
+	struct manifest *m = NULL;
+	json_error_t jerr;
+	char *path = test_data_path("../../examples/manifest.json");
+	json_t *root = json_load_file(path, 0, &jerr);
+	assert_non_null(root);
+	json_t *compat = json_object_get(json_array_get(json_object_get(root, "variants"), 0), "compatible");
+	assert_int_equal(json_object_set_new(compat, "attributes",
+					     json_pack("{s:[s,s]}", "site", "north", "lab-*")), 0);
+	char *text = json_dumps(root, JSON_COMPACT);
+	assert_ok(manifest_parse(text, strlen(text), "manifest.json", &m, &err), err);
+	free(text);
+	json_decref(root);
+	free(path);
+	return m;
+}
+
 static char *canary[] = { "canary", NULL };
 static char *production[] = { "production", NULL };
 
@@ -135,6 +156,82 @@ static void test_decide_refuses_hw_revision_outside_range(void **state)
 	assert_refused(&dec, "hardware revision unknown, variant gw-x needs >=2", 1, DECIDE_HW_REVISION);
 	decision_free(&dec);
 	manifest_free(m);
+}
+
+static void test_decide_attributes_criterion_matches_device_attributes(void **state)
+{
+	(void)state;
+	struct manifest *m = example_with_site();
+	struct device_facts d = gw();
+	const struct device_attribute north[] = { { "site", "north" } }, lab[] = { { "site", "lab-3" } },
+				      south[] = { { "site", "south" } };
+	d.attributes = north;
+	d.n_attributes = 1;
+	struct decision dec = decide_ok(m, &d);
+	assert_non_null(dec.variant);
+	decision_free(&dec);
+	d.attributes = lab;
+	dec = decide_ok(m, &d);
+	assert_non_null(dec.variant);
+	decision_free(&dec);
+	d.attributes = south;
+	dec = decide_ok(m, &d);
+	assert_refused(&dec, "attribute site 'south' is not one of north, lab-* (variant gw-x)", 1,
+		       DECIDE_ATTRIBUTE);
+	assert_string_equal(decide_code_name(dec.reasons[0].code), "attribute");
+	decision_free(&dec);
+	d.attributes = NULL;
+	d.n_attributes = 0;
+	dec = decide_ok(m, &d);
+	assert_refused(&dec, "attribute site is not set, variant gw-x needs one of north, lab-*", 1,
+		       DECIDE_ATTRIBUTE);
+	decision_free(&dec);
+	manifest_free(m);
+}
+
+static void test_compat_attributes_round_trip_and_validate(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	struct manifest *m = example_with_site(), *again = NULL;
+	char *text = NULL, buf[256];
+	size_t len = 0;
+	assert_ok(manifest_serialize(m, &text, &len, &err), err);
+	assert_ok(manifest_parse(text, len, "manifest.json", &again, &err), err);
+	const struct compat *c = &again->variants[0].compatible;
+	assert_int_equal(c->n_attributes, 1);
+	assert_string_equal(c->attributes[0].name, "site");
+	assert_string_equal(c->attributes[0].globs[1], "lab-*");
+	assert_string_equal(compat_describe(c, buf, sizeof(buf)),
+			    "device_type gw-x; hw_revision >=2; installed_version >=2.0.0 <2.4.1; site north|lab-*");
+	free(text);
+	manifest_free(again);
+	manifest_free(m);
+}
+
+static void test_fleet_attributes_reach_the_decision(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	struct fleet *f = NULL;
+	const char *text = "{\"format\":1,\"devices\":[{\"id\":\"gw-0001\",\"type\":\"gw-x\","
+			   "\"hw_revision\":2,\"groups\":[\"canary\"],\"installed\":{\"edge-os\":\"2.3.0\"},"
+			   "\"security_version\":6,\"attributes\":{\"site\":\"south\"}}]}";
+	assert_ok(fleet_parse(text, strlen(text), "fleet.json", &f, &err), err);
+	struct manifest *m = example_with_site();
+	struct device_facts d;
+	fleet_device_facts(&f->devices[0], m->name, &d);
+	assert_int_equal(d.n_attributes, 1);
+	struct decision dec = decide_ok(m, &d);
+	assert_refused(&dec, "attribute site 'south'", 1, DECIDE_ATTRIBUTE);
+	decision_free(&dec);
+	manifest_free(m);
+	fleet_free(f);
+	const char *bad = "{\"format\":1,\"devices\":[{\"id\":\"x\",\"type\":\"t\","
+			  "\"attributes\":{\"site\":3}}]}";
+	assert_false(fleet_parse(bad, strlen(bad), "fleet.json", &f, &err));
+	assert_non_null(strstr(ferry_error_message(err), "attributes.site: must be a string"));
+	ferry_error_clear(&err);
 }
 
 static void test_decide_refuses_installed_version_outside_range(void **state)
@@ -493,6 +590,9 @@ int main(void)
 		cmocka_unit_test(test_decide_takes_first_fitting_variant),
 		cmocka_unit_test(test_decide_refuses_hw_revision_outside_range),
 		cmocka_unit_test(test_decide_refuses_installed_version_outside_range),
+		cmocka_unit_test(test_decide_attributes_criterion_matches_device_attributes),
+		cmocka_unit_test(test_compat_attributes_round_trip_and_validate),
+		cmocka_unit_test(test_fleet_attributes_reach_the_decision),
 		cmocka_unit_test(test_decide_rollout_selects_by_devices_groups_and_percent),
 		cmocka_unit_test(test_decide_rollout_bucket_is_sha256_of_name_and_id),
 		cmocka_unit_test(test_decide_refuses_lower_security_version),

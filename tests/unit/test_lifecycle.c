@@ -444,7 +444,7 @@ static void test_lifecycle_commit_before_the_reboot_is_refused(void **state)
 	device_open(&d);
 	install(&d, true);
 	assert_false(lifecycle_commit(d.c, d.s, d.b, &out, &why, &err));
-	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	assert_int_equal(ferry_error_code(err), FERRY_E_STATE);
 	ferry_error_free(err);
 	assert_int_equal(state_of(&d), AGENT_STATE_INSTALLED);
 	device_close(&d);
@@ -549,7 +549,7 @@ static void test_lifecycle_rollback_refused_at_rest(void **state)
 	struct ferry_error *err = NULL;
 	device_open(&d);
 	assert_false(lifecycle_rollback(d.c, d.s, d.b, "requested", &err));
-	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	assert_int_equal(ferry_error_code(err), FERRY_E_STATE);
 	ferry_error_free(err);
 	assert_int_equal(state_of(&d), AGENT_STATE_IDLE);
 	device_close(&d);

@@ -506,7 +506,7 @@ static void test_policy_adopt_needs_threshold_of_current_roots(void **state)
 	int64_t serial = 0;
 	policy_fixture_publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
-	assert_error_contains(err, "not signed by 2 of the current roots (policy serial 3)");
+	assert_error_code(err, FERRY_E_POLICY);
 	ferry_error_clear(&err);
 	/* a signature by a key that is not a root does not help */
 	char other[2][PGP_FPR_LEN + 1];
@@ -514,7 +514,7 @@ static void test_policy_adopt_needs_threshold_of_current_roots(void **state)
 	memcpy(other[1], e.roots[2], sizeof(other[1]));
 	policy_fixture_publish(&e.ws, next, other, 2, NULL, 0, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
-	assert_error_contains(err, "not signed by 2 of the current roots");
+	assert_error_code(err, FERRY_E_POLICY);
 	assert_error_contains(err, ": unknown key");   /* root 3: not on the device */
 	ferry_error_clear(&err);
 	policy_fixture_publish(&e.ws, next, e.roots, 2, NULL, 0, e.dir);
@@ -536,7 +536,7 @@ static void test_policy_adopt_refuses_replayed_older_policy(void **state)
 		struct policy *old = policy_fixture_make(s, e.roots, 1, 1);
 		policy_fixture_publish(&e.ws, old, e.roots, 1, NULL, 0, e.dir);
 		assert_false(adopt(&e, cur, &serial, &err));
-		assert_error_contains(err, "is not higher than the current serial 7");
+		assert_error_code(err, FERRY_E_POLICY);
 		ferry_error_clear(&err);
 		policy_free(old);
 	}
@@ -556,13 +556,13 @@ static void test_policy_root_rotation_accepted(void **state)
 	/* signed by the old root only: it would not load again afterwards */
 	policy_fixture_publish(&e.ws, rot, e.roots, 1, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
-	assert_error_contains(err, "not signed by 1 of the roots it names");
+	assert_error_code(err, FERRY_E_POLICY);
 	ferry_error_clear(&err);
 	/* signed by the new root only: the current root did not agree */
 	policy_fixture_publish(&e.ws, rot, (const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1,
 		(const char (*)[PGP_FPR_LEN + 1])&e.roots[2], 1, e.dir);
 	assert_false(adopt(&e, cur, &serial, &err));
-	assert_error_contains(err, "not signed by 1 of the current roots");
+	assert_error_code(err, FERRY_E_POLICY);
 	ferry_error_clear(&err);
 	/* old and new root: rotation accepted, and it loads as the current policy */
 	char both[2][PGP_FPR_LEN + 1];
@@ -578,7 +578,7 @@ static void test_policy_root_rotation_accepted(void **state)
 	struct policy *next = policy_fixture_make(3, e.roots, 1, 1);
 	policy_fixture_publish(&e.ws, next, e.roots, 1, NULL, 0, e.dir);
 	assert_false(adopt(&e, loaded, &serial, &err));
-	assert_error_contains(err, "not signed by 1 of the current roots (policy serial 2)");
+	assert_error_code(err, FERRY_E_POLICY);
 	ferry_error_free(err);
 	policy_free(next);
 	policy_free(loaded);
@@ -603,7 +603,7 @@ static void test_policy_load_dir_refuses_tampered_bytes(void **state)
 	assert_true(asprintf(&path, "%s/policy.json", e.dir) > 0);
 	assert_ok(safe_write_atomic(path, text, strlen(text), 0644, &err), err);
 	assert_false(policy_load_dir(e.dev.pgp, e.dir, &loaded, &err));
-	assert_error_contains(err, "no valid signature");
+	assert_error_code(err, FERRY_E_SIGNATURE);
 	assert_error_contains(err, ": bad");
 	ferry_error_free(err);
 	free(path);

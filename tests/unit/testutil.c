@@ -62,6 +62,15 @@ void assert_error_contains(const struct ferry_error *err, const char *needle)
 			 ferry_error_message(err));
 }
 
+void assert_error_code(const struct ferry_error *err, enum ferry_code code)
+{
+	if (!err)
+		fail_msg("expected a '%s' error, got none", ferry_code_name(code));
+	if (ferry_error_code(err) != code)
+		fail_msg("expected a '%s' error, got '%s': %s", ferry_code_name(code),
+			 ferry_code_name(ferry_error_code(err)), ferry_error_message(err));
+}
+
 char *test_last_record(struct state *s)
 {
 	struct state_records r;

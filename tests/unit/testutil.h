@@ -23,6 +23,8 @@ char *test_data_path(const char *name);
 #define assert_ok(ok, err) do { if (!(ok)) fail_msg("unexpected error: %s", ferry_error_message(err)); } while (0)
 /* Asserts that err is set and its message contains needle. */
 void assert_error_contains(const struct ferry_error *err, const char *needle);
+/* Asserts that err is set and means code (tests assert meanings, not text). */
+void assert_error_code(const struct ferry_error *err, enum ferry_code code);
 
 /* The last audit record of an agent.db (agent/state.h), as its line;
  * caller frees. */

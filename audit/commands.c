@@ -1,0 +1,66 @@
+/* commands: ferry-audit's command table for the shared command-line layer
+ * (common/cli.h) and its own global options (--db FILE, --homedir DIR).
+ * Commands open the database themselves, so --help never needs one. */
+#include "audit/cli.h"
+#include "common/cli.h"
+
+struct audit_command {
+	struct cli_command cli;   /* first: the layer reads the table through it */
+	audit_command_fn run;
+};
+
+static const struct audit_command commands[] = {
+	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace]",
+	    "register a device's public key (the .asc from ferry-keys provision)", 0 }, cmd_register },
+	{ { "import", "MEDIA_DIR...", "verify and import the audit exports on sticks", 0 }, cmd_import },
+	{ { "devices", "", "list registered devices, their versions and last contact", 0 }, cmd_devices },
+	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
+	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
+	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
+	{ { "check", "[--device ID]",
+	    "re-verify the stored chains: notices a tampered or damaged database or backup", 0 },
+	  cmd_check_chains },
+	{ { "ack", "MEDIA_DIR --key FPR",
+	    "write signed acknowledgements to a stick so devices may prune exported records", 0 }, cmd_ack },
+	{ { "migrate", "--from sqlite:FILE --to postgresql://…",
+	    "copy an HQ database to another backend, then verify every chain and signature in it", 0 },
+	  cmd_migrate },
+	{ { "keygen", "[--name NAME] [-o FILE.asc]",
+	    "create the HQ signing key for acks (give its public key the policy role hq)", 0 }, cmd_keygen },
+};
+
+static const struct option longopts[] = {
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "homedir", required_argument, NULL, OPT_HOMEDIR },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool audit_option(void *ctx, int opt, const char *arg)
+{
+	return (opt == OPT_DB || opt == OPT_HOMEDIR) && cli_common_option(ctx, opt, arg);
+}
+
+static int audit_run(void *ctx, const struct cli_command *cmd, const struct cli_globals *g,
+		     int argc, char **argv, struct ferry_error **err)
+{
+	struct audit_cli *a = ctx;
+	a->json = g->json;
+	a->quiet = g->verbosity < 0;
+	a->verbose = g->verbosity > 0 ? g->verbosity : 0;
+	return ((const struct audit_command *)cmd)->run(a, argc, argv, err);
+}
+
+const struct cli_program audit_program = {
+	.name = "ferry-audit",
+	.synopsis = "[--db FILE] [--homedir DIR]",
+	.about = "HQ side of ferry: device registry, audit import, reports, acknowledgements.",
+	.options_help = "      --db FILE|URL   the HQ database (default ferry-audit.db; sqlite:FILE,\n"
+			"                      postgresql://…, or postgresql: with the PG* variables)\n"
+			"      --homedir DIR   HQ GnuPG home (default: gnupg/ beside the database file,\n"
+			"                      ./gnupg for PostgreSQL)\n",
+	CLI_COMMANDS(commands),
+	.shortopts = "",
+	.longopts = longopts,
+	.option = audit_option,
+	.run = audit_run,
+};

@@ -1,0 +1,46 @@
+#!/bin/bash
+# guest.sh: what the test device runs at every boot, as root in the host's
+# root (read-only over 9p, chrooted by tests/vm/init). It is the device's
+# init: the boot and data partitions (drivers: tests/vm/init), udevd, then the same sequence
+# as dist/ferry-agent-commit.service (`ferry-agent boot`, then `commit`) and
+# dist/ferry-agent.service (`ferry-agent watch`). Lines starting "FERRYVM "
+# on the console are what tests/vm/run waits for; /run/ctl (a 9p share of
+# the test's directory) brings commands of "a person at the device".
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C
+source /run/ctl/env   # FERRY_BIN TOOLS CFG, written by tests/vm/run
+say() { echo "FERRYVM $* [up $(cut -d" " -f1 /proc/uptime)]" >/dev/console; }
+A() { "$FERRY_BIN/ferry-agent" -c "$CFG" "$@"; }
+
+say "init: start"
+for _ in $(seq 100); do [ -b /dev/vda4 ] && break; sleep 0.1; done
+mkdir -p /run/ferry/boot /run/ferry/data /run/ferry/media
+mount -t ext2 /dev/vda1 /run/ferry/boot && mount -t ext4 /dev/vda4 /run/ferry/data ||
+	{ say "init: cannot mount the boot or data partition"; sleep 2; poweroff -f; }
+# udevd for sticks; only block devices are replayed (a stick present at boot),
+# the whole coldplug took 10 s under TCG.
+/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
+udevadm trigger --action=add --subsystem-match=block >/dev/null 2>&1
+udevadm settle --timeout=30 >/dev/null 2>&1
+say "init: udev up"
+slot=$(sed -n 's/.*ferry\.slot=\([ab]\).*/\1/p' /proc/cmdline)
+say "booted slot=$slot version=$(cat /run/ferry/slot-version)"
+# dist/ferry-agent-commit.service: ExecStartPre=boot, ExecStart=commit.
+A boot >/dev/console 2>&1; say "agent-boot rc=$?"
+A commit >/dev/console 2>&1; say "commit rc=$?"
+say "status $(A --json status --last 8 2>&1 | tr -d '\n')"
+# dist/ferry-agent.service: watch, its output on the console.
+A watch 2>&1 | sed -u 's/^/FERRYVM watch: /' >/dev/console &
+say "ready"
+
+# Commands from the test: /run/ctl/req.ID (a shell script) → out.ID, rc.ID.
+# Taken (renamed) before it runs: a command that reboots runs only once.
+while sleep 0.3; do
+	for f in /run/ctl/req.*; do
+		[ -e "$f" ] || continue
+		id=${f##*/req.}
+		mv "$f" "/run/ctl/run.$id" || continue
+		bash "/run/ctl/run.$id" >"/run/ctl/out.$id" 2>&1
+		echo $? >"/run/ctl/rc.$id.tmp" && mv "/run/ctl/rc.$id.tmp" "/run/ctl/rc.$id"
+	done
+done
