@@ -51,7 +51,7 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 						  progress_wanted() };
 	if (!install_run(ctx->config, &rq, &report, err)) {
 		install_report_clear(&report);   /* a failed run has a report begun */
-		return AGENT_EXIT_FAILED;
+		return *err ? ferry_exit_code(*err) : AGENT_EXIT_FAILED;   /* 2: not a stick */
 	}
 	print_report(ctx, &report);
 	int rc = exit_code(report.result);

@@ -14,6 +14,7 @@
 #include "agent/autoreboot.h"
 #include "agent/cmd.h"
 #include "agent/install.h"
+#include "agent/lifecycle.h"
 #include "agent/state.h"
 #include "agent/watch.h"
 #include "common/log.h"
@@ -113,7 +114,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 				   .refused = audit_refused, .after_stick = reboot_if_pending, .ctx = ctx };
 	struct watch_rule *rules = calloc(c->media.n_match + 1, sizeof(*rules));
 	struct watch_allow *allow = calloc(c->media.n_allow + 1, sizeof(*allow));
-	int opt, rc = AGENT_EXIT_USAGE;
+	int opt, rc = AGENT_EXIT_USAGE, lock = -1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:n:", options, NULL)) != -1) {
@@ -146,13 +147,15 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 	wc.n_match = c->media.n_match;
 	wc.allow = allow;
 	wc.n_allow = c->media.n_allow;
-	if (!install_stop_handler(err))
+	if (!lifecycle_watch_lock(c, &lock, err) || !install_stop_handler(err))
 		goto out;
 	wc.stop_fd = stop_pipe[0];
 	/* The console lines go to the journal as they happen. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = watch_run(&wc, err) ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
 out:
+	if (lock >= 0)
+		close(lock);
 	free(rules);
 	free(allow);
 	return rc;

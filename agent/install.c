@@ -26,6 +26,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/safefile.h"
+#include "common/stick.h"
 #include "common/admit.h"          /* the one admission: design §3's order */
 
 struct candidate {
@@ -92,7 +93,7 @@ static void refusal_problems(struct candidate *cd, const struct ferry_error *e)
 		problem_add(cd, "unreadable", ferry_error_message(e));
 	} else if (a->reached == ADMIT_PARSE) {
 		problem_add(cd, "manifest", ferry_error_message(e));
-	} else if (a->reached == ADMIT_POLICY && a->n_devices == 1 && !a->devices[0].policy.allowed) {
+	} else if (a->n_devices == 1 && a->devices[0].code == FERRY_E_POLICY && a->devices[0].policy.reasons) {
 		for (char **p = a->devices[0].policy.reasons; p && *p; p++)
 			problem_add(cd, "signature", *p);
 		if (!cd->problems)
@@ -126,7 +127,7 @@ static bool evaluate(struct state *st, struct agent_trust *trust, const struct d
 		return false;
 	}
 	cd->m = cd->adm.manifest;
-	if (cd->m) {
+	if (cd->m && cd->adm.devices[0].code != FERRY_E_POLICY) {
 		const struct admit_device *d = &cd->adm.devices[0];
 		cd->d = &d->decision;
 		cd->signers = json_array();
@@ -163,25 +164,6 @@ static char *join_reasons(json_t *reasons)
 	return s ? s : strdup("");
 }
 
-/* Reasons that say "nothing new here" rather than "something is wrong". */
-static bool only_benign(const struct decision *d)
-{
-	for (size_t i = 0; i < d->n_reasons; i++)
-		if (d->reasons[i].code != DECIDE_ALREADY_INSTALLED &&
-		    d->reasons[i].code != DECIDE_SUPERSEDED)
-			return false;
-	return true;
-}
-
-/* A bundle for other device types only: normal on a stick for a whole fleet. */
-static bool only_foreign(const struct decision *d)
-{
-	for (size_t i = 0; i < d->n_reasons; i++)
-		if (d->reasons[i].code != DECIDE_DEVICE_TYPE)
-			return false;
-	return d->n_reasons > 0;
-}
-
 /* The bundles offered: a stick's ferry/bundles, or one bundle file. */
 struct offer {
 	struct media_stick *stick;
@@ -196,7 +178,7 @@ static bool offer_load(const char *path, struct offer *o, struct ferry_error **e
 	if (stat(path, &st) < 0)
 		return ferry_error_errno(err, errno, "%s", path);
 	if (S_ISDIR(st.st_mode)) {
-		if (!media_scan(path, &o->stick, err))
+		if (!stick_present(path, err) || !media_scan(path, &o->stick, err))
 			return false;
 		o->n = o->stick->n_bundles;
 	} else {
@@ -323,9 +305,11 @@ static enum ferry_code refusal_code(const struct candidate *cd)
 }
 
 /* Reports a bundle that will not be installed, and adds it to the run's
- * refusal records (agent/refusals.c: one record however many). */
+ * refusal records (agent/refusals.c: one record however many). Out of scope
+ * is normal on a stick for a whole fleet; a bundle file named on the command
+ * line (named) was meant for this device, so out of scope refuses it. */
 static bool report_refusal(struct refusals *rf, const struct candidate *cd, const struct decision *d,
-			   bool dry_run, struct install_report *out, struct tally *t,
+			   bool dry_run, bool named, struct install_report *out, struct tally *t,
 			   struct ferry_error **err)
 {
 	json_t *entry = d ? decision_json(d) : json_pack("{s:s,s:s}", "file", cd->file, "result", "refused");
@@ -336,7 +320,8 @@ static bool report_refusal(struct refusals *rf, const struct candidate *cd, cons
 	json_object_set_new(entry, "file", json_string(cd->file));
 	char *text = join_reasons(reasons);
 	const char *name = cd->m ? cd->m->name : cd->file;
-	bool benign = d && only_benign(d), foreign = d && only_foreign(d);
+	bool benign = d && decide_is_nothing_new(d), foreign = d && !named && decide_is_out_of_scope(d);
+	bool skipped = benign || foreign;   /* not a refusal: see docs/field-guide.md */
 	lines_add(&out->lines, "%s%s%s: %s: %s", name, cd->m ? " " : "", cd->m ? cd->m->version : "",
 		  benign ? "nothing new" : foreign ? "not for this device" : "refused", text);
 	if (benign)
@@ -349,8 +334,8 @@ static bool report_refusal(struct refusals *rf, const struct candidate *cd, cons
 	bool ok = true;
 	if (!dry_run) {
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
-		const char *code = benign ? NULL : ferry_code_name(refusal_code(cd));
-		ok = detail && refusals_add(rf, benign, cd->m ? cd->m->name : NULL, cd->m ? cd->m->version : NULL,
+		const char *code = skipped ? NULL : ferry_code_name(refusal_code(cd));
+		ok = detail && refusals_add(rf, skipped, cd->m ? cd->m->name : NULL, cd->m ? cd->m->version : NULL,
 					    cd->file, code, text, detail, err);
 		json_decref(detail);
 	}
@@ -496,12 +481,15 @@ static void summarise(const struct install_request *rq, const struct tally *t,
 		out->result = NOTIFY_FAILURE;
 	else if (t->installed || (rq->dry_run && t->pending))
 		out->result = NOTIFY_SUCCESS;
-	else if (t->refused || (t->foreign && !t->current && !t->pending))
-		out->result = NOTIFY_REFUSED;   /* nothing here is for this device */
+	else if (t->refused)
+		out->result = NOTIFY_REFUSED;   /* something meant for this device failed a check */
 	else
 		out->result = NOTIFY_NOTHING;
-	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s%s", rq->dry_run ? t->pending : t->installed,
-		     verb, t->failed, t->refused + t->foreign,
+	char others[48] = "";
+	if (t->foreign)
+		snprintf(others, sizeof(others), ", %d for other devices", t->foreign);
+	if (asprintf(&out->summary, "%d %s, %d failed, %d refused%s%s%s", rq->dry_run ? t->pending : t->installed,
+		     verb, t->failed, t->refused, others,
 		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "",
 		     t->unconfirmed ? ", waiting for a local confirmation" : "") < 0)
 		out->summary = NULL;
@@ -578,7 +566,8 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].d;
-		if ((!d || !d->variant) && !report_refusal(&rf, &cds[i], d, rq->dry_run, out, &tally, err))
+		if ((!d || !d->variant) &&
+		    !report_refusal(&rf, &cds[i], d, rq->dry_run, !offer.stick, out, &tally, err))
 			goto out;
 	}
 	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label,
@@ -635,7 +624,7 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	struct state *st = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result res = { 0 };
-	bool ok = lifecycle_open(c, &st, &b, err);
+	bool ok = stick_present(dir, err) && lifecycle_open(c, &st, &b, err);
 	/* The ack first: what HQ holds need not travel again. */
 	if (ok)
 		install_apply_ack(c, st, dir);

@@ -262,14 +262,16 @@ out:
 	return ok;
 }
 
-bool lifecycle_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err)
+/* Takes <state_dir>/name with flock, without waiting (see lifecycle_lock_try). */
+static bool lock_try(const struct agent_config *c, const char *name, int *fd, bool *busy,
+		     struct ferry_error **err)
 {
 	char *path = NULL;
 	*fd = -1;
 	*busy = false;
 	if (!mkdir_p(c->state_dir, 0700, err))
 		return false;
-	if (asprintf(&path, "%s/agent.lock", c->state_dir) < 0)
+	if (asprintf(&path, "%s/%s", c->state_dir, name) < 0)
 		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	bool ok = true;
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -287,6 +289,11 @@ bool lifecycle_lock_try(const struct agent_config *c, int *fd, bool *busy, struc
 	return ok;
 }
 
+bool lifecycle_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err)
+{
+	return lock_try(c, "agent.lock", fd, busy, err);
+}
+
 bool lifecycle_lock(const struct agent_config *c, int *fd, struct ferry_error **err)
 {
 	bool busy = false;
@@ -294,7 +301,21 @@ bool lifecycle_lock(const struct agent_config *c, int *fd, struct ferry_error **
 		return false;
 	if (busy)
 		return ferry_error_setc(err, FERRY_E_BUSY,
-					"%s/agent.lock: another ferry-agent is working on this device",
+					"%s/agent.lock: another ferry-agent is working on this device; "
+					"try again when it has finished",
+					c->state_dir);
+	return true;
+}
+
+bool lifecycle_watch_lock(const struct agent_config *c, int *fd, struct ferry_error **err)
+{
+	bool busy = false;
+	if (!lock_try(c, "watch.lock", fd, &busy, err))
+		return false;
+	if (busy)
+		return ferry_error_setc(err, FERRY_E_BUSY,
+					"%s/watch.lock: another ferry-agent watch is already waiting for sticks "
+					"on this device; not starting a second one",
 					c->state_dir);
 	return true;
 }

@@ -89,6 +89,10 @@ bool lifecycle_recover(const struct agent_config *c, struct state *st, struct bo
 bool lifecycle_lock_try(const struct agent_config *c, int *fd, bool *busy, struct ferry_error **err);
 /* lifecycle_lock_try, where another holder is an error (code busy). */
 bool lifecycle_lock(const struct agent_config *c, int *fd, struct ferry_error **err);
+/* Takes <state_dir>/watch.lock for the life of a `watch`: one watch per
+ * device, so that two never take the same stick (code busy when another
+ * holds it). Close *fd to release. */
+bool lifecycle_watch_lock(const struct agent_config *c, int *fd, struct ferry_error **err);
 
 /* --- one update: begin, stream, activate, arm ----------------------------- */
 

@@ -220,8 +220,8 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 	if (dirs && id)
 		return cli_usage_error("register", "--device-id is for a key file: a provisioning directory names its device");
 	if (id && !auditlog_device_id_valid(id))
-		return cli_usage_error("register", "'%s': not a valid device id ([a-z0-9][a-z0-9._-]*, "
-				       "at most %d characters)", id, AUDITLOG_DEVICE_ID_MAX);
+		return cli_usage_error("register", "'%s': not a valid device id (" AUDITLOG_DEVICE_ID_RULE ")",
+				       id);
 	struct reg_session s;
 	int rc = session_open(&s, cli, err);
 	if (rc == 0)

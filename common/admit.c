@@ -40,44 +40,30 @@ static bool oom(struct ferry_error **err)
 	return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 }
 
-/* Step 3: the policy's verdict on the signers, before a byte is parsed. At
- * least one scope must be allowed: a device asked about, or (every-variant
- * mode) a release by these signers at all. */
+/* Step 3: the policy's verdict on the signers, before a byte is parsed: may
+ * they release at all (for some device type)? Which device types they may
+ * release for is judged in step 5, after the scope: a bundle for other device
+ * types is not this device's business, whoever signed it. */
 static bool judge_signers(const struct admit_request *rq, time_t now, struct admission *out,
 			  struct ferry_error **err)
 {
 	char buf[1024];
-	const struct admit_device *first_refused = NULL;
 	if (!policy_allows_role(rq->policy, &out->sigs, POLICY_RELEASE_ROLE, NULL, now, &out->release))
 		return oom(err);
-	if (rq->n_devices == 0) {
-		if (out->release.allowed)
-			return true;
-		return ferry_error_setc(err, FERRY_E_POLICY, "%s: the policy does not allow these signers to "
-					"release: %s", BUNDLE_SIG_MEMBER, strv_join(out->release.reasons, "; ", buf, sizeof(buf)));
-	}
-	out->devices = calloc(rq->n_devices, sizeof(*out->devices));
-	if (!out->devices)
-		return oom(err);
-	out->n_devices = rq->n_devices;
-	size_t allowed = 0;
-	for (size_t i = 0; i < rq->n_devices; i++) {
-		struct admit_device *d = &out->devices[i];
-		d->facts = &rq->devices[i];
-		if (!policy_allows_release(rq->policy, &out->sigs, d->facts->device_type, now, &d->policy))
+	if (rq->n_devices > 0) {
+		out->devices = calloc(rq->n_devices, sizeof(*out->devices));
+		if (!out->devices)
 			return oom(err);
-		d->code = d->policy.allowed ? FERRY_E_NONE : FERRY_E_POLICY;
-		allowed += d->policy.allowed;
-		if (!d->policy.allowed && !first_refused)
-			first_refused = d;
+		out->n_devices = rq->n_devices;
+		for (size_t i = 0; i < rq->n_devices; i++)
+			out->devices[i].facts = &rq->devices[i];
 	}
-	if (allowed > 0)
+	if (out->release.allowed)
 		return true;
-	return ferry_error_setc(err, FERRY_E_POLICY, "%s: the policy does not allow it for device type %s: %s",
-				BUNDLE_SIG_MEMBER, first_refused->facts->device_type,
-				first_refused->policy.reasons && first_refused->policy.reasons[0]
-					? strv_join(first_refused->policy.reasons, "; ", buf, sizeof(buf))
-					: "these signers may not release");
+	for (size_t i = 0; i < out->n_devices; i++)
+		out->devices[i].code = FERRY_E_POLICY;
+	return ferry_error_setc(err, FERRY_E_POLICY, "%s: the policy does not allow these signers to "
+				"release: %s", BUNDLE_SIG_MEMBER, strv_join(out->release.reasons, "; ", buf, sizeof(buf)));
 }
 
 /* Step 5, every-variant mode: each device type of each variant released. */
@@ -119,29 +105,49 @@ static const char *decision_text(const struct decision *d, char *buf, size_t cap
 	return buf;
 }
 
-/* Step 5, device mode: decide() for every device, including those the policy
- * refused (simulate shows every reason); only both yes admit. */
-static bool decide_devices(const struct admit_request *rq, struct admission *out,
+/* Step 5 for one device: scope (does a variant list its device type?), then
+ * the signer rules for that device type, then decide(). A device out of scope
+ * gets only its DECIDE_DEVICE_TYPE decision; a device whose signer rules
+ * refuse still gets a decision (simulate shows every reason) that never
+ * carries a variant. */
+static bool decide_device(const struct admit_request *rq, time_t now, struct admission *out,
+			  size_t i, struct ferry_error **err)
+{
+	const struct manifest *m = out->manifest;
+	struct admit_device *d = &out->devices[i];
+	struct device_facts f = *d->facts;
+	char *installed = NULL;
+	bool scoped = decide_lists_type(m, f.device_type);
+	if (scoped && !policy_allows_release(rq->policy, &out->sigs, f.device_type, now, &d->policy))
+		return oom(err);
+	d->code = !scoped ? FERRY_E_COMPAT : d->policy.allowed ? FERRY_E_NONE : FERRY_E_POLICY;
+	if (rq->installed && !rq->installed(rq->installed_ctx, i, m->name, &installed, err))
+		return false;
+	if (rq->installed)
+		f.installed_version = installed;
+	bool ok = decide(m, &f, &d->decision, err);
+	free(installed);
+	if (!ok)
+		return false;
+	d->decided = true;
+	if (d->code == FERRY_E_POLICY)
+		d->decision.variant = NULL;
+	if (d->code == FERRY_E_NONE && !d->decision.variant)
+		d->code = FERRY_E_COMPAT;
+	return true;
+}
+
+/* Step 5, device mode: decide_device for every device; only both yes admit. */
+static bool decide_devices(const struct admit_request *rq, time_t now, struct admission *out,
 			   struct ferry_error **err)
 {
 	const struct manifest *m = out->manifest;
 	char buf[1024];
 	const struct admit_device *first_refused = NULL;
 	for (size_t i = 0; i < out->n_devices; i++) {
-		struct admit_device *d = &out->devices[i];
-		struct device_facts f = *d->facts;
-		char *installed = NULL;
-		if (rq->installed && !rq->installed(rq->installed_ctx, i, m->name, &installed, err))
+		const struct admit_device *d = &out->devices[i];
+		if (!decide_device(rq, now, out, i, err))
 			return false;
-		if (rq->installed)
-			f.installed_version = installed;
-		bool ok = decide(m, &f, &d->decision, err);
-		free(installed);
-		if (!ok)
-			return false;
-		d->decided = true;
-		if (d->code == FERRY_E_NONE && !d->decision.variant)
-			d->code = FERRY_E_COMPAT;
 		if (d->code != FERRY_E_NONE && !first_refused)
 			first_refused = d;
 	}
@@ -178,7 +184,7 @@ static bool admit_reader(const struct admit_request *rq, struct bundle_reader *r
 	if (!manifest_parse(bytes, len, BUNDLE_MANIFEST_MEMBER, &out->manifest, err))
 		return false;
 	out->reached = ADMIT_DECIDE;
-	if (rq->n_devices == 0 ? !judge_variants(rq, now, out, err) : !decide_devices(rq, out, err))
+	if (rq->n_devices == 0 ? !judge_variants(rq, now, out, err) : !decide_devices(rq, now, out, err))
 		return false;
 	out->reached = ADMIT_DONE;
 	return true;

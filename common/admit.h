@@ -2,12 +2,13 @@
  * install/check/watch and ferry-pack verify/simulate. Always in this order:
  *   1. read   manifest.json and manifest.sig, exact bytes, bounded;
  *   2. signatures over those bytes: at least one valid, none bad;
- *   3. policy: the trust policy judges the signers — for each device asked
- *      about, for its device type; in every-variant mode, whether a counted
- *      signer may release at all;
- *   4. parse  manifest.json, only when 2 passed and 3 allowed something;
+ *   3. policy: may a counted signer release at all (for some device type)?
+ *   4. parse  manifest.json, only when 2 passed and 3 allowed it;
  *   5. decide every-variant mode: the policy for every variant's device
- *      types; device mode: decide() for each device.
+ *      types; device mode, per device: scope (does a variant list its
+ *      device type? if not: COMPAT, out of scope, the signer rules are not
+ *      looked at), then the signer rules for its device type (POLICY), then
+ *      decide() (COMPAT).
  * The mode varies what is checked, never the order. Promises: no byte of a
  * manifest is parsed before its signatures verified and the policy allowed
  * them; every refusal carries a ferry_code (signature, policy, compatibility,
@@ -56,7 +57,8 @@ struct admit_device {
 	struct policy_verdict policy;        /* for its device type (step 3) */
 	bool decided;                        /* decision holds a decide() result */
 	struct decision decision;
-	enum ferry_code code;                /* NONE: install decision.variant; POLICY; COMPAT */
+	enum ferry_code code;                /* NONE: install decision.variant; POLICY (decision
+						never holds a variant); COMPAT (see decide_is_out_of_scope) */
 };
 
 struct admit_variant {

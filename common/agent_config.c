@@ -183,8 +183,8 @@ static bool parse_device(struct parse *ps, json_t *root, const struct json_path 
 		}
 	}
 	if (!auditlog_device_id_valid(c->device.id))
-		return json_path_error(err, &kp, "device id '%s' must be 1-%d of [a-z0-9._-], starting with a letter or digit",
-				       c->device.id, AUDITLOG_DEVICE_ID_MAX);
+		return json_path_error(err, &kp, "device id '%s' must be " AUDITLOG_DEVICE_ID_RULE,
+				       c->device.id);
 	return true;
 }
 

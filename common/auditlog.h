@@ -22,6 +22,9 @@
 /* A device id must fit FAT file names: [a-z0-9][a-z0-9._-]*, at most this long
  * (so that "<id>.<8 digits>-<8 digits>.jsonl.sig" stays within 64 bytes). */
 #define AUDITLOG_DEVICE_ID_MAX 36
+/* The rule in words, for every message that refuses an id (provision,
+ * agent.json, register, import): one rule, one wording. */
+#define AUDITLOG_DEVICE_ID_RULE "1-36 of [a-z0-9._-], starting with a letter or digit"
 /* Longest line a reader accepts (records are small; detail is bounded). */
 #define AUDITLOG_LINE_MAX 65536
 /* The major version of the record format this code writes and reads. A

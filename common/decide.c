@@ -1,9 +1,10 @@
-/* decide: see decide.h. Rules, in the order their reasons are listed:
- * device type (globs), then the other criteria of the variants that list
- * the type (common/compat.c: hardware revision, installed version,
- * attributes), rollout selection, security_version
- * (anti-rollback), same version installed, downgrade. The bundle is taken
- * only when no rule objects; then the first fitting variant wins. */
+/* decide: see decide.h. Rules, in order: device type (globs: out of scope
+ * ends the decision), same or higher version installed (nothing new ends
+ * it), then the other criteria of the variants that list the type
+ * (common/compat.c: hardware revision, installed version, attributes),
+ * rollout selection, security_version (anti-rollback), every reason listed.
+ * The bundle is taken only when no rule objects; then the first fitting
+ * variant wins. */
 #include "decide.h"
 
 #include <stdarg.h>
@@ -146,15 +147,23 @@ static bool check_rollout(const struct manifest *m, const struct device_facts *d
 	return true;
 }
 
-static bool check_versions(const struct manifest *m, const struct device_facts *d,
-			   const struct semver *installed, struct decision *out,
-			   struct ferry_error **err)
+static bool check_security(const struct manifest *m, const struct device_facts *d,
+			   struct decision *out, struct ferry_error **err)
 {
-	if (m->security_version < d->security_version &&
-	    !decision_add_reason(out, err, DECIDE_SECURITY_VERSION,
-			"security_version %lld is below %lld, the highest this device has installed",
-			(long long)m->security_version, (long long)d->security_version))
-		return false;
+	if (m->security_version < d->security_version)
+		return decision_add_reason(out, err, DECIDE_SECURITY_VERSION,
+					   "security_version %lld is below %lld, the highest this device has installed",
+					   (long long)m->security_version, (long long)d->security_version);
+	return true;
+}
+
+/* When this version or a higher one is installed, the one reason why the
+ * bundle is nothing new (*stale); the other checks are then moot. */
+static bool check_not_newer(const struct manifest *m, const struct device_facts *d,
+			    const struct semver *installed, struct decision *out, bool *stale,
+			    struct ferry_error **err)
+{
+	*stale = false;
 	if (!installed)
 		return true;
 	struct semver offered;
@@ -162,20 +171,71 @@ static bool check_versions(const struct manifest *m, const struct device_facts *
 		return false;
 	int c = semver_compare(&offered, installed);
 	semver_free(&offered);
+	*stale = c <= 0;
 	if (c == 0)
 		return decision_add_reason(out, err, DECIDE_ALREADY_INSTALLED, "%s %s is already installed",
-				  m->name, d->installed_version);
+					   m->name, d->installed_version);
 	if (c < 0)
 		return decision_add_reason(out, err, DECIDE_DOWNGRADE,
-				  "downgrade: %s %s is installed, this bundle is %s", m->name,
-				  d->installed_version, m->version);
+					   "downgrade: %s %s is installed, this bundle is %s", m->name,
+					   d->installed_version, m->version);
 	return true;
 }
 
+/* The variants listing d's device type: the first that fits, or every reason
+ * why none does. */
+static bool choose_variant(const struct manifest *m, const struct device_facts *d,
+			   const struct semver *installed, struct decision *out,
+			   const struct variant **chosen, struct ferry_error **err)
+{
+	*chosen = NULL;
+	for (size_t i = 0; i < m->n_variants; i++) {
+		const struct variant *v = &m->variants[i];
+		bool fits;
+		if (!compat_type_listed(&v->compatible, d->device_type))
+			continue;
+		if (!compat_check(&v->compatible, v->id, m->name, d, installed, out, &fits, err))
+			return false;
+		if (fits && !*chosen)
+			*chosen = v;
+	}
+	/* A variant that fits is enough: the reasons of others that do not are moot. */
+	if (*chosen) {
+		for (size_t i = 0; i < out->n_reasons; i++)
+			free(out->reasons[i].message);
+		out->n_reasons = 0;
+	}
+	return true;
+}
+
+static bool out_of_scope(const struct manifest *m, const struct device_facts *d,
+			 struct decision *out, struct ferry_error **err)
+{
+	char *types = all_types(m);
+	bool added = types && decision_add_reason(out, err, DECIDE_DEVICE_TYPE,
+						  "device type %s is not listed (the bundle is for %s)",
+						  d->device_type, types);
+	free(types);
+	if (!types)
+		ferry_error_set(err, "out of memory");
+	return added;
+}
+
+bool decide_lists_type(const struct manifest *m, const char *device_type)
+{
+	for (size_t i = 0; i < m->n_variants; i++)
+		if (compat_type_listed(&m->variants[i].compatible, device_type))
+			return true;
+	return false;
+}
+
+/* The order of the checks: scope (device type), then whether the bundle is
+ * newer than what is installed, then variant, rollout and anti-rollback. A
+ * bundle out of scope or not newer gets that one reason only. */
 bool decide(const struct manifest *m, const struct device_facts *d, struct decision *out,
 	    struct ferry_error **err)
 {
-	bool ok = false, have_installed = false, any_type = false;
+	bool ok = false, have_installed = false, stale = false;
 	struct semver installed;
 	const struct variant *chosen = NULL;
 
@@ -191,38 +251,18 @@ bool decide(const struct manifest *m, const struct device_facts *d, struct decis
 		}
 		have_installed = true;
 	}
-
-	for (size_t i = 0; i < m->n_variants; i++) {
-		const struct variant *v = &m->variants[i];
-		bool fits;
-		if (!compat_type_listed(&v->compatible, d->device_type))
-			continue;
-		any_type = true;
-		if (!compat_check(&v->compatible, v->id, m->name, d, have_installed ? &installed : NULL,
-				  out, &fits, err))
-			goto out;
-		if (fits && !chosen)
-			chosen = v;
+	if (!decide_lists_type(m, d->device_type)) {
+		ok = out_of_scope(m, d, out, err);
+		goto out;
 	}
-	if (!any_type) {
-		char *types = all_types(m);
-		bool added = types && decision_add_reason(out, err, DECIDE_DEVICE_TYPE,
-						 "device type %s is not listed (the bundle is for %s)",
-						 d->device_type, types);
-		free(types);
-		if (!added) {
-			ferry_error_set(err, "out of memory");
-			goto out;
-		}
+	if (!check_not_newer(m, d, have_installed ? &installed : NULL, out, &stale, err))
+		goto out;
+	if (stale) {
+		ok = true;
+		goto out;
 	}
-	/* A variant that fits is enough: the reasons of others that do not are moot. */
-	if (chosen) {
-		for (size_t i = 0; i < out->n_reasons; i++)
-			free(out->reasons[i].message);
-		out->n_reasons = 0;
-	}
-	if (!check_rollout(m, d, out, err) ||
-	    !check_versions(m, d, have_installed ? &installed : NULL, out, err))
+	if (!choose_variant(m, d, have_installed ? &installed : NULL, out, &chosen, err) ||
+	    !check_rollout(m, d, out, err) || !check_security(m, d, out, err))
 		goto out;
 	out->variant = out->n_reasons == 0 ? chosen : NULL;
 	ok = true;
@@ -232,6 +272,20 @@ out:
 	if (!ok)
 		decision_free(out);
 	return ok;
+}
+
+bool decide_is_nothing_new(const struct decision *d)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (d->reasons[i].code != DECIDE_ALREADY_INSTALLED && d->reasons[i].code != DECIDE_DOWNGRADE &&
+		    d->reasons[i].code != DECIDE_SUPERSEDED)
+			return false;
+	return d->n_reasons > 0;
+}
+
+bool decide_is_out_of_scope(const struct decision *d)
+{
+	return d->n_reasons == 1 && d->reasons[0].code == DECIDE_DEVICE_TYPE;
 }
 
 bool decide_keep_highest(struct decision *ds, size_t n, struct ferry_error **err)

@@ -66,6 +66,15 @@ void decision_free(struct decision *d);
 bool decision_add_reason(struct decision *d, struct ferry_error **err, enum decide_code code,
 			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Does a variant of m list device_type (the bundle's scope)? */
+bool decide_lists_type(const struct manifest *m, const char *device_type);
+/* The outcome a refused decision means on the device (docs/field-guide.md):
+ * out of scope (only DECIDE_DEVICE_TYPE) and nothing new (already installed,
+ * a higher version installed, or superseded) end as "nothing"; any other
+ * reason is a refusal. */
+bool decide_is_out_of_scope(const struct decision *d);
+bool decide_is_nothing_new(const struct decision *d);
+
 /* Among n decisions (several bundles offered at once, e.g. on one stick),
  * keeps only the highest accepted version per bundle name; the others become
  * refusals with a DECIDE_SUPERSEDED reason ("superseded by edge-os 2.4.1").

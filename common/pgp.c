@@ -4,7 +4,9 @@
  * bare key id (bad or unknown-key signatures) visibly short so that no caller
  * mistakes it for a fingerprint; verification never starts gpg-agent. */
 #include "pgp.h"
+#include "pgp_passphrase.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gpgme.h>
@@ -29,8 +31,43 @@ struct pgp {
 	gpgme_ctx_t ctx;
 	char *homedir;
 	bool agent_launched;
+	bool agent_ours;        /* no agent answered before we launched it: stop it on close */
+	bool protect;           /* pgp_create_key makes passphrase-protected keys */
+	struct pgp_passphrase pass;   /* loopback pinentry: a file or the terminal */
 	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
 };
+
+/* The contexts open in this process: the agent one of them started is
+ * stopped by the last of them on the same home to close. */
+#define PGP_OPEN_MAX 64
+static struct pgp *open_ctxs[PGP_OPEN_MAX];
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void open_register(struct pgp *p, bool add)
+{
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < PGP_OPEN_MAX; i++)
+		if (add ? open_ctxs[i] == NULL : open_ctxs[i] == p) {
+			open_ctxs[i] = add ? p : NULL;
+			break;
+		}
+	pthread_mutex_unlock(&open_lock);
+}
+
+/* After p is unregistered: hands p's agent to another open context on the
+ * same home; false when none is left (the caller stops the agent). */
+static bool agent_handed_on(const struct pgp *p)
+{
+	bool handed = false;
+	pthread_mutex_lock(&open_lock);
+	for (size_t i = 0; i < PGP_OPEN_MAX && !handed; i++)
+		if (open_ctxs[i] && strcmp(open_ctxs[i]->homedir, p->homedir) == 0) {
+			open_ctxs[i]->agent_ours = true;
+			handed = true;
+		}
+	pthread_mutex_unlock(&open_lock);
+	return handed;
+}
 
 static pthread_once_t pgp_once = PTHREAD_ONCE_INIT;
 static bool pgp_init_ok;
@@ -98,6 +135,32 @@ static bool homedir_short(const char *path, struct ferry_error **err)
 			       PGP_HOMEDIR_MAX);
 }
 
+/* A GnuPG home, or nothing yet: missing, empty, or holding a file GnuPG
+ * makes. Any other directory is refused, so that a mistyped --homedir (a
+ * ferry-keys directory, a project folder) is not turned into a home. */
+static bool home_or_nothing(const char *dir, struct ferry_error **err)
+{
+	static const char *const marks[] = { "pubring.kbx", "pubring.gpg", "trustdb.gpg",
+					     "private-keys-v1.d", "gpg.conf", NULL };
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? true : ferry_error_errno(err, errno, "%s", dir);
+	bool empty = true, home = false;
+	struct dirent *e;
+	while ((e = readdir(d)) && !home) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		empty = false;
+		for (size_t i = 0; marks[i]; i++)
+			home = home || strcmp(e->d_name, marks[i]) == 0;
+	}
+	closedir(d);
+	if (empty || home)
+		return true;
+	return ferry_error_setc(err, FERRY_E_CONFIG, "%s: not a GnuPG home (it holds other files and no "
+				"keyring): refusing to make it one", dir);
+}
+
 bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 {
 	struct pgp *p = NULL;
@@ -109,7 +172,8 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	if (!pgp_init(err))
 		goto out;
 	/* an absolute path is checked before anything is created */
-	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !mkdir_p(homedir, 0700, err))
+	if ((homedir[0] == '/' && !homedir_short(homedir, err)) || !home_or_nothing(homedir, err) ||
+	    !mkdir_p(homedir, 0700, err))
 		goto out;
 	if (!realpath(homedir, abs)) {
 		ferry_error_errno(err, errno, "%s", homedir);
@@ -137,6 +201,8 @@ bool pgp_open(const char *homedir, struct pgp **out, struct ferry_error **err)
 	}
 	gpgme_set_offline(p->ctx, 1);
 	gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	gpgme_set_passphrase_cb(p->ctx, pgp_passphrase_cb, &p->pass);
+	open_register(p, true);
 	*out = p;
 	p = NULL;
 	ok = true;
@@ -153,6 +219,10 @@ void pgp_close(struct pgp *p)
 		gpgme_key_unref(p->sign_key);
 	if (p->ctx)
 		gpgme_release(p->ctx);
+	pgp_passphrase_clear(&p->pass);
+	open_register(p, false);
+	if (p->homedir && p->agent_launched && p->agent_ours && !agent_handed_on(p))
+		pgp_kill_daemons(p->homedir);   /* leave no agent running that we started */
 	free(p->homedir);
 	free(p);
 }
@@ -184,12 +254,44 @@ void pgp_kill_daemons(const char *homedir)
 	run_gpgconf(homedir, "--kill", "all");
 }
 
+/* Does a gpg-agent answer for homedir (without starting one)? */
+static bool agent_running(const char *homedir)
+{
+	int fds[2], status = -1;
+	char buf[256];
+	ssize_t n = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		execlp("gpg-connect-agent", "gpg-connect-agent", "--homedir", homedir, "--no-autostart",
+		       "GETINFO pid", "/bye", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		while ((n = read(fds[0], buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+			;
+	close(fds[0]);
+	if (pid < 0)
+		return false;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[n > 0 ? n : 0] = '\0';
+	return strncmp(buf, "D ", 2) == 0;
+}
+
 /* gpg.conf says no-autostart, so operations on secret keys start the agent
  * here, once per context. */
 static bool need_agent(struct pgp *p, struct ferry_error **err)
 {
 	if (p->agent_launched)
 		return true;
+	p->agent_ours = p->agent_ours || !agent_running(p->homedir);
 	if (!run_gpgconf(p->homedir, "--launch", "gpg-agent"))
 		return ferry_error_set(err, "%s: could not start gpg-agent (gpgconf --launch)",
 				       p->homedir);
@@ -231,7 +333,7 @@ bool pgp_fpr_valid(const char *s)
 bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 		    char fpr[PGP_FPR_LEN + 1], struct ferry_error **err)
 {
-	unsigned int flags = GPGME_CREATE_SIGN | GPGME_CREATE_NOPASSWD | GPGME_CREATE_FORCE;
+	unsigned int flags = GPGME_CREATE_SIGN | GPGME_CREATE_FORCE | (p->protect ? 0 : GPGME_CREATE_NOPASSWD);
 	unsigned long secs = 0;
 	if (expires == 0) {
 		flags |= GPGME_CREATE_NOEXPIRE;
@@ -244,6 +346,9 @@ bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 	if (!need_agent(p, err))
 		return false;
 	gpgme_error_t e = gpgme_op_createkey(p->ctx, user_id, "ed25519", 0, secs, NULL, flags);
+	if (e && p->protect && pgp_passphrase_problem(e))
+		return ferry_error_setc(err, FERRY_E_CONFIG, "%s: creating protected key '%s': %s", p->homedir,
+					user_id, pgp_passphrase_problem(e));
 	if (e)
 		return ferry_error_set(err, "%s: creating key '%s': %s", p->homedir, user_id,
 				       gpgme_strerror(e));
@@ -439,6 +544,10 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 	gpgme_set_textmode(p->ctx, 0);
 	e = gpgme_op_sign(p->ctx, in, outd, GPGME_SIG_MODE_DETACH);
 	gpgme_signers_clear(p->ctx);
+	if (e && pgp_passphrase_problem(e)) {
+		ferry_error_setc(err, FERRY_E_CONFIG, "sign with %s: %s", fpr, pgp_passphrase_problem(e));
+		goto out;
+	}
 	if (e) {
 		ferry_error_set(err, "sign with %s: %s", fpr, gpgme_strerror(e));
 		goto out;
@@ -588,4 +697,29 @@ void pgp_verify_result_clear(struct pgp_verify_result *r)
 	free(r->sigs);
 	r->sigs = NULL;
 	r->n_sigs = 0;
+}
+
+bool pgp_set_passphrase_file(struct pgp *p, const char *file, struct ferry_error **err)
+{
+	if (access(file, R_OK) != 0)
+		return ferry_error_errno(err, errno, "--passphrase-file %s", file);
+	free(p->pass.file);
+	if (!(p->pass.file = strdup(file)))
+		return ferry_error_set(err, "out of memory");
+	return true;
+}
+
+void pgp_protect_new_keys(struct pgp *p, bool on)
+{
+	p->protect = on;
+}
+
+bool pgp_check_signing_key(struct pgp *p, const char *fpr, struct ferry_error **err)
+{
+	static const char probe[] = "ferry: is this key usable for signing?";
+	void *sig = NULL;
+	size_t len = 0;
+	bool ok = pgp_sign_detached(p, fpr, probe, sizeof(probe) - 1, &sig, &len, err);
+	free(sig);
+	return ok;
 }

@@ -29,7 +29,8 @@ const char *pgp_homedir(const struct pgp *p);
 /* True for exactly 40 uppercase hex digits: a full v4 fingerprint, never a key id. */
 bool pgp_fpr_valid(const char *s);
 
-/* Creates an ed25519 sign-only key with no passphrase; returns its fingerprint.
+/* Creates an ed25519 sign-only key, with no passphrase unless
+ * pgp_protect_new_keys; returns its fingerprint.
  * expires: 0 for never, else seconds since the epoch. */
 bool pgp_create_key(struct pgp *p, const char *user_id, time_t expires,
 		    char fpr[PGP_FPR_LEN + 1], struct ferry_error **err);
@@ -49,7 +50,18 @@ bool pgp_export_public(struct pgp *p, const char *fpr, bool armor, char **out, s
 		       struct ferry_error **err);
 bool pgp_has_secret_key(struct pgp *p, const char *fpr);
 
-/* Binary detached signature over exactly len bytes by key fpr; caller frees *sig. */
+/* Protected keys (loopback pinentry, common/pgp_passphrase.h): the
+ * passphrase comes from file (checked readable now) instead of the terminal. */
+bool pgp_set_passphrase_file(struct pgp *p, const char *file, struct ferry_error **err);
+/* pgp_create_key makes keys protected by a passphrase (from the file or the
+ * terminal) instead of keys without one. */
+void pgp_protect_new_keys(struct pgp *p, bool on);
+/* Signs a few bytes with fpr and throws them away: a missing key, a wrong or
+ * missing passphrase or an unusable token fails here, before any work. */
+bool pgp_check_signing_key(struct pgp *p, const char *fpr, struct ferry_error **err);
+
+/* Binary detached signature over exactly len bytes by key fpr; caller frees *sig.
+ * A passphrase that is wrong or not given fails with FERRY_E_CONFIG. */
 bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t len,
 		       void **sig, size_t *sig_len, struct ferry_error **err);
 

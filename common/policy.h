@@ -151,9 +151,13 @@ bool policy_load_dir(struct pgp *pgp, const char *dir, struct policy **out,
 		     struct ferry_error **err);
 /* Would p lock everyone out at time now? Refused (v->allowed false, with a
  * reason each) when some rule's required roles cannot be met by distinct
- * signers that are neither revoked nor expired, or when signers exist but
- * none of them may release. Returns false only on out of memory. */
-bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verdict *v);
+ * signers that are neither revoked nor expired, when signers exist but none
+ * of them may release, or when a device type (a glob named by a rule of p, or
+ * by a release signer of previous, the policy p replaces; NULL: none) is left
+ * without live signers whose device types cover it and who can meet its
+ * rules. Returns false only on out of memory. */
+bool policy_check_lockout(const struct policy *p, const struct policy *previous, time_t now,
+			  struct policy_verdict *v);
 
 /* Adoption of a candidate policy from directory dir (a stick's ferry/policy)
  * on a device whose current policy is current:

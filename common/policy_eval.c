@@ -250,7 +250,70 @@ bool policy_allows_release(const struct policy *p, const struct pgp_verify_resul
 	return !oom;
 }
 
-bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verdict *v)
+/* Could a device of some type matching glob a also match glob b? (Either
+ * glob matches the other as text: "gw-x" and "gw-*", "*" and anything.) */
+static bool globs_overlap(char *const *as, const char *b)
+{
+	for (size_t i = 0; as && as[i]; i++)
+		if (fnmatch(as[i], b, 0) == 0 || fnmatch(b, as[i], 0) == 0)
+			return true;
+	return false;
+}
+
+/* Device type glob t: among the live signers whose scope overlaps t, one
+ * holds role release and every rule for t can be met by distinct ones. */
+static bool scope_releasable(const struct policy *p, const char *t, const struct policy_signer **live,
+			     size_t n, struct policy_verdict *v, bool *oom)
+{
+	const struct policy_signer **scoped = calloc(n + 1, sizeof(*scoped));
+	bool *used = calloc(n + 1, sizeof(*used)), ok = true, release = false;
+	size_t k = 0;
+	if (!scoped || !used) {
+		*oom = true;
+		ok = false;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (globs_overlap(live[i]->device_types, t)) {
+			scoped[k++] = live[i];
+			release = release || has_role(live[i], POLICY_RELEASE_ROLE);
+		}
+	for (size_t i = 0; release && i < p->n_rules; i++)
+		if (globs_overlap(p->rules[i].device_types, t) && !assign(p->rules[i].require_roles, 0, scoped, k, used))
+			release = false;
+	if (!release) {
+		ok = false;
+		*oom = *oom || !reason(v, "device type %s: no unrevoked, unexpired signers whose device types "
+				       "cover it can release for it (role '%s' and its rules)", t, POLICY_RELEASE_ROLE);
+	}
+out:
+	free(scoped);
+	free(used);
+	return ok;
+}
+
+/* The device types p must keep releasable: those its rules name and those
+ * previous let someone release for. */
+static bool scopes_releasable(const struct policy *p, const struct policy *previous,
+			      const struct policy_signer **live, size_t n, struct policy_verdict *v,
+			      bool *oom)
+{
+	bool ok = true;
+	for (size_t i = 0; i < p->n_rules; i++)
+		for (char **t = p->rules[i].device_types; t && *t; t++)
+			ok = scope_releasable(p, *t, live, n, v, oom) && ok;
+	for (size_t i = 0; previous && i < previous->n_signers; i++) {
+		const struct policy_signer *s = &previous->signers[i];
+		if (!has_role(s, POLICY_RELEASE_ROLE) || policy_find_revocation(previous, s->fpr))
+			continue;
+		for (char **t = s->device_types; t && *t; t++)
+			ok = scope_releasable(p, *t, live, n, v, oom) && ok;
+	}
+	return ok;
+}
+
+bool policy_check_lockout(const struct policy *p, const struct policy *previous, time_t now,
+			  struct policy_verdict *v)
 {
 	bool oom = false, any_release = false;
 	char roles[256], globs[256];
@@ -288,6 +351,8 @@ bool policy_check_lockout(const struct policy *p, time_t now, struct policy_verd
 			    strv_join(r->require_roles, ", ", roles, sizeof(roles))))
 			oom = true;
 	}
+	if (v->allowed && (p->n_signers > 0 || previous) && !scopes_releasable(p, previous, live, n, v, &oom))
+		v->allowed = false;
 	free(live);
 	free(used);
 	if (oom)
@@ -558,24 +623,47 @@ bool policy_dir_replaceable(const char *dir, struct ferry_error **err)
  * the pair is written to "<dir>.new", then exchanged with dir
  * (renameat2 RENAME_EXCHANGE); where the file system cannot exchange, dir
  * is moved to "<dir>.old" first and policy_load_dir's caller can fall back. */
-bool policy_write_dir(const char *dir, const struct policy_file *f, const char *keys,
+/* dir without trailing slashes ("out/" and "out" are the same folder, and
+ * "out/" + ".new" must not land inside it). */
+static char *strip_slashes(const char *dir)
+{
+	char *d = strdup(dir);
+	for (size_t n = d ? strlen(d) : 0; n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	return d;
+}
+
+/* Writes the pair (and keys) into a fresh tmp. */
+static bool write_pair(const char *tmp, const struct policy_file *f, const char *keys, size_t keys_len,
+		       struct ferry_error **err)
+{
+	char *jp = NULL, *sp = NULL, *kp = NULL;
+	bool ok = remove_tree(tmp, err) && mkdir_p(tmp, 0755, err) &&
+		  path_join(tmp, POLICY_FILE, &jp, err) && path_join(tmp, POLICY_SIG_FILE, &sp, err) &&
+		  path_join(tmp, POLICY_KEYS_FILE, &kp, err) &&
+		  safe_write_atomic(jp, f->bytes, f->len, 0644, err) &&
+		  safe_write_atomic(sp, f->sig, f->sig_len, 0644, err) &&
+		  (!keys || safe_write_atomic(kp, keys, keys_len, 0644, err));
+	free(jp);
+	free(sp);
+	free(kp);
+	return ok;
+}
+
+bool policy_write_dir(const char *dir_arg, const struct policy_file *f, const char *keys,
 		      size_t keys_len, struct ferry_error **err)
 {
-	char *tmp = NULL, *old = NULL, *jp = NULL, *sp = NULL, *kp = NULL;
-	bool ok = false;
+	char *dir = strip_slashes(dir_arg), *tmp = NULL, *old = NULL;
+	bool ok = false, made = false;
 
-	if (asprintf(&tmp, "%s.new", dir) < 0 || asprintf(&old, "%s.old", dir) < 0) {
+	if (!dir || asprintf(&tmp, "%s.new", dir) < 0 || asprintf(&old, "%s.old", dir) < 0) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
 	if (!policy_dir_replaceable(dir, err))
 		goto out;
-	if (!remove_tree(tmp, err) || !mkdir_p(tmp, 0755, err) ||
-	    !path_join(tmp, POLICY_FILE, &jp, err) || !path_join(tmp, POLICY_SIG_FILE, &sp, err) ||
-	    !path_join(tmp, POLICY_KEYS_FILE, &kp, err) ||
-	    !safe_write_atomic(jp, f->bytes, f->len, 0644, err) ||
-	    !safe_write_atomic(sp, f->sig, f->sig_len, 0644, err) ||
-	    (keys && !safe_write_atomic(kp, keys, keys_len, 0644, err)))
+	made = true;
+	if (!write_pair(tmp, f, keys, keys_len, err))
 		goto out;
 	if (access(dir, F_OK) != 0) {
 		if (rename(tmp, dir) != 0) {
@@ -585,8 +673,13 @@ bool policy_write_dir(const char *dir, const struct policy_file *f, const char *
 	} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) != 0) {
 		if (!remove_tree(old, err))
 			goto out;
-		if (rename(dir, old) != 0 || rename(tmp, dir) != 0) {
+		if (rename(dir, old) != 0) {
 			ferry_error_errno(err, errno, "replacing %s", dir);
+			goto out;
+		}
+		if (rename(tmp, dir) != 0) {
+			ferry_error_errno(err, errno, "replacing %s", dir);
+			(void)rename(old, dir);   /* the old pair stays in force */
 			goto out;
 		}
 		tmp = (free(tmp), old);
@@ -596,10 +689,13 @@ bool policy_write_dir(const char *dir, const struct policy_file *f, const char *
 		goto out;
 	ok = true;
 out:
+	if (!ok && made && tmp) {
+		struct ferry_error *ignored = NULL;   /* a failed write leaves nothing to block the retry */
+		remove_tree(tmp, &ignored);
+		ferry_error_free(ignored);
+	}
+	free(dir);
 	free(tmp);
 	free(old);
-	free(jp);
-	free(sp);
-	free(kp);
 	return ok;
 }

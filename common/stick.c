@@ -51,6 +51,20 @@ static bool layout_of(const char *data, size_t len, const char *path, struct fer
 	return true;
 }
 
+bool stick_present(const char *root, struct ferry_error **err)
+{
+	char *top = NULL;
+	struct stat st;
+	if (asprintf(&top, "%s/%s", root, STICK_DIR) < 0)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	bool ok = lstat(top, &st) == 0 && S_ISDIR(st.st_mode);
+	free(top);
+	if (!ok)
+		return ferry_error_setc(err, FERRY_E_USAGE, "%s: not a ferry stick: it has no %s/ folder "
+					"(docs/media.md); nothing was read or written", root, STICK_DIR);
+	return true;
+}
+
 bool stick_layout_check(const char *top, struct ferry_error **err)
 {
 	char *path = NULL, *data = NULL;

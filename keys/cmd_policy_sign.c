@@ -38,7 +38,7 @@ KEYS_CMD(keys_cmd_policy_sign)
 		goto out;
 	}
 	time_t now = time(NULL);
-	if (!policy_check_lockout(draft, now, &v)) {
+	if (!policy_check_lockout(draft, current, now, &v)) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
@@ -48,7 +48,7 @@ KEYS_CMD(keys_cmd_policy_sign)
 		for (size_t i = 0; v.reasons[i] && off < sizeof(why); i++)
 			off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", i ? "; " : "",
 						v.reasons[i]);
-		ferry_error_set(err, "refusing to sign: the policy would lock everyone out: %s", why);
+		ferry_error_set(err, "refusing to sign: the policy would lock out some or all releases: %s", why);
 		goto out;
 	}
 	draft->serial = current->serial + 1;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/agent_config.h"
+#include "common/auditlog.h"
 #include "common/safefile.h"
 #include "keys/cmds.h"
 
@@ -18,7 +19,8 @@ struct device {
 	json_t *installed;
 };
 
-/* FAT-safe names: the device id names audit/<id>/ on sticks. */
+/* FAT-safe device type names (the device id follows the one rule of
+ * common/auditlog.h: it names audit/<id>/ and the log files on sticks). */
 static bool name_valid(const char *s)
 {
 	if (!s || !*s || strlen(s) > 64)
@@ -217,10 +219,11 @@ static int parse_device(struct keys_ctx *k, int argc, char **argv, struct device
 		return KEYS_USAGE;
 	if (!d->id || !d->type)
 		return keys_usage(err, cmd, "--device-id ID and --device-type T are required");
-	if (!name_valid(d->id) || !name_valid(d->type))
-		return keys_usage(err, cmd, "--device-%s '%s' is not valid: lowercase [a-z0-9._-], at "
-				  "most 64 characters", name_valid(d->id) ? "type" : "id",
-				  name_valid(d->id) ? d->type : d->id);
+	if (!auditlog_device_id_valid(d->id))
+		return keys_usage(err, cmd, "--device-id '%s' is not valid: " AUDITLOG_DEVICE_ID_RULE, d->id);
+	if (!name_valid(d->type))
+		return keys_usage(err, cmd, "--device-type '%s' is not valid: lowercase [a-z0-9._-], at "
+				  "most 64 characters", d->type);
 	return -1;
 }
 

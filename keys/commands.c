@@ -1,5 +1,6 @@
 /* commands: ferry-keys' command table for the shared command-line layer
- * (common/cli.h), its own global option (--homedir DIR) and the option
+ * (common/cli.h), its own global options (--keys DIR or --homedir DIR, --protect,
+ * --passphrase-file FILE) and the option
  * helpers its subcommands share. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,12 @@ bool keys_common_option(struct keys_ctx *k, int c, const char *arg)
 	case 'J':
 		k->json = true;
 		return true;
+	case 'F':
+		k->passphrase_file = arg;
+		return true;
+	case 'P':
+		k->protect = true;
+		return true;
 	case 'v':
 		k->verbose = true;
 		cli_verbose(&k->globals);
@@ -123,12 +130,15 @@ static char *default_dir(void)
 
 static const struct option longopts[] = {
 	{ "homedir", required_argument, NULL, 'H' },
+	{ "keys", required_argument, NULL, 'H' },
+	{ "passphrase-file", required_argument, NULL, 'F' },
+	{ "protect", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static bool keys_option(void *ctx, int opt, const char *arg)
 {
-	return opt == 'H' && keys_common_option(ctx, opt, arg);
+	return (opt == 'H' || opt == 'F' || opt == 'P') && keys_common_option(ctx, opt, arg);
 }
 
 static int keys_run(void *ctx, const struct cli_command *cmd, const struct cli_globals *g,
@@ -147,11 +157,15 @@ static int keys_run(void *ctx, const struct cli_command *cmd, const struct cli_g
 
 const struct cli_program keys_program = {
 	.name = "ferry-keys",
-	.synopsis = "[--homedir DIR]",
+	.synopsis = "[--keys DIR]",
 	.about = "The chain of trust of ferry: root keys, signers, roles, revocations, the\n"
 		 "signed trust policy and device provisioning.",
-	.options_help = "      --homedir DIR   state directory (default $FERRY_KEYS_HOME, else\n"
-			"                      ~/.config/ferry/keys); GnuPG keys live in DIR/gnupg\n",
+	.options_help = "      --keys DIR      the ferry-keys directory (default $FERRY_KEYS_HOME, else\n"
+			"                      ~/.config/ferry/keys); ferry-pack --keys takes the same\n"
+			"                      DIR. --homedir DIR is the older spelling of --keys DIR\n"
+			"      --protect       keys created now (init, signer add, root add) get a\n"
+			"                      passphrase, from --passphrase-file or the terminal\n"
+			"      --passphrase-file FILE  the passphrase of protected keys (first line)\n",
 	CLI_COMMANDS(commands),
 	.shortopts = "",
 	.longopts = longopts,

@@ -26,6 +26,8 @@ struct keys_ctx {
 	bool json, verbose, quiet;
 	struct pgp *pgp;    /* opened on demand by keys_pgp() */
 	char *gnupg;        /* DIR/gnupg */
+	const char *passphrase_file;   /* --passphrase-file: for protected keys (else the terminal) */
+	bool protect;       /* --protect: keys created now get a passphrase (init, signer add, root add) */
 	struct cli_globals globals;   /* -v/-q/--json as the shared layer means them */
 };
 
@@ -34,9 +36,13 @@ struct keys_ctx {
 extern const struct cli_program keys_program;
 
 /* ---- option parsing shared by the subcommands ---- */
-/* Options every subcommand accepts too (--json, -v, -q, --homedir). */
+/* Options every subcommand accepts too (--json, -v, -q, --keys DIR or its
+ * older spelling --homedir DIR: the ferry-keys directory either way). */
 #define KEYS_COMMON_LONGOPTS                                        \
 	{ "homedir", required_argument, NULL, 'H' },               \
+	{ "keys", required_argument, NULL, 'H' },                  \
+	{ "passphrase-file", required_argument, NULL, 'F' },       \
+	{ "protect", no_argument, NULL, 'P' },                     \
 	{ "json", no_argument, NULL, 'J' },                        \
 	{ "verbose", no_argument, NULL, 'v' },                     \
 	{ "quiet", no_argument, NULL, 'q' },                       \

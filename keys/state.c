@@ -34,7 +34,7 @@ bool keys_require_init(const struct keys_ctx *k, struct ferry_error **err)
 	if (keys_initialised(k))
 		return true;
 	return ferry_error_setc(err, FERRY_E_CONFIG,
-				"%s: not initialised (no draft.json): run ferry-keys --homedir %s "
+				"%s: not initialised (no draft.json): run ferry-keys --keys %s "
 				"init --root-name NAME", k->dir, k->dir);
 }
 
@@ -47,6 +47,9 @@ struct pgp *keys_pgp(struct keys_ctx *k, struct ferry_error **err)
 		return NULL;
 	}
 	if (!pgp_open(k->gnupg, &k->pgp, err))
+		return NULL;
+	pgp_protect_new_keys(k->pgp, k->protect);
+	if (k->passphrase_file && !pgp_set_passphrase_file(k->pgp, k->passphrase_file, err))
 		return NULL;
 	return k->pgp;
 }
@@ -199,8 +202,10 @@ bool keys_publish(struct keys_ctx *k, const struct policy *current, const struct
 		ferry_error_prefix(err, "refusing to publish serial %lld", (long long)p->serial);
 		goto out;
 	}
-	if (!write_history(k, p, &f, err) || !policy_write_dir(dir, &f, keys, keys_len, err) ||
-	    (outdir && !policy_write_dir(outdir, &f, keys, keys_len, err)) ||
+	/* The output first: a failure there (a mistyped path) publishes nothing,
+	 * the serial stays where it was and the same command can be retried. */
+	if ((outdir && !policy_write_dir(outdir, &f, keys, keys_len, err)) ||
+	    !write_history(k, p, &f, err) || !policy_write_dir(dir, &f, keys, keys_len, err) ||
 	    !keys_save_draft(k, p, err))
 		goto out;
 	ok = true;

@@ -83,16 +83,10 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	struct pgp *pgp = NULL;
 	struct manifest *m = NULL;
 	if (n_fprs > 0) {
-		if (!pack_homedir(o, &home, err) || !pgp_open(home, &pgp, err)) {
+		if (!pack_open_signers(o, fprs, n_fprs, "--sign", &home, &pgp, err)) {
 			rc = PACK_USAGE;
 			goto out;
 		}
-		for (size_t i = 0; i < n_fprs; i++)
-			if (!pgp_has_secret_key(pgp, fprs[i])) {
-				ferry_error_set(err, "--sign %s: no secret key in %s", fprs[i], home);
-				rc = PACK_USAGE;
-				goto out;
-			}
 	}
 	co.pgp = pgp;
 	co.sign_fprs = fprs;

@@ -34,12 +34,8 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 	}
 	char *home = NULL;
 	struct pgp *pgp = NULL;
-	if (!pack_homedir(o, &home, err) || !pgp_open(home, &pgp, err)) {
-		rc = PACK_USAGE;
-		goto out;
-	}
-	if (!pgp_has_secret_key(pgp, key)) {
-		ferry_error_set(err, "--key %s: no secret key in %s", key, home);
+	const char *const keys[] = { key };
+	if (!pack_open_signers(o, keys, 1, "--key", &home, &pgp, err)) {
 		rc = PACK_USAGE;
 		goto out;
 	}

@@ -22,8 +22,8 @@
 static const char *const *policy_reasons(const struct admit_device *ad)
 {
 	static const char *const fallback[] = { "the policy does not allow these signers", NULL };
-	if (ad->policy.allowed)
-		return NULL;
+	if (ad->code != FERRY_E_POLICY)
+		return NULL;   /* allowed, or out of scope: the rules were not looked at */
 	return ad->policy.reasons && ad->policy.reasons[0] ? (const char *const *)ad->policy.reasons : fallback;
 }
 
@@ -43,7 +43,9 @@ static void print_text(const struct fleet_device *dev, const struct admit_device
 		       dec->manifest->version, dec->variant->id);
 		return;
 	}
-	printf("refused\n");
+	/* the device's own words (docs/field-guide.md, the outcome table) */
+	printf("%s\n", ad->code == FERRY_E_COMPAT && decide_is_out_of_scope(dec) ? "nothing: not for this device"
+			: ad->code == FERRY_E_COMPAT && decide_is_nothing_new(dec) ? "nothing new" : "refused");
 	for (size_t i = 0; pr && pr[i]; i++)
 		printf("      %-18s %s\n", "policy", pr[i]);
 	for (size_t i = 0; i < dec->n_reasons; i++)

@@ -1,5 +1,5 @@
 /* commands: ferry-pack's command table for the shared command-line layer
- * (common/cli.h) and its own global option (--homedir DIR). */
+ * (common/cli.h) and its own global options (--keys, --homedir, --passphrase-file). */
 #include "common/cli.h"
 #include "packager/pack.h"
 
@@ -20,12 +20,15 @@ static const struct pack_command commands[] = {
 
 static const struct option longopts[] = {
 	{ "homedir", required_argument, NULL, PACK_OPT_HOMEDIR },
+	{ "keys", required_argument, NULL, PACK_OPT_KEYS },
+	{ "passphrase-file", required_argument, NULL, PACK_OPT_PASSPHRASE_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
 static bool pack_option(void *ctx, int opt, const char *arg)
 {
-	return opt == PACK_OPT_HOMEDIR && pack_common_option(ctx, opt, arg);
+	return (opt == PACK_OPT_HOMEDIR || opt == PACK_OPT_KEYS || opt == PACK_OPT_PASSPHRASE_FILE) &&
+	       pack_common_option(ctx, opt, arg);
 }
 
 static int pack_run(void *ctx, const struct cli_command *cmd, const struct cli_globals *g,
@@ -41,9 +44,13 @@ static int pack_run(void *ctx, const struct cli_command *cmd, const struct cli_g
 
 const struct cli_program pack_program = {
 	.name = "ferry-pack",
-	.synopsis = "[--homedir DIR]",
+	.synopsis = "[--keys DIR | --homedir DIR] [--passphrase-file FILE]",
 	.about = "Builds, signs and checks bundles at the workstation; writes sticks.",
-	.options_help = "      --homedir DIR   GnuPG home (default $FERRY_PACK_HOME, else ~/.config/ferry/pack)\n",
+	.options_help = "      --keys DIR      the ferry-keys directory whose signers sign (default\n"
+			"                      $FERRY_KEYS_HOME, else ~/.config/ferry/keys once it exists)\n"
+			"      --homedir DIR   a GnuPG home (default $FERRY_PACK_HOME, else ~/.config/ferry/pack)\n"
+			"      --passphrase-file FILE  the passphrase of protected signer keys (first\n"
+			"                      line); else asked on the terminal\n",
 	CLI_COMMANDS(commands),
 	.shortopts = "",
 	.longopts = longopts,

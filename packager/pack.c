@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/cli.h"
 #include "common/json.h"
@@ -24,6 +26,8 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 		return true;
 	case PACK_OPT_JSON: o->json = true; return true;
 	case PACK_OPT_HOMEDIR: o->homedir = arg; return true;
+	case PACK_OPT_KEYS: o->keys = arg; return true;
+	case PACK_OPT_PASSPHRASE_FILE: o->passphrase_file = arg; return true;
 	}
 	return false;
 }
@@ -40,26 +44,85 @@ void pack_getopt_reset(void)
 	opterr = 1;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* DIR/gnupg of the ferry-keys directory dir (which must hold one). */
+static bool keys_gnupg(const char *dir, const char *from, char **out, struct ferry_error **err)
+{
+	if (asprintf(out, "%s/gnupg", dir) < 0)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	if (is_dir(*out))
+		return true;
+	free(*out);
+	*out = NULL;
+	return ferry_error_setc(err, FERRY_E_CONFIG, "%s %s: not a ferry-keys directory (no gnupg/): make "
+				"one with ferry-keys --keys %s init, or name a GnuPG home with --homedir",
+				from, dir, dir);
+}
+
+/* --homedir names a GnuPG home: a ferry-keys directory there is a mistake
+ * worth naming (its keys are in DIR/gnupg). */
+static bool homedir_not_keys(const char *dir, struct ferry_error **err)
+{
+	char *g = NULL, *draft = NULL;
+	bool keys = asprintf(&g, "%s/gnupg", dir) > 0 && asprintf(&draft, "%s/draft.json", dir) > 0 &&
+		    is_dir(g) && access(draft, F_OK) == 0;
+	free(g);
+	free(draft);
+	if (keys)
+		return ferry_error_setc(err, FERRY_E_USAGE, "--homedir %s is a ferry-keys directory: use --keys %s",
+					dir, dir);
+	return true;
+}
+
 bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **err)
 {
 	char *dir = NULL;
-	const char *env = getenv("FERRY_PACK_HOME"), *home = getenv("HOME");
+	const char *env = getenv("FERRY_PACK_HOME"), *keys = getenv("FERRY_KEYS_HOME"), *home = getenv("HOME");
+	*out = NULL;
 	if (o->homedir)
-		dir = strdup(o->homedir);
+		dir = homedir_not_keys(o->homedir, err) ? strdup(o->homedir) : NULL;
+	else if (o->keys)
+		return keys_gnupg(o->keys, "--keys", out, err);
 	else if (env && *env)
 		dir = strdup(env);
-	else if (home && *home) {
-		if (asprintf(&dir, "%s/.config/ferry/pack", home) < 0)
-			dir = NULL;
-	} else
-		return ferry_error_set(err, "no --homedir, $FERRY_PACK_HOME or $HOME");
+	else if (keys && *keys)
+		return keys_gnupg(keys, "$FERRY_KEYS_HOME", out, err);
+	else if (!home || !*home)
+		return ferry_error_set(err, "no --keys, --homedir, $FERRY_KEYS_HOME, $FERRY_PACK_HOME or $HOME");
+	else if (asprintf(&dir, "%s/.config/ferry/keys/gnupg", home) > 0 && is_dir(dir)) {
+		*out = dir;   /* ferry-keys' default directory, once initialised */
+		return true;
+	} else if (free(dir), asprintf(&dir, "%s/.config/ferry/pack", home) < 0)
+		dir = NULL;
 	if (!dir)
-		return ferry_error_set(err, "out of memory");
+		return *err ? false : ferry_error_set(err, "out of memory");
 	if (!mkdir_p(dir, 0700, err)) {
 		free(dir);
 		return false;
 	}
 	*out = dir;
+	return true;
+}
+
+bool pack_open_signers(const struct pack_opts *o, const char *const *fprs, size_t n, const char *opt,
+		       char **home, struct pgp **pgp, struct ferry_error **err)
+{
+	if (!pack_homedir(o, home, err) || !pgp_open(*home, pgp, err) ||
+	    (o->passphrase_file && !pgp_set_passphrase_file(*pgp, o->passphrase_file, err)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!pgp_has_secret_key(*pgp, fprs[i]))
+			return ferry_error_setc(err, FERRY_E_CONFIG, "%s %s: no secret key in %s", opt, fprs[i], *home);
+		if (!pgp_check_signing_key(*pgp, fprs[i], err)) {
+			ferry_error_prefix(err, "%s %s: the key cannot sign, nothing was packed", opt, fprs[i]);
+			return false;
+		}
+	}
 	return true;
 }
 

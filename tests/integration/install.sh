@@ -55,6 +55,7 @@ bundle() {   # bundle NAME VERSION SECVER HOOK [APP_TAR] [SIGNERS...]
 bundle edge-os 2.4.1 7 ok.sh app.tar
 bundle edge-os 2.4.2 7 bad.sh app.tar
 bundle edge-os 2.4.0 6 ok.sh app.tar
+bundle edge-os 2.4.3 6 ok.sh app.tar   # newer, but below the security_version installed
 
 slot() { echo "$T/gw/slots/rootfs-$1.img"; }
 state() { $GW --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
@@ -118,8 +119,13 @@ assert d["installed"]["edge-os"] == "2.4.1", d' && pass still_241_after_rollback
 # have written into the inactive slot, but never activates it.
 snapshot() { sha256sum "$@" "$T/gw/state/bootenv.json" | cut -c1-64; find "$T/gw/targets" | sort; }
 before=$(snapshot "$(slot a)" "$(slot b)")
-refuses lower_security_version_check 1 "security_version 6 is lower than 7|security" $GW check "$T/edge-os-2.4.0.ferry"
-refuses lower_security_version_install 1 "security" $GW install "$T/edge-os-2.4.0.ferry"
+refuses lower_security_version_check 1 "security_version 6 is below 7|security" $GW check "$T/edge-os-2.4.3.ferry"
+refuses lower_security_version_install 1 "security" $GW install "$T/edge-os-2.4.3.ferry"
+# an older version than the one installed is nothing new, not a refusal
+# (docs/field-guide.md, the outcome table)
+out=$($GW install "$T/edge-os-2.4.0.ferry" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "nothing new: downgrade" <<<"$out" && pass older_version_is_nothing ||
+	fail older_version_is_nothing "$out"
 refuses wrong_device_type 1 "not for this device.*device type|device type sensor-y" $SN install "$T/edge-os-2.4.1.ferry"
 SNJ=$($SN --json status)
 grep -q install.refused <<<"$SNJ" && pass wrong_device_type_audited || fail wrong_device_type_audited "$SNJ"
@@ -191,7 +197,7 @@ refuses symlink_escape_refused 1 "link|symlink" $GW install "$T/edge-os-2.7.1.fe
 	pass escaping_trees_wrote_nothing || fail escaping_trees_wrote_nothing
 
 # --- a stick: newer policy adopted, revoked signer refused, audit exported ----
-REL2=$($K signer add "Release 2" --role release --device-type 'gw-*')
+REL2=$($K signer add "Release 2" --role release --device-type 'gw-*' --device-type 'sensor-*')   # takes over REL's device types
 $K signer revoke "$REL" --reason "laptop lost" >/dev/null
 $K policy sign -o "$T/policy2" >/dev/null
 bundle edge-os 2.8.0 8 ok.sh app.tar          # still signed by the revoked REL + QA

@@ -40,7 +40,7 @@ python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]["serial"
 	pass "policy show --json is the policy" || fail "policy show --json is the policy" "$json"
 
 check "signer revoke records the revocation in the draft" $K signer revoke "$QA" --reason "left the company"
-refuses "policy sign refuses a policy that locks everyone out" 1 "lock everyone out.*rule 1.*release, qa" $K policy sign
+refuses "policy sign refuses a policy that locks everyone out" 1 "lock out.*rule 1.*release, qa" $K policy sign
 QA2=$($K signer add "QA Two" --role qa --device-type 'gw-*')
 check "policy sign after a replacement signer" $K policy sign
 log=$($K policy log)
@@ -105,6 +105,14 @@ refuses "expiry in the past" 2 "--expires 2020-01-01 lies in the past" $K signer
 refuses "bad fingerprint" 2 "'ABC' is not a fingerprint" $K signer revoke ABC --reason x
 refuses "revoke an unknown signer" 1 "is not a signer" $K signer revoke 0123456789ABCDEF0123456789ABCDEF01234567 --reason x
 refuses "bad device id" 2 "--device-id 'GW 1'" $K provision "$T/x" --device-id "GW 1" --device-type gw-x
+# one device-id rule (common/auditlog.h) for provision, agent.json and HQ
+id36=$(printf 'd%.0s' $(seq 36)); id37=${id36}d
+refuses "provision refuses a 37-character device id" 2 "--device-id '$id37' is not valid: 1-36" \
+	$K provision "$T/id37" --device-id "$id37" --device-type gw-x
+[ ! -e "$T/id37" ] && pass "a refused provision writes nothing" || fail "a refused provision writes nothing"
+check "provision takes a 36-character device id" $K provision "$T/id36" --device-id "$id36" --device-type gw-x
+check "the agent loads the provisioned 36-character id" ferry-agent -c "$T/id36/agent.json" status
+refuses "a device id starting with a dot is refused" 2 "1-36 of" $K provision "$T/iddot" --device-id ".gw" --device-type gw-x
 refuses "uninitialised directory" 2 "not initialised.*init --root-name" ferry-keys --homedir "$T/none" policy show
 check "--help" ferry-keys --help
 refuses "--version" 0 "ferry-keys [0-9]" ferry-keys --version
@@ -113,6 +121,33 @@ mkdir -p "$T/notpolicy" && echo precious >"$T/notpolicy/thesis.txt"
 refuses "policy sign -o refuses to replace a directory of other files" 1 "holds 'thesis.txt': not a policy directory" $K policy sign -o "$T/notpolicy"
 [ -s "$T/notpolicy/thesis.txt" ] && $K policy show | grep -q "policy serial 3" &&
 	pass "a refused sign changes nothing" || fail "a refused sign changes nothing"
+
+# -o DIR/ as the docs write it (issue 14 item 4); a failed sign publishes nothing
+serial() { $K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["serial"])'; }
+check "policy sign -o DIR/ (trailing slash)" $K policy sign -o "$T/slash/"
+check "policy sign -o DIR/ replaces its own output" $K policy sign -o "$T/slash/"
+[ "$(ls -A "$T/slash" | tr '\n' ' ')" = "keys.asc policy.json policy.json.sig " ] && [ ! -e "$T/slash.new" ] &&
+	pass "-o DIR/ leaves no .new behind" || fail "-o DIR/ leaves no .new behind" "$(ls -A "$T" "$T/slash")"
+before=$(serial)
+echo file >"$T/afile"
+refuses "policy sign into an impossible -o fails" 1 "afile" $K policy sign -o "$T/afile/out"
+[ "$(serial)" = "$before" ] && [ ! -e "$T/afile/out.new" ] && pass "a failed sign keeps the serial" ||
+	fail "a failed sign keeps the serial" "$before -> $(serial)"
+check "the retry works" $K policy sign -o "$T/retry/"
+[ "$(serial)" = $((before + 1)) ] && pass "the retry publishes the next serial" || fail "the retry publishes the next serial" "$(serial)"
+# the guard looks at scopes (in a home of its own): revoking the only signer
+# who may release for sensor-* would leave that device type without one,
+# though a release signer for gw-* is left
+K2="ferry-keys --homedir $T/keys2"
+$K2 init --root-name "Root 2" >/dev/null
+R2=$($K2 signer add "Release all" --role release --device-type 'gw-*' --device-type 'sensor-*')
+$K2 policy sign >/dev/null
+$K2 signer add "Release gw" --role release --device-type 'gw-*' >/dev/null
+$K2 signer revoke "$R2" --reason "scope test" >/dev/null
+refuses "policy sign refuses a policy that leaves a device type without a release signer" 1 \
+	"device type sensor-\*: no unrevoked" $K2 policy sign
+$K2 policy show | grep -q "policy serial 2" && pass "the refused scope lock-out changes nothing" ||
+	fail "the refused scope lock-out changes nothing"
 
 # root rotation: add the new root, sign (old + new), remove the old one, sign again
 OLD=$($K --json policy show | python3 -c 'import json,sys; print(json.load(sys.stdin)["policy"]["roots"]["keys"][0])')

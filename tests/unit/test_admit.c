@@ -249,8 +249,9 @@ static void test_admit_signer_without_release_role_is_policy(void **state)
 	assert_int_equal(a.reached, ADMIT_POLICY);
 	assert_true(a.refused);
 	assert_null(a.manifest);
-	assert_false(a.devices[0].policy.allowed);
-	assert_non_null(strstr(a.devices[0].policy.reasons[0], "release"));
+	assert_int_equal(a.devices[0].code, FERRY_E_POLICY);
+	assert_false(a.release.allowed);
+	assert_non_null(strstr(a.release.reasons[0], "release"));
 	ferry_error_free(err);
 	admission_clear(&a);
 	err = NULL;
@@ -280,6 +281,37 @@ static void test_admit_wrong_device_type_is_compat(void **state)
 	assert_null(a.devices[0].decision.variant);
 	assert_int_equal(a.devices[0].code, FERRY_E_COMPAT);
 	assert_int_equal(a.devices[0].decision.reasons[0].code, DECIDE_DEVICE_TYPE);
+	ferry_error_free(err);
+	admission_clear(&a);
+	free(path);
+}
+
+/* Scope before signer rules (issue 14 item 1c): a device type no variant
+ * lists is out of scope (COMPAT, DECIDE_DEVICE_TYPE only) even when the
+ * signer's rules do not cover it; the signer rules are not looked at. */
+static void test_admit_scope_before_signer_rules(void **state)
+{
+	struct fx *f = *state;
+	struct admission a;
+	struct ferry_error *err = NULL;
+	struct device_facts d = gw();
+	d.device_type = "camera-z";   /* gw_only: the signer may not release for it */
+	char *path = bundle(f, "good5", f->manifest, f->len, (const char *[]){ f->rel, NULL }, NULL);
+	assert_false(admit(f, path, f->gw_only, &d, 1, &a, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_COMPAT);
+	assert_int_equal(a.devices[0].code, FERRY_E_COMPAT);
+	assert_true(decide_is_out_of_scope(&a.devices[0].decision));
+	assert_null(a.devices[0].policy.reasons);
+	ferry_error_free(err);
+	admission_clear(&a);
+	err = NULL;
+	/* in scope (sensor-y is listed), not covered by the rules: POLICY, and
+	 * its decision never carries a variant */
+	d.device_type = "sensor-y";
+	assert_false(admit(f, path, f->gw_only, &d, 1, &a, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_POLICY);
+	assert_int_equal(a.devices[0].code, FERRY_E_POLICY);
+	assert_null(a.devices[0].decision.variant);
 	ferry_error_free(err);
 	admission_clear(&a);
 	free(path);
@@ -397,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_admit_unknown_key_refused_before_parse),
 		cmocka_unit_test(test_admit_signer_without_release_role_is_policy),
 		cmocka_unit_test(test_admit_wrong_device_type_is_compat),
+		cmocka_unit_test(test_admit_scope_before_signer_rules),
 		cmocka_unit_test(test_admit_every_variant),
 		cmocka_unit_test(test_admit_devices_judged_one_by_one),
 		cmocka_unit_test(test_admit_keep_highest_and_installed_lookup),

@@ -360,11 +360,52 @@ static void test_decide_lists_every_reason(void **state)
 	(void)state;
 	struct manifest *m = example();
 	struct device_facts d = { .id = "gw-0009", .device_type = "gw-x", .hw_revision = 1,
-				  .installed_version = "2.5.0", .groups = production,
+				  .installed_version = "1.9.0", .groups = production,
 				  .security_version = 9 };
 	struct decision dec = decide_ok(m, &d);
-	assert_refused(&dec, "hardware revision 1", 5, DECIDE_HW_REVISION, DECIDE_INSTALLED_VERSION,
-		       DECIDE_ROLLOUT, DECIDE_SECURITY_VERSION, DECIDE_DOWNGRADE);
+	assert_refused(&dec, "hardware revision 1", 4, DECIDE_HW_REVISION, DECIDE_INSTALLED_VERSION,
+		       DECIDE_ROLLOUT, DECIDE_SECURITY_VERSION);
+	assert_false(decide_is_nothing_new(&dec));
+	assert_false(decide_is_out_of_scope(&dec));
+	decision_free(&dec);
+	manifest_free(m);
+}
+
+/* The same or a higher version installed ends the decision as nothing new,
+ * whatever the installed_version range or the rollout say (issue 14 item 1a). */
+static void test_decide_not_newer_is_nothing_new_only(void **state)
+{
+	(void)state;
+	struct manifest *m = example();
+	struct device_facts d = { .id = "gw-0009", .device_type = "gw-x", .hw_revision = 1,
+				  .installed_version = "2.4.1", .groups = production,
+				  .security_version = 9 };
+	struct decision dec = decide_ok(m, &d);
+	assert_refused(&dec, "already installed", 1, DECIDE_ALREADY_INSTALLED);
+	assert_true(decide_is_nothing_new(&dec));
+	decision_free(&dec);
+	d.installed_version = "2.5.0";
+	dec = decide_ok(m, &d);
+	assert_refused(&dec, "downgrade", 1, DECIDE_DOWNGRADE);
+	assert_true(decide_is_nothing_new(&dec));
+	decision_free(&dec);
+	manifest_free(m);
+}
+
+/* A device type no variant lists: that one reason, whatever else (item 1b). */
+static void test_decide_out_of_scope_is_the_only_reason(void **state)
+{
+	(void)state;
+	struct manifest *m = example();
+	struct device_facts d = { .id = "cam-0009", .device_type = "cam-z", .hw_revision = -1,
+				  .installed_version = "2.5.0", .groups = production,
+				  .security_version = 99 };
+	struct decision dec = decide_ok(m, &d);
+	assert_refused(&dec, "device type cam-z is not listed", 1, DECIDE_DEVICE_TYPE);
+	assert_true(decide_is_out_of_scope(&dec));
+	assert_false(decide_is_nothing_new(&dec));
+	assert_false(decide_lists_type(m, "cam-z"));
+	assert_true(decide_lists_type(m, "gw-x"));
 	decision_free(&dec);
 	manifest_free(m);
 }
@@ -480,7 +521,7 @@ static void test_decide_example_fleet_story(void **state)
 		{ "gw-0001", "gw-x", { -1 } },
 		{ "gw-0002", NULL, { DECIDE_HW_REVISION, -1 } },
 		{ "gw-0003", NULL, { DECIDE_ROLLOUT, -1 } },
-		{ "gw-0004", NULL, { DECIDE_INSTALLED_VERSION, DECIDE_SECURITY_VERSION, DECIDE_DOWNGRADE, -1 } },
+		{ "gw-0004", NULL, { DECIDE_DOWNGRADE, -1 } },
 		{ "sn-0001", "sensor-y", { -1 } },
 		{ "cam-0001", NULL, { DECIDE_DEVICE_TYPE, -1 } },
 	};
@@ -557,6 +598,8 @@ int main(void)
 		cmocka_unit_test(test_decide_refuses_lower_security_version),
 		cmocka_unit_test(test_decide_refuses_same_version_and_downgrade),
 		cmocka_unit_test(test_decide_lists_every_reason),
+		cmocka_unit_test(test_decide_not_newer_is_nothing_new_only),
+		cmocka_unit_test(test_decide_out_of_scope_is_the_only_reason),
 		cmocka_unit_test(test_decide_rejects_broken_facts),
 		cmocka_unit_test(test_decide_keeps_the_highest_version_per_bundle),
 		cmocka_unit_test(test_decide_json_has_codes_and_messages),

@@ -20,6 +20,7 @@
 struct env {
 	struct pgp_home *ws;                  /* the release workstation */
 	char root[1][PGP_FPR_LEN + 1], release[PGP_FPR_LEN + 1], stranger[PGP_FPR_LEN + 1];
+	char sensor[PGP_FPR_LEN + 1];         /* may release for sensor-* only */
 	char *dir, *stick;
 	struct agent_config *c;
 };
@@ -31,16 +32,21 @@ static char **strv1(const char *s)
 	return v;
 }
 
-/* The provisioned policy: one root, one release signer for gw-x. */
+/* The provisioned policy: one root, one release signer for gw-x, one for
+ * sensor-*. */
 static void provision_policy(struct env *e, const char *dir)
 {
 	struct policy *p = policy_fixture_make(1, (const char (*)[PGP_FPR_LEN + 1])e->root, 1, 1);
-	p->signers = calloc(1, sizeof(*p->signers));
+	p->signers = calloc(2, sizeof(*p->signers));
 	memcpy(p->signers[0].fpr, e->release, sizeof(e->release));
 	p->signers[0].name = strdup("Release CI");
 	p->signers[0].roles = strv1("release");
 	p->signers[0].device_types = strv1("gw-x");
-	p->n_signers = 1;
+	memcpy(p->signers[1].fpr, e->sensor, sizeof(e->sensor));
+	p->signers[1].name = strdup("Sensor CI");
+	p->signers[1].roles = strv1("release");
+	p->signers[1].device_types = strv1("sensor-*");
+	p->n_signers = 2;
 	policy_fixture_publish(e->ws, p, (const char (*)[PGP_FPR_LEN + 1])e->root, 1, NULL, 0, dir);
 	policy_free(p);
 }
@@ -54,6 +60,8 @@ static void setup_env(void **state, struct env *e)
 	pgp_home_key(e->ws, "Root <root@ferry.test>", e->root[0]);
 	pgp_home_key(e->ws, "Release CI <ci@ferry.test>", e->release);
 	pgp_home_key(e->ws, "Stranger <x@ferry.test>", e->stranger);
+	pgp_home_key(e->ws, "Sensor CI <sensor@ferry.test>", e->sensor);
+	pgp_home_copy_public(e->ws, &hs->h[1], e->sensor);
 	pgp_home_copy_public(e->ws, &hs->h[1], e->root[0]);
 	pgp_home_copy_public(e->ws, &hs->h[1], e->release);
 	pgp_home_copy_public(e->ws, &hs->h[1], e->stranger);
@@ -165,8 +173,12 @@ static void test_install_keeps_the_highest_version(void **state)
 	char *v = app_version(&e);
 	assert_string_equal(v, "1.2.0");
 	free(v);
-	/* Again with the installed version only: nothing new. (With 1.1.0 still
-	 * there the stick would be refused: a downgrade.) */
+	/* The same stick again: nothing new (1.1.0 is older than what is
+	 * installed, 1.2.0 is installed). */
+	assert_int_equal(run(&e, false, &r), NOTIFY_NOTHING);
+	assert_string_equal(r.lines[0], "app 1.1.0: nothing new: downgrade: app 1.2.0 is installed, this bundle is 1.1.0");
+	install_report_clear(&r);
+	/* Again with the installed version only: nothing new. */
 	char *old = NULL;
 	assert_true(asprintf(&old, "%s/ferry/bundles/app-1.1.0-gw-x.ferry", e.stick) > 0);
 	assert_int_equal(unlink(old), 0);
@@ -193,8 +205,9 @@ static void test_install_dry_run_changes_nothing(void **state)
 	teardown_env(&e);
 }
 
-/* Unsigned, signed by a key the policy does not list, or for another device
- * type: refused, nothing written. */
+/* A bundle for this device that fails a check: unsigned, signed by a key
+ * the policy does not list, or by a signer whose rules cover other device
+ * types only: refused, nothing written. */
 static void test_install_refuses_what_is_not_allowed(void **state)
 {
 	struct env e;
@@ -202,15 +215,34 @@ static void test_install_refuses_what_is_not_allowed(void **state)
 	setup_env(state, &e);
 	stick_bundle(&e, "1.1.0", "gw-x", NULL);
 	stick_bundle(&e, "1.2.0", "gw-x", e.stranger);
-	stick_bundle(&e, "1.3.0", "sensor-y", e.release);
+	stick_bundle(&e, "1.3.0", "gw-x", e.sensor);
 	assert_int_equal(run(&e, false, &r), NOTIFY_REFUSED);
 	assert_string_equal(r.summary, "0 installed, 0 failed, 3 refused");
 	assert_string_equal(result_of(&r, "app-1.1.0-gw-x.ferry"), "refused");
 	assert_string_equal(result_of(&r, "app-1.2.0-gw-x.ferry"), "refused");
+	assert_string_equal(result_of(&r, "app-1.3.0-gw-x.ferry"), "refused");
 	install_report_clear(&r);
 	char *v = app_version(&e);
 	assert_string_equal(v, "1.0.0\n");
 	free(v);
+	teardown_env(&e);
+}
+
+/* Bundles only for other device types, one of them signed by a signer whose
+ * rules cover only those (issue 14 item 1b, 1c): nothing, not refused; the
+ * records say skipped. */
+static void test_install_other_device_types_is_nothing(void **state)
+{
+	struct env e;
+	struct install_report r;
+	setup_env(state, &e);
+	stick_bundle(&e, "1.3.0", "sensor-y", e.sensor);
+	stick_bundle(&e, "1.4.0", "sensor-z", e.release);
+	assert_int_equal(run(&e, false, &r), NOTIFY_NOTHING);
+	assert_string_equal(r.summary, "0 installed, 0 failed, 0 refused, 2 for other devices");
+	assert_string_equal(r.lines[0], "app 1.3.0: not for this device: device type gw-x is not listed "
+					"(the bundle is for sensor-y)");
+	install_report_clear(&r);
 	teardown_env(&e);
 }
 
@@ -219,8 +251,11 @@ static void test_install_empty_stick_is_nothing(void **state)
 	struct env e;
 	struct install_report r;
 	struct ferry_error *err = NULL;
+	char *bundles = NULL;
 	setup_env(state, &e);
-	assert_ok(mkdir_p(e.stick, 0755, &err), err);
+	assert_true(asprintf(&bundles, "%s/ferry/bundles", e.stick) > 0);
+	assert_ok(mkdir_p(bundles, 0755, &err), err);
+	free(bundles);
 	assert_int_equal(run(&e, false, &r), NOTIFY_NOTHING);
 	install_report_clear(&r);
 	teardown_env(&e);
@@ -232,6 +267,7 @@ int main(void)
 		pgp_unit_test(test_install_keeps_the_highest_version),
 		pgp_unit_test(test_install_dry_run_changes_nothing),
 		pgp_unit_test(test_install_refuses_what_is_not_allowed),
+		pgp_unit_test(test_install_other_device_types_is_nothing),
 		pgp_unit_test(test_install_empty_stick_is_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

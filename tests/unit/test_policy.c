@@ -7,6 +7,7 @@
 #include "policy_fixture.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,30 @@ static const char sample[] =
 	"\"device_types\":[\"sensor-*\"]}],"
 	"\"revoked\":[],"
 	"\"rules\":[{\"device_types\":[\"gw-*\"],\"require_roles\":[\"release\",\"qa\"]}]}";
+
+/* Fault injection for policy_write_dir (tests/unit/test_policy.ldflags):
+ * with fail_swaps set, the exchange fails and so does moving "<dir>.new"
+ * into place — a failure after every file was written. */
+static bool fail_swaps;
+int __real_renameat2(int, const char *, int, const char *, unsigned);
+int __real_rename(const char *, const char *);
+int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags)
+{
+	if (fail_swaps) {
+		errno = EINVAL;
+		return -1;
+	}
+	return __real_renameat2(ofd, from, nfd, to, flags);
+}
+int __wrap_rename(const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	if (fail_swaps && n > 4 && strcmp(from + n - 4, ".new") == 0) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_rename(from, to);
+}
 
 static struct policy *parse(const char *text)
 {
@@ -324,22 +349,117 @@ static void test_policy_lockout_guard(void **state)
 	(void)state;
 	struct policy *p = parse(sample);
 	struct policy_verdict v;
-	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_true(policy_check_lockout(p, NULL, NOW, &v));
 	assert_true(v.allowed);
 	policy_verdict_clear(&v);
 	/* after A expires only B (qa) and C (release, sensor scope) are left:
-	 * C + B still meet release+qa (scope is not the guard's business) */
-	assert_true(policy_check_lockout(p, 1830211200, &v));
-	assert_true(v.allowed);
+	 * C + B meet release+qa by roles, but nobody left may release for
+	 * gw-*, the rule's device type (scopes count since issue 14) */
+	assert_true(policy_check_lockout(p, NULL, 1830211200, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "device type gw-*"));
 	policy_verdict_clear(&v);
 	/* without B, the gw-* rule can no longer be met by distinct signers */
 	p->n_signers = 1;   /* only A: release+qa in one person */
-	assert_true(policy_check_lockout(p, NOW, &v));
+	assert_true(policy_check_lockout(p, NULL, NOW, &v));
 	assert_false(v.allowed);
 	assert_non_null(strstr(v.reasons[0], "rule 1 (device types gw-*) needs roles release, qa"));
 	policy_verdict_clear(&v);
 	p->n_signers = 3;
 	policy_free(p);
+}
+
+/* The guard also looks at device-type scopes (issue 14 item 4): a rule's
+ * device type, or one the previous policy let someone release for, must keep
+ * live signers covering it who can release and meet its rules. */
+static void test_policy_lockout_guard_checks_scopes(void **state)
+{
+	(void)state;
+	struct policy *prev = parse(sample), *p = parse(sample);
+	struct policy_verdict v;
+	assert_true(policy_check_lockout(p, prev, NOW, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* C (release, sensor-*) and A narrowed to gw-x: sensor-* was
+	 * releasable, now only B (qa) covers it */
+	strv_free(p->signers[0].device_types);
+	p->signers[0].device_types = calloc(2, sizeof(char *));
+	p->signers[0].device_types[0] = strdup("gw-x");
+	p->n_signers = 2;
+	assert_true(policy_check_lockout(p, prev, NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "device type sensor-*"));
+	policy_verdict_clear(&v);
+	/* without the previous policy, nothing names sensor-*: allowed */
+	assert_true(policy_check_lockout(p, NULL, NOW, &v));
+	assert_true(v.allowed);
+	policy_verdict_clear(&v);
+	/* a rule for cw-* that no signer covers: refused though roles exist */
+	p->n_signers = 3;
+	p->rules[0].device_types[0][0] = 'c';   /* "cw-*": no signer's scope */
+	assert_true(policy_check_lockout(p, NULL, NOW, &v));
+	assert_false(v.allowed);
+	assert_non_null(strstr(v.reasons[0], "device type cw-*"));
+	policy_verdict_clear(&v);
+	policy_free(p);
+	policy_free(prev);
+}
+
+static int test_count_entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+	char *path = NULL, *text = NULL;
+	size_t len = 0;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_ok(read_file_limited(path, 4096, &text, &len, &err), err);
+	free(path);
+	return text;
+}
+
+/* policy_write_dir: "DIR/" is DIR (nothing lands inside it); a failure
+ * after writing leaves DIR as it was and nothing that blocks the retry
+ * (issue 14 item 4). */
+static void test_policy_write_dir_slash_and_failure(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	char *top = test_tmpdir(), *dir = NULL, *slash = NULL, *text = NULL;
+	struct policy_file one = { .bytes = "one", .len = 3, .sig = "s1", .sig_len = 2 };
+	struct policy_file two = { .bytes = "two", .len = 3, .sig = "s2", .sig_len = 2 };
+	assert_true(asprintf(&dir, "%s/out", top) > 0);
+	assert_true(asprintf(&slash, "%s/out//", top) > 0);
+	assert_ok(policy_write_dir(slash, &one, NULL, 0, &err), err);
+	assert_ok(policy_write_dir(slash, &one, NULL, 0, &err), err);   /* replaces it */
+	assert_int_equal(test_count_entries(dir), 2);
+	fail_swaps = true;
+	assert_false(policy_write_dir(slash, &two, NULL, 0, &err));
+	fail_swaps = false;
+	ferry_error_free(err);
+	err = NULL;
+	text = read_text(dir, POLICY_FILE);
+	assert_string_equal(text, "one");
+	free(text);
+	assert_int_equal(test_count_entries(dir), 2);
+	assert_int_equal(test_count_entries(top), 1);   /* no out.new, no out.old */
+	assert_ok(policy_write_dir(slash, &two, NULL, 0, &err), err);
+	text = read_text(dir, POLICY_FILE);
+	assert_string_equal(text, "two");
+	free(text);
+	free(dir);
+	free(slash);
+	test_tmpdir_remove(top);
 }
 
 /* ---- adoption over real GnuPG ------------------------------------------- */
@@ -508,6 +628,8 @@ int main(void)
 		cmocka_unit_test(test_policy_expired_signer_refused),
 		cmocka_unit_test(test_policy_role_for_acknowledgements),
 		cmocka_unit_test(test_policy_lockout_guard),
+		cmocka_unit_test(test_policy_lockout_guard_checks_scopes),
+		cmocka_unit_test(test_policy_write_dir_slash_and_failure),
 		pgp_unit_test(test_policy_adopt_needs_threshold_of_current_roots),
 		pgp_unit_test(test_policy_adopt_refuses_replayed_older_policy),
 		pgp_unit_test(test_policy_root_rotation_accepted),
