@@ -67,8 +67,13 @@ size_mib=$(stat -c %s "$T/b.ferry" | awk '{ printf "%.1f", $1 / 1048576 }')
 totals=$(tr '\r' '\n' <"$T/write.200" | grep -o "/[0-9.]* MiB" | sort -u | tr '\n' ' ')
 if [ "$totals" = "/$size_mib MiB " ]; then pass write_counts_the_bundle_once
 else fail write_counts_the_bundle_once "bundle $size_mib MiB, bars showed totals: $totals"; fi
+# A bar appears only for work that lasts (the first draw is after 0.1 s): a
+# phase that finished before it has no bar, which is no failure; a bar that
+# was drawn must end at 100%.
 for phase in writing "reading back"; do
-	if tr '\r' '\n' <"$T/write.200" | grep -q "^$phase .*100%"; then pass "write_phase_${phase// /_}_ends_at_100"
-	else fail "write_phase_${phase// /_}_ends_at_100" "no finished '$phase' bar"; fi
+	if ! tr '\r' '\n' <"$T/write.200" | grep -q "^$phase "; then
+		skip "write_phase_${phase// /_}_ends_at_100" "the $phase phase finished before its first bar"
+	elif tr '\r' '\n' <"$T/write.200" | grep -q "^$phase .*100%"; then pass "write_phase_${phase// /_}_ends_at_100"
+	else fail "write_phase_${phase// /_}_ends_at_100" "the '$phase' bar did not end at 100%"; fi
 done
 finish
