@@ -265,7 +265,7 @@ void lifecycle_payloads_abort(struct place *pl, size_t n, size_t n_activated, ch
 }
 
 bool lifecycle_payloads_check(const struct agent_config *c, const struct lifecycle_view *v,
-			      struct ferry_error **err)
+			      char **log_out, struct ferry_error **err)
 {
 	if (!v->n)
 		return true;   /* hooks run in a payload's context: none, nothing to check */
@@ -280,7 +280,7 @@ bool lifecycle_payloads_check(const struct agent_config *c, const struct lifecyc
 		ok = hooks_run(&hc, c->hooks_dir, HOOK_HEALTH_CHECK, hook, len, &log, NULL, err);
 	free(path);
 	free(hook);
-	free(log);
+	*log_out = log;
 	return ok;
 }
 

@@ -311,6 +311,7 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
 		.code = ev->code, .usb_serial = ev->usb_serial, .media_label = ev->media_label, .detail = ev->detail,
+		.log = ev->log,
 	};
 	if (!auditlog_line_build(&f, &line, err) ||
 	    !run(s, prepare(s, "INSERT INTO journal (seq, line) VALUES (?, ?)", err, "it",

@@ -46,6 +46,7 @@ struct auditlog_fields {
 	const char *usb_serial;       /* media.usb_serial */
 	const char *media_label;      /* media.label */
 	const json_t *detail;         /* an object or NULL */
+	const char *log;              /* SHA-256 of the failure log excerpt, or NULL */
 };
 
 /* True for a device id usable in audit paths (see AUDITLOG_DEVICE_ID_MAX). */
