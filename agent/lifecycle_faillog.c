@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "agent/faillog.h"
+#include "agent/faillog_store.h"
 #include "agent/hooks.h"
 #include "common/log.h"
 

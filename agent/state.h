@@ -70,7 +70,7 @@ struct state_event {
 	const char *code;          /* failure/refusal: ferry_code_name() of the reason, or NULL */
 	const char *usb_serial, *media_label;
 	const json_t *detail;      /* object or NULL (borrowed) */
-	const char *log;           /* SHA-256 of a failure log excerpt (agent/faillog.h), or NULL */
+	const char *log;           /* SHA-256 of a failure log excerpt (agent/faillog_store.h), or NULL */
 };
 
 /* Everything one state_apply may change; zero-initialise and set what applies. */

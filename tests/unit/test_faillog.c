@@ -1,4 +1,5 @@
-/* Tests for agent/faillog.c: bounded, hash-named failure log excerpts. */
+/* Tests for common/faillog.c (decoding, hostile excerpts) and
+ * agent/faillog_store.c (bounded, hash-named excerpts on the device). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 #include <utime.h>
 
-#include "agent/faillog.h"
+#include "agent/faillog_store.h"
 #include <zstd.h>
 
 #include "common/safefile.h"

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/faillog.h"
+#include "agent/faillog_store.h"
 #include "agent/lifecycle.h"
 #include "common/bundle_write.h"
 #include "common/safefile.h"

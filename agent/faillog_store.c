@@ -1,7 +1,7 @@
-/* faillog: see faillog.h. An excerpt is plain text in sections; when its
+/* faillog_store: see faillog_store.h. An excerpt is plain text in sections; when its
  * compressed form is too large the text's head is cut (the end of a log
  * explains a failure best) and it is compressed again. */
-#include "agent/faillog.h"
+#include "agent/faillog_store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include "common/safefile.h"
 
 #define FAILLOG_LEVEL 9
-#define FAILLOG_SUFFIX ".zst"
 
 static void add_section(char **buf, size_t *len, const char *title, const char *body)
 {
@@ -86,7 +85,7 @@ static bool compress_bounded(const char *text, size_t len, void **out, size_t *o
 }
 
 struct kept {
-	char name[SHA256_HEX_LEN + sizeof FAILLOG_SUFFIX];
+	char name[FAILLOG_NAME_LEN + 1];
 	time_t mtime;
 	off_t size;
 };
@@ -113,8 +112,7 @@ static bool list_kept(const char *dir, struct kept **out, size_t *n, struct ferr
 	while (ok && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		struct stat st;
-		if (l != SHA256_HEX_LEN + strlen(FAILLOG_SUFFIX) ||
-		    strcmp(de->d_name + SHA256_HEX_LEN, FAILLOG_SUFFIX) != 0 ||
+		if (!faillog_name_parse(de->d_name, NULL) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (*n == cap) {
@@ -168,7 +166,7 @@ bool faillog_keep(const char *dir, const struct faillog_parts *parts, size_t tot
 {
 	size_t len = 0, zlen = 0;
 	void *z = NULL;
-	char *path = NULL, name[SHA256_HEX_LEN + sizeof FAILLOG_SUFFIX];
+	char *path = NULL, name[FAILLOG_NAME_LEN + 1];
 	char *text = compose(parts, &len);
 	bool ok = false;
 	if (!text) {
@@ -189,40 +187,4 @@ out:
 	free(z);
 	free(path);
 	return ok;
-}
-
-bool faillog_decode(const void *bytes, size_t len, const char *sha, char **text,
-		    struct ferry_error **err)
-{
-	char got[SHA256_HEX_LEN + 1];
-	if (text)
-		*text = NULL;
-	if (len > FAILLOG_MAX)
-		return ferry_error_setc(err, FERRY_E_UNSAFE, "failure log %.12s: %zu bytes, more than %d",
-					sha, len, FAILLOG_MAX);
-	sha256_buffer_hex(bytes, len, got);
-	if (strcmp(got, sha) != 0)
-		return ferry_error_setc(err, FERRY_E_INTEGRITY,
-					"failure log %.12s: SHA-256 does not match (%.12s)", sha, got);
-	unsigned long long size = ZSTD_getFrameContentSize(bytes, len);
-	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-		return ferry_error_setc(err, FERRY_E_FORMAT, "failure log %.12s: not a zstd frame", sha);
-	if (size > FAILLOG_TEXT_MAX)
-		return ferry_error_setc(err, FERRY_E_UNSAFE,
-					"failure log %.12s: expands to %llu bytes, more than %d", sha, size,
-					FAILLOG_TEXT_MAX);
-	char *t = malloc(size + 1);
-	if (!t)
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
-	size_t r = ZSTD_decompress(t, size, bytes, len);
-	if (ZSTD_isError(r) || r != size) {
-		free(t);
-		return ferry_error_setc(err, FERRY_E_FORMAT, "failure log %.12s: corrupt zstd data", sha);
-	}
-	t[size] = '\0';
-	if (text)
-		*text = t;
-	else
-		free(t);
-	return true;
 }

@@ -1,23 +1,23 @@
-/* faillog: the device's failure log excerpts. Each failed install, failed
- * health check, rollback and fall-back may keep one excerpt in
+/* faillog_store: the device's failure log excerpts (common/faillog.h).
+ * Each failed install, failed health check, rollback and fall-back may keep
+ * one excerpt in
  * <state_dir>/logs/<sha256>.zst — the failing step's output, the tail of the
  * agent's own log and the site's diagnostics hooks' output, zstd-compressed.
  * Promises: an excerpt never exceeds FAILLOG_MAX compressed bytes (the
  * oldest text is cut first), its name is the SHA-256 of its bytes (what the
  * audit record's "log" field holds), and the directory never holds more than
  * the total cap: the oldest excerpts are dropped first. */
-#ifndef FERRY_AGENT_FAILLOG_H
-#define FERRY_AGENT_FAILLOG_H
+#ifndef FERRY_AGENT_FAILLOG_STORE_H
+#define FERRY_AGENT_FAILLOG_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/faillog.h"
 #include "common/sha256.h"
 
-#define FAILLOG_MAX (64 * 1024)              /* compressed bytes of one excerpt */
 #define FAILLOG_TOTAL_MAX (1024 * 1024)      /* default cap of the directory */
-#define FAILLOG_TEXT_MAX (1024 * 1024)       /* text a reader decompresses at most */
 
 /* What one excerpt holds; any part may be NULL or empty. */
 struct faillog_parts {
@@ -33,12 +33,5 @@ struct faillog_parts {
  * excerpt's SHA-256 (lowercase hex). */
 bool faillog_keep(const char *dir, const struct faillog_parts *parts, size_t total_max,
 		  char sha_out[SHA256_HEX_LEN + 1], struct ferry_error **err);
-
-/* Checks that bytes are an excerpt whose SHA-256 is sha, at most FAILLOG_MAX
- * bytes, decompressing to at most FAILLOG_TEXT_MAX bytes; *text receives
- * the NUL-terminated text (caller frees; may be NULL to only check).
- * Errors are classified integrity (hash) or format (size, not zstd). */
-bool faillog_decode(const void *bytes, size_t len, const char *sha, char **text,
-		    struct ferry_error **err);
 
 #endif
