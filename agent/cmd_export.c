@@ -22,11 +22,13 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 		goto out;
 	install_apply_ack(ctx->config, s, argv[1]);
 	if (ctx->json) {
-		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
-					 "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq));
+		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
+					 "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq,
+					 "failure_logs", (json_int_t)r.n_logs));
 	} else if (ctx->verbosity >= 0 && r.n)
-		printf("exported records %llu-%llu and the inventory to %s\n",
-		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq, r.dir);
+		printf("exported records %llu-%llu%s and the inventory to %s\n",
+		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq,
+		       r.n_logs ? " with their failure logs" : "", r.dir);
 	else if (ctx->verbosity >= 0)
 		printf("no new records; inventory written to %s\n", r.dir);
 	rc = AGENT_EXIT_OK;

@@ -1,6 +1,7 @@
 /* export: what the agent writes to a stick (contract C3): the audit records
  * not yet exported and inventory.json, each with a detached signature by the
- * device key, under MEDIA_DIR/ferry/audit/<device-id>/. Promises: records are
+ * device key, under MEDIA_DIR/ferry/audit/<device-id>/, and the failure log
+ * excerpts those records name, in its logs/ folder. Promises: records are
  * marked exported only after their file and signature are safely written, so
  * a pulled stick or a crash means they are written again next time. */
 #ifndef FERRY_AGENT_EXPORT_H
@@ -28,6 +29,7 @@ bool agent_inventory_text(const struct agent_config *c, struct state *s, struct 
 
 struct agent_export_result {
 	size_t n;                      /* records written (0: none were pending) */
+	size_t n_logs;                 /* failure log excerpts written beside them */
 	uint64_t first_seq, last_seq;
 	char *dir;                     /* MEDIA_DIR/ferry/audit/<id> (caller frees) */
 };
@@ -35,5 +37,12 @@ struct agent_export_result {
  * mount point, holding or getting "ferry/"), then marks the records exported. */
 bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 		  const char *media_dir, struct agent_export_result *out, struct ferry_error **err);
+
+/* The failure log excerpts that lines (records) name, from the device's
+ * <state_dir>/logs/ to top/audit/<device>/logs/<seq>.zst (+ .sig by key
+ * fpr; export_logs.c). *n_out counts those written. */
+bool agent_export_logs(const struct agent_config *c, const char *top, char *const *lines,
+		       size_t n_lines, struct pgp *p, const char *fpr, size_t *n_out,
+		       struct ferry_error **err);
 
 #endif

@@ -9,12 +9,14 @@
  *   ferry/bundles/<name>-<version>.ferry
  *   ferry/policy/policy.json(.sig), keys.asc
  *   ferry/audit/<device>/<exports>, inventory.json(.sig)   written by devices
+ *   ferry/audit/<device>/logs/<seq>.zst(.sig)               failure logs, by devices
  *   ferry/ack/<device>.json(.sig)                           written by HQ */
 #ifndef FERRY_STICK_H
 #define FERRY_STICK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -30,6 +32,7 @@
 #define STICK_POLICY_DIR  "policy"
 #define STICK_AUDIT_DIR   "audit"
 #define STICK_ACK_DIR     "ack"
+#define STICK_LOGS_DIR    "logs"
 
 /* The folders of layout 1, below ferry/. */
 enum stick_place {
@@ -39,6 +42,7 @@ enum stick_place {
 	STICK_AUDIT,         /* ferry/audit/: one folder per device */
 	STICK_DEVICE_AUDIT,  /* ferry/audit/<device>/ */
 	STICK_ACK,           /* ferry/ack/ */
+	STICK_DEVICE_LOGS,   /* ferry/audit/<device>/logs/: failure log excerpts */
 };
 
 /* The layout of the stick whose ferry/ folder is top: MEDIA.json's "layout"
@@ -64,6 +68,12 @@ void stick_dir_close(struct stick_dir *d);
 /* d's path joined with name, a single FAT-safe component; caller frees. */
 bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 		    struct ferry_error **err);
+
+/* "<seq>.zst" (seq zero-padded to 8 digits): the failure log excerpt that
+ * the device's record seq names, in STICK_DEVICE_LOGS (out holds 32 bytes).
+ * stick_log_name_parse is its inverse: false for any other name. */
+bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err);
+bool stick_log_name_parse(const char *name, uint64_t *seq);
 
 /* "<device>.json": the ack file of device in STICK_ACK (out holds 64 bytes). */
 bool stick_ack_name(const char *device, char out[64], struct ferry_error **err);
