@@ -135,4 +135,6 @@ install: all
 clean:
 	rm -rf build
 
+include tests/fuzz/fuzz.mk
+
 -include $(shell find $(BUILD) -name '*.d' -type f -not -path '*/demo/*' 2>/dev/null)

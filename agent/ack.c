@@ -33,9 +33,8 @@ static bool verdict_error(const struct policy_verdict *v, const char *path, stru
 	return false;
 }
 
-/* The document's fields (common/ack_format), for this device. */
-static bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
-		      uint64_t *seq, struct ferry_error **err)
+bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
+	       uint64_t *seq, struct ferry_error **err)
 {
 	struct ack_doc a;
 	if (!ack_format_parse(data, len, path, &a, err))

@@ -20,6 +20,10 @@ struct state;
 
 #define ACK_ROLE "hq"
 
+/* An ack's bytes (after its signature was checked), parsed strictly: it must
+ * name device_id; *seq gets what it acknowledges. path is for messages. */
+bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
+	       uint64_t *seq, struct ferry_error **err);
 /* Verifies path (+ ".sig") for device_id / device_type at time now and
  * returns the acknowledged seq. */
 bool ack_verify(struct pgp *pgp, const struct policy *policy, const char *device_id,

@@ -87,7 +87,8 @@ bool boot_read_cmdline_slot(const char *path, char *slot, struct ferry_error **e
 	*slot = 0;
 	if (!read_file_limited(path, 65536, &data, &len, err))
 		return false;
-	for (char *tok = strtok(data, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
+	char *save = NULL;
+	for (char *tok = strtok_r(data, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
 		const char *v = NULL;
 		if (strncmp(tok, "ferry.slot=", 11) == 0)
 			v = tok + 11;

@@ -21,6 +21,9 @@ static bool parse_line(const char *path, const char *line, size_t n, struct boot
 		       struct ferry_error **err)
 {
 	const char *eq = memchr(line, '=', n);
+	/* A NUL would cut the name or value short: what we write back would differ. */
+	if (memchr(line, '\0', n))
+		return ferry_error_set(err, "%s: a name=value line holds a NUL byte", path);
 	if (!eq || eq == line)
 		return ferry_error_set(err, "%s: line '%.*s' is not name=value", path, (int)n, line);
 	char *name = strndup(line, (size_t)(eq - line));
