@@ -15,9 +15,17 @@
 bool lifecycle_faillog(const struct agent_config *c, const struct handler_context *ctx,
 		       const char *what, const char *step_output, char sha[SHA256_HEX_LEN + 1])
 {
-	char *dir = NULL, *diag = NULL, tail[LOG_TAIL_MAX];
+	char *dir = NULL, *diag = NULL, *work = NULL, tail[LOG_TAIL_MAX];
 	struct ferry_error *e = NULL;
 	sha[0] = '\0';
+	/* No payload's context (a transaction begun by another tool): the
+	 * device's own, working in <state_dir>/work/diagnostics. */
+	struct handler_context own = { .device_id = c->device.id, .device_type = c->device.type,
+				       .agent_state = "diagnostics", .timeout_sec = (int)c->script_timeout };
+	if (!ctx && asprintf(&work, "%s/work/diagnostics", c->state_dir) >= 0) {
+		own.work_dir = work;
+		ctx = &own;
+	}
 	if (ctx && c->hooks_dir && *c->hooks_dir && !hooks_run_diagnostics(ctx, c->hooks_dir, &diag, &e)) {
 		log_warn("diagnostics hooks: %s", ferry_error_message(e));   /* their output is kept */
 		ferry_error_clear(&e);
@@ -34,6 +42,7 @@ bool lifecycle_faillog(const struct agent_config *c, const struct handler_contex
 	}
 	ferry_error_free(e);
 	free(diag);
+	free(work);
 	free(dir);
 	return ok;
 }

@@ -15,6 +15,8 @@ static const struct audit_command commands[] = {
 	{ { "import", "MEDIA_DIR...", "verify and import the audit exports on sticks", 0 }, cmd_import },
 	{ { "devices", "", "list registered devices, their versions and last contact", 0 }, cmd_devices },
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
+	{ { "logs", "--device ID --seq N",
+	    "show the failure log that record N of a device names (verified again)", 0 }, cmd_logs },
 	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
 	{ { "check", "[--device ID]",

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 5
+#define AUDIT_DB_SCHEMA_VERSION 6
 
 struct audit_db;
 
@@ -126,6 +126,25 @@ struct audit_export_sig {
 	const void *sig;
 	size_t sig_len;
 };
+/* A failure log excerpt a device exported beside its records (common/faillog.h):
+ * the one its record device/seq names by sha256. */
+struct audit_failure_log {
+	const char *device;
+	int64_t seq;
+	char sha256[65];
+	void *data;                  /* the zstd bytes; from failure_log_get: caller frees */
+	size_t len;
+};
+/* Stores it unless the device's record seq has one already. */
+bool audit_db_failure_log_put(struct audit_db *db, const struct audit_failure_log *l,
+			      const char *now, struct ferry_error **err);
+/* The stored excerpt of device/seq; *found false when there is none. */
+bool audit_db_failure_log_get(struct audit_db *db, const char *device, int64_t seq,
+			      struct audit_failure_log *out, bool *found, struct ferry_error **err);
+/* The stored line of record device/seq (caller frees); *found false when none. */
+bool audit_db_record_line(struct audit_db *db, const char *device, int64_t seq, char **line,
+			  bool *found, struct ferry_error **err);
+
 /* Stores it unless the same range is stored already. */
 bool audit_db_export_sig_put(struct audit_db *db, const struct audit_export_sig *e, const char *now,
 			     struct ferry_error **err);
