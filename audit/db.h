@@ -176,7 +176,8 @@ enum audit_query {
 	AUDIT_Q_FAILURES_BY_REASON, /* code ('-': none), bundle, version, event, result, count,
 				     * example (a reason text of the group; without a code
 				     * records group by their text) */
-	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason: newest 200 */
+	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason, failure_log
+	                             * (the command showing it, "-": none imported): newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */

@@ -693,7 +693,10 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	" GROUP BY code, CASE WHEN code IS NULL THEN reason END, bundle, version, event, result"
 	" ORDER BY count DESC, bundle, code, example, version, event, result",
 	[AUDIT_Q_ROLLBACKS] =
-	"SELECT device, event, bundle, version, time, reason FROM records"
+	"SELECT device, event, bundle, version, time, reason,"
+	" CASE WHEN EXISTS (SELECT 1 FROM failure_logs f WHERE f.device = records.device"
+	" AND f.seq = records.seq) THEN 'ferry-audit logs --device ' || device || ' --seq ' ||"
+	" CAST(seq AS TEXT) ELSE '-' END AS failure_log FROM records"
 	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
 	" LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =

@@ -48,6 +48,8 @@ refuses logs_shows_what_failed 0 "== failure ==" AU logs --device gw-0009 --seq 
 refuses logs_json_names_hash 0 "\"sha256\": \"$sha\"" AU --json logs --device gw-0009 --seq "$seq"
 refuses logs_of_record_without_one 1 "names no failure log" AU logs --device gw-0009 --seq 1
 refuses logs_needs_device_and_seq 2 "needs --device ID and --seq N" AU logs --device gw-0009
+refuses report_points_at_log 0 "ferry-audit logs --device gw-0009 --seq $seq" AU report
+refuses html_report_points_at_log 0 "ferry-audit logs --device gw-0009 --seq $seq" AU report --format html
 AU --json import "$S" | grep -q '"outcome": "unchanged"' && pass reimport_is_unchanged || fail reimport_is_unchanged "$(AU --json import "$S")"
 
 # hostile logs on a stick: each refused with a reason, nothing stored
