@@ -465,6 +465,32 @@ static void test_lifecycle_failed_health_check_keeps_failure_log(void **state)
 	device_close(&d);
 }
 
+/* The health check's metrics travel in the commit's record, with the
+ * agent's time from boot to commit; bogus lines are refused, not fatal. */
+static void test_lifecycle_commit_records_health_metrics(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	enum lifecycle_commit_outcome out;
+	char *why = NULL;
+	trial(&d);
+	write_script(&d, "hooks.d/health_check.d/20-metrics",
+		     "printf 'boot_time_ms=1234\\nmem_free_kb = 5120.5\\nBad Key=1\\napp.rps=abc\\n' > \"$FERRY_METRICS_FILE\"\n");
+	assert_ok(lifecycle_commit(d.c, d.s, d.b, &out, &why, &err), err);
+	assert_int_equal(out, LIFECYCLE_COMMIT_DONE);
+	char *line = test_last_record(d.s);
+	assert_non_null(strstr(line, "\"event\":\"boot.committed\""));
+	assert_non_null(strstr(line, "\"boot_time_ms\":1234"));
+	assert_non_null(strstr(line, "\"mem_free_kb\":5120.5"));
+	assert_non_null(strstr(line, "\"commit_after_boot_ms\":"));
+	assert_non_null(strstr(line, "\"line 3: name must be 1-64 of [a-z0-9_.]\""));
+	assert_non_null(strstr(line, "\"line 4: value must be a finite number\""));
+	free(line);
+	free(why);
+	device_close(&d);
+}
+
 /* A payload whose commit fails (after the slot was marked good) rolls the
  * update back: the previous slot first again. */
 static void test_lifecycle_failed_payload_commit_rolls_back(void **state)
@@ -673,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_commit_checks_marks_good_then_keeps),
 		cmocka_unit_test(test_lifecycle_failed_health_check_rolls_back),
 		cmocka_unit_test(test_lifecycle_failed_health_check_keeps_failure_log),
+		cmocka_unit_test(test_lifecycle_commit_records_health_metrics),
 		cmocka_unit_test(test_lifecycle_failed_payload_commit_rolls_back),
 		cmocka_unit_test(test_lifecycle_commit_before_the_reboot_is_refused),
 		cmocka_unit_test(test_lifecycle_crash_after_arming_still_becomes_trial),
