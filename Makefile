@@ -6,25 +6,36 @@
 #   make asan       the same suite built with AddressSanitizer + UBSan (build/asan)
 #   make demo       the whole story on virtual devices (build/demo)
 #   make bench      benchmarks against the machine's own limits
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    DESTDIR= PREFIX=/usr/local (and the directories of mk/install.mk);
+#                   make uninstall, make dist (mk/install.mk)
+#   make agent-only only ferry-agent: what a device needs (docs/building.md)
+#   make CROSS=aarch64-linux-gnu- SYSROOT=dir   a cross build (mk/cross.mk)
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line are
+# added to the project's own flags; they never remove its warnings.
 
-PREFIX  ?= /usr/local
-DESTDIR ?=
 BUILD   ?= build
 VERSION := 0.1.0
 
 PKGS    := gpgme libgcrypt libarchive libzstd liblzma jansson sqlite3 libudev mount blkid \
            libusb-1.0 libubootenv
 PKGS    += libpq   # audit/db_pg.c: ferry-audit on PostgreSQL (docs/hq.md)
-CC      ?= cc
+# The first target is all; the included files add install, dist and cross builds.
+.DEFAULT_GOAL := all
+include mk/cross.mk
+include mk/install.mk
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wvla
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL  = $(CSTD) $(WARN) $(OPT) $(SAN) -MMD -MP -I. -DFERRY_VERSION='"$(VERSION)"' \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-TEST_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null)
+# User CFLAGS come after OPT (DEB_BUILD_OPTIONS=noopt works) and before WARN (a
+# distribution's -Wformat does not undo -Wformat=2).
+CFLAGS_ALL  = $(CSTD) $(OPT) $(CFLAGS) $(WARN) $(SAN) $(CROSS_CFLAGS) -MMD -MP -I. \
+              $(CPPFLAGS) $(CPPFLAGS_PATHS) -DFERRY_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# --as-needed: a program records only the libraries it calls, so Depends: and a device's
+# footprint show what it uses, not every library of PKGS.
+LINK        = $(CC) $(OPT) $(CFLAGS) $(SAN) $(CROSS_CFLAGS) $(LDFLAGS) -Wl,--as-needed
+LDLIBS_ALL  = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 # --- libferry: everything two programs share --------------------------------
 LIB_SRCS := $(wildcard common/*.c)
@@ -45,10 +56,10 @@ define program_rules
 $(1)_SRCS := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(BUILD)/lib$(1).a: $$($(1)_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 $(BUILD)/bin/$(2): $(BUILD)/$(1)/main.o $(BUILD)/lib$(1).a $(LIBFERRY)
 	@mkdir -p $$(@D)
-	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS_ALL)
+	$$(LINK) -o $$@ $$^ $$(LDLIBS_ALL)
 endef
 $(foreach p,$(PRESENT),$(eval $(call program_rules,$(call prog_dir,$(p)),$(call prog_name,$(p)))))
 
@@ -62,29 +73,32 @@ UNIT_HELP_OBJS := $(UNIT_HELP:%.c=$(BUILD)/%.o)
 TOOL_SRCS  := $(wildcard tests/tools/*.c bench/*.c)
 TOOL_BINS  := $(TOOL_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all deps check unit integration asan demo bench install clean
+.PHONY: all deps check unit integration asan demo bench install clean agent-only programs
 all: $(LIBFERRY) $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+# Only the four programs (debian/rules with nocheck); only what a device needs.
+programs: $(BINS)
+agent-only: $(BUILD)/bin/ferry-agent
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(LIBFERRY): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # A test may add link flags in tests/unit/<test>.ldflags (e.g. -Wl,--wrap= for
 # what the machine lacks, like a USB bus).
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
+	$(LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL) $(shell cat tests/unit/$(notdir $@).ldflags 2>/dev/null)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	$(LINK) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	$(LINK) -o $@ $^ $(LDLIBS_ALL)
 
 deps:
 	@./scripts/install-deps
@@ -114,23 +128,6 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ./bench/run
-
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	$(if $(BINS),install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(wildcard docs/man/*.1),install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
-	$(if $(wildcard dist/*.service),install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
-		install -m 0644 $(wildcard dist/*.service) $(DESTDIR)$(PREFIX)/lib/systemd/system/)
-	$(if $(wildcard dist/*.rules),install -d $(DESTDIR)$(PREFIX)/lib/udev/rules.d && \
-		install -m 0644 $(wildcard dist/*.rules) $(DESTDIR)$(PREFIX)/lib/udev/rules.d/)
-	$(if $(wildcard dist/*.json),install -d $(DESTDIR)$(PREFIX)/share/ferry/examples && \
-		install -m 0644 $(wildcard dist/*.json) $(DESTDIR)$(PREFIX)/share/ferry/examples/)
-	$(if $(wildcard dist/modules/*),install -d $(DESTDIR)$(PREFIX)/lib/ferry/modules && \
-		install -m 0755 $(wildcard dist/modules/*) $(DESTDIR)$(PREFIX)/lib/ferry/modules/)
-	$(if $(wildcard dist/notify.sh),install -m 0755 dist/notify.sh $(DESTDIR)$(PREFIX)/lib/ferry/notify.sh)
-	$(if $(wildcard dist/ferry.bash-completion),install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \
-		for p in ferry-pack ferry-agent ferry-keys ferry-audit; do \
-			install -m 0644 dist/ferry.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done)
 
 clean:
 	rm -rf build

@@ -353,7 +353,7 @@ static bool set_defaults(struct parse *ps, struct ferry_error **err)
 	       resolve(ps, "policy", &c->trust_policy, err) &&
 	       resolve(ps, "state", &c->state_dir, err) &&
 	       resolve(ps, "hooks.d", &c->hooks_dir, err) &&
-	       dup_string("/usr/lib/ferry/modules", &c->modules_dir, err) &&
+	       dup_string(FERRY_MODULES_DIR, &c->modules_dir, err) &&
 	       dup_string("/run/ferry/media", &c->media.mount_dir, err);
 }
 

@@ -17,6 +17,12 @@
 /* Largest agent.json read. */
 #define AGENT_CONFIG_MAX (1024 * 1024)
 
+/* The default modules_dir: where `make install` puts update modules (the
+ * Makefile passes PREFIX/lib/ferry/modules; see mk/install.mk). */
+#ifndef FERRY_MODULES_DIR
+#define FERRY_MODULES_DIR "/usr/lib/ferry/modules"
+#endif
+
 struct agent_kv {
 	char *key;
 	char *value;
@@ -57,7 +63,7 @@ struct agent_config {
 	size_t n_slots;
 	struct agent_kv *targets;          /* name -> directory */
 	size_t n_targets;
-	char *modules_dir;                 /* default /usr/lib/ferry/modules */
+	char *modules_dir;                 /* default FERRY_MODULES_DIR (PREFIX/lib/ferry/modules) */
 	char *hooks_dir;                   /* default "hooks.d" */
 	struct {
 		enum agent_boot_type type;

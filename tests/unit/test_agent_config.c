@@ -85,7 +85,7 @@ static void test_config_defaults_apply(void **state)
 	assert_string_equal(c->trust_policy, "/vd/policy");
 	assert_string_equal(c->state_dir, "/vd/state");
 	assert_string_equal(c->hooks_dir, "/vd/hooks.d");
-	assert_string_equal(c->modules_dir, "/usr/lib/ferry/modules");
+	assert_string_equal(c->modules_dir, FERRY_MODULES_DIR);
 	assert_string_equal(c->media.mount_dir, "/run/ferry/media");
 	assert_int_equal(c->media.n_match, 1);
 	assert_string_equal(c->media.match[0].key, "ID_BUS");

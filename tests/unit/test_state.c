@@ -331,7 +331,7 @@ static void test_state_survives_sigkill_loop(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0)
 			crash_child(dir);
-		usleep((useconds_t)(rand() % 20000));
+		usleep((useconds_t)(rand() % (20000 * test_slowdown())));
 		kill(pid, SIGKILL);
 		int status = 0;
 		waitpid(pid, &status, 0);

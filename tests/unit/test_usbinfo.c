@@ -147,6 +147,13 @@ static void test_usbinfo_identity_of_block_without_usb_parent(void **state)
 		skip();   /* no loop0 block device on this machine */
 	}
 	struct udev_device *d = udev_device_new_from_subsystem_sysname(udev, "block", "loop0");
+	if (!d && getenv("QEMU_LD_PREFIX")) {
+		/* qemu-user -L (.ci/cross) opens "/" as the target's sysroot, which
+		 * has no /sys: libudev finds no device under emulation. */
+		fprintf(stderr, "SKIP: loop0 is not visible to libudev under qemu-user -L\n");
+		udev_unref(udev);
+		skip();
+	}
 	assert_non_null(d);
 	struct media_identity id;
 	memset(&id, 'x', sizeof(id));

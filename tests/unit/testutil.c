@@ -81,3 +81,10 @@ char *test_last_record(struct state *s)
 	state_records_clear(&r);
 	return line;
 }
+
+unsigned test_slowdown(void)
+{
+	const char *s = getenv("FERRY_TEST_SLOWDOWN");
+	int n = s ? atoi(s) : 1;
+	return n > 0 ? (unsigned)n : 1;
+}

@@ -15,6 +15,10 @@
  * sockets. Caller frees with test_tmpdir_remove (removes the tree). */
 char *test_tmpdir(void);
 void test_tmpdir_remove(char *dir);
+
+/* How many times slower than native the tests run: FERRY_TEST_SLOWDOWN (.ci/cross
+ * sets it under qemu-user), else 1. Stretches windows a test waits for. */
+unsigned test_slowdown(void);
 /* Writes a file below dir (creating parents); aborts the test on failure. */
 char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
 /* Path of a file in tests/data/ (caller frees). */
