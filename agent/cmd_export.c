@@ -17,20 +17,23 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	int rc = AGENT_EXIT_FAILED;
 	if (argc != 2)
 		return ferry_error_set(err, "usage: export MEDIA_DIR"), AGENT_EXIT_USAGE;
-	if (!lifecycle_open(ctx->config, &s, &b, err) ||
-	    !agent_export(ctx->config, s, b, argv[1], &r, err))
+	if (!lifecycle_open(ctx->config, &s, &b, err))
 		goto out;
 	install_apply_ack(ctx->config, s, argv[1]);
+	if (!agent_export(ctx->config, s, b, argv[1], &r, err))
+		goto out;
 	if (ctx->json) {
-		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
+		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I, s:b, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
 					 "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq,
-					 "failure_logs", (json_int_t)r.n_logs));
-	} else if (ctx->verbosity >= 0 && r.n)
+					 "more", r.more, "failure_logs", (json_int_t)r.n_logs));
+	} else if (ctx->verbosity >= 0 && r.n) {
 		printf("exported records %llu-%llu%s and the inventory to %s\n",
 		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq,
 		       r.n_logs ? " with their failure logs" : "", r.dir);
-	else if (ctx->verbosity >= 0)
-		printf("no new records; inventory written to %s\n", r.dir);
+		if (r.more)
+			printf("newer records did not fit; they go on the next stick\n");
+	} else if (ctx->verbosity >= 0)
+		printf("no unacknowledged records; inventory written to %s\n", r.dir);
 	rc = AGENT_EXIT_OK;
 out:
 	free(r.dir);

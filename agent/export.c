@@ -167,6 +167,7 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	bool ok = false;
 	struct pgp *p = NULL;
 	struct state_records r = { 0 };
+	struct state_info info = { 0 };
 	char fpr[PGP_FPR_LEN + 1];
 	char *top = stick_top(media_dir);
 	struct stick_dir dir = { .fd = -1 };
@@ -176,7 +177,7 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 		goto out;
 	}
 	if (!pgp_open(c->trust_homedir, &p, err) || !agent_device_key(p, fpr, err) ||
-	    !state_records_unexported(s, &r, err) ||
+	    !state_records_unacked(s, AGENT_EXPORT_BUDGET, &r, err) || !state_get(s, &info, err) ||
 	    !stick_dir_open(top, STICK_DEVICE_AUDIT, c->device.id, true, &dir, err))
 		goto out;
 	if (r.n && (!auditlog_export_write(dir.path, c->device.id, r.lines, r.n, p, fpr, NULL, err) ||
@@ -190,6 +191,7 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	out->n = r.n;
 	out->first_seq = r.first_seq;
 	out->last_seq = r.last_seq;
+	out->more = r.n && r.last_seq < info.last_seq;
 	out->dir = dir.path;
 	dir.path = NULL;
 	ok = true;
@@ -199,6 +201,7 @@ out:
 	stick_dir_close(&dir);
 	free(top);
 	state_records_clear(&r);
+	state_info_clear(&info);
 	pgp_close(p);
 	return ok;
 }

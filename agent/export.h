@@ -1,9 +1,10 @@
 /* export: what the agent writes to a stick (contract C3): the audit records
- * not yet exported and inventory.json, each with a detached signature by the
- * device key, under MEDIA_DIR/ferry/audit/<device-id>/, and the failure log
- * excerpts those records name, in its logs/ folder. Promises: records are
- * marked exported only after their file and signature are safely written, so
- * a pulled stick or a crash means they are written again next time. */
+ * HQ has not acknowledged yet and inventory.json, each with a detached
+ * signature by the device key, under MEDIA_DIR/ferry/audit/<device-id>/, and
+ * the failure log excerpts those records name, in its logs/ folder.
+ * Promises: every export carries every unacknowledged record again (oldest
+ * first, at most AGENT_EXPORT_BUDGET bytes, the rest on the next stick), so
+ * a lost, withheld or pulled stick delays records and never loses them. */
 #ifndef FERRY_AGENT_EXPORT_H
 #define FERRY_AGENT_EXPORT_H
 
@@ -27,14 +28,20 @@ bool agent_device_key(struct pgp *p, char fpr[PGP_FPR_LEN + 1], struct ferry_err
 bool agent_inventory_text(const struct agent_config *c, struct state *s, struct boot *b,
 			  char **text, size_t *len, struct ferry_error **err);
 
+/* Largest export file the agent writes: well under HQ's AUDITLOG_EXPORT_MAX,
+ * so that no backlog can make an export HQ refuses. */
+#define AGENT_EXPORT_BUDGET (16u * 1024 * 1024)
+
 struct agent_export_result {
 	size_t n;                      /* records written (0: none were pending) */
 	size_t n_logs;                 /* failure log excerpts written beside them */
 	uint64_t first_seq, last_seq;
+	bool more;                     /* newer records wait for the next stick */
 	char *dir;                     /* MEDIA_DIR/ferry/audit/<id> (caller frees) */
 };
-/* Writes pending records and the inventory into media_dir (the stick's
- * mount point, holding or getting "ferry/"), then marks the records exported. */
+/* Writes the unacknowledged records and the inventory into media_dir (the
+ * stick's mount point, holding or getting "ferry/"), then marks the records
+ * exported (an ack may cover no more than that). */
 bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 		  const char *media_dir, struct agent_export_result *out, struct ferry_error **err);
 

@@ -4,7 +4,8 @@
  * swaps it in with two renames, keeping the old tree as <target>.ferry-old
  * until commit.
  * Promises: an entry that is absolute, uses '..', is a device node or FIFO,
- * is setuid/setgid (unless the manifest allows), or a link that resolves
+ * is setuid/setgid (unless the manifest allows), sparse, deeper than
+ * FILES_MAX_DEPTH or longer than FILES_MAX_PATH, or a link that resolves
  * outside the tree is refused by name and the target is never touched; a
  * crash at any point leaves a state handler_files_recover() repairs. */
 #include "agent/handler.h"
@@ -26,6 +27,10 @@
 
 #define FILES_READ_BUF (256 * 1024)
 #define FILES_MAX_LINKS 40          /* symlinks followed in one resolution (as the kernel) */
+/* Deepest and longest entry path (and link target) a tree may hold: far
+ * below PATH_MAX, so the staged tree can always be walked and removed again. */
+#define FILES_MAX_DEPTH 32
+#define FILES_MAX_PATH 1024
 
 /* The four names of a target's life: T, T.ferry-new, T.ferry-old, T.ferry-bad. */
 struct files_paths {
@@ -183,6 +188,23 @@ static bool entry_relpath(const char *name, char **rel, struct ferry_error **err
 	return *rel ? true : ferry_error_set(err, "out of memory");
 }
 
+/* Depth, length and sparseness: what a tree may not be, whatever its type. */
+static bool check_shape(struct archive_entry *e, const char *rel, struct ferry_error **err)
+{
+	const char *name = archive_entry_pathname(e);
+	const char *link = archive_entry_symlink(e) ? archive_entry_symlink(e) : archive_entry_hardlink(e);
+	size_t depth = 1;
+	for (const char *c = rel; *c; c++)
+		depth += *c == '/';
+	if (depth > FILES_MAX_DEPTH || strlen(rel) > FILES_MAX_PATH || (link && strlen(link) > FILES_MAX_PATH))
+		return ferry_error_setc(err, FERRY_E_UNSAFE, "entry '%.64s…': deeper than %d levels or longer "
+					"than %d bytes", name, FILES_MAX_DEPTH, FILES_MAX_PATH);
+	/* A sparse entry's apparent size is unbounded by its bytes (10 KB makes 1 TiB). */
+	if (archive_entry_sparse_count(e) > 0)
+		return ferry_error_setc(err, FERRY_E_UNSAFE, "entry '%s': sparse files not allowed", name);
+	return true;
+}
+
 /* Ferry's own rules, checked before libarchive creates anything. */
 static bool check_entry(int rootfd, struct archive_entry *e, const char *rel, bool allow_setuid,
 			struct ferry_error **err)
@@ -191,7 +213,7 @@ static bool check_entry(int rootfd, struct archive_entry *e, const char *rel, bo
 	mode_t type = archive_entry_filetype(e);
 	mode_t mode = archive_entry_mode(e);
 	const char *hardlink = archive_entry_hardlink(e);
-	if (!parents_are_dirs(rootfd, rel, name, err))
+	if (!check_shape(e, rel, err) || !parents_are_dirs(rootfd, rel, name, err))
 		return false;
 	if ((mode & (S_ISUID | S_ISGID)) && !allow_setuid)
 		return ferry_error_set(err, "entry '%s': setuid/setgid bits not allowed (the manifest's "

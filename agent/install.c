@@ -16,6 +16,7 @@
 
 #include "agent/ack.h"
 #include "agent/export.h"
+#include "agent/refusals.h"
 #include "agent/lifecycle.h"
 #include "agent/trust.h"
 #include "common/bundle_read.h"
@@ -287,10 +288,11 @@ static enum ferry_code refusal_code(const struct candidate *cd)
 	return a->n_devices > 0 && a->devices[0].decided ? a->devices[0].code : a->code;
 }
 
-/* Reports (and audits) a bundle that will not be installed. */
-static bool report_refusal(struct state *st, const struct candidate *cd, const struct decision *d,
-			   bool dry_run, const struct install_media *media, struct install_report *out,
-			   struct tally *t, struct ferry_error **err)
+/* Reports a bundle that will not be installed, and adds it to the run's
+ * refusal records (agent/refusals.c: one record however many). */
+static bool report_refusal(struct refusals *rf, const struct candidate *cd, const struct decision *d,
+			   bool dry_run, struct install_report *out, struct tally *t,
+			   struct ferry_error **err)
 {
 	json_t *entry = d ? decision_json(d) : json_pack("{s:s,s:s}", "file", cd->file, "result", "refused");
 	json_t *reasons = d ? json_incref(json_object_get(entry, "reasons"))
@@ -312,16 +314,10 @@ static bool report_refusal(struct state *st, const struct candidate *cd, const s
 	json_array_append(json_object_get(out->json, "bundles"), entry);
 	bool ok = true;
 	if (!dry_run) {
-		struct state_event ev = {
-			.event = benign ? "install.skipped" : "install.refused",
-			.result = benign ? "info" : "refused",
-			.bundle = cd->m ? cd->m->name : NULL, .version = cd->m ? cd->m->version : NULL,
-			.code = benign ? NULL : ferry_code_name(refusal_code(cd)),
-			.usb_serial = media->usb_serial, .media_label = media->label,
-		};
 		json_t *detail = json_pack("{s:s,s:s,s:O}", "file", cd->file, "reason", text, "reasons", reasons);
-		ev.detail = detail;
-		ok = state_record(st, &ev, NULL, err);
+		const char *code = benign ? NULL : ferry_code_name(refusal_code(cd));
+		ok = detail && refusals_add(rf, benign, cd->m ? cd->m->name : NULL, cd->m ? cd->m->version : NULL,
+					    cd->file, code, text, detail, err);
 		json_decref(detail);
 	}
 	free(text);
@@ -504,6 +500,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct offer offer = { 0 };
 	struct candidate *cds = NULL;
 	struct tally tally = { 0 };
+	struct refusals rf = { 0 };
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
@@ -542,10 +539,12 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].d;
-		if ((!d || !d->variant) &&
-		    !report_refusal(st, &cds[i], d, rq->dry_run, &media, out, &tally, err))
+		if ((!d || !d->variant) && !report_refusal(&rf, &cds[i], d, rq->dry_run, out, &tally, err))
 			goto out;
 	}
+	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label };
+	if (!refusals_record(&rf, st, &stick, err))
+		goto out;
 	if (!install_accepted(c, st, boot, cds, offer.n, rq, &media, out, &tally, err))
 		goto out;
 	if (offer.n == 0)
@@ -559,6 +558,7 @@ out:
 		strv_free(cds[i].problems);
 	}
 	free(cds);
+	refusals_clear(&rf);
 	offer_free(&offer);
 	agent_trust_close(&trust);
 	state_info_clear(&info);
@@ -595,11 +595,15 @@ bool install_export(const struct agent_config *c, const char *dir, size_t *n_rec
 	struct state *st = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result res = { 0 };
-	bool ok = lifecycle_open(c, &st, &b, err) && agent_export(c, st, b, dir, &res, err);
-	if (ok && n_records)
-		*n_records = res.n;
+	bool ok = lifecycle_open(c, &st, &b, err);
+	/* The ack first: what HQ holds need not travel again. */
 	if (ok)
 		install_apply_ack(c, st, dir);
+	ok = ok && agent_export(c, st, b, dir, &res, err);
+	if (ok && n_records)
+		*n_records = res.n;
+	if (ok && res.more)
+		log_warn("%s: newer audit records did not fit; they go on the next stick", dir);
 	free(res.dir);
 	boot_close(b);
 	state_close(st);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/hooks.h"
+#include "common/auditlog.h"
 
 /* One install as it goes. why: the reason an install step failed (a failed
  * install, a result); err of the functions: the agent itself failed. */
@@ -210,8 +211,10 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	}
 	lifecycle_payloads_abort(x->pl, x->n_done, x->n_act, &cleanup);
 	json_t *d = json_pack("{s:s,s:s}", "step", x->step, "error", ferry_error_message(x->why));
-	if (x->log && *x->log)
-		json_object_set_new(d, "log", json_string(x->log));
+	char *tail = x->log && *x->log ? auditlog_tail_bound(x->log, AUDITLOG_LOG_TAIL_MAX) : NULL;
+	if (tail)   /* the end of a hook's output says why; the record stays small */
+		json_object_set_new(d, "log", json_string(tail));
+	free(tail);
 	if (cleanup)
 		json_object_set_new(d, "cleanup_error", json_string(cleanup));
 	free(cleanup);

@@ -307,12 +307,21 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 	if (!last_record(s, &last, prev, err) || !meta_get_int(s, "boot_count", &boot, err))
 		return false;
 	rfc3339_format_utc((int64_t)time(NULL), now);
+	/* Whatever a stick or bundle put into the event, the record stays small. */
+	json_t *detail = ev->detail ? auditlog_detail_bound(ev->detail) : NULL;
+	bool cut = false;
+	char *label = ev->media_label ? auditlog_string_bound(ev->media_label, 256, &cut) : NULL;
+	char *serial = ev->usb_serial ? auditlog_string_bound(ev->usb_serial, 256, &cut) : NULL;
 	struct auditlog_fields f = {
 		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
-		.code = ev->code, .usb_serial = ev->usb_serial, .media_label = ev->media_label, .detail = ev->detail,
+		.code = ev->code, .usb_serial = serial, .media_label = label, .detail = detail,
 		.log = ev->log,
 	};
+	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
+		ferry_error_set(err, "out of memory");
+		goto out;
+	}
 	if (!auditlog_line_build(&f, &line, err) ||
 	    !run(s, prepare(s, "INSERT INTO journal (seq, line) VALUES (?, ?)", err, "it",
 			    (int64_t)f.seq, line), err))
@@ -321,6 +330,9 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 		*seq_out = f.seq;
 	ok = true;
 out:
+	json_decref(detail);
+	free(label);
+	free(serial);
 	free(line);
 	return ok;
 }
@@ -623,11 +635,20 @@ bool state_records_after(struct state *s, uint64_t after_seq, size_t max,
 					  max ? (int64_t)max : (int64_t)-1), out, err);
 }
 
-bool state_records_unexported(struct state *s, struct state_records *out, struct ferry_error **err)
+bool state_records_unacked(struct state *s, size_t max_bytes, struct state_records *out,
+			   struct ferry_error **err)
 {
-	int64_t exported = 0;
-	return meta_get_int(s, "exported_seq", &exported, err) &&
-	       state_records_after(s, (uint64_t)exported, 0, out, err);
+	int64_t acked = 0;
+	if (!meta_get_int(s, "acked_seq", &acked, err))
+		return false;
+	/* Oldest first; the running total of line lengths picks how many fit,
+	 * and the first record is always taken (one line is at most
+	 * AUDITLOG_LINE_MAX, far below any budget). */
+	return collect_records(s, prepare(s, "SELECT seq, line FROM (SELECT seq, line, SUM(LENGTH(line) + 1)"
+					     " OVER (ORDER BY seq) AS total FROM journal WHERE seq > ?)"
+					     " WHERE total <= ? OR seq = (SELECT MIN(seq) FROM journal"
+					     " WHERE seq > ?) ORDER BY seq", err, "iii", acked,
+					  (int64_t)max_bytes, acked), out, err);
 }
 
 bool state_records_last(struct state *s, size_t n, struct state_records *out, struct ferry_error **err)
@@ -654,5 +675,8 @@ bool state_prune(struct state *s, uint64_t seq, uint64_t *pruned, struct ferry_e
 		return false;
 	if (pruned)
 		*pruned = (uint64_t)sqlite3_changes(s->db);
-	return true;
+	/* HQ holds everything up to seq: never export it again. */
+	return run(s, prepare(s, "INSERT INTO meta (key, value) VALUES ('acked_seq', MIN(?, (SELECT value"
+				 " FROM meta WHERE key = 'exported_seq'))) ON CONFLICT(key) DO UPDATE"
+				 " SET value = MAX(value, excluded.value)", err, "i", (int64_t)seq), err);
 }

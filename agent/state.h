@@ -147,14 +147,19 @@ void state_records_clear(struct state_records *r);
 /* Up to max records with seq > after_seq, in order (max 0: all). */
 bool state_records_after(struct state *s, uint64_t after_seq, size_t max,
 			 struct state_records *out, struct ferry_error **err);
-/* The records not yet exported. */
-bool state_records_unexported(struct state *s, struct state_records *out, struct ferry_error **err);
+/* The records HQ has not acknowledged yet (seq above the last valid ack),
+ * oldest first, as many as fit in max_bytes of lines with their newlines
+ * (at least one when there is any): every export carries them all again
+ * until an ack arrives, so a lost stick delays records, never loses them. */
+bool state_records_unacked(struct state *s, size_t max_bytes, struct state_records *out,
+			   struct ferry_error **err);
 /* The last n records (for status). */
 bool state_records_last(struct state *s, size_t n, struct state_records *out, struct ferry_error **err);
 /* Remembers that every record up to seq is safely on a stick. */
 bool state_mark_exported(struct state *s, uint64_t seq, struct ferry_error **err);
-/* Deletes exported records up to seq (HQ acknowledged them); the newest
- * record is always kept so that the chain continues. *pruned (optional)
+/* Deletes exported records up to seq (HQ acknowledged them) and remembers
+ * seq as acknowledged; the newest record is always kept so that the chain
+ * continues. *pruned (optional)
  * gets how many were deleted. */
 bool state_prune(struct state *s, uint64_t seq, uint64_t *pruned, struct ferry_error **err);
 

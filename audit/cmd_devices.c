@@ -1,8 +1,10 @@
 /* cmd_devices: `ferry-audit devices`: the registry with what each device
  * last reported (type, versions, rings, newest record, last contact). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "audit/cli.h"
+#include "audit/shown.h"
 #include "common/json.h"
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
@@ -31,10 +33,14 @@ static bool print_device(const struct audit_device *d, void *ctx, struct ferry_e
 	char hw[24] = "-";
 	if (d->hw_revision >= 0)
 		snprintf(hw, sizeof(hw), "%lld", (long long)d->hw_revision);
-	printf("%-16s %-12s %-3s %8lld  %-20s  %s%s%s%s\n", d->id, d->type ? d->type : "-", hw,
-	       (long long)d->last_seq, d->last_seen ? d->last_seen : "never",
-	       d->installed ? d->installed : "-", d->groups ? " [" : "", d->groups ? d->groups : "",
-	       d->groups ? "]" : "");
+	/* Every string came from a device: shown only visibly (audit/shown.h). */
+	char *v[5] = { shown_visible(d->id), shown_visible(d->type), shown_visible(d->last_seen),
+		       shown_visible(d->installed), shown_visible(d->groups) };
+	printf("%-16s %-12s %-3s %8lld  %-20s  %s%s%s%s\n", v[0] ? v[0] : "-", v[1] ? v[1] : "-", hw,
+	       (long long)d->last_seq, v[2] ? v[2] : "never", v[3] ? v[3] : "-", v[4] ? " [" : "",
+	       v[4] ? v[4] : "", v[4] ? "]" : "");
+	for (size_t i = 0; i < 5; i++)
+		free(v[i]);
 	return true;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit/cli.h"
+#include "audit/shown.h"
 #include "common/rfc3339.h"
 
 static bool print_event(const struct audit_record *r, void *ctx, struct ferry_error **err)
@@ -16,11 +17,16 @@ static bool print_event(const struct audit_record *r, void *ctx, struct ferry_er
 		printf("%s\n", r->line);
 		return true;
 	}
+	/* Every string came from a device: shown only visibly (audit/shown.h). */
+	char *v[8] = { shown_visible(r->time), shown_visible(r->device), shown_visible(r->event),
+		       shown_visible(r->bundle), shown_visible(r->version), shown_visible(r->result),
+		       shown_visible(r->code), shown_visible(r->reason) };
 	/* REASON: "[code] text" when the record names its reason's code */
-	printf("%-20s %-14s %6lld %-18s %-14s %-10s %-8s %s%s%s%s\n", r->time ? r->time : "-", r->device,
-	       (long long)r->seq, r->event, r->bundle ? r->bundle : "-", r->version ? r->version : "-",
-	       r->result ? r->result : "-", r->code ? "[" : "", r->code ? r->code : "",
-	       r->code ? "] " : "", r->reason ? r->reason : "");
+	printf("%-20s %-14s %6lld %-18s %-14s %-10s %-8s %s%s%s%s\n", v[0] ? v[0] : "-", v[1] ? v[1] : "-",
+	       (long long)r->seq, v[2] ? v[2] : "-", v[3] ? v[3] : "-", v[4] ? v[4] : "-",
+	       v[5] ? v[5] : "-", v[6] ? "[" : "", v[6] ? v[6] : "", v[6] ? "] " : "", v[7] ? v[7] : "");
+	for (size_t i = 0; i < 8; i++)
+		free(v[i]);
 	return true;
 }
 

@@ -6,6 +6,13 @@
 
 #include "audit/db.h"
 
+/* SQL of device_put_key's update (both backends): a new key means a
+ * re-provisioned device, whose clock starts afresh; the newest inventory
+ * time of the old one must not hide the new one's inventories. */
+#define INVENTORY_TIME_ON_NEW_KEY \
+	" inventory_time = CASE WHEN devices.fingerprint = excluded.fingerprint" \
+	" THEN devices.inventory_time ELSE NULL END"
+
 struct audit_db_ops {
 	const char *name;          /* "sqlite", "postgresql" */
 	const char *scheme;        /* "sqlite:" prefix of a target; open gets the rest */

@@ -302,7 +302,8 @@ static bool pg_device_put_key(void *impl, const char *id, const char *fingerprin
 	return pg_cmd(impl, "INSERT INTO devices (id, fingerprint, public_key, registered_at)"
 		      " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET"
 		      " fingerprint = excluded.fingerprint, public_key = excluded.public_key,"
-		      " registered_at = excluded.registered_at", &ps, "registering device", err);
+		      " registered_at = excluded.registered_at," INVENTORY_TIME_ON_NEW_KEY, &ps,
+		      "registering device", err);
 }
 
 static bool pg_device_seen(void *impl, const char *device, const char *time,

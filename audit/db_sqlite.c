@@ -322,7 +322,7 @@ static bool sq_device_put_key(void *impl, const char *id, const char *fingerprin
 	if (!sq_prepare(s, "INSERT INTO devices (id, fingerprint, public_key, registered_at)"
 			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
 			" fingerprint = excluded.fingerprint, public_key = excluded.public_key,"
-			" registered_at = excluded.registered_at", &st, err))
+			" registered_at = excluded.registered_at," INVENTORY_TIME_ON_NEW_KEY, &st, err))
 		return false;
 	bind_text(st, 1, id);
 	bind_text(st, 2, fingerprint);

@@ -196,6 +196,21 @@ out:
 	return ok;
 }
 
+/* A device's clock may be off, but a time far in the future would freeze
+ * HQ's view of it (every later inventory looks older): refused. */
+static bool inventory_time_plausible(const char *path, const char *time, const char *now,
+				     struct ferry_error **err)
+{
+	int64_t t = 0, hq = 0;
+	if (!rfc3339_parse_utc(time, &t, NULL) || !rfc3339_parse_utc(now, &hq, NULL))
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: time: must be RFC 3339 UTC", path);
+	if (t > hq + INGEST_FUTURE_TOLERANCE)
+		return ferry_error_setc(err, FERRY_E_FORMAT, "%s: time %s is more than a day ahead of "
+					"HQ's clock (%s): refused, it would hide later inventories",
+					path, time, now);
+	return true;
+}
+
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err)
 {
@@ -213,6 +228,8 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 				 path, inv.device, dev->id);
 		goto out;
 	}
+	if (!inventory_time_plausible(path, inv.time, now, err))
+		goto out;
 	struct audit_inventory row = {
 		.device = inv.device, .type = inv.type, .time = inv.time, .raw = data,
 		.hw_revision = inv.hw_revision, .security_version = inv.security_version,

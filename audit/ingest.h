@@ -25,8 +25,12 @@ struct ingest_result {
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		   const char *path, struct ingest_result *res, struct ferry_error **err);
 
+/* How far (seconds) an inventory's time may be ahead of HQ's clock. */
+#define INGEST_FUTURE_TOLERANCE (24 * 3600)
 /* Imports dir's inventory.json (+ .sig) of the registered device dev. *applied
- * is false when the database already holds an inventory at least as new. */
+ * is false when the database already holds an inventory at least as new. A
+ * time more than INGEST_FUTURE_TOLERANCE ahead of now is refused
+ * (FERRY_E_FORMAT): it would make every later inventory look older. */
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/shown.h"
 #include "common/rfc3339.h"
 
 struct section_spec {
@@ -51,6 +52,7 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 	struct audit_query_params p = { .stale_before = out->stale_before };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))
 		goto fail;
+	/* Every renderer shows only visible text: device strings are untrusted. */
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		struct report_section *s = &out->sections[i];
 		s->id = specs[i].id;
@@ -60,7 +62,7 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		s->n_values = specs[i].n_values;
 		memcpy(s->values, specs[i].values, sizeof(s->values));
 		out->n_sections = i + 1;
-		if (!audit_db_query(db, specs[i].q, &p, &s->table, err))
+		if (!audit_db_query(db, specs[i].q, &p, &s->table, err) || !shown_table(&s->table, err))
 			goto fail;
 	}
 	return true;

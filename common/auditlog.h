@@ -109,6 +109,31 @@ bool auditlog_export_name(const char *device, uint64_t first, uint64_t last, cha
 bool auditlog_export_name_parse(const char *name, char *device_out, uint64_t *first,
 				uint64_t *last, struct ferry_error **err);
 
+/* --- bounds on what a device writes (auditlog_bound.c) --- */
+/* Longest string kept in a record's detail (bytes), items kept per array or
+ * object, nesting kept, and the largest detail serialized: whatever a stick
+ * or a bundle carries, a record stays far below AUDITLOG_LINE_MAX. */
+#define AUDITLOG_STRING_MAX 1024
+#define AUDITLOG_DETAIL_ITEMS_MAX 32
+#define AUDITLOG_DETAIL_DEPTH_MAX 4
+#define AUDITLOG_DETAIL_MAX 16384
+/* What a failure record keeps of a hook, script or module output: its end. */
+#define AUDITLOG_LOG_TAIL_MAX 900
+/* A copy of s of at most max bytes (cut on a UTF-8 boundary, the cut marked
+ * "…[N bytes cut]"); sets *cut when it cut. NULL when out of memory; caller
+ * frees. */
+char *auditlog_string_bound(const char *s, size_t max, bool *cut);
+/* The last max bytes of s (a program's output: its end says why it failed),
+ * control characters and bytes that are not UTF-8 shown as escapes
+ * (common/visible.h), "[… N bytes cut] " first when some were cut. NULL when
+ * out of memory; caller frees. */
+char *auditlog_tail_bound(const char *s, size_t max);
+/* A bounded copy of the object detail: strings, arrays and objects capped as
+ * above, too-deep nesting replaced, and if still larger than
+ * AUDITLOG_DETAIL_MAX only its "reason"; "truncated": true says something
+ * was cut. New reference, NULL when out of memory. */
+json_t *auditlog_detail_bound(const json_t *detail);
+
 /* --- signed files on a stick (auditlog_export.c, needs pgp.c) --- */
 struct pgp;
 

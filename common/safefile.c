@@ -2,8 +2,8 @@
 #include "safefile.h"
 
 #include <errno.h>
+#include <fts.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,20 +318,33 @@ bool mkdir_p(const char *dir, mode_t mode, struct ferry_error **err)
 	return true;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
 
+/* fts without FTS_NOCHDIR walks by changing directory, so a tree deeper than
+ * PATH_MAX (a leftover that nothing else could remove) is removed as well. */
 bool remove_tree(const char *path, struct ferry_error **err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? true : ferry_error_errno(err, errno, "%s", path);
-	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	char *const roots[] = { (char *)path, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL, NULL);
+	FTSENT *e;
+	int failed = 0;
+	if (!fts)
 		return ferry_error_errno(err, errno, "%s: remove", path);
-	return true;
+	while (!failed) {
+		errno = 0;
+		if (!(e = fts_read(fts))) {
+			failed = errno;   /* 0: the walk is done */
+			break;
+		}
+		if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
+			failed = e->fts_errno ? e->fts_errno : EIO;
+		else if (e->fts_info != FTS_D &&
+			 (e->fts_info == FTS_DP ? rmdir(e->fts_accpath) : unlink(e->fts_accpath)) < 0 &&
+			 errno != ENOENT)
+			failed = errno;
+	}
+	fts_close(fts);
+	return failed ? ferry_error_errno(err, failed, "%s: remove", path) : true;
 }

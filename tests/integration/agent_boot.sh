@@ -88,11 +88,15 @@ if command -v gpg >/dev/null; then
 		&& pass inventory_tells_versions_and_state || fail inventory_tells_versions_and_state "$(head -c 300 "$E/inventory.json")"
 	[ "$(A --json status | grep '"exported_seq"' | grep -o '[0-9]*')" = "$last" ] && pass records_marked_exported \
 		|| fail records_marked_exported "$(A --json status | grep exported_seq)"
-	refuses export_again_has_nothing_new 0 "no new records" A export "$S"
+	# Without an ack from HQ, every export carries the records again (a lost
+	# stick must not be a gap), byte for byte, and continues the chain.
+	refuses export_again_repeats_unacknowledged 0 "exported records 1-$last" A export "$S"
 	check install_after_export "$FAKE" "$D/agent.json" gateway-os 3.1.0 9
-	next=$(printf 'gw-0001.%08d-%08d.jsonl' $((last + 1)) $((last + 3)))
-	refuses export_continues_the_chain 0 "exported records $((last + 1))-$((last + 3))" A export "$S"
-	first_prev=$(head -n1 "$E/$next" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
+	next=$(printf 'gw-0001.%08d-%08d.jsonl' 1 $((last + 3)))
+	refuses export_carries_old_and_new_records 0 "exported records 1-$((last + 3))" A export "$S"
+	cmp -s -n "$(stat -c %s "$E/$name")" "$E/$name" "$E/$next" && pass next_export_repeats_records_byte_for_byte \
+		|| fail next_export_repeats_records_byte_for_byte "$next"
+	first_prev=$(sed -n "$((last + 1))p" "$E/$next" | grep -o '"prev":"[0-9a-f]*"' | cut -d'"' -f4)
 	[ "$first_prev" = "$(tail -n1 "$E/$name" | tr -d '\n' | sha256sum | cut -d' ' -f1)" ] && pass next_export_chains_to_previous \
 		|| fail next_export_chains_to_previous "$first_prev"
 	ls "$E" | grep -q '\.tmp$' && fail export_leaves_no_tmp "$(ls "$E")" || pass export_leaves_no_tmp

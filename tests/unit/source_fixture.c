@@ -68,11 +68,16 @@ void test_tar_build(const struct tar_member *m, unsigned char **out, size_t *len
 		case 'h': archive_entry_set_filetype(e, AE_IFREG); archive_entry_set_hardlink(e, m->link); break;
 		case 'c': archive_entry_set_filetype(e, AE_IFCHR); archive_entry_set_rdev(e, makedev(1, 3)); break;
 		case 'p': archive_entry_set_filetype(e, AE_IFIFO); break;
+		case 's':   /* sparse: data at offset 0, an apparent size of 1 TiB */
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)1 << 40);
+			archive_entry_sparse_add_entry(e, 0, (la_int64_t)size);
+			break;
 		default: fail_msg("tar: unknown member type %c", m->type);
 		}
 		archive_entry_set_perm(e, mode);
 		if (archive_write_header(a, e) != ARCHIVE_OK ||
-		    (m->type == 'f' && size && archive_write_data(a, m->data, size) != (la_ssize_t)size))
+		    ((m->type == 'f' || m->type == 's') && size && archive_write_data(a, m->data, size) != (la_ssize_t)size))
 			fail_msg("tar: %s: %s", m->path, archive_error_string(a));
 		archive_entry_free(e);
 	}

@@ -447,10 +447,78 @@ static void test_auditlog_export_refuses_tampering_and_missing_signature(void **
 	free_lines(lines);
 }
 
+/* What a hostile stick or bundle carries (1,500 signature reasons, a 1 MiB
+ * signer list, deep nesting) makes a small record, marked truncated, and a
+ * short one is kept as it is. */
+static void test_auditlog_detail_bound_caps_hostile_detail(void **state)
+{
+	(void)state;
+	char *big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, 'A', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	big[AUDITLOG_STRING_MAX - 1] = '\xc3';   /* a two-byte character across the cut */
+	big[AUDITLOG_STRING_MAX] = '\xa9';
+	json_t *reasons = json_array();
+	for (int i = 0; i < 1500; i++)
+		json_array_append_new(reasons, json_pack("{s:s,s:s}", "code", "signature", "message",
+							 "signature by an unknown key 0123456789ABCDEF"));
+	json_t *deep = json_pack("{s:{s:{s:{s:{s:{s:s}}}}}}", "a", "b", "c", "d", "e", "f", "g");
+	json_t *detail = json_pack("{s:s,s:o,s:s,s:o}", "reason", "refused", "reasons", reasons,
+				   "signers", big, "deep", deep);
+	json_t *b = auditlog_detail_bound(detail);
+	assert_non_null(b);
+	char *text = json_dump_canonical(b);
+	assert_true(strlen(text) <= AUDITLOG_DETAIL_MAX);
+	assert_true(json_is_true(json_object_get(b, "truncated")));
+	assert_string_equal(json_string_value(json_object_get(b, "reason")), "refused");
+	assert_int_equal(json_array_size(json_object_get(b, "reasons")), AUDITLOG_DETAIL_ITEMS_MAX + 1);
+	const char *sig = json_string_value(json_object_get(b, "signers"));
+	assert_non_null(sig);
+	assert_true(strlen(sig) < AUDITLOG_STRING_MAX + 40);
+	assert_non_null(strstr(sig, "bytes cut]"));
+	free(text);
+	json_decref(b);
+	json_t *small = json_pack("{s:s,s:[i]}", "reason", "no", "n", 1);
+	b = auditlog_detail_bound(small);
+	assert_true(json_equal(b, small));
+	json_decref(b);
+	json_decref(small);
+	json_decref(detail);
+	free(big);
+}
+
+/* A failing hook's output is kept by its end, where the reason is, and
+ * shown visibly (invalid UTF-8 and control bytes as escapes). */
+static void test_auditlog_tail_bound_keeps_the_end_visibly(void **state)
+{
+	(void)state;
+	size_t n = 64 * 1024;
+	char *out = malloc(n + 64);
+	assert_non_null(out);
+	memset(out, 'x', n);
+	strcpy(out + n, "\xff\x1b[1m final: disk full\n");
+	char *t = auditlog_tail_bound(out, AUDITLOG_LOG_TAIL_MAX);
+	assert_non_null(t);
+	assert_true(strlen(t) <= AUDITLOG_STRING_MAX);
+	assert_non_null(strstr(t, "bytes cut] "));
+	assert_non_null(strstr(t, "\\xff\\x1b[1m final: disk full\\x0a"));
+	json_t *j = json_string(t);   /* valid UTF-8 */
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+	t = auditlog_tail_bound("short", AUDITLOG_LOG_TAIL_MAX);
+	assert_string_equal(t, "short");
+	free(t);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_auditlog_line_is_canonical_and_omits_absent_values),
+		cmocka_unit_test(test_auditlog_detail_bound_caps_hostile_detail),
+		cmocka_unit_test(test_auditlog_tail_bound_keeps_the_end_visibly),
 		cmocka_unit_test(test_auditlog_build_rejects_bad_fields),
 		cmocka_unit_test(test_auditlog_parse_rejects_non_canonical),
 		cmocka_unit_test(test_auditlog_parse_accepts_unknown_fields_of_same_major),

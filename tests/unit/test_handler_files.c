@@ -246,6 +246,28 @@ static void test_handler_files_refuses_device_nodes_and_fifos(void **state)
 	refused(fifo, false, "entry 'fifo': FIFOs not allowed");
 }
 
+/* Insider cases: a path deeper or longer than a tree may be, and a sparse
+ * entry (a few bytes that would make a 1 TiB file), are refused by name
+ * before anything is created; the target stays as it was. */
+static void test_handler_files_refuses_deep_long_and_sparse_entries(void **state)
+{
+	(void)state;
+	char deep[2 * 40 + 8] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "d/");
+	strcat(deep, "f");
+	const struct tar_member d[] = { { 'f', deep, 0, "x", NULL }, END };
+	refused(d, false, "deeper than 32 levels or longer than 1024 bytes");
+	char *name = malloc(1100);
+	memset(name, 'n', 1099);
+	name[1099] = '\0';
+	const struct tar_member l[] = { { 'f', name, 0, "x", NULL }, END };
+	refused(l, false, "longer than 1024 bytes");
+	free(name);
+	const struct tar_member sp[] = { { 's', "huge", 0, "10 KB of data", NULL }, END };
+	refused(sp, false, "entry 'huge': sparse files not allowed");
+}
+
 static void test_handler_files_refuses_setuid_unless_allowed(void **state)
 {
 	(void)state;
@@ -430,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_handler_files_refuses_escaping_symlinks),
 		cmocka_unit_test(test_handler_files_refuses_escaping_hardlinks),
 		cmocka_unit_test(test_handler_files_refuses_device_nodes_and_fifos),
+		cmocka_unit_test(test_handler_files_refuses_deep_long_and_sparse_entries),
 		cmocka_unit_test(test_handler_files_refuses_setuid_unless_allowed),
 		cmocka_unit_test(test_handler_files_source_error_at_end_leaves_target),
 		cmocka_unit_test(test_handler_files_refuses_garbage),

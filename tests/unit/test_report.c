@@ -227,6 +227,44 @@ static void test_report_refuses_unknown_format(void **state)
 	ferry_error_free(err);
 }
 
+/* No control byte of a device reaches any text output: ESC, BEL, CR, LF
+ * and others show as visible escapes, outside the renderers' own line ends;
+ * a cell a spreadsheet would run as a formula is guarded in CSV. */
+static bool only_visible(const char *text, bool crlf)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n' || (crlf && *p == '\r' && p[1] == '\n'))
+			continue;
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void test_report_shows_device_strings_only_visibly(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	add(f->db, "sn-0001", 3, "install.refused", "=1+2", "refused", "\x1b[2J\abell\r\nforged line\x01");
+	add(f->db, "sn-0001", 4, "install.refused", "@SUM(A1)", "refused", "-2+3");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	static const char *const formats[] = { "text", "csv", "html", "json" };
+	for (size_t i = 0; i < 4; i++) {
+		char *out = render(&r, formats[i]);
+		assert_true(only_visible(out, i == 1));
+		if (i < 3)
+			assert_non_null(strstr(out, "\\x1b[2J\\x07bell\\x0d\\x0aforged line\\x01"));
+		if (i == 1) {
+			assert_non_null(strstr(out, ",\"'=1+2\","));
+			assert_non_null(strstr(out, ",\"'@SUM(A1)\","));
+			assert_null(strstr(out, ",=1+2"));
+		}
+		free(out);
+	}
+	report_free(&r);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -238,6 +276,7 @@ int main(void)
 		T(test_report_json_is_strict_json_with_typed_cells),
 		T(test_report_html_is_self_contained_and_escaped),
 		T(test_report_refuses_unknown_format),
+		T(test_report_shows_device_strings_only_visibly),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -1,6 +1,7 @@
 /* Tests for common/safefile.c: atomic writes, bounded reads, safe path joins. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,36 @@ static void test_safefile_mkdir_p_and_remove_tree(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* A tree deeper than PATH_MAX (a leftover of a hostile payload) is removed
+ * too: nothing stays behind to block the next update of its target. */
+static void test_safefile_remove_tree_deeper_than_path_max(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), *top = NULL;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&top, "%s/t.ferry-new", dir) > 0);
+	assert_int_equal(mkdir(top, 0755), 0);
+	int fd = open(top, O_RDONLY | O_DIRECTORY);
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	for (int i = 0; i < 30; i++) {   /* 30 x 201 bytes > PATH_MAX */
+		assert_int_equal(mkdirat(fd, name, 0755), 0);
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	int f = openat(fd, "leaf", O_WRONLY | O_CREAT, 0644);
+	assert_true(f >= 0);
+	close(f);
+	close(fd);
+	assert_ok(remove_tree(top, &err), err);
+	assert_int_equal(access(top, F_OK), -1);
+	free(top);
+	test_tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_safefile_reads_proc_files_of_size_zero),
 		cmocka_unit_test(test_safefile_path_join_refuses_escapes),
 		cmocka_unit_test(test_safefile_mkdir_p_and_remove_tree),
+		cmocka_unit_test(test_safefile_remove_tree_deeper_than_path_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

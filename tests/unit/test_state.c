@@ -223,25 +223,61 @@ static void test_state_keeps_resume_data(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* A new state in dir holding n "test.event" records (seq 1 to n). */
+static struct state *open_state_with_records(const char *dir, int n)
+{
+	struct state *s = open_state(dir);
+	struct ferry_error *err = NULL;
+	struct state_event ev = { .event = "test.event", .result = "info" };
+	for (int i = 0; i < n; i++)
+		assert_ok(state_record(s, &ev, NULL, &err), err);
+	return s;
+}
+
+/* An export is bounded: the oldest records that fit the budget, at least
+ * one, the rest left for the next stick. */
+static void test_state_unacked_respects_budget(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	struct state *s = open_state_with_records(dir, 10);
+	struct ferry_error *err = NULL;
+	struct state_records all, r;
+	assert_ok(state_records_after(s, 0, 0, &all, &err), err);
+	size_t three = 0;
+	for (size_t i = 0; i < 3; i++)
+		three += strlen(all.lines[i]) + 1;
+	assert_ok(state_records_unacked(s, three, &r, &err), err);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.first_seq, 1);
+	assert_int_equal(r.last_seq, 3);
+	state_records_clear(&r);
+	assert_ok(state_records_unacked(s, 1, &r, &err), err);
+	assert_int_equal(r.n, 1);
+	state_records_clear(&r);
+	state_records_clear(&all);
+	state_close(s);
+	test_tmpdir_remove(dir);
+}
+
 static void test_state_export_marks_and_prune(void **state)
 {
 	(void)state;
 	char *dir = test_tmpdir();
-	struct state *s = open_state(dir);
+	struct state *s = open_state_with_records(dir, 6);
 	struct ferry_error *err = NULL;
 	struct state_event ev = { .event = "test.event", .result = "info" };
-	for (int i = 0; i < 6; i++)
-		assert_ok(state_record(s, &ev, NULL, &err), err);
 	struct state_records r;
-	assert_ok(state_records_unexported(s, &r, &err), err);
+	assert_ok(state_records_unacked(s, 1u << 20, &r, &err), err);
 	assert_int_equal(r.n, 6);
 	assert_int_equal(r.first_seq, 1);
 	state_records_clear(&r);
 	assert_ok(state_mark_exported(s, 4, &err), err);
 	assert_ok(state_mark_exported(s, 2, &err), err);   /* never backwards */
-	assert_ok(state_records_unexported(s, &r, &err), err);
-	assert_int_equal(r.n, 2);
-	assert_int_equal(r.first_seq, 5);
+	/* Exported is not acknowledged: a lost stick must not lose records. */
+	assert_ok(state_records_unacked(s, 1u << 20, &r, &err), err);
+	assert_int_equal(r.n, 6);
+	assert_int_equal(r.first_seq, 1);
 	state_records_clear(&r);
 	/* An ack beyond what was exported prunes only what was exported. */
 	uint64_t pruned = 0;
@@ -250,6 +286,10 @@ static void test_state_export_marks_and_prune(void **state)
 	assert_ok(state_records_after(s, 0, 0, &r, &err), err);
 	assert_int_equal(r.first_seq, 5);
 	state_records_clear(&r);
+	assert_ok(state_records_unacked(s, 1u << 20, &r, &err), err);
+	assert_int_equal(r.first_seq, 5);
+	assert_int_equal(r.n, 2);
+	state_records_clear(&r);
 	/* Everything exported and acked: the newest record stays, the chain goes on. */
 	assert_ok(state_mark_exported(s, 100, &err), err);
 	assert_ok(state_prune(s, 100, &pruned, &err), err);
@@ -257,6 +297,11 @@ static void test_state_export_marks_and_prune(void **state)
 	uint64_t seq = 0;
 	assert_ok(state_record(s, &ev, &seq, &err), err);
 	assert_int_equal(seq, 7);
+	/* The kept newest record was acknowledged: only seq 7 travels. */
+	assert_ok(state_records_unacked(s, 1u << 20, &r, &err), err);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.first_seq, 7);
+	state_records_clear(&r);
 	assert_chain_intact(s, NULL);
 	assert_ok(state_records_last(s, 1, &r, &err), err);
 	assert_int_equal(r.n, 1);
@@ -377,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_state_refuses_illegal_transition_without_effect),
 		cmocka_unit_test(test_state_keeps_resume_data),
 		cmocka_unit_test(test_state_export_marks_and_prune),
+		cmocka_unit_test(test_state_unacked_respects_budget),
 		cmocka_unit_test(test_state_boot_count_goes_into_records),
 		cmocka_unit_test(test_state_survives_sigkill_loop),
 	};
