@@ -27,12 +27,13 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	if (!agent_export(ctx->config, s, b, argv[1], &r, err))
 		goto out;
 	if (ctx->json) {
-		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I, s:b}", "dir", r.dir, "records", (json_int_t)r.n,
+		cmd_print_json(json_pack("{s:s, s:I, s:I, s:I, s:b, s:I}", "dir", r.dir, "records", (json_int_t)r.n,
 					 "first_seq", (json_int_t)r.first_seq, "last_seq", (json_int_t)r.last_seq,
-					 "more", r.more));
+					 "more", r.more, "failure_logs", (json_int_t)r.n_logs));
 	} else if (ctx->verbosity >= 0 && r.n) {
-		printf("exported records %llu-%llu and the inventory to %s\n",
-		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq, r.dir);
+		printf("exported records %llu-%llu%s and the inventory to %s\n",
+		       (unsigned long long)r.first_seq, (unsigned long long)r.last_seq,
+		       r.n_logs ? " with their failure logs" : "", r.dir);
 		if (r.more)
 			printf("newer records did not fit; they go on the next stick\n");
 	} else if (ctx->verbosity >= 0)

@@ -180,7 +180,8 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	    !state_records_unacked(s, AGENT_EXPORT_BUDGET, &r, err) || !state_get(s, &info, err) ||
 	    !stick_dir_open(top, STICK_DEVICE_AUDIT, c->device.id, true, &dir, err))
 		goto out;
-	if (r.n && !auditlog_export_write(dir.path, c->device.id, r.lines, r.n, p, fpr, NULL, err))
+	if (r.n && (!auditlog_export_write(dir.path, c->device.id, r.lines, r.n, p, fpr, NULL, err) ||
+		     !agent_export_logs(c, top, r.lines, r.n, p, fpr, &out->n_logs, err)))
 		goto out;
 	if (!write_inventory(c, s, b, &dir, p, fpr, err))
 		goto out;

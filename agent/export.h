@@ -1,6 +1,7 @@
 /* export: what the agent writes to a stick (contract C3): the audit records
  * HQ has not acknowledged yet and inventory.json, each with a detached
- * signature by the device key, under MEDIA_DIR/ferry/audit/<device-id>/.
+ * signature by the device key, under MEDIA_DIR/ferry/audit/<device-id>/, and
+ * the failure log excerpts those records name, in its logs/ folder.
  * Promises: every export carries every unacknowledged record again (oldest
  * first, at most AGENT_EXPORT_BUDGET bytes, the rest on the next stick), so
  * a lost, withheld or pulled stick delays records and never loses them. */
@@ -33,6 +34,7 @@ bool agent_inventory_text(const struct agent_config *c, struct state *s, struct 
 
 struct agent_export_result {
 	size_t n;                      /* records written (0: none were pending) */
+	size_t n_logs;                 /* failure log excerpts written beside them */
 	uint64_t first_seq, last_seq;
 	bool more;                     /* newer records wait for the next stick */
 	char *dir;                     /* MEDIA_DIR/ferry/audit/<id> (caller frees) */
@@ -42,5 +44,12 @@ struct agent_export_result {
  * exported (an ack may cover no more than that). */
 bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 		  const char *media_dir, struct agent_export_result *out, struct ferry_error **err);
+
+/* The failure log excerpts that lines (records) name, from the device's
+ * <state_dir>/logs/ to top/audit/<device>/logs/<seq>.zst (+ .sig by key
+ * fpr; export_logs.c). *n_out counts those written. */
+bool agent_export_logs(const struct agent_config *c, const char *top, char *const *lines,
+		       size_t n_lines, struct pgp *p, const char *fpr, size_t *n_out,
+		       struct ferry_error **err);
 
 #endif

@@ -69,6 +69,7 @@ bool handler_run(const struct handler_context *ctx, const struct payload *p,
 	    !proc_env_add(&env, "FERRY_DEVICE_TYPE", ctx->device_type, err) ||
 	    !proc_env_add(&env, "FERRY_STATE", ctx->agent_state, err) ||
 	    !proc_env_add(&env, "FERRY_WORK_DIR", ctx->work_dir, err) ||
+	    !proc_env_add(&env, "FERRY_METRICS_FILE", ctx->metrics_file, err) ||
 	    (p && (!proc_env_add(&env, "FERRY_PAYLOAD", p->name, err) ||
 		   !proc_env_add(&env, "FERRY_HANDLER", p->handler, err) ||
 		   !proc_env_add(&env, "FERRY_TARGET", p->target, err))))

@@ -58,6 +58,7 @@ struct handler_context {
 	const char *work_dir;      /* script, module: private per-payload dir, e.g.
 	                            * <state_dir>/work/<payload>; created 0700 by the handler */
 	int timeout_sec;           /* per script run / module state (0: default) */
+	const char *metrics_file;  /* health check: FERRY_METRICS_FILE (agent/metrics.h), or NULL */
 };
 
 /* What a step reports back. Zero-initialise; free with handler_result_free. */

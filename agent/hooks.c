@@ -139,3 +139,11 @@ out:
 	free(what);
 	return ok;
 }
+
+bool hooks_run_diagnostics(const struct handler_context *ctx, const char *hooks_dir, char **log,
+			   struct ferry_error **err)
+{
+	static const char *const extra[] = { "FERRY_HOOK=diagnostics", NULL };
+	int ran = 0;
+	return run_local_hooks(ctx, hooks_dir, "diagnostics", extra, log, &ran, err);
+}

@@ -24,4 +24,10 @@ bool hooks_run(const struct handler_context *ctx, const char *hooks_dir, enum ho
 	       const char *bundle_hook, size_t bundle_hook_len, char **log, int *ran,
 	       struct ferry_error **err);
 
+/* Runs the device's <hooks_dir>/diagnostics.d/ executables (FERRY_HOOK=
+ * diagnostics) after a failure; their output replaces *log (caller frees).
+ * False when one failed (its output is still in *log). */
+bool hooks_run_diagnostics(const struct handler_context *ctx, const char *hooks_dir, char **log,
+			   struct ferry_error **err);
+
 #endif

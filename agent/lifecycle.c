@@ -58,7 +58,8 @@ static bool view_open(const struct agent_config *c, struct state *st, bool pendi
 /* Payloads undone, previous slot first again, state rolled_back with its
  * record. result: "info" when requested, "failure" when forced. */
 static bool roll_back(struct state *st, struct boot *boot, struct lifecycle_view *v,
-		      const char *reason, const char *result, struct ferry_error **err)
+		      const char *reason, const char *result, const char *log_sha,
+		      const json_t *metrics, struct ferry_error **err)
 {
 	char *problem = NULL;
 	lifecycle_payloads_rollback(v, &problem);
@@ -69,11 +70,14 @@ static bool roll_back(struct state *st, struct boot *boot, struct lifecycle_view
 	if (to && !boot_rollback(boot, to, err))
 		return false;
 	json_t *detail = json_pack("{s:s}", "reason", reason);
+	if (detail && metrics)
+		json_object_update(detail, (json_t *)metrics);
 	if (detail && to)
 		json_object_set_new(detail, "slot", json_stringn(&to, 1));
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_ROLLED_BACK, .clear_txn = true };
 	struct state_event ev = { .event = "boot.rolled_back", .bundle = v->info.txn.bundle,
-				  .version = v->info.txn.version, .result = result, .detail = detail };
+				  .version = v->info.txn.version, .result = result, .detail = detail,
+				  .log = log_sha && *log_sha ? log_sha : NULL };
 	bool ok = state_apply(st, &ch, &ev, NULL, err);
 	json_decref(detail);
 	return ok;
@@ -92,7 +96,7 @@ bool lifecycle_rollback(const struct agent_config *c, struct state *st, struct b
 				 state_name(v.info.state));
 		goto out;
 	}
-	ok = roll_back(st, boot, &v, reason ? reason : "requested", "info", err);
+	ok = roll_back(st, boot, &v, reason ? reason : "requested", "info", NULL, NULL, err);
 out:
 	lifecycle_view_clear(&v);
 	return ok;
@@ -128,11 +132,12 @@ static bool commit_ready(struct boot *boot, const struct state_info *info, bool 
 
 /* The health check: the slot is marked good only after it passed. */
 static bool commit_checked(const struct agent_config *c, struct boot *boot, struct lifecycle_view *v,
-			   const char **what, struct ferry_error **why, struct ferry_error **err)
+			   const char **what, char **log, json_t *metrics, struct ferry_error **why,
+			   struct ferry_error **err)
 {
 	char target = txn_slot(v->info.txn.target_slot);
 	*what = "health check failed";
-	if (!lifecycle_payloads_check(c, v, why))
+	if (!lifecycle_payloads_check(c, v, log, metrics, why))
 		return false;
 	/* The slot is kept before anything irreversible happens: a crash after
 	 * this boots the new slot again, still in trial, and commit repeats. */
@@ -149,6 +154,8 @@ bool lifecycle_commit(const struct agent_config *c, struct state *st, struct boo
 	struct lifecycle_view v;
 	struct ferry_error *failed = NULL;
 	const char *what = NULL;
+	char *log = NULL, sha[SHA256_HEX_LEN + 1] = "";
+	json_t *metrics = json_object();   /* what the health check reported */
 	*outcome = LIFECYCLE_COMMIT_NOTHING;
 	*why = NULL;
 	if (!view_open(c, st, false, &v, err) || !commit_ready(boot, &v.info, &nothing, err))
@@ -157,13 +164,14 @@ bool lifecycle_commit(const struct agent_config *c, struct state *st, struct boo
 		ok = true;
 		goto out;
 	}
-	if (!commit_checked(c, boot, &v, &what, &failed, err)) {
+	if (!commit_checked(c, boot, &v, &what, &log, metrics, &failed, err)) {
 		if (!failed)
 			goto out;
 		char *reason = NULL;
 		if (asprintf(&reason, "%s: %s", what, ferry_error_message(failed)) < 0)
 			reason = NULL;
-		ok = roll_back(st, boot, &v, reason ? reason : what, "failure", err);
+		lifecycle_faillog(c, v.n ? &v.pl[0].ctx : NULL, reason ? reason : what, log, sha);
+		ok = roll_back(st, boot, &v, reason ? reason : what, "failure", sha, metrics, err);
 		if (ok) {
 			*outcome = LIFECYCLE_COMMIT_ROLLED_BACK;
 			if (asprintf(why, "%s; rolled back", reason ? reason : what) < 0)
@@ -178,12 +186,15 @@ bool lifecycle_commit(const struct agent_config *c, struct state *st, struct boo
 		.security_version = v.info.txn.security_version,
 	};
 	struct state_event ev = { .event = "boot.committed", .bundle = v.info.txn.bundle,
-				  .version = v.info.txn.version, .result = "success" };
+				  .version = v.info.txn.version, .result = "success",
+				  .detail = json_object_size(metrics) ? metrics : NULL };
 	if (!state_apply(st, &ch, &ev, NULL, err))
 		goto out;
 	*outcome = LIFECYCLE_COMMIT_DONE;
 	ok = true;
 out:
+	json_decref(metrics);
+	free(log);
 	ferry_error_free(failed);
 	lifecycle_view_clear(&v);
 	return ok;
@@ -433,6 +444,7 @@ static bool account_boot(const struct agent_config *c, struct state *st, struct 
 	struct lifecycle_view v;
 	struct boot_status bs;
 	struct startup_plan p;
+	char fell_back_log[SHA256_HEX_LEN + 1];
 	memset(&p, 0, sizeof(p));
 	*outcome = LIFECYCLE_STARTUP_SAME_BOOT;
 	/* What the transaction was, before start-up may end it. */
@@ -457,6 +469,13 @@ static bool account_boot(const struct agent_config *c, struct state *st, struct 
 		if (problem)
 			log_warn("after the fallback: %s", problem);
 		free(problem);
+	}
+	/* a rollback or fall-back at boot: what the device saw goes with it */
+	if (p.have_ev && strcmp(p.ev.result, "failure") == 0) {
+		json_t *r = json_object_get(p.detail, "reason");
+		if (lifecycle_faillog(c, v.n && v.pl ? &v.pl[0].ctx : NULL,
+				      r ? json_string_value(r) : p.ev.event, NULL, fell_back_log))
+			p.ev.log = fell_back_log;
 	}
 	p.change.new_boot = true;
 	p.change.boot_id = bs.boot_id;

@@ -222,9 +222,14 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	out->outcome = LIFECYCLE_INSTALL_FAILED;
 	out->step = strdup(x->step);
 	set_why(out, ferry_error_message(x->why));
+	char sha[SHA256_HEX_LEN + 1], *what = NULL;
+	if (asprintf(&what, "install.failed: %s: %s", x->step, ferry_error_message(x->why)) < 0)
+		what = NULL;
+	lifecycle_faillog(x->c, x->pl && x->pl[0].ops ? &x->pl[0].ctx : NULL, what, x->log, sha);
+	free(what);
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
 	struct state_event ev = {
-		.event = "install.failed", .result = "failure", .detail = d,
+		.event = "install.failed", .result = "failure", .detail = d, .log = *sha ? sha : NULL,
 		.code = ferry_error_code(x->why) ? ferry_code_name(ferry_error_code(x->why)) : NULL,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,

@@ -70,9 +70,18 @@ bool lifecycle_payloads_activate(struct state *st, const struct variant *v, stru
 /* Undoes what payloads [0, n) of a failed install did: rolls back those
  * activated, aborts all. Best effort; the first problem goes to *why. */
 void lifecycle_payloads_abort(struct place *pl, size_t n, size_t n_activated, char **why);
-/* The health check: the kept bundle hook, then the device's own. */
+/* The health check: the kept bundle hook, then the device's own. *log
+ * receives the output of the hooks run (caller frees; may stay NULL); the
+ * metrics they reported (agent/metrics.h) go into detail as "metrics" and
+ * "metrics_refused", with "commit_after_boot_ms" added by the agent. */
 bool lifecycle_payloads_check(const struct agent_config *c, const struct lifecycle_view *v,
-			      struct ferry_error **err);
+			      char **log, json_t *detail, struct ferry_error **err);
+/* Keeps a failure log excerpt (lifecycle_faillog.c): what (one line), the
+ * step's output (may be NULL), the agent's log tail and, when ctx is not
+ * NULL, the output of <hooks_dir>/diagnostics.d/. sha receives its SHA-256
+ * for the record's "log" field, "" when none could be kept (warned). */
+bool lifecycle_faillog(const struct agent_config *c, const struct handler_context *ctx,
+		       const char *what, const char *step_output, char sha[SHA256_HEX_LEN + 1]);
 /* Every payload's commit (files drop the old tree, modules ArtifactCommit). */
 bool lifecycle_payloads_commit(struct lifecycle_view *v, struct ferry_error **err);
 /* The payloads' own undo (file trees back, ArtifactRollback) of those whose

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/hooks.h"
+#include "agent/metrics.h"
 #include "common/progress.h"
 #include "common/safefile.h"
 
@@ -282,8 +284,25 @@ void lifecycle_payloads_abort(struct place *pl, size_t n, size_t n_activated, ch
 	}
 }
 
+/* The metrics the health check reported, and the agent's own. */
+static void add_metrics(const char *path, json_t *detail)
+{
+	json_t *metrics = NULL, *refused = NULL;
+	struct timespec ts;
+	metrics_collect(path, &metrics, &refused);
+	if (metrics && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+		json_object_set_new(metrics, "commit_after_boot_ms",
+				    json_integer((json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+	if (detail && metrics && json_object_size(metrics))
+		json_object_set(detail, "metrics", metrics);
+	if (detail && refused)
+		json_object_set(detail, "metrics_refused", refused);
+	json_decref(metrics);
+	json_decref(refused);
+}
+
 bool lifecycle_payloads_check(const struct agent_config *c, const struct lifecycle_view *v,
-			      struct ferry_error **err)
+			      char **log_out, json_t *detail, struct ferry_error **err)
 {
 	if (!v->n)
 		return true;   /* hooks run in a payload's context: none, nothing to check */
@@ -294,11 +313,18 @@ bool lifecycle_payloads_check(const struct agent_config *c, const struct lifecyc
 		ok = read_file_limited(path, HOOK_MAX_BYTES, &hook, &len, err);
 	struct handler_context hc = v->pl[0].ctx;
 	hc.agent_state = "health_check";
+	char *metrics = state_path(c, "metrics");
+	if (metrics)
+		unlink(metrics);   /* only what this check reports */
+	hc.metrics_file = metrics;
 	if (ok)
 		ok = hooks_run(&hc, c->hooks_dir, HOOK_HEALTH_CHECK, hook, len, &log, NULL, err);
+	if (metrics)
+		add_metrics(metrics, detail);
+	free(metrics);
 	free(path);
 	free(hook);
-	free(log);
+	*log_out = log;
 	return ok;
 }
 

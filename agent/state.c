@@ -317,6 +317,7 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
 		.code = ev->code, .usb_serial = serial, .media_label = label,
 		.usb_vendor = ev->usb_vendor, .usb_product = ev->usb_product, .detail = detail,
+		.log = ev->log,
 	};
 	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
 		ferry_error_set(err, "out of memory");

@@ -71,6 +71,7 @@ struct state_event {
 	const char *usb_serial, *media_label;
 	const char *usb_vendor, *usb_product;   /* the stick's USB ids, or NULL */
 	const json_t *detail;      /* object or NULL (borrowed) */
+	const char *log;           /* SHA-256 of a failure log excerpt (agent/faillog_store.h), or NULL */
 };
 
 /* Everything one state_apply may change; zero-initialise and set what applies. */

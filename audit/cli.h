@@ -80,6 +80,7 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_logs(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_fleet(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);

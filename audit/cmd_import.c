@@ -193,6 +193,42 @@ static struct export_file *list_exports(struct import_run *run, const char *devi
 	return files;
 }
 
+/* The failure logs beside a registered device's exports (after its records:
+ * each is checked against the record that names it). */
+static void import_failure_logs(struct import_run *run, const struct audit_device *dev,
+				const char *root)
+{
+	struct stick_dir sd;
+	struct ferry_error *err = NULL;
+	if (!stick_dir_open(root, STICK_DEVICE_LOGS, dev->id, false, &sd, &err) || sd.fd < 0) {
+		if (err)
+			outcome(run, dev->id, STICK_AUDIT_DIR "/" STICK_LOGS_DIR, "refused", NULL, err);
+		ferry_error_free(err);
+		stick_dir_close(&sd);
+		return;
+	}
+	DIR *d = opendir(sd.path);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		uint64_t seq = 0;
+		char *rel = NULL, *path = NULL;
+		bool applied = false;
+		if (e->d_name[0] == '.' || ends_with(e->d_name, ".sig") ||
+		    asprintf(&rel, STICK_AUDIT_DIR "/%s/" STICK_LOGS_DIR "/%s", dev->id, e->d_name) < 0)
+			continue;
+		if (!stick_log_name_parse(e->d_name, &seq))
+			ferry_error_setc(&err, FERRY_E_FORMAT, "%s: not a failure log name (<seq>.zst)", rel);
+		else if (path_join(sd.path, e->d_name, &path, &err))
+			ingest_failure_log(run->db, run->pgp, dev, path, (int64_t)seq, run->now, &applied, &err);
+		outcome(run, dev->id, rel, err ? "refused" : applied ? "imported" : "unchanged", NULL, err);
+		ferry_error_clear(&err);
+		free(path);
+		free(rel);
+	}
+	if (d)
+		closedir(d);
+	stick_dir_close(&sd);
+}
+
 static void refuse_unknown(struct import_run *run, const char *device, const char *rel)
 {
 	struct ferry_error *why = NULL;
@@ -234,6 +270,8 @@ static void import_device(struct import_run *run, const char *root, const char *
 	rel = NULL;
 	if (has_inventory && asprintf(&rel, STICK_AUDIT_DIR "/%s/" STICK_INVENTORY, device) < 0)
 		rel = NULL;
+	if (found)
+		import_failure_logs(run, &dev, root);
 	if (rel && found) {
 		import_inventory(run, &dev, dir, rel);
 	} else if (rel) {

@@ -19,6 +19,8 @@ static const struct audit_command commands[] = {
 	    "write the fleet file ferry-pack simulate --fleet reads: each device's type, versions, rings", 0 },
 	  cmd_fleet },
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
+	{ { "logs", "--device ID --seq N",
+	    "show the failure log that record N of a device names (verified again)", 0 }, cmd_logs },
 	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
 	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
 	{ { "check", "[--device ID]",

@@ -143,8 +143,36 @@ bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_
 	return db->ops->query(db->impl, q, p, out, err);
 }
 
+bool audit_db_failure_log_put(struct audit_db *db, const struct audit_failure_log *l,
+			      const char *now, struct ferry_error **err)
+{
+	return db->ops->failure_log_put(db->impl, l, now, err);
+}
+
+bool audit_db_failure_log_get(struct audit_db *db, const char *device, int64_t seq,
+			      struct audit_failure_log *out, bool *found, struct ferry_error **err)
+{
+	char *sha = NULL;
+	memset(out, 0, sizeof *out);
+	bool ok = db->ops->failure_log_row(db->impl, device, seq, &sha, &out->data, &out->len, found,
+					   err);
+	if (ok && *found) {
+		out->device = device;
+		out->seq = seq;
+		snprintf(out->sha256, sizeof out->sha256, "%s", sha);
+	}
+	free(sha);
+	return ok;
+}
+
+bool audit_db_record_line(struct audit_db *db, const char *device, int64_t seq, char **line,
+			  bool *found, struct ferry_error **err)
+{
+	return db->ops->record_line(db->impl, device, seq, line, found, err);
+}
+
 const char *const audit_db_tables[] = { "devices", "device_versions", "device_groups", "records",
-	"imports", "policy_serials", "export_sigs", NULL };
+	"imports", "policy_serials", "export_sigs", "failure_logs", NULL };
 
 static bool known_table(const char *table, struct ferry_error **err)
 {

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 5
+#define AUDIT_DB_SCHEMA_VERSION 6
 
 struct audit_db;
 
@@ -126,6 +126,25 @@ struct audit_export_sig {
 	const void *sig;
 	size_t sig_len;
 };
+/* A failure log excerpt a device exported beside its records (common/faillog.h):
+ * the one its record device/seq names by sha256. */
+struct audit_failure_log {
+	const char *device;
+	int64_t seq;
+	char sha256[65];
+	void *data;                  /* the zstd bytes; from failure_log_get: caller frees */
+	size_t len;
+};
+/* Stores it unless the device's record seq has one already. */
+bool audit_db_failure_log_put(struct audit_db *db, const struct audit_failure_log *l,
+			      const char *now, struct ferry_error **err);
+/* The stored excerpt of device/seq; *found false when there is none. */
+bool audit_db_failure_log_get(struct audit_db *db, const char *device, int64_t seq,
+			      struct audit_failure_log *out, bool *found, struct ferry_error **err);
+/* The stored line of record device/seq (caller frees); *found false when none. */
+bool audit_db_record_line(struct audit_db *db, const char *device, int64_t seq, char **line,
+			  bool *found, struct ferry_error **err);
+
 /* Stores it unless the same range is stored already. */
 bool audit_db_export_sig_put(struct audit_db *db, const struct audit_export_sig *e, const char *now,
 			     struct ferry_error **err);
@@ -157,7 +176,8 @@ enum audit_query {
 	AUDIT_Q_FAILURES_BY_REASON, /* code ('-': none), bundle, version, event, result, count,
 				     * example (a reason text of the group; without a code
 				     * records group by their text) */
-	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason: newest 200 */
+	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason, failure_log
+	                             * (the command showing it, "-": none imported): newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */

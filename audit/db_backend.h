@@ -42,6 +42,13 @@ struct audit_db_ops {
 			       struct ferry_error **err);
 	bool (*export_sigs)(void *impl, const char *device, audit_export_sig_cb cb, void *ctx,
 			    struct ferry_error **err);
+	bool (*failure_log_put)(void *impl, const struct audit_failure_log *l, const char *now,
+				struct ferry_error **err);
+	/* the row of device/seq: *sha and *data copied (caller frees) */
+	bool (*failure_log_row)(void *impl, const char *device, int64_t seq, char **sha, void **data,
+				size_t *len, bool *found, struct ferry_error **err);
+	bool (*record_line)(void *impl, const char *device, int64_t seq, char **line, bool *found,
+			    struct ferry_error **err);
 	bool (*query)(void *impl, enum audit_query q, const struct audit_query_params *p,
 		      struct audit_table *out, struct ferry_error **err);
 	/* table: one of audit_db_tables (never user input) */

@@ -54,6 +54,10 @@ static const char *const migrations[] = {
 	" signature BYTEA NOT NULL, imported_at TEXT NOT NULL, PRIMARY KEY (device, first_seq, last_seq));",
 	/* 5: the ferry_code name of a failure (common/error.h), when the device gave one */
 	"ALTER TABLE records ADD COLUMN code " CTEXT ";",
+	/* 6: failure log excerpts, each the one its record names by SHA-256 */
+	"CREATE TABLE failure_logs (device " CTEXT " NOT NULL, seq BIGINT NOT NULL,"
+	" sha256 TEXT NOT NULL, data BYTEA NOT NULL, imported_at TEXT NOT NULL,"
+	" PRIMARY KEY (device, seq), FOREIGN KEY (device, seq) REFERENCES records (device, seq));",
 };
 /* Steps beyond AUDIT_DB_SCHEMA_VERSION wait until db.h counts them (main and
  * this backend gain a step at the same time); fewer steps would be a bug. */
@@ -522,6 +526,63 @@ static bool pg_export_sig_put(void *impl, const struct audit_export_sig *e, cons
 		      " ON CONFLICT DO NOTHING", &ps, "storing an export signature", err);
 }
 
+static bool pg_failure_log_put(void *impl, const struct audit_failure_log *l, const char *now,
+			       struct ferry_error **err)
+{
+	struct params ps = { 0 };
+	p_text(&ps, l->device);
+	p_int(&ps, l->seq);
+	p_text(&ps, l->sha256);
+	p_bin(&ps, l->data, l->len);
+	p_text(&ps, now);
+	return pg_cmd(impl, "INSERT INTO failure_logs VALUES ($1, $2, $3, $4, $5)"
+		      " ON CONFLICT DO NOTHING", &ps, "storing a failure log", err);
+}
+
+/* One row of (text[, bytea]) for device/seq: *a and *b copied (caller frees). */
+static bool pg_row_text_blob(void *impl, const char *sql, const char *device, int64_t seq,
+			     char **a, void **b, size_t *b_len, bool *found, struct ferry_error **err)
+{
+	struct params ps = { 0 };
+	p_text(&ps, device);
+	p_int(&ps, seq);
+	*found = false;
+	PGresult *r = pg_run(impl, sql, &ps, PGRES_TUPLES_OK, "reading a record", err);
+	bool ok = r != NULL;
+	if (ok && PQntuples(r) == 1) {
+		*a = strdup(PQgetvalue(r, 0, 0));
+		unsigned char *bin = NULL;
+		size_t n = 0;
+		if (b && (bin = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 1), &n)) &&
+		    (*b = malloc(n ? n : 1)))
+			memcpy(*b, bin, n);
+		if (bin)
+			PQfreemem(bin);
+		if (!*a || (b && !*b))
+			ok = ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+		if (b_len)
+			*b_len = n;
+		*found = ok;
+	}
+	PQclear(r);
+	return ok;
+}
+
+static bool pg_failure_log_row(void *impl, const char *device, int64_t seq, char **sha,
+			       void **data, size_t *len, bool *found, struct ferry_error **err)
+{
+	return pg_row_text_blob(impl, "SELECT sha256, data FROM failure_logs WHERE device = $1"
+				" AND seq = $2", device, seq, sha, data, len, found, err);
+}
+
+static bool pg_record_line(void *impl, const char *device, int64_t seq, char **line, bool *found,
+			   struct ferry_error **err)
+{
+	*line = NULL;
+	return pg_row_text_blob(impl, "SELECT line FROM records WHERE device = $1 AND seq = $2",
+				device, seq, line, NULL, NULL, found, err);
+}
+
 /* The whole list first: cb may run other statements on this connection. */
 static bool pg_export_sigs(void *impl, const char *device, audit_export_sig_cb cb, void *ctx,
 			   struct ferry_error **err)
@@ -735,6 +796,9 @@ const struct audit_db_ops audit_db_pg_ops = {
 	.import_log = pg_import_log,
 	.export_sig_put = pg_export_sig_put,
 	.export_sigs = pg_export_sigs,
+	.failure_log_put = pg_failure_log_put,
+	.failure_log_row = pg_failure_log_row,
+	.record_line = pg_record_line,
 	.query = pg_query,
 	.table_rows = pg_table_rows,
 	.table_insert = pg_table_insert,

@@ -48,6 +48,10 @@ static const char *const migrations[] = {
 	" signature BLOB NOT NULL, imported_at TEXT NOT NULL, PRIMARY KEY (device, first_seq, last_seq));",
 	/* 5: the reason code of a failure or refusal (ferry_code_name), to group by */
 	"ALTER TABLE records ADD COLUMN code TEXT",
+	/* 6: failure log excerpts, each the one its record names by SHA-256 */
+	"CREATE TABLE failure_logs (device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL, data BLOB NOT NULL, imported_at TEXT NOT NULL,"
+	" PRIMARY KEY (device, seq), FOREIGN KEY (device, seq) REFERENCES records (device, seq))",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -570,6 +574,66 @@ static bool sq_export_sig_put(void *impl, const struct audit_export_sig *e, cons
 	return sq_step_done(s, st, "storing an export signature", err);
 }
 
+static bool sq_failure_log_put(void *impl, const struct audit_failure_log *l, const char *now,
+			       struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "INSERT OR IGNORE INTO failure_logs VALUES (?1, ?2, ?3, ?4, ?5)", &st, err))
+		return false;
+	bind_text(st, 1, l->device);
+	sqlite3_bind_int64(st, 2, l->seq);
+	bind_text(st, 3, l->sha256);
+	sqlite3_bind_blob(st, 4, l->data, (int)l->len, SQLITE_TRANSIENT);
+	bind_text(st, 5, now);
+	return sq_step_done(s, st, "storing a failure log", err);
+}
+
+/* One row of (text, blob) for device/seq: *a and *b copied (caller frees). */
+static bool sq_row_text_blob(struct sq *s, const char *sql, const char *device, int64_t seq,
+			     char **a, void **b, size_t *b_len, bool *found, struct ferry_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	*found = false;
+	if (!sq_prepare(s, sql, &st, err))
+		return false;
+	bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, seq);
+	int rc = sqlite3_step(st);
+	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		size_t n = b ? (size_t)sqlite3_column_bytes(st, 1) : 0;
+		*a = strdup(t ? t : "");
+		if (b && (*b = malloc(n ? n : 1)))
+			memcpy(*b, sqlite3_column_blob(st, 1), n);
+		if (!*a || (b && !*b))
+			ok = ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+		if (b_len)
+			*b_len = n;
+		*found = ok;
+	} else if (!ok) {
+		sq_fail(s, err, "reading a record");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool sq_failure_log_row(void *impl, const char *device, int64_t seq, char **sha,
+			       void **data, size_t *len, bool *found, struct ferry_error **err)
+{
+	return sq_row_text_blob(impl, "SELECT sha256, data FROM failure_logs WHERE device = ?1"
+				" AND seq = ?2", device, seq, sha, data, len, found, err);
+}
+
+static bool sq_record_line(void *impl, const char *device, int64_t seq, char **line, bool *found,
+			   struct ferry_error **err)
+{
+	*line = NULL;
+	return sq_row_text_blob(impl, "SELECT line FROM records WHERE device = ?1 AND seq = ?2",
+				device, seq, line, NULL, NULL, found, err);
+}
+
 static bool sq_export_sigs(void *impl, const char *device, audit_export_sig_cb cb, void *ctx,
 			   struct ferry_error **err)
 {
@@ -629,7 +693,10 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	" GROUP BY code, CASE WHEN code IS NULL THEN reason END, bundle, version, event, result"
 	" ORDER BY count DESC, bundle, code, example, version, event, result",
 	[AUDIT_Q_ROLLBACKS] =
-	"SELECT device, event, bundle, version, time, reason FROM records"
+	"SELECT device, event, bundle, version, time, reason,"
+	" CASE WHEN EXISTS (SELECT 1 FROM failure_logs f WHERE f.device = records.device"
+	" AND f.seq = records.seq) THEN 'ferry-audit logs --device ' || device || ' --seq ' ||"
+	" CAST(seq AS TEXT) ELSE '-' END AS failure_log FROM records"
 	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
 	" LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
@@ -804,6 +871,9 @@ const struct audit_db_ops audit_db_sqlite_ops = {
 	.import_log = sq_import_log,
 	.export_sig_put = sq_export_sig_put,
 	.export_sigs = sq_export_sigs,
+	.failure_log_put = sq_failure_log_put,
+	.failure_log_row = sq_failure_log_row,
+	.record_line = sq_record_line,
 	.query = sq_query,
 	.table_rows = sq_table_rows,
 	.table_insert = sq_table_insert,

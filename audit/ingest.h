@@ -34,4 +34,12 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		      const char *path, const char *now, bool *applied, struct ferry_error **err);
 
+/* Imports a failure log excerpt (ferry/audit/<device>/logs/<seq>.zst + .sig;
+ * ingest_logs.c) of the registered device dev: signed by its key, within
+ * the caps of common/faillog.h, and the one its imported record seq names by
+ * SHA-256. *applied is false when it is stored already. */
+bool ingest_failure_log(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
+			const char *path, int64_t seq, const char *now, bool *applied,
+			struct ferry_error **err);
+
 #endif

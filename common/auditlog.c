@@ -14,7 +14,7 @@
  * newer minor version (counted, kept in the line, never interpreted). */
 static const char *const record_keys[] = {
 	"format", "seq", "prev", "time", "boot", "device", "event", "bundle", "version", "result",
-	"code", "media", "detail", NULL,
+	"code", "media", "detail", "log", NULL,
 };
 
 bool auditlog_device_id_valid(const char *id)
@@ -91,6 +91,8 @@ static bool check_fields(const struct auditlog_fields *f, struct ferry_error **e
 	if (f->code && !code_valid(f->code))
 		return ferry_error_set(err, "audit record %" PRIu64 ": code must be a reason name like \"signature\"",
 				       f->seq);
+	if (f->log && !sha256_hex_valid(f->log))
+		return ferry_error_set(err, "audit record %" PRIu64 ": log must be a SHA-256 (64 hex)", f->seq);
 	if (f->detail && !json_is_object(f->detail))
 		return ferry_error_set(err, "audit record %" PRIu64 ": detail must be an object", f->seq);
 	return true;
@@ -111,7 +113,8 @@ bool auditlog_line_build(const struct auditlog_fields *f, char **line, struct fe
 	    !set_string(obj, "prev", f->prev) || !set_string(obj, "time", f->time) ||
 	    !set_string(obj, "device", f->device) || !set_string(obj, "event", f->event) ||
 	    !set_string(obj, "bundle", f->bundle) || !set_string(obj, "version", f->version) ||
-	    !set_string(obj, "result", f->result) || !set_string(obj, "code", f->code))
+	    !set_string(obj, "result", f->result) || !set_string(obj, "code", f->code) ||
+	    !set_string(obj, "log", f->log))
 		goto oom;
 	if (f->usb_serial || f->media_label || f->usb_vendor || f->usb_product) {
 		media = json_object();
@@ -180,15 +183,16 @@ static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog
 	    !json_get_string(obj, p, "version", false, &f->version, err) ||
 	    !json_get_string(obj, p, "result", true, &f->result, err) ||
 	    !json_get_string(obj, p, "code", false, &f->code, err) ||
+	    !json_get_string(obj, p, "log", false, &f->log, err) ||
 	    !parse_media(obj, p, f, err) || !json_get_object(obj, p, "detail", false, &detail, err))
 		return false;
 	f->seq = (uint64_t)seq;
 	f->detail = detail;
 	if (!sha256_hex_valid(f->prev) || !time_valid(f->time) ||
 	    !auditlog_device_id_valid(f->device) || !auditlog_result_valid(f->result) ||
-	    (f->code && !code_valid(f->code)))
+	    (f->code && !code_valid(f->code)) || (f->log && !sha256_hex_valid(f->log)))
 		return ferry_error_setc(err, FERRY_E_FORMAT,
-					"record: prev, time, device, result or code malformed");
+					"record: prev, time, device, result, code or log malformed");
 	return true;
 }
 

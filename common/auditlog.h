@@ -51,6 +51,7 @@ struct auditlog_fields {
 	const char *usb_vendor;       /* media.usb_vendor: idVendor, 4 hex digits (format 1, minor) */
 	const char *usb_product;      /* media.usb_product: idProduct, 4 hex digits (format 1, minor) */
 	const json_t *detail;         /* an object or NULL */
+	const char *log;              /* SHA-256 of the failure log excerpt, or NULL */
 };
 
 /* True for a device id usable in audit paths (see AUDITLOG_DEVICE_ID_MAX). */

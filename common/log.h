@@ -4,12 +4,19 @@
 #ifndef FERRY_LOG_H
 #define FERRY_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 /* ident prefixes each line ("ferry-agent"); to_syslog sends lines to syslog(3). */
 void log_init(const char *ident, enum log_level level, int to_syslog);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* The agent's own log tail: the last LOG_TAIL_MAX bytes of error, warning
+ * and info messages (whatever the level shown), copied NUL-terminated into
+ * out; returns the bytes copied. */
+#define LOG_TAIL_MAX 8192
+size_t log_tail(char *out, size_t size);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

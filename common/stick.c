@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 
 /* The folders of each place below ferry/; DEVICE stands for the device id. */
 static const char DEVICE[] = "<device>";
-static const char *const places[][3] = {
+static const char *const places[][4] = {
 	[STICK_TOP] = { NULL },
 	[STICK_BUNDLES] = { STICK_BUNDLES_DIR, NULL },
 	[STICK_POLICY] = { STICK_POLICY_DIR, NULL },
@@ -27,6 +28,7 @@ static const char *const places[][3] = {
 	[STICK_DEVICE_AUDIT] = { STICK_AUDIT_DIR, DEVICE, NULL },
 	[STICK_ACK] = { STICK_ACK_DIR, NULL },
 	[STICK_ORDERS] = { STICK_ORDERS_DIR, NULL },
+	[STICK_DEVICE_LOGS] = { STICK_AUDIT_DIR, DEVICE, STICK_LOGS_DIR, NULL },
 };
 
 char *stick_top(const char *mount)
@@ -193,7 +195,8 @@ bool stick_dir_open(const char *top, enum stick_place place, const char *device,
 {
 	out->fd = -1;
 	out->path = NULL;
-	if (place == STICK_DEVICE_AUDIT && !auditlog_device_id_valid(device))
+	if ((place == STICK_DEVICE_AUDIT || place == STICK_DEVICE_LOGS) &&
+	    !auditlog_device_id_valid(device))
 		return ferry_error_setc(err, FERRY_E_FORMAT, "'%s': not a valid device id",
 					device ? device : "");
 	if (!(out->path = strdup(top)))
@@ -227,6 +230,28 @@ bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 		return false;
 	}
 	return path_join(d->path, name, path, err);
+}
+
+bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err)
+{
+	if (seq < 1)
+		return ferry_error_setc(err, FERRY_E_FORMAT, "failure log: seq must be at least 1");
+	snprintf(out, 32, "%08" PRIu64 ".zst", seq);
+	return true;
+}
+
+bool stick_log_name_parse(const char *name, uint64_t *seq)
+{
+	char canon[32];
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; name[i] >= '0' && name[i] <= '9' && i < 20; i++)
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	/* one spelling per seq: what stick_log_name writes, nothing else */
+	if (i < 8 || i >= 20 || !stick_log_name(v, canon, NULL) || strcmp(canon, name) != 0)
+		return false;
+	*seq = v;
+	return true;
 }
 
 bool stick_ack_name(const char *device, char out[64], struct ferry_error **err)

@@ -9,6 +9,7 @@
  *   ferry/bundles/<name>-<version>.ferry
  *   ferry/policy/policy.json(.sig), keys.asc
  *   ferry/audit/<device>/<exports>, inventory.json(.sig)   written by devices
+ *   ferry/audit/<device>/logs/<seq>.zst(.sig)               failure logs, by devices
  *   ferry/ack/<device>.json(.sig)                           written by HQ
  *   ferry/orders/<id>.json(.sig)     work orders (common/order.h), by ferry-keys */
 #ifndef FERRY_STICK_H
@@ -16,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -32,6 +34,7 @@
 #define STICK_AUDIT_DIR   "audit"
 #define STICK_ACK_DIR     "ack"
 #define STICK_ORDERS_DIR  "orders"
+#define STICK_LOGS_DIR    "logs"
 
 /* The folders of layout 1, below ferry/. */
 enum stick_place {
@@ -42,6 +45,7 @@ enum stick_place {
 	STICK_DEVICE_AUDIT,  /* ferry/audit/<device>/ */
 	STICK_ACK,           /* ferry/ack/ */
 	STICK_ORDERS,        /* ferry/orders/: <id>.json and <id>.json.sig */
+	STICK_DEVICE_LOGS,   /* ferry/audit/<device>/logs/: failure log excerpts */
 };
 
 /* The layout of the stick whose ferry/ folder is top: MEDIA.json's "layout"
@@ -80,6 +84,11 @@ bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
  * and O_CLOEXEC are added. An fd, or -1 with errno (ELOOP: a link; EXDEV: a
  * name that would leave dirfd). */
 int stick_openat(int dirfd, const char *name, int flags);
+/* "<seq>.zst" (seq zero-padded to 8 digits): the failure log excerpt that
+ * the device's record seq names, in STICK_DEVICE_LOGS (out holds 32 bytes).
+ * stick_log_name_parse is its inverse: false for any other name. */
+bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err);
+bool stick_log_name_parse(const char *name, uint64_t *seq);
 
 /* "<device>.json": the ack file of device in STICK_ACK (out holds 64 bytes). */
 bool stick_ack_name(const char *device, char out[64], struct ferry_error **err);

@@ -223,6 +223,34 @@ static void test_auditlog_media_usb_ids_round_trip(void **state)
 	free(line);
 }
 
+/* "log" names a failure log excerpt by its SHA-256; nothing else is one. */
+static void test_auditlog_log_round_trips_and_is_strict(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	const char *sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
+		.device = "gw-0001", .event = "boot.rolled_back", .result = "failure", .log = sha,
+	};
+	assert_ok(auditlog_line_build(&f, &line, &err), err);
+	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	assert_string_equal(r.f.log, sha);
+	auditlog_record_clear(&r);
+	free(line);
+	const char *bad = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"log\":\"../../etc/passwd\",\"prev\":\""
+			  AUDITLOG_GENESIS_PREV "\",\"result\":\"failure\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(bad, strlen(bad), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	ferry_error_clear(&err);
+	f.log = "not-a-hash";
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "log");
+	ferry_error_free(err);
+}
+
 static void test_auditlog_chain_accepts_intact_chain(void **state)
 {
 	(void)state;
@@ -521,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_auditlog_parse_refuses_unknown_major_and_bad_known_fields),
 		cmocka_unit_test(test_auditlog_code_round_trips),
 		cmocka_unit_test(test_auditlog_media_usb_ids_round_trip),
+		cmocka_unit_test(test_auditlog_log_round_trips_and_is_strict),
 		cmocka_unit_test(test_auditlog_chain_accepts_intact_chain),
 		cmocka_unit_test(test_auditlog_chain_detects_gap),
 		cmocka_unit_test(test_auditlog_chain_detects_swap_and_duplicate),

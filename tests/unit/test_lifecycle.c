@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/faillog_store.h"
 #include "agent/lifecycle.h"
 #include "common/bundle_write.h"
 #include "common/safefile.h"
@@ -55,6 +56,8 @@ static void write_script(struct device *d, const char *name, const char *body)
 	free(path);
 	free(text);
 }
+
+static char *record_log_text(struct device *d, const char *line);
 
 static void device_open(struct device *d)
 {
@@ -326,6 +329,9 @@ static void test_lifecycle_install_failure_undoes_and_never_arms(void **state)
 	char *line = test_last_record(d.s);
 	assert_non_null(strstr(line, "\"event\":\"install.failed\""));
 	assert_non_null(strstr(line, "\"step\":\"post_install\""));
+	char *log = record_log_text(&d, line);   /* the hook's own words, not only its status */
+	assert_non_null(strstr(log, "== step output ==\nno\n"));
+	free(log);
 	free(line);
 	char *s = seen(&d);
 	assert_non_null(strstr(s, "ArtifactRollback"));
@@ -415,6 +421,73 @@ static void test_lifecycle_failed_health_check_rolls_back(void **state)
 	assert_null(strstr(s, "ArtifactCommit"));
 	free(s);
 	expect_back_on_a(&d);
+	device_close(&d);
+}
+
+/* The record's "log" names the excerpt kept in state/logs/: its SHA-256
+ * (the top-level key sorts after "detail", which may hold its own "log"). */
+static char *record_log_text(struct device *d, const char *line)
+{
+	struct ferry_error *err = NULL;
+	const char *at = NULL;
+	for (const char *p = line; (p = strstr(p, "\"log\":\"")); p++)
+		at = p;
+	assert_non_null(at);
+	char sha[SHA256_HEX_LEN + 1], *path = NULL, *z = NULL, *text = NULL;
+	memcpy(sha, at + 7, SHA256_HEX_LEN);
+	sha[SHA256_HEX_LEN] = '\0';
+	assert_true(asprintf(&path, "%s/state/logs/%s.zst", d->dir, sha) > 0);
+	size_t len = 0;
+	assert_ok(read_file_limited(path, FAILLOG_MAX, &z, &len, &err), err);
+	assert_ok(faillog_decode(z, len, sha, &text, &err), err);
+	free(path);
+	free(z);
+	return text;
+}
+
+/* A failed health check keeps its output, the agent's log tail and the
+ * site's diagnostics in a failure log named by the rollback record. */
+static void test_lifecycle_failed_health_check_keeps_failure_log(void **state)
+{
+	(void)state;
+	struct device d;
+	trial(&d);
+	write_script(&d, "hooks.d/diagnostics.d/10-df", "echo \"diag: hook=$FERRY_HOOK disk ok\"\n");
+	free(commit_failing(&d, "fail-check"));
+	char *line = test_last_record(d.s);
+	assert_non_null(strstr(line, "\"event\":\"boot.rolled_back\""));
+	char *text = record_log_text(&d, line);
+	assert_non_null(strstr(text, "== failure ==\nhealth check failed: "));
+	assert_non_null(strstr(text, "service app did not start"));
+	assert_non_null(strstr(text, "diag: hook=diagnostics disk ok"));
+	free(text);
+	free(line);
+	device_close(&d);
+}
+
+/* The health check's metrics travel in the commit's record, with the
+ * agent's time from boot to commit; bogus lines are refused, not fatal. */
+static void test_lifecycle_commit_records_health_metrics(void **state)
+{
+	(void)state;
+	struct device d;
+	struct ferry_error *err = NULL;
+	enum lifecycle_commit_outcome out;
+	char *why = NULL;
+	trial(&d);
+	write_script(&d, "hooks.d/health_check.d/20-metrics",
+		     "printf 'boot_time_ms=1234\\nmem_free_kb = 5120.5\\nBad Key=1\\napp.rps=abc\\n' > \"$FERRY_METRICS_FILE\"\n");
+	assert_ok(lifecycle_commit(d.c, d.s, d.b, &out, &why, &err), err);
+	assert_int_equal(out, LIFECYCLE_COMMIT_DONE);
+	char *line = test_last_record(d.s);
+	assert_non_null(strstr(line, "\"event\":\"boot.committed\""));
+	assert_non_null(strstr(line, "\"boot_time_ms\":1234"));
+	assert_non_null(strstr(line, "\"mem_free_kb\":5120.5"));
+	assert_non_null(strstr(line, "\"commit_after_boot_ms\":"));
+	assert_non_null(strstr(line, "\"line 3: name must be 1-64 of [a-z0-9_.]\""));
+	assert_non_null(strstr(line, "\"line 4: value must be a finite number\""));
+	free(line);
+	free(why);
 	device_close(&d);
 }
 
@@ -512,6 +585,9 @@ static void test_lifecycle_committed_slot_that_fails_to_boot_is_reported(void **
 	assert_int_equal(reboot(&d), LIFECYCLE_STARTUP_FELL_BACK);
 	char *line = test_last_record(d.s);
 	assert_non_null(strstr(line, "\"event\":\"boot.fell_back\""));
+	char *log = record_log_text(&d, line);   /* a fall-back keeps a failure log too */
+	assert_non_null(strstr(log, "== failure =="));
+	free(log);
 	free(line);
 	/* The running slot is made primary so that the device keeps booting. */
 	struct boot_status bs;
@@ -622,6 +698,8 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_install_refused_when_the_device_lacks_a_slot),
 		cmocka_unit_test(test_lifecycle_commit_checks_marks_good_then_keeps),
 		cmocka_unit_test(test_lifecycle_failed_health_check_rolls_back),
+		cmocka_unit_test(test_lifecycle_failed_health_check_keeps_failure_log),
+		cmocka_unit_test(test_lifecycle_commit_records_health_metrics),
 		cmocka_unit_test(test_lifecycle_failed_payload_commit_rolls_back),
 		cmocka_unit_test(test_lifecycle_commit_before_the_reboot_is_refused),
 		cmocka_unit_test(test_lifecycle_crash_after_arming_still_becomes_trial),

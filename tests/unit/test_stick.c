@@ -170,12 +170,32 @@ static void test_stick_media_write_refuses_newer_layout(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* A failure log on a stick has one spelling per record seq. */
+static void test_stick_log_names_round_trip_and_nothing_else(void **state)
+{
+	(void)state;
+	char name[32];
+	uint64_t seq = 0;
+	assert_true(stick_log_name(12, name, NULL));
+	assert_string_equal(name, "00000012.zst");
+	assert_true(stick_log_name_parse(name, &seq));
+	assert_int_equal(seq, 12);
+	assert_true(stick_log_name_parse("123456789.zst", &seq));
+	assert_int_equal(seq, 123456789);
+	const char *bad[] = { "12.zst", "0000012.zst", "00000000.zst", "00000012.zst.sig",
+			      "00000012.ZST", "0000001a.zst", "../00000012.zst", "000000012.zst", "" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (stick_log_name_parse(bad[i], &seq))
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stick_creates_and_opens_every_place),
 		cmocka_unit_test(test_stick_absent_folder_is_not_an_error),
 		cmocka_unit_test(test_stick_refuses_links_bad_ids_and_bad_names),
+		cmocka_unit_test(test_stick_log_names_round_trip_and_nothing_else),
 		cmocka_unit_test(test_stick_layout_read_from_media_json),
 		cmocka_unit_test(test_stick_media_scan_refuses_newer_layout),
 		cmocka_unit_test(test_stick_media_write_refuses_newer_layout),
