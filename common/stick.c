@@ -59,12 +59,17 @@ bool stick_present(const char *root, struct ferry_error **err)
 	struct stat st;
 	if (asprintf(&top, "%s/%s", root, STICK_DIR) < 0)
 		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
-	bool ok = lstat(top, &st) == 0 && S_ISDIR(st.st_mode);
+	bool ok = false;
+	if (lstat(top, &st) != 0)
+		ferry_error_setc(err, FERRY_E_USAGE, "%s: not a ferry stick: it has no %s/ folder "
+				 "(docs/media.md); nothing was read or written", root, STICK_DIR);
+	else if (!S_ISDIR(st.st_mode))   /* a link into the device is hostile, not "no stick" */
+		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link or not a folder: refused; "
+				 "nothing was read or written", top);
+	else
+		ok = true;
 	free(top);
-	if (!ok)
-		return ferry_error_setc(err, FERRY_E_USAGE, "%s: not a ferry stick: it has no %s/ folder "
-					"(docs/media.md); nothing was read or written", root, STICK_DIR);
-	return true;
+	return ok;
 }
 
 bool stick_layout_check(const char *top, struct ferry_error **err)

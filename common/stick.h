@@ -57,8 +57,9 @@ bool stick_layout_check(const char *top, struct ferry_error **err);
 
 /* Is root (a mounted stick, or a directory named as one) a ferry stick, i.e.
  * does it hold a ferry/ folder? If not, false with a FERRY_E_USAGE error
- * naming root: nothing is read from it or written onto it (no audit export,
- * no record marked exported). */
+ * naming root; a ferry/ that is a symbolic link or not a folder is
+ * FERRY_E_UNSAFE. Either way nothing is read from it or written onto it (no
+ * audit export, no record marked exported). */
 bool stick_present(const char *root, struct ferry_error **err);
 
 /* An open folder of a stick. */

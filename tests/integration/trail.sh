@@ -184,6 +184,8 @@ grep -q "the real reason: service did not start" <<<"$rec" && [ "${len:-0}" -lt 
 # full of control characters and formulas; every text output shows it only
 # visibly, CSV guards the formula, the HTML report stays well-formed XML
 last=$(audit events --json --device gw-0401 | tail -n 1)
+# the device's home says no-autostart (common/pgp.c): start its agent to sign
+gpgconf --homedir "$V/gw/gnupg" --launch gpg-agent
 fpr=$(gpg --homedir "$V/gw/gnupg" --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
 E=$V/evil/ferry/audit/gw-0401; mkdir -p "$E"
 python3 - "$last" "$E" <<'PY'
@@ -227,6 +229,7 @@ d["time"] = t.strftime("%Y-%m-%dT%H:%M:%SZ")
 d["type"] = "gw-x-" + sys.argv[3]
 open(sys.argv[2], "w").write(json.dumps(d, indent=2, sort_keys=True) + "\n")
 PY
+	gpgconf --homedir "$V/gw/gnupg" --launch gpg-agent
 	gpg --homedir "$V/gw/gnupg" --batch -u "$fpr" --detach-sign -o "$1/ferry/audit/gw-0401/inventory.json.sig" \
 		"$1/ferry/audit/gw-0401/inventory.json" 2>/dev/null
 }
