@@ -127,10 +127,13 @@ check-vm: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) ./tests/vm/run
 
+ASAN_OPT := -O1 -g -fno-omit-frame-pointer
+ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The tests see OPT and SAN too: a test that runs make itself (make_install.sh)
+# builds into build/asan with the same flags instead of relinking without them.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
-		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' all
-	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT='$(ASAN_OPT)' SAN='$(ASAN_SAN)' all
+	@BUILD=build/asan OPT='$(ASAN_OPT)' SAN='$(ASAN_SAN)' ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/run
 
 demo: deps
