@@ -10,12 +10,13 @@
 #include "audit/cli.h"
 #include "common/json.h"
 
-/* "a, b, c" (the database's lists) as a NULL-terminated vector. */
+/* "a, b, c" (the database's lists) as a NULL-terminated vector of its words
+ * (split at commas and spaces: "name version, name version" gives four). */
 static char **split_list(const char *list)
 {
 	size_t n = 1;
 	for (const char *c = list; c && *c; c++)
-		n += *c == ',';
+		n += *c == ',' || *c == ' ';
 	char **v = calloc(n + 1, sizeof(*v)), *copy = list ? strdup(list) : NULL, *save = NULL;
 	size_t i = 0;
 	if (!v || (list && !copy)) {
