@@ -230,6 +230,7 @@ bool lifecycle_payloads_stream(struct state *st, struct bundle_reader *r, const 
 		counted.borrow = src.borrow ? counted_borrow : NULL;
 		ok = ok && pl[i].ops->install(&pl[i].ctx, p, &counted, &res, err) &&
 		     progress_mark(st, p, "installed", err);
+		counter.inner = NULL;   /* src ends with this iteration */
 		if (res.log) {
 			free(*log);
 			*log = strdup(res.log);

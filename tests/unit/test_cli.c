@@ -83,7 +83,7 @@ static void run_cli(const struct cli_program *p, void *ctx, struct captured *c, 
 {
 	char *argv[32];
 	int argc = 0;
-	while (words[argc] && argc < 31) {
+	while (argc < 31 && words[argc]) {
 		argv[argc] = (char *)words[argc];
 		argc++;
 	}
