@@ -78,26 +78,30 @@ static bool set_message(struct ferry_error **err, enum ferry_code code, int errn
 	return false;
 }
 
-bool ferry_error_set(struct ferry_error **err, const char *fmt, ...)
+/* The one body of ferry_error_set and ferry_error_setc. */
+static bool vset(struct ferry_error **err, enum ferry_code code, const char *fmt, va_list ap)
 {
 	if (!err || *err)
 		return false;
+	return set_message(err, code, 0, vformat(fmt, ap));
+}
+
+bool ferry_error_set(struct ferry_error **err, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = vformat(fmt, ap);
+	bool r = vset(err, FERRY_E_NONE, fmt, ap);
 	va_end(ap);
-	return set_message(err, FERRY_E_NONE, 0, m);
+	return r;
 }
 
 bool ferry_error_setc(struct ferry_error **err, enum ferry_code code, const char *fmt, ...)
 {
-	if (!err || *err)
-		return false;
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = vformat(fmt, ap);
+	bool r = vset(err, code, fmt, ap);
 	va_end(ap);
-	return set_message(err, code, 0, m);
+	return r;
 }
 
 void ferry_error_classify(struct ferry_error **err, enum ferry_code code)
