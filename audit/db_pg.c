@@ -2,7 +2,7 @@
  * stations and report servers sharing one database.
  * Owns the PostgreSQL schema and its migrations (the same versions and steps
  * as db_sqlite.c, in PostgreSQL types) and the SQL that differs from SQLite's;
- * the report queries are db_sqlite.c's (audit_db_report_sql), run unchanged;
+ * the report queries are report_sql.c's (audit_db_report_sql), run unchanged;
  * statements go through db_pg_conn.c (which batches an import's records).
  * Promises: two imports of one device never both extend its chain — inside a
  * transaction, chain_tail takes the device's advisory lock until commit, and

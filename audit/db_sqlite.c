@@ -1,9 +1,8 @@
 /* db_sqlite: the SQLite backend of the HQ database (WAL, synchronous=FULL).
  * Owns the schema and its migrations (schema_version table, steps applied in
  * order, each in its own transaction) and every SQL statement ferry-audit runs.
- * The report queries (audit_db_report_sql) are PostgreSQL's too: CASE, not
- * boolean sums; orders that are total and say where NULLs go, so both
- * backends give the same report. */
+ * The report queries are report_sql.c's (audit_db_report_sql), shared with
+ * PostgreSQL. */
 #include <libgen.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -664,56 +663,6 @@ out:
 	sqlite3_finalize(st);
 	return ok;
 }
-
-#define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
-
-const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
-	[AUDIT_Q_SUMMARY] =
-	"SELECT (SELECT count(*) FROM devices) AS devices, (SELECT count(*) FROM records) AS records,"
-	" (SELECT count(*) FROM imports) AS imports,"
-	" (SELECT count(*) FROM imports WHERE outcome = 'refused') AS refused_imports",
-	[AUDIT_Q_FLEET_BY_VERSION] =
-	"SELECT name AS bundle, version, count(*) AS devices FROM device_versions"
-	" GROUP BY name, version ORDER BY name, version",
-	[AUDIT_Q_FLEET_BY_TYPE] =
-	"SELECT coalesce(type, '(no inventory yet)') AS type, hw_revision, count(*) AS devices"
-	" FROM devices GROUP BY type, hw_revision ORDER BY type, hw_revision NULLS FIRST",
-	[AUDIT_Q_INSTALLS_BY_BUNDLE] =
-	"SELECT bundle, version, " COUNT_IF("result = 'success'") " AS success, "
-	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
-	" FROM records WHERE bundle IS NOT NULL AND event LIKE 'install.%'"
-	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version NULLS FIRST",
-	[AUDIT_Q_FAILURES_BY_REASON] =
-	/* By code with one example text; records without a code (older agents,
-	 * unclassified sites) by their text, as before codes existed. */
-	"SELECT coalesce(code, '-') AS code, coalesce(bundle, '-') AS bundle,"
-	" coalesce(version, '-') AS version, event, result, count(*) AS count,"
-	" coalesce(min(reason), '(none given)') AS example FROM records"
-	" WHERE result IN ('failure', 'refused')"
-	" GROUP BY code, CASE WHEN code IS NULL THEN reason END, bundle, version, event, result"
-	" ORDER BY count DESC, bundle, code, example, version, event, result",
-	[AUDIT_Q_ROLLBACKS] =
-	"SELECT device, event, bundle, version, time, reason,"
-	" CASE WHEN EXISTS (SELECT 1 FROM failure_logs f WHERE f.device = records.device"
-	" AND f.seq = records.seq) THEN 'ferry-audit logs --device ' || device || ' --seq ' ||"
-	" CAST(seq AS TEXT) ELSE '-' END AS failure_log FROM records"
-	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
-	" LIMIT 200",
-	[AUDIT_Q_STALE_DEVICES] =
-	"SELECT id AS device, type, last_seen FROM devices"
-	" WHERE last_seen IS NULL OR last_seen < ?1 ORDER BY last_seen NULLS FIRST, id",
-	[AUDIT_Q_RINGS] =
-	"WITH ring AS (SELECT d.id AS device, coalesce(g.grp, '(none)') AS name FROM devices d"
-	" LEFT JOIN device_groups g ON g.device = d.id)"
-	" SELECT ring.name AS ring, count(DISTINCT ring.device) AS devices, "
-	COUNT_IF("r.event = 'install.finished' AND r.result = 'success'") " AS installed, "
-	COUNT_IF("r.result = 'failure'") " AS failed, "
-	COUNT_IF("r.event IN ('boot.rolled_back', 'boot.fell_back')") " AS rollbacks"
-	" FROM ring LEFT JOIN records r ON r.device = ring.device GROUP BY ring.name ORDER BY ring.name",
-	[AUDIT_Q_POLICY_SERIALS] =
-	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
-	" GROUP BY policy_serial ORDER BY policy_serial DESC",
-};
 
 /* Appends the current row of st to t, growing the cell array as needed. */
 static bool table_add_row(struct audit_table *t, sqlite3_stmt *st, size_t *cap)
