@@ -79,26 +79,33 @@ static void test_payload_fields_spec_defaults_compression_and_setuid(void **stat
 	payload_clear(&pl);
 }
 
+/* text, read as a payload, is refused as malformed with a message holding needle. */
+static void assert_refused(const char *text, bool spec, const char *needle)
+{
+	struct payload pl;
+	struct ferry_error *err = NULL;
+	assert_false(read_payload(text, spec, &pl, &err));
+	assert_error_code(err, FERRY_E_FORMAT);
+	assert_error_contains(err, needle);
+	ferry_error_free(err);
+	payload_clear(&pl);
+}
+
 static void test_payload_fields_refuses_a_field_of_the_other_document(void **state)
 {
 	(void)state;
-	struct payload pl;
-	struct ferry_error *err = NULL;
-	assert_false(read_payload("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\","
-				  " \"size\": 3}", true, &pl, &err));
-	assert_error_code(err, FERRY_E_FORMAT);
-	assert_error_contains(err, "manifest.json: size: unknown key");
-	ferry_error_free(err);
-	payload_clear(&pl);
+	assert_refused("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\", \"size\": 3}",
+		       true, "manifest.json: size: unknown key");
 
 	/* Filled in by a program rather than parsed: the table still says where a field belongs. */
 	struct json_path p;
+	struct ferry_error *err = NULL;
 	const struct payload_place at = { true, "gw-x", NULL };
 	struct payload filled = { .name = "r", .handler = "rootfs-ab", .file = "r.img",
 				  .member = "payloads/gw-x/r.img" };
-	err = NULL;
 	json_path_root(&p, "spec.json");
 	assert_false(payload_validate(&filled, &at, &p, &err));
+	assert_error_code(err, FERRY_E_FORMAT);
 	assert_error_contains(err, "spec.json: member: not allowed in a spec (use file)");
 	ferry_error_free(err);
 }
@@ -106,33 +113,19 @@ static void test_payload_fields_refuses_a_field_of_the_other_document(void **sta
 static void test_payload_fields_follow_the_handler_kind(void **state)
 {
 	(void)state;
-	struct payload pl;
-	struct ferry_error *err = NULL;
-	assert_false(read_payload("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\","
-				  " \"allow_setuid\": true}", true, &pl, &err));
-	assert_error_code(err, FERRY_E_FORMAT);
-	assert_error_contains(err, "allow_setuid: only the files handler");
-	ferry_error_free(err);
-	payload_clear(&pl);
-
-	err = NULL;
-	assert_false(read_payload("{\"name\": \"s\", \"handler\": \"script\", \"target\": \"opt\","
-				  " \"file\": \"s.sh\"}", true, &pl, &err));
-	assert_error_contains(err, "target: not used by the script handler");
-	ferry_error_free(err);
-	payload_clear(&pl);
+	assert_refused("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\","
+		       " \"allow_setuid\": true}", true, "allow_setuid: only the files handler");
+	assert_refused("{\"name\": \"s\", \"handler\": \"script\", \"target\": \"opt\", \"file\": \"s.sh\"}",
+		       true, "target: not used by the script handler");
+	assert_refused("{\"name\": \"m\", \"handler\": \"module\", \"file\": \"m.tar\"}", true,
+		       "target: missing (the module handler needs the module name)");
 }
 
 static void test_payload_fields_refuses_unknown_compression(void **state)
 {
 	(void)state;
-	struct payload pl;
-	struct ferry_error *err = NULL;
-	assert_false(read_payload("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\","
-				  " \"compression\": \"gzip\"}", true, &pl, &err));
-	assert_error_contains(err, "compression: 'gzip' is not one of zstd, xz, none");
-	ferry_error_free(err);
-	payload_clear(&pl);
+	assert_refused("{\"name\": \"r\", \"handler\": \"rootfs-ab\", \"file\": \"r.img\","
+		       " \"compression\": \"gzip\"}", true, "compression: 'gzip' is not one of zstd, xz, none");
 }
 
 int main(void)
