@@ -70,7 +70,7 @@ static void audit_refused(const struct media_identity *id, const char *reason, v
 	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "vendor", id->vendor, "product",
 				   id->product, "device", id->devnode);
 	/* The one refusal of a stick before it is read: not on media.allow. */
-	struct state_event ev = { .event = "media.refused", .result = "refused",
+	struct auditlog_fields ev = { .event = "media.refused", .result = "refused",
 				  .code = ferry_code_name(FERRY_E_POLICY), .usb_serial = id->serial,
 				  .media_label = id->label, .usb_vendor = id->vendor[0] ? id->vendor : NULL,
 				  .usb_product = id->product[0] ? id->product : NULL, .detail = detail };

@@ -213,7 +213,7 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 		return true;
 	enum trust_adopt_outcome outcome;
 	char *reason = NULL;
-	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label,
+	struct auditlog_fields mev = { .usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
 	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
 		return false;
@@ -250,7 +250,7 @@ static bool report_ignored(struct state *st, const struct offer *o, bool dry_run
 		json_t *detail = json_pack("{s:s,s:I,s:O}", "reason", "files in " STICK_DIR "/"
 					   STICK_BUNDLES_DIR " that are not bundles ferry reads",
 					   "count", (json_int_t)n, "ignored", first);
-		struct state_event ev = {
+		struct auditlog_fields ev = {
 			.event = "install.refused", .result = "refused",
 			.code = ferry_code_name(FERRY_E_UNSAFE), .detail = detail,
 			.usb_serial = media->usb_serial, .media_label = media->label,
@@ -358,7 +358,7 @@ static bool await_confirmation(struct state *st, const struct manifest *m,
 {
 	lines_add(&out->lines, "%s %s: needs a local confirmation: run `ferry-agent install --confirm %s` "
 		  "at the device", m->name, m->version, rq->path);
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = "install.awaiting_confirmation", .result = "info",
 		.bundle = m->name, .version = m->version,
 		.usb_serial = media->usb_serial, .media_label = media->label,
@@ -570,7 +570,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		    !report_refusal(&rf, &cds[i], d, rq->dry_run, !offer.stick, out, &tally, err))
 			goto out;
 	}
-	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label,
+	struct auditlog_fields stick = { .usb_serial = media.usb_serial, .media_label = media.label,
 				     .usb_vendor = media.usb_vendor, .usb_product = media.usb_product };
 	if (!refusals_record(&rf, st, &stick, err))
 		goto out;

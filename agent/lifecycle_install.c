@@ -57,7 +57,7 @@ static bool record(struct run *x, bool set, enum agent_state to, const struct st
 		   const char *event, const char *result, json_t *detail, struct ferry_error **err)
 {
 	struct state_change ch = { .set_state = set, .state = to, .begin_txn = begin };
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = event, .result = result, .detail = detail,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,
@@ -228,7 +228,7 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	lifecycle_faillog(x->c, x->pl && x->pl[0].ops ? &x->pl[0].ctx : NULL, what, x->log, sha);
 	free(what);
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = "install.failed", .result = "failure", .detail = d, .log = *sha ? sha : NULL,
 		.code = ferry_error_code(x->why) ? ferry_code_name(ferry_error_code(x->why)) : NULL,
 		.bundle = x->t.bundle, .version = x->t.version,

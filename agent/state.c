@@ -296,7 +296,7 @@ static bool last_record(struct state *s, uint64_t *seq, char hash[SHA256_HEX_LEN
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? true : db_error(s, err, "read journal");
 }
 
-static bool append_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+static bool append_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 			  struct ferry_error **err)
 {
 	bool ok = false;
@@ -312,13 +312,16 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 	bool cut = false;
 	char *label = ev->media_label ? auditlog_string_bound(ev->media_label, 256, &cut) : NULL;
 	char *serial = ev->usb_serial ? auditlog_string_bound(ev->usb_serial, 256, &cut) : NULL;
-	struct auditlog_fields f = {
-		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
-		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
-		.code = ev->code, .usb_serial = serial, .media_label = label,
-		.usb_vendor = ev->usb_vendor, .usb_product = ev->usb_product, .detail = detail,
-		.log = ev->log,
-	};
+	/* Every field the caller set, whatever the record format has added since. */
+	struct auditlog_fields f = *ev;
+	f.seq = last + 1;
+	f.prev = prev;
+	f.time = now;
+	f.boot = boot;
+	f.device = s->device;
+	f.usb_serial = serial;
+	f.media_label = label;
+	f.detail = detail;
 	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
 		ferry_error_set(err, "out of memory");
 		goto out;
@@ -391,7 +394,7 @@ static bool change_is_only_boot(const struct state_change *c)
 	       c->security_version <= 0 && c->policy_serial <= 0;
 }
 
-bool state_apply(struct state *s, const struct state_change *change, const struct state_event *ev,
+bool state_apply(struct state *s, const struct state_change *change, const struct auditlog_fields *ev,
 		 uint64_t *seq_out, struct ferry_error **err)
 {
 	static const struct state_change none;
@@ -416,7 +419,7 @@ bool state_apply(struct state *s, const struct state_change *change, const struc
 	return true;
 }
 
-bool state_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+bool state_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 		  struct ferry_error **err)
 {
 	return state_apply(s, NULL, ev, seq_out, err);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agent/config.h"
+#include "common/auditlog.h"
 #include "common/error.h"
 #include "common/sha256.h"
 
@@ -62,18 +63,6 @@ struct state_progress {
 };
 void state_progress_clear(struct state_progress *p);
 
-/* What an audit record says beyond seq/prev/time/boot/device (filled in). */
-struct state_event {
-	const char *event;         /* required: "install.finished", "boot.committed", … */
-	const char *bundle, *version;
-	const char *result;        /* required: success | failure | refused | info */
-	const char *code;          /* failure/refusal: ferry_code_name() of the reason, or NULL */
-	const char *usb_serial, *media_label;
-	const char *usb_vendor, *usb_product;   /* the stick's USB ids, or NULL */
-	const json_t *detail;      /* object or NULL (borrowed) */
-	const char *log;           /* SHA-256 of a failure log excerpt (agent/faillog_store.h), or NULL */
-};
-
 /* Everything one state_apply may change; zero-initialise and set what applies. */
 struct state_change {
 	bool set_state;
@@ -99,13 +88,16 @@ bool state_open(const char *state_dir, const char *device_id, const struct agent
 bool state_open_config(const struct agent_config *c, struct state **out, struct ferry_error **err);
 void state_close(struct state *s);
 
-/* Applies change (may be all zero) and appends the record of ev in one
- * transaction. ev is required unless the change is only a new boot.
- * *seq_out (optional) gets the record's seq (0 if none). */
-bool state_apply(struct state *s, const struct state_change *change, const struct state_event *ev,
-		 uint64_t *seq_out, struct ferry_error **err);
+/* Applies change (may be all zero) and appends the record ev in one
+ * transaction. ev is the record (common/auditlog.h) as the caller knows it:
+ * event and result required, seq, prev, time, boot and device filled in here
+ * (whatever ev holds there), detail and the stick's strings bounded. ev is
+ * required unless the change is only a new boot. *seq_out (optional) gets
+ * the record's seq (0 if none). */
+bool state_apply(struct state *s, const struct state_change *change,
+		 const struct auditlog_fields *ev, uint64_t *seq_out, struct ferry_error **err);
 /* An audit record with no state change. */
-bool state_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+bool state_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 		  struct ferry_error **err);
 
 /* Saves (replaces) one payload's progress of the current transaction. */

@@ -46,7 +46,7 @@ bool agent_trust_open(const struct agent_config *c, struct state *st, struct age
 	if (t->policy->serial > info.policy_serial) {
 		json_t *d = json_pack("{s:I,s:s}", "serial", (json_int_t)t->policy->serial, "from", t->policy_dir);
 		struct state_change ch = { .policy_serial = t->policy->serial };
-		struct state_event ev = { .event = "policy.in_force", .result = "info", .detail = d };
+		struct auditlog_fields ev = { .event = "policy.in_force", .result = "info", .detail = d };
 		bool recorded = state_apply(st, &ch, &ev, NULL, err);
 		json_decref(d);
 		if (!recorded)
@@ -98,7 +98,7 @@ static bool store_adopted(struct pgp *home, const char *dst, const struct policy
 }
 
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
-		       const char *dir, bool dry_run, const struct state_event *media_ev,
+		       const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
 		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err)
 {
 	bool ok = false, same = false;
@@ -122,7 +122,7 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		*outcome = TRUST_ADOPT_ADOPTED;
 	}
 
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = *outcome == TRUST_ADOPT_ADOPTED ? "policy.adopted" : "policy.refused",
 		.result = *outcome == TRUST_ADOPT_ADOPTED ? "success" : "refused",
 		.usb_serial = media_ev ? media_ev->usb_serial : NULL,

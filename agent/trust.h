@@ -36,7 +36,7 @@ enum trust_adopt_outcome {
  * "policy.adopted" or "policy.refused" unless dry_run (then nothing changes).
  * *reason (malloc'd) explains a refusal. Returns false only on I/O failures. */
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
-		       const char *dir, bool dry_run, const struct state_event *media_ev,
+		       const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
 		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err);
 
 #endif

@@ -111,7 +111,7 @@ static void go(struct device *d, enum agent_state to, const struct state_txn *t,
 {
 	struct ferry_error *err = NULL;
 	struct state_change c = { .set_state = true, .state = to, .begin_txn = t };
-	struct state_event ev = { .event = event, .result = "info" };
+	struct auditlog_fields ev = { .event = event, .result = "info" };
 	assert_ok(state_apply(d->s, &c, &ev, NULL, &err), err);
 }
 
