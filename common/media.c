@@ -160,7 +160,7 @@ out:
 
 char *media_index_serialize(const struct media_index *idx)
 {
-	char *text = NULL, *out = NULL;
+	char *out = NULL;
 	json_t *root = json_object(), *arr = json_array();
 	if (!root || !arr)
 		goto out;
@@ -186,11 +186,8 @@ char *media_index_serialize(const struct media_index *idx)
 		json_array_append_new(arr, o);
 	}
 	json_object_set(root, "bundles", arr);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
+	out = json_document_text(root);
 out:
-	free(text);
 	json_decref(arr);
 	json_decref(root);
 	return out;
