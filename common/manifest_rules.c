@@ -147,10 +147,8 @@ bool manifest_get_sha256(json_t *obj, const struct json_path *p, const char *key
 	const char *s = NULL;
 	struct json_path kp;
 	json_path_key(&kp, p, key);
-	if (!json_get_string(obj, p, key, true, &s, err))
+	if (!json_get_string(obj, p, key, true, &s, err) || !manifest_check_sha256(s, &kp, err))
 		return false;
-	if (!sha256_hex_valid(s))
-		return json_path_error(err, &kp, "must be 64 lowercase hex digits (SHA-256)");
 	memcpy(out, s, SHA256_HEX_LEN + 1);
 	return true;
 }
