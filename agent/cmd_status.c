@@ -134,7 +134,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct boot *b = NULL;
 	json_t *st = NULL;
 	long last = 5;
-	int opt, rc = AGENT_EXIT_FAILED;
+	int opt, rc = CLI_EXIT_FAILED;
 	optind = 0;   /* glibc: re-initialise for the command's own argv */
 	while ((opt = getopt_long(argc, argv, "n:", options, NULL)) != -1) {
 		char *end = NULL;
@@ -144,10 +144,10 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 			continue;
 		else
 			return ferry_error_set(err, "usage: status [--json] [--last N] (N from 0 to 1000)"),
-			       AGENT_EXIT_USAGE;
+			       CLI_EXIT_USAGE;
 	}
 	if (optind != argc)
-		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), CLI_EXIT_USAGE;
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err))
 		goto out;
 	struct ferry_error *boot_err = NULL;
@@ -163,7 +163,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	} else {
 		print_text(st);
 	}
-	rc = AGENT_EXIT_OK;
+	rc = CLI_EXIT_OK;
 out:
 	json_decref(st);
 	boot_close(b);
