@@ -264,14 +264,21 @@ static bool report_ignored(struct state *st, const struct offer *o, bool dry_run
 }
 
 /* Judges every bundle offered, then keeps the highest version of each. */
-static bool admit_all(const struct agent_config *c, struct state *st, const struct state_info *info,
-		      struct agent_trust *trust, time_t now, struct candidate *cds, size_t n,
-		      struct ferry_error **err)
+static bool admit_all(const struct agent_config *c, struct state *st, struct agent_trust *trust,
+		      time_t now, struct candidate *cds, size_t n, struct ferry_error **err)
 {
+	/* anti-rollback per target (common/antirollback.h): the device-wide
+	 * highest is what inventory reports, not what a bundle is held to */
 	struct device_facts facts = {
 		.id = c->device.id, .device_type = c->device.type, .hw_revision = c->device.hw_revision,
-		.groups = c->device.groups, .security_version = info->security_version,
+		.groups = c->device.groups,
 	};
+	struct security_floor *floors = NULL;
+	size_t n_floors = 0;
+	if (!state_security_floors(st, &floors, &n_floors, err))
+		return false;
+	facts.floors = floors;
+	facts.n_floors = n_floors;
 	struct device_attribute *attrs = agent_config_attributes(c);
 	facts.attributes = attrs;
 	facts.n_attributes = attrs ? c->device.n_attributes : 0;
@@ -286,6 +293,7 @@ static bool admit_all(const struct agent_config *c, struct state *st, const stru
 	ok = ok && admit_keep_highest(as, n, err);
 	free(as);
 	free(attrs);
+	security_floors_free(floors, n_floors);
 	return ok;
 }
 
@@ -562,7 +570,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		cds[i].path = offer.paths[i];
 		cds[i].file = offer.files[i];
 	}
-	if (!admit_all(c, st, &info, &trust, now, cds, offer.n, err))
+	if (!admit_all(c, st, &trust, now, cds, offer.n, err))
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].d;

@@ -24,6 +24,7 @@ struct run {
 	char target_slot[2], previous_slot[2];
 	json_t *detail;
 	char *detail_text;
+	char *targets_text;          /* x->t.security_targets */
 	struct place *pl;
 	struct bundle_reader *r;
 	char *hooks[HOOK_COUNT];
@@ -76,6 +77,23 @@ static bool set_detail_text(struct run *x, struct ferry_error **err)
 	return x->detail_text || ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 }
 
+/* The targets v writes (common/antirollback.h) as the JSON array agent.db
+ * keeps with the transaction, so its commit raises their security_version. */
+static char *targets_text(const struct manifest *m, const struct variant *v)
+{
+	char **targets = NULL;
+	json_t *arr = json_array();
+	char *text = NULL;
+	if (arr && antirollback_targets(m, v, &targets, NULL)) {
+		for (size_t i = 0; targets[i]; i++)
+			json_array_append_new(arr, json_string(targets[i]));
+		text = json_dumps(arr, JSON_COMPACT);
+	}
+	antirollback_targets_free(targets);
+	json_decref(arr);
+	return text;
+}
+
 static bool run_init(struct run *x, const struct agent_config *c, struct state *st,
 		     struct boot *boot, const struct lifecycle_update *u, struct ferry_error **err)
 {
@@ -85,7 +103,10 @@ static bool run_init(struct run *x, const struct agent_config *c, struct state *
 		.bundle = m->name, .version = m->version, .variant = u->v->id,
 		.security_version = m->security_version,
 		.usb_serial = (char *)u->usb_serial, .media_label = (char *)u->media_label,
+		.usb_vendor = (char *)u->usb_vendor, .usb_product = (char *)u->usb_product,
 	};
+	if (!(x->t.security_targets = x->targets_text = targets_text(m, u->v)))
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	x->needs_reboot = lifecycle_needs_reboot(u->v);
 	x->detail = lifecycle_txn_detail(u->v, x->needs_reboot);
 	x->pl = calloc(u->v->n_payloads ? u->v->n_payloads : 1, sizeof(*x->pl));
@@ -102,6 +123,7 @@ static void run_clear(struct run *x)
 		free(x->hooks[k]);
 	free(x->log);
 	free(x->detail_text);
+	free(x->targets_text);
 	json_decref(x->detail);
 	ferry_error_free(x->why);
 }
