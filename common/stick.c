@@ -237,6 +237,50 @@ bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 	return path_join(d->path, name, path, err);
 }
 
+/* The checked name's path in d for messages; false when name breaks the
+ * rules or d is absent (then ENOENT, as an open would say). */
+static bool file_in(const struct stick_dir *d, const char *name, char **path,
+		    struct ferry_error **err)
+{
+	if (!stick_dir_file(d, name, path, err))
+		return false;
+	if (d->fd >= 0)
+		return true;
+	ferry_error_errno(err, ENOENT, "%s", *path);
+	free(*path);
+	*path = NULL;
+	return false;
+}
+
+bool stick_file_read(const struct stick_dir *d, const char *name, size_t max, char **data,
+		     size_t *len, struct ferry_error **err)
+{
+	char *path = NULL;
+	bool ok = file_in(d, name, &path, err) && read_file_at(d->fd, name, path, max, data, len, err);
+	free(path);
+	return ok;
+}
+
+int stick_file_open(const struct stick_dir *d, const char *name, uint64_t max, struct stat *st,
+		    struct ferry_error **err)
+{
+	char *path = NULL;
+	int fd = file_in(d, name, &path, err) ? open_regular_at(d->fd, name, path, false, max, st, err)
+					       : -1;
+	free(path);
+	return fd;
+}
+
+bool stick_file_write(const struct stick_dir *d, const char *name, const void *data, size_t len,
+		      struct ferry_error **err)
+{
+	char *path = NULL;
+	bool ok = file_in(d, name, &path, err) &&
+		  safe_write_atomic_at(d->fd, name, path, data, len, 0644, err);
+	free(path);
+	return ok;
+}
+
 bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err)
 {
 	if (seq < 1)
