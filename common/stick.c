@@ -281,6 +281,17 @@ bool stick_file_write(const struct stick_dir *d, const char *name, const void *d
 	return ok;
 }
 
+DIR *stick_dir_list(const struct stick_dir *d)
+{
+	int fd = d->fd >= 0 ? fcntl(d->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && !dir)
+		close(fd);
+	else if (dir)
+		rewinddir(dir);   /* the dup shares its offset with d->fd */
+	return dir;
+}
+
 bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err)
 {
 	if (seq < 1)

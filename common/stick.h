@@ -15,6 +15,7 @@
 #ifndef FERRY_STICK_H
 #define FERRY_STICK_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +96,10 @@ int stick_file_open(const struct stick_dir *d, const char *name, uint64_t max, s
 /* Writes name atomically in d (safe_write_atomic_at, mode 0644). */
 bool stick_file_write(const struct stick_dir *d, const char *name, const void *data, size_t len,
 		      struct ferry_error **err);
+
+/* A listing of the open folder d (readdir; closedir it), through its fd;
+ * NULL when d is absent or on an error. */
+DIR *stick_dir_list(const struct stick_dir *d);
 
 /* Opens name, one component, beneath the open folder dirfd without
  * following a symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
