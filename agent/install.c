@@ -215,7 +215,8 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 	char *reason = NULL;
 	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
-	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
+	if (!agent_trust_adopt(c, st, trust, o->stick->policy_fd, o->stick->policy_dir, rq->dry_run,
+			       &mev, &outcome, &reason, err))
 		return false;
 	if (outcome == TRUST_ADOPT_ADOPTED)
 		lines_add(&out->lines, "trust policy: %s serial %lld from the stick",
