@@ -32,6 +32,7 @@
 struct candidate {
 	const char *path;            /* the bundle file */
 	const char *file;            /* its name, for messages */
+	int dirfd;                   /* the stick's bundles/ holding file, or -1: by path */
 	struct admission adm;        /* the one admission of this bundle for this device */
 	const struct manifest *m;    /* adm.manifest: parsed only after signatures and policy */
 	const struct decision *d;    /* this device's decision, NULL when none was made */
@@ -118,7 +119,8 @@ static bool evaluate(struct state *st, struct agent_trust *trust, const struct d
 {
 	struct ferry_error *e = NULL;
 	struct admit_request rq = {
-		.path = cd->path, .pgp = trust->pgp, .policy = trust->policy, .now = now,
+		.path = cd->path, .name = cd->dirfd >= 0 ? cd->file : NULL, .dirfd = cd->dirfd,
+		.pgp = trust->pgp, .policy = trust->policy, .now = now,
 		.devices = facts, .n_devices = 1, .installed = installed_version, .installed_ctx = st,
 	};
 	bool admitted = bundle_admit(&rq, &cd->adm, &e);
@@ -385,7 +387,8 @@ static bool install_one(const struct agent_config *c, struct state *st, struct b
 {
 	const struct manifest *m = d->manifest;
 	struct lifecycle_update u = {
-		.path = cd->path, .m = m, .v = d->variant, .signers = cd->signers,
+		.path = cd->path, .name = cd->dirfd >= 0 ? cd->file : NULL, .dirfd = cd->dirfd,
+		.m = m, .v = d->variant, .signers = cd->signers,
 		.usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product, .progress = media->progress,
 	};
@@ -570,6 +573,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	for (size_t i = 0; i < offer.n; i++) {
 		cds[i].path = offer.paths[i];
 		cds[i].file = offer.files[i];
+		cds[i].dirfd = offer.stick ? offer.stick->bundles_fd : -1;
 	}
 	if (!admit_all(c, st, &trust, now, cds, offer.n, err))
 		goto out;

@@ -6,6 +6,7 @@
  * bootloader is armed undoes every payload and ends the transaction failed. */
 #include "agent/lifecycle_internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +176,8 @@ static bool prepare(struct run *x, struct ferry_error **err)
 {
 	const struct variant *v = x->u->v;
 	x->step = "reading the bundle";
-	if (!bundle_reader_open(x->u->path, &x->r, &x->why))
+	if (!bundle_reader_open_at(x->u->name ? x->u->dirfd : AT_FDCWD,
+				   x->u->name ? x->u->name : x->u->path, x->u->path, &x->r, &x->why))
 		return false;
 	for (int k = 0; k < HOOK_COUNT; k++) {
 		x->step = hook_kind_name((enum hook_kind)k);

@@ -225,6 +225,8 @@ void media_stick_free(struct media_stick *s)
 	free(s->policy_dir);
 	if (s->policy_fd >= 0)
 		close(s->policy_fd);
+	if (s->bundles_fd >= 0)
+		close(s->bundles_fd);
 	free(s->index_problem);
 	media_index_free(s->index);
 	strv_free(s->ignored);
@@ -320,7 +322,9 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 		ok = true;   /* no bundles/ */
 		goto out;
 	}
-	d = fdopendir(bd.fd);
+	/* one fd lists, its copy stays open: bundles are opened through it */
+	s->bundles_fd = fcntl(bd.fd, F_DUPFD_CLOEXEC, 0);
+	d = s->bundles_fd >= 0 ? fdopendir(bd.fd) : NULL;
 	if (!d) {
 		ferry_error_errno(err, errno, "%s: open", dir);
 		stick_dir_close(&bd);
@@ -347,7 +351,7 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 			ferry_error_set(err, "out of memory");
 			goto out;
 		}
-		if (!is_regular(path, &st)) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
 			free(path);
 			const char *why = S_ISLNK(st.st_mode) ? "a symbolic link, not followed" :
 					  S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file" :
@@ -410,7 +414,7 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 	char *fdir = NULL;
 	struct stat st;
 	if (s)
-		s->policy_fd = -1;
+		s->policy_fd = s->bundles_fd = -1;
 
 	if (!s || !(s->root = strdup(root)) || !(fdir = media_path(root, NULL))) {
 		ferry_error_set(err, "out of memory");

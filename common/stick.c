@@ -72,7 +72,16 @@ bool stick_present(const char *root, struct ferry_error **err)
 	return ok;
 }
 
+static bool layout_check_at(int topfd, const char *top, struct ferry_error **err);
+
 bool stick_layout_check(const char *top, struct ferry_error **err)
+{
+	return layout_check_at(AT_FDCWD, top, err);
+}
+
+/* stick_layout_check with MEDIA.json read in topfd (ferry/, open), or by
+ * path below top with AT_FDCWD. */
+static bool layout_check_at(int topfd, const char *top, struct ferry_error **err)
 {
 	char *path = NULL, *data = NULL;
 	size_t len = 0;
@@ -80,10 +89,11 @@ bool stick_layout_check(const char *top, struct ferry_error **err)
 	bool ok = false;
 	if (!path_join(top, STICK_INDEX, &path, err))
 		return false;
-	if (lstat(path, &st) != 0 && errno == ENOENT)
+	const char *name = topfd == AT_FDCWD ? path : STICK_INDEX;
+	if (fstatat(topfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
 		ok = true;   /* no index: a stick of layout 1 */
 	else
-		ok = read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, err) &&
+		ok = read_file_at(topfd, name, path, STICK_INDEX_MAX, &data, &len, err) &&
 		     layout_of(data, len, path, err);
 	free(data);
 	free(path);
@@ -207,7 +217,7 @@ bool stick_dir_open(const char *top, enum stick_place place, const char *device,
 	if (!(out->path = strdup(top)))
 		return ferry_error_set(err, "out of memory");
 	/* ferry/ first: a link there is refused before anything below is read */
-	if (!open_top(out, create, err) || (out->fd >= 0 && !stick_layout_check(top, err))) {
+	if (!open_top(out, create, err) || (out->fd >= 0 && !layout_check_at(out->fd, top, err))) {
 		stick_dir_close(out);
 		return false;
 	}
