@@ -78,6 +78,7 @@ static bool roll_back(struct state *st, struct boot *boot, struct lifecycle_view
 	struct auditlog_fields ev = { .event = "boot.rolled_back", .bundle = v->info.txn.bundle,
 				  .version = v->info.txn.version, .result = result, .detail = detail,
 				  .log = log_sha && *log_sha ? log_sha : NULL };
+	state_media_from_txn(&ev, &v->info);
 	bool ok = state_apply(st, &ch, &ev, NULL, err);
 	json_decref(detail);
 	return ok;
@@ -188,6 +189,7 @@ bool lifecycle_commit(const struct agent_config *c, struct state *st, struct boo
 	struct auditlog_fields ev = { .event = "boot.committed", .bundle = v.info.txn.bundle,
 				  .version = v.info.txn.version, .result = "success",
 				  .detail = json_object_size(metrics) ? metrics : NULL };
+	state_media_from_txn(&ev, &v.info);
 	if (!state_apply(st, &ch, &ev, NULL, err))
 		goto out;
 	*outcome = LIFECYCLE_COMMIT_DONE;
@@ -216,6 +218,7 @@ static bool end_interrupted(struct state *st, const struct state_info *info, con
 		.bundle = info->has_txn ? info->txn.bundle : NULL,
 		.version = info->has_txn ? info->txn.version : NULL,
 	};
+	state_media_from_txn(&ev, info);
 	bool ok = state_apply(st, &ch, &ev, NULL, err);
 	json_decref(d);
 	return ok;
@@ -433,6 +436,7 @@ static void plan_startup(const struct state_info *info, const struct boot_status
 	if (awaiting) {
 		p->ev.bundle = info->txn.bundle;
 		p->ev.version = info->txn.version;
+		state_media_from_txn(&p->ev, info);
 	}
 }
 

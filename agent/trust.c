@@ -70,11 +70,11 @@ void agent_trust_close(struct agent_trust *t)
 }
 
 /* Same bytes as the policy in force: the usual case, every stick carries it. */
-static bool same_as_current(const struct agent_trust *t, const char *dir, bool *same,
+static bool same_as_current(const struct agent_trust *t, int dirfd, const char *dir, bool *same,
 			    struct ferry_error **err)
 {
 	struct policy_file a = { 0 }, b = { 0 };
-	bool ok = policy_read_dir(dir, &a, err) && policy_read_dir(t->policy_dir, &b, err);
+	bool ok = policy_read_dirfd(dirfd, dir, &a, err) && policy_read_dir(t->policy_dir, &b, err);
 	if (ok)
 		*same = a.len == b.len && memcmp(a.bytes, b.bytes, a.len) == 0;
 	policy_file_clear(&a);
@@ -98,7 +98,7 @@ static bool store_adopted(struct pgp *home, const char *dst, const struct policy
 }
 
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
-		       const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
+		       int dirfd, const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
 		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err)
 {
 	bool ok = false, same = false;
@@ -109,14 +109,14 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 	json_t *detail = NULL;
 	*reason = NULL;
 
-	if (!same_as_current(t, dir, &same, &why)) {
+	if (!same_as_current(t, dirfd, dir, &same, &why)) {
 		/* An unreadable or half policy on the stick is a refusal, not a crash. */
 		*outcome = TRUST_ADOPT_REFUSED;
 	} else if (same) {
 		*outcome = TRUST_ADOPT_SAME;
 		ok = true;
 		goto out;
-	} else if (!policy_adopt_dir(t->pgp, t->policy, dir, &candidate, &file, &why)) {
+	} else if (!policy_adopt_dirfd(t->pgp, t->policy, dirfd, dir, &candidate, &file, &why)) {
 		*outcome = TRUST_ADOPT_REFUSED;
 	} else {
 		*outcome = TRUST_ADOPT_ADOPTED;

@@ -100,18 +100,17 @@ static bool store_order(const struct order_args *a, const char *text, const void
 			size_t sig_len, struct ferry_error **err)
 {
 	struct stick_dir d = { -1, NULL };
-	char name[96], *path = NULL, *sig_path = NULL, *top = stick_top(a->out);
+	char name[96], sig_name[100], *top = stick_top(a->out);
 	snprintf(name, sizeof(name), "%s.json", a->o->id);
+	snprintf(sig_name, sizeof(sig_name), "%s.sig", name);
+	/* through the folder's fd: orders/ cannot be swapped for a link meanwhile */
 	bool ok = top && stick_dir_open(top, STICK_ORDERS, NULL, true, &d, err) &&
-		  stick_dir_file(&d, name, &path, err) && asprintf(&sig_path, "%s.sig", path) > 0 &&
-		  safe_write_atomic(sig_path, sig, sig_len, 0644, err) &&
-		  safe_write_atomic(path, text, strlen(text), 0644, err);
+		  stick_file_write(&d, sig_name, sig, sig_len, err) &&
+		  stick_file_write(&d, name, text, strlen(text), err);
 	if (!top)
 		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	stick_dir_close(&d);
 	free(top);
-	free(path);
-	free(sig_path);
 	return ok;
 }
 

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "agent/state.h"
 #include "common/auditlog.h"
 
@@ -458,6 +460,141 @@ static void test_state_survives_sigkill_loop(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* The highest security_version of target in s (0 when it has none). */
+static int64_t floor_of(struct state *s, const char *target)
+{
+	struct security_floor *f = NULL;
+	size_t n = 0;
+	struct ferry_error *err = NULL;
+	assert_ok(state_security_floors(s, &f, &n, &err), err);
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].target, target) == 0)
+			v = f[i].value;
+	security_floors_free(f, n);
+	return v;
+}
+
+/* Begins a transaction writing targets, then commits it at sv. */
+static void install_at(struct state *s, const char *bundle, const char *targets, int64_t sv)
+{
+	struct ferry_error *err = NULL;
+	struct state_txn t = { .bundle = (char *)bundle, .version = "1.0.0", .security_version = sv,
+			       .usb_serial = "S1", .media_label = "FERRY", .usb_vendor = "0781",
+			       .usb_product = "5567", .security_targets = (char *)targets };
+	struct state_change c = { .set_state = true, .state = AGENT_STATE_VERIFYING, .begin_txn = &t };
+	struct auditlog_fields ev = { .event = "install.started", .result = "info" };
+	assert_ok(state_apply(s, &c, &ev, NULL, &err), err);
+	go(s, AGENT_STATE_INSTALLING, "install.writing", "info");
+	struct state_info info;
+	assert_ok(state_get(s, &info, &err), err);
+	assert_string_equal(info.txn.usb_vendor, "0781");
+	assert_string_equal(info.txn.usb_product, "5567");
+	struct auditlog_fields rev = { .event = "install.interrupted", .result = "failure" };
+	state_media_from_txn(&rev, &info);
+	assert_string_equal(rev.usb_vendor, "0781");
+	assert_string_equal(rev.usb_serial, "S1");
+	struct state_change commit = { .set_state = true, .state = AGENT_STATE_COMMITTED,
+				       .clear_txn = true, .installed_name = bundle,
+				       .installed_version = "1.0.0", .security_version = sv };
+	assert_ok(state_apply(s, &commit, &rev, NULL, &err), err);
+	state_info_clear(&info);
+}
+
+static void test_state_security_version_per_target(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	struct state *s = open_state(dir);
+	install_at(s, "os", "[\"bundle:os\",\"rootfs-ab:rootfs\"]", 5);
+	install_at(s, "app", "[\"bundle:app\",\"files:app\"]", 2);
+	assert_int_equal(floor_of(s, "bundle:os"), 5);
+	assert_int_equal(floor_of(s, "rootfs-ab:rootfs"), 5);
+	assert_int_equal(floor_of(s, "bundle:app"), 2);
+	assert_int_equal(floor_of(s, "files:app"), 2);
+	assert_int_equal(floor_of(s, ANTIROLLBACK_EVERY), 0);   /* a new database has none */
+	/* a lower one never lowers a target; the device-wide value is the highest */
+	install_at(s, "os2", "[\"bundle:os2\",\"rootfs-ab:rootfs\"]", 3);
+	assert_int_equal(floor_of(s, "rootfs-ab:rootfs"), 5);
+	struct state_info info;
+	struct ferry_error *err = NULL;
+	assert_ok(state_get(s, &info, &err), err);
+	assert_int_equal(info.security_version, 5);
+	state_info_clear(&info);
+	/* the records of the transactions carry the stick's USB ids */
+	struct state_records r;
+	assert_ok(state_records_last(s, 1, &r, &err), err);
+	assert_non_null(strstr(r.lines[0], "\"usb_vendor\":\"0781\""));
+	state_records_clear(&r);
+	state_close(s);
+	test_tmpdir_remove(dir);
+}
+
+/* agent.db as an agent of schema 1 left it: device gw-0001, security_version
+ * 4, two installed bundles, an install of gateway-os 2.4.1 awaiting its
+ * trial boot. Made with the statements of that agent, not with state.c. */
+static void make_schema_1_db(const char *dir)
+{
+	char *path = NULL;
+	sqlite3 *db = NULL;
+	assert_true(asprintf(&path, "%s/agent.db", dir) > 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);"
+		"CREATE TABLE installed (name TEXT PRIMARY KEY, version TEXT NOT NULL);"
+		"CREATE TABLE txn (id INTEGER PRIMARY KEY CHECK (id = 1), bundle TEXT, version TEXT,"
+		"  variant TEXT, security_version INTEGER NOT NULL DEFAULT 0, target_slot TEXT,"
+		"  previous_slot TEXT, started TEXT, usb_serial TEXT, media_label TEXT, detail TEXT);"
+		"CREATE TABLE progress (payload TEXT PRIMARY KEY, handler TEXT, phase TEXT,"
+		"  offset INTEGER NOT NULL DEFAULT 0, data TEXT);"
+		"CREATE TABLE journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);"
+		"INSERT INTO meta VALUES ('device', 'gw-0001'), ('state', 3), ('boot_count', 1),"
+		"  ('boot_id', ''), ('security_version', 4), ('policy_serial', 0), ('exported_seq', 0);"
+		"INSERT INTO installed VALUES ('gateway-os', '2.3.0'), ('app', '1.0.0');"
+		"INSERT INTO txn (id, bundle, version, security_version, target_slot, previous_slot,"
+		"  usb_serial) VALUES (1, 'gateway-os', '2.4.1', 6, 'b', 'a', 'S1');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+}
+
+static void test_state_upgrades_schema_1_in_place(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	make_schema_1_db(dir);
+	struct state *s = open_state(dir);
+	struct ferry_error *err = NULL;
+	struct state_info info;
+	/* what it held is kept; the one value seeds every target it knew */
+	assert_ok(state_get(s, &info, &err), err);
+	assert_int_equal(info.state, AGENT_STATE_INSTALLED);
+	assert_int_equal(info.security_version, 4);
+	assert_true(info.has_txn);
+	assert_string_equal(info.txn.usb_serial, "S1");
+	assert_null(info.txn.usb_vendor);
+	assert_null(info.txn.security_targets);
+	state_info_clear(&info);
+	assert_int_equal(floor_of(s, ANTIROLLBACK_EVERY), 4);
+	assert_int_equal(floor_of(s, "bundle:gateway-os"), 4);
+	assert_int_equal(floor_of(s, "bundle:app"), 4);
+	/* the transaction begun before the upgrade names no targets: its
+	 * commit raises every target */
+	go(s, AGENT_STATE_TRIAL, "boot.trial", "info");
+	struct state_change commit = { .set_state = true, .state = AGENT_STATE_COMMITTED,
+				       .clear_txn = true, .security_version = 6 };
+	struct auditlog_fields ev = { .event = "boot.committed", .result = "success" };
+	assert_ok(state_apply(s, &commit, &ev, NULL, &err), err);
+	assert_int_equal(floor_of(s, ANTIROLLBACK_EVERY), 6);
+	state_close(s);
+	/* opened again: already schema 2, nothing changes */
+	s = open_state(dir);
+	assert_int_equal(floor_of(s, ANTIROLLBACK_EVERY), 6);
+	assert_int_equal(floor_of(s, "bundle:app"), 4);
+	state_close(s);
+	test_tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +607,8 @@ int main(void)
 		cmocka_unit_test(test_state_boot_count_goes_into_records),
 		cmocka_unit_test(test_state_record_keeps_every_field_the_caller_set),
 		cmocka_unit_test(test_state_survives_sigkill_loop),
+		cmocka_unit_test(test_state_security_version_per_target),
+		cmocka_unit_test(test_state_upgrades_schema_1_in_place),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
