@@ -18,6 +18,7 @@ struct state {
 	sqlite3 *db;
 	char *path;
 	char *device;
+	char *order, *technician;   /* the work order of the run (state_set_order) */
 };
 
 static const char *const state_names[] = {
@@ -268,7 +269,25 @@ void state_close(struct state *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->device);
+	free(s->order);
+	free(s->technician);
 	free(s);
+}
+
+bool state_set_order(struct state *s, const char *order, const char *technician,
+		     struct ferry_error **err)
+{
+	char *o = order ? strdup(order) : NULL, *t = technician ? strdup(technician) : NULL;
+	if ((order && !o) || (technician && !t)) {
+		free(o);
+		free(t);
+		return ferry_error_set(err, "out of memory");
+	}
+	free(s->order);
+	free(s->technician);
+	s->order = o;
+	s->technician = t;
+	return true;
 }
 
 const char *state_device(const struct state *s)
@@ -317,7 +336,7 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
 		.code = ev->code, .usb_serial = serial, .media_label = label,
 		.usb_vendor = ev->usb_vendor, .usb_product = ev->usb_product, .detail = detail,
-		.log = ev->log,
+		.log = ev->log, .order = s->order, .technician = s->technician,
 	};
 	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
 		ferry_error_set(err, "out of memory");

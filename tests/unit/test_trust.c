@@ -75,7 +75,7 @@ static enum trust_adopt_outcome adopt(struct device *d, bool dry_run, char **rea
 	struct ferry_error *err = NULL;
 	enum trust_adopt_outcome o;
 	struct state_event media = { .usb_serial = "USB1" };
-	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, d->stick, dry_run, &media, &o, reason, &err), err);
+	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, d->stick, dry_run, &media, NULL, &o, reason, &err), err);
 	return o;
 }
 
