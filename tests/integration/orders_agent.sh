@@ -121,32 +121,39 @@ refuses "no order: no export either" 1 "no valid work order for read" $GW export
 [ "$(newest gw export.refused | python3 -c 'import json,sys; print(json.load(sys.stdin).get("code"))')" = policy ] &&
 	pass "a refused export leaves a record" || fail "a refused export leaves a record"
 
-S=$(stick expired)
-handmade "$S" wo-exp "$DISP" '"scope":{"device_ids":["gw-0001"]},"not_before":"2026-01-01T00:00:00Z","not_after":"2026-01-02T00:00:00Z"'
-refused "an expired order" "expired at 2026-01-02" "$S"
-S=$(stick early)
-handmade "$S" wo-early "$DISP" '"scope":{"device_ids":["gw-0001"]},"not_before":"2099-01-01T00:00:00Z","not_after":"2099-01-02T00:00:00Z"'
-refused "an order not valid yet" "not valid before 2099" "$S"
-S=$(stick id); order "$S" wo-id --technician t.alice --op install --device-id gw-0002
-refused "out of scope: another device id" "device gw-0001 is not in its device_ids" "$S"
-S=$(stick type); order "$S" wo-type --technician t.alice --op install --device-type gw-z
-refused "out of scope: another device type" "device type gw-x is not in its device_types" "$S"
-S=$(stick group); order "$S" wo-group --technician t.alice --op install --group south
-refused "out of scope: another group" "in none of its groups" "$S"
-S=$(stick bob)
-handmade "$S" wo-bob "$DISP" "$OPEN"
-sed -i 's/t.alice/t.bob/' "$S/ferry/orders/wo-bob.json"
-gpgsign "$DISP" "$S/ferry/orders/wo-bob.json"
-refused "a revoked technician" "technician 't.bob' is revoked" "$S"
-S=$(stick rel)
-handmade "$S" wo-rel "$REL" "$OPEN"
-refused "signed by a non-dispatcher" "not signed by a valid dispatcher" "$S"
-S=$(stick gone)
-handmade "$S" wo-gone "$DGONE" "$OPEN"
-refused "signed by a revoked dispatcher" "not signed by a valid dispatcher|unknown-key|revoked" "$S"
-S=$(stick replay)
-$K order create wo-sn --signer "$DSN" -o "$S" --not-after "$LATER" --technician t.alice --op install --device-id gw-0001 --device-id sn-0001 >/dev/null
-refused "an order of another device type's dispatcher, replayed here" "not signed by a valid dispatcher" "$S"
+# case NAME PATTERN STICK MAKE ARGS...: a fresh stick, MAKE STICK ARGS... puts
+# the order on it, then the install must be refused naming PATTERN
+case_() {
+	local name=$1 pattern=$2 s make=$4
+	s=$(stick "$3"); shift 4
+	"$make" "$s" "$@"
+	refused "$name" "$pattern" "$s"
+}
+bob() {   # an order for the revoked t.bob, signed by the dispatcher
+	handmade "$1" wo-bob "$DISP" "$OPEN"
+	sed -i 's/t.alice/t.bob/' "$1/ferry/orders/wo-bob.json"
+	gpgsign "$DISP" "$1/ferry/orders/wo-bob.json"
+}
+replayed() {   # a valid order of the sensors' dispatcher, naming this device too
+	$K order create wo-sn --signer "$DSN" -o "$1" --not-after "$LATER" --technician t.alice \
+		--op install --device-id gw-0001 --device-id sn-0001 >/dev/null
+}
+case_ "an expired order" "expired at 2026-01-02" expired handmade wo-exp "$DISP" \
+	'"scope":{"device_ids":["gw-0001"]},"not_before":"2026-01-01T00:00:00Z","not_after":"2026-01-02T00:00:00Z"'
+case_ "an order not valid yet" "not valid before 2099" early handmade wo-early "$DISP" \
+	'"scope":{"device_ids":["gw-0001"]},"not_before":"2099-01-01T00:00:00Z","not_after":"2099-01-02T00:00:00Z"'
+case_ "out of scope: another device id" "device gw-0001 is not in its device_ids" id \
+	order wo-id --technician t.alice --op install --device-id gw-0002
+case_ "out of scope: another device type" "device type gw-x is not in its device_types" type \
+	order wo-type --technician t.alice --op install --device-type gw-z
+case_ "out of scope: another group" "in none of its groups" group \
+	order wo-group --technician t.alice --op install --group south
+case_ "a revoked technician" "technician 't.bob' is revoked" bob bob
+case_ "signed by a non-dispatcher" "not signed by a valid dispatcher" rel handmade wo-rel "$REL" "$OPEN"
+case_ "signed by a revoked dispatcher" "not signed by a valid dispatcher|unknown-key|revoked" gone \
+	handmade wo-gone "$DGONE" "$OPEN"
+case_ "an order of another device type's dispatcher, replayed here" "not signed by a valid dispatcher" \
+	replay replayed
 S=$(stick list); order "$S" wo-list --technician t.alice --op install --device-id gw-0001 --bundle app=2.1.0
 refused "a bundle not in the order's list" "bundle app 2.0.0 is not in its bundle list" "$S"
 S=$(stick tamper); order "$S" wo-tamper --technician t.alice --op install --device-id gw-0001
@@ -213,4 +220,39 @@ refused "signed by an expired dispatcher" "not signed by a valid dispatcher" "$S
 S=$(stick sensor)
 check "no rule for sn-*: installs without an order" $SN install "$S"
 records sn | grep -q '"order"' && fail "no rule: records name no order" || pass "no rule: records name no order"
+# --- HQ: orders learnt, records stored with order and technician, reports ---------------
+A="ferry-audit --db $T/hq/audit.db --homedir $T/hq/gnupg"
+mkdir -p "$T/hq"
+$A -q register "$T/gw/gw-0001.asc" --device-id gw-0001 >/dev/null
+S=$(stick late); order "$S" wo-late --technician t.alice --op read --device-id gw-0001 --not-before "$LATER" --not-after "$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)"
+check "order import: dispatcher-signed orders are learnt" $A order import --policy "$T/policy" \
+	"$T/s-good/ferry/orders/wo-go.json" "$T/s-read/ferry/orders/wo-read.json" "$T/s-late/ferry/orders/wo-late.json" \
+	"$T/s-expired/ferry/orders/wo-exp.json"
+out=$($A order import --policy "$T/policy" "$T/s-good/ferry/orders/wo-go.json" 2>&1)
+grep -q "0 order(s) stored, 1 known, 0 refused" <<<"$out" && pass "order import twice: known, nothing new" ||
+	fail "order import twice: known, nothing new" "$out"
+refuses "order import: a non-dispatcher's order is refused" 1 "not signed by a dispatcher" \
+	$A order import --policy "$T/policy" "$T/s-rel/ferry/orders/wo-rel.json"
+refuses "order import: a tampered order is refused" 1 "signature bad" \
+	$A order import --policy "$T/policy" "$T/s-tamper/ferry/orders/wo-tamper.json"
+check "import the stick the valid order came back on" $A import "$T/s-good"
+out=$($A --json events --device gw-0001)
+grep -q '"order":"wo-go"' <<<"$out" && pass "HQ keeps the records' order field" || fail "HQ keeps the records' order field" "$(tail -n 2 <<<"$out")"
+n=$(sqlite3 "$T/hq/audit.db" "SELECT count(*) FROM records WHERE work_order = 'wo-go' AND technician = 't.alice'")
+[ "${n:-0}" -gt 0 ] && pass "HQ stores order and technician in their columns ($n records)" ||
+	fail "HQ stores order and technician in their columns" "$n"
+rep=$($A report --format json)
+python3 - "$rep" <<'PY' && pass "report: changes by technician and order; orders used, expired unused, not used yet" ||
+import json, sys
+d = json.loads(sys.argv[1])
+sec = d["sections"]
+ch = sec["changes_by_order"]["rows"]
+assert any(r["technician"] == "t.alice" and r["work_order"] == "wo-go" and r["event"].startswith("install.") for r in ch), ch
+st = {r["work_order"]: r["status"] for r in sec["orders"]["rows"]}
+assert st["wo-go"] == "used" and st["wo-exp"] == "expired unused" and st["wo-late"] == "not used yet", st
+PY
+	fail "report: changes by technician and order; orders used, expired unused, not used yet" "$(head -c 600 <<<"$rep")"
+for f in text csv html; do
+	$A report --format $f | grep -q "wo-go" && pass "report $f names the order" || fail "report $f names the order"
+done
 finish
