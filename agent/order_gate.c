@@ -138,14 +138,17 @@ bool order_gate_load(struct order_gate *g, struct pgp *pgp, const char *media_di
 	struct stick_dir d = { .fd = -1 };
 	struct ferry_error *why = NULL;
 	char **names = NULL, *top = stick_top(media_dir);
-	size_t n = 0;
+	size_t n = 0, total = 0;
 	bool ok = top != NULL;
 	memset(g, 0, sizeof(*g));
 	if (ok && (!stick_dir_open(top, STICK_ORDERS, NULL, false, &d, &why) ||
 		   (d.fd >= 0 && !list_orders(&d, &names, &n, &why)))) {
 		/* A folder ferry may not read is a reason, like a bad file. */
 		ok = (g->folder_problem = strdup(ferry_error_message(why))) != NULL;
+		total = n;   /* what a failed listing holds is freed below */
 		n = 0;
+	} else {
+		total = n;
 	}
 	g->n_ignored = n > ORDER_GATE_MAX_FILES ? n - ORDER_GATE_MAX_FILES : 0;
 	n -= g->n_ignored;
@@ -158,7 +161,9 @@ bool order_gate_load(struct order_gate *g, struct pgp *pgp, const char *media_di
 	}
 	if (!ok)
 		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
-	strv_free(names);
+	for (size_t i = 0; i < total; i++)
+		free(names[i]);   /* those not moved into g */
+	free(names);
 	stick_dir_close(&d);
 	ferry_error_free(why);
 	free(top);
@@ -293,10 +298,15 @@ bool order_gate_read(const struct agent_config *c, struct state *st, const char 
 	struct order_gate g = { 0 };
 	struct order_gate_verdict v = { 0 };
 	struct order_facts f;
+	struct ferry_error *why = NULL;
 	bool ok = false;
 	order_gate_facts(c, &f);
-	if (!agent_trust_open(c, st, &t, err))
+	if (!agent_trust_open(c, st, &t, &why)) {
+		/* No policy in force (a device without one; install_apply_ack has
+		 * said why): no order rule can apply, the export goes as before. */
+		ok = true;
 		goto out;
+	}
 	if (!policy_order_required(t.policy, f.device_type, order_op_name(ORDER_READ))) {
 		ok = true;   /* as before orders existed: no folder read, no record */
 		goto out;
@@ -314,5 +324,6 @@ out:
 	order_gate_verdict_clear(&v);
 	order_gate_clear(&g);
 	agent_trust_close(&t);
+	ferry_error_free(why);
 	return ok;
 }

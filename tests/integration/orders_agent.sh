@@ -27,6 +27,8 @@ refuses "order-rule set needs a known operation" 2 "read, install or policy" $K 
 out=$($K order-rule list)
 [ "$out" = $'gw-*\tread,install,policy' ] && pass "order-rule list shows the rule" || fail "order-rule list shows the rule" "$out"
 check "policy sign with the order rule" $K policy sign -o "$T/policy"
+$K policy log | grep -q 'order rule added: gw-\*: read,install,policy' && pass "policy log records the order rule" ||
+	fail "policy log records the order rule" "$($K policy log | tail -n 3)"
 
 provision() {   # provision DIR ID TYPE
 	$K provision "$T/$1" --device-id "$2" --device-type "$3" --hw-revision 2 --group north \
