@@ -31,6 +31,9 @@ static const struct audit_command commands[] = {
 	{ { "migrate", "--from sqlite:FILE --to postgresql://…",
 	    "copy an HQ database to another backend, then verify every chain and signature in it", 0 },
 	  cmd_migrate },
+	{ { "order import", "--policy DIR FILE.json...",
+	    "learn issued work orders (dispatcher-signed, checked against the signed policy DIR)", 0 },
+	  cmd_order },
 	{ { "keygen", "[--name NAME] [-o FILE.asc]",
 	    "create the HQ signing key for acks (give its public key the policy role hq)", 0 }, cmd_keygen },
 };

@@ -33,6 +33,10 @@ static const struct section_spec specs[] = {
 	  "no devices registered", 0x1, { 2, 3 }, 2 },
 	{ AUDIT_Q_POLICY_SERIALS, "policy_serials", "Trust policy serial in use",
 	  "no inventory imported yet", 0x1, { 1 }, 1 },
+	{ AUDIT_Q_CHANGES_BY_ORDER, "changes_by_order", "Changes by technician and work order (first 500)",
+	  "no record names a work order", 0, { 0 }, 0 },
+	{ AUDIT_Q_ORDERS, "orders", "Work orders: used, expired unused, not used yet",
+	  "no work orders imported or used", 0, { 0 }, 0 },
 };
 _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
 
@@ -63,7 +67,10 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		s->n_values = specs[i].n_values;
 		memcpy(s->values, specs[i].values, sizeof(s->values));
 		out->n_sections = i + 1;
-		if (!audit_db_query(db, specs[i].q, &p, &s->table, err) || !shown_table(&s->table, err))
+		/* the orders section compares with the report's time, not the stale cut */
+		struct audit_query_params at_now = { .stale_before = out->generated };
+		if (!audit_db_query(db, specs[i].q, specs[i].q == AUDIT_Q_ORDERS ? &at_now : &p,
+				    &s->table, err) || !shown_table(&s->table, err))
 			goto fail;
 	}
 	return true;

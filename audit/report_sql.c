@@ -53,4 +53,22 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_POLICY_SERIALS] =
 	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
 	" GROUP BY policy_serial ORDER BY policy_serial DESC",
+	[AUDIT_Q_CHANGES_BY_ORDER] =
+	"SELECT coalesce(technician, '-') AS technician, work_order, device, event,"
+	" coalesce(bundle, '-') AS bundle, coalesce(version, '-') AS version, time FROM records"
+	" WHERE work_order IS NOT NULL"
+	" ORDER BY technician, work_order, time NULLS LAST, device, seq LIMIT 500",
+	[AUDIT_Q_ORDERS] =
+	/* Orders imported at HQ and orders only records name (?1: the report's time). */
+	"WITH used AS (SELECT work_order AS id, min(technician) AS technician,"
+	" count(DISTINCT device) AS devices, count(*) AS records, max(time) AS last_used"
+	" FROM records WHERE work_order IS NOT NULL GROUP BY work_order),"
+	" ids AS (SELECT id FROM orders UNION SELECT id FROM used)"
+	" SELECT ids.id AS work_order, coalesce(o.technician, u.technician, '-') AS technician,"
+	" CASE WHEN u.id IS NOT NULL THEN 'used' WHEN o.not_after < ?1 THEN 'expired unused'"
+	" ELSE 'not used yet' END AS status, coalesce(u.devices, 0) AS devices,"
+	" coalesce(u.records, 0) AS records, coalesce(u.last_used, '-') AS last_used,"
+	" coalesce(o.not_after, '(not imported)') AS not_after"
+	" FROM ids LEFT JOIN orders o ON o.id = ids.id LEFT JOIN used u ON u.id = ids.id"
+	" ORDER BY status, ids.id",
 };

@@ -144,6 +144,19 @@ static void test_report_text_names_every_section(void **state)
 	free(text);
 }
 
+/* A fleet without work orders: both order sections are there and say so. */
+static void test_report_order_sections_without_orders(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(section(&f->report, "changes_by_order")->table.n_rows, 0);
+	assert_int_equal(section(&f->report, "orders")->table.n_rows, 0);
+	char *text = render(&f->report, "text");
+	assert_non_null(strstr(text, "Changes by technician and work order"));
+	assert_non_null(strstr(text, "no record names a work order"));
+	assert_non_null(strstr(text, "no work orders imported or used"));
+	free(text);
+}
+
 static void test_report_csv_quotes_commas_and_quotes(void **state)
 {
 	struct fixture *f = *state;
@@ -272,6 +285,7 @@ int main(void)
 		T(test_report_gathers_fleet_rings_and_stale_devices),
 		T(test_report_text_names_every_section),
 		T(test_report_failures_group_by_code_with_an_example),
+		T(test_report_order_sections_without_orders),
 		T(test_report_csv_quotes_commas_and_quotes),
 		T(test_report_json_is_strict_json_with_typed_cells),
 		T(test_report_html_is_self_contained_and_escaped),
