@@ -181,6 +181,12 @@ enum audit_query {
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */
+	/* rows the report derives weekly sections from (report_time.c): */
+	AUDIT_Q_INSTALLS_BY_WEEK,   /* day (YYYY-MM-DD), success, failure, refused */
+	AUDIT_Q_VERSIONS_BY_WEEK,   /* device, bundle, version, event, day: installs that
+				     * succeeded and rollbacks, by device, bundle, seq */
+	AUDIT_Q_RINGS_BY_WEEK,      /* ring, device, bundle, version, event, day: the same per
+				     * ring member; bundle NULL for a member without any */
 	AUDIT_Q_COUNT
 };
 struct audit_query_params {

@@ -48,6 +48,8 @@ bool report_json(const struct report *r, FILE *out, struct ferry_error **err)
 		for (size_t c = 0; cols && c < s->table.n_cols; c++)
 			json_array_append_new(cols, json_string(s->table.cols[c]));
 		json_object_set_new(sec, "title", json_string(s->title));
+		if (s->note)
+			json_object_set_new(sec, "note", json_string(s->note));
 		json_object_set_new(sec, "columns", cols);
 		json_object_set_new(sec, "rows", rows_json(&s->table));
 		json_object_set_new(sections, s->id, sec);

@@ -1,4 +1,5 @@
-/* report_text: the report as aligned plain-text tables for a terminal. */
+/* report_text: the report as aligned plain-text tables for a terminal, each
+ * cut after REPORT_ROWS_SHOWN rows with a line saying how many more. */
 #include "audit/report.h"
 
 #include <stdio.h>
@@ -40,7 +41,8 @@ static void print_table(const struct audit_table *t, FILE *out)
 	for (size_t c = 0; c < n; c++)
 		fprintf(out, "  %-*s", (int)width[c], t->cols[c]);
 	fputc('\n', out);
-	for (size_t r = 0; r < t->n_rows; r++) {
+	size_t rows = t->n_rows < REPORT_ROWS_SHOWN ? t->n_rows : REPORT_ROWS_SHOWN;
+	for (size_t r = 0; r < rows; r++) {
 		for (size_t c = 0; c < n; c++) {
 			char buf[TEXT_CELL_MAX + 1];
 			const char *v = shown(audit_table_cell(t, r, c), buf);
@@ -49,6 +51,8 @@ static void print_table(const struct audit_table *t, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	if (t->n_rows > rows)
+		fprintf(out, "  ... and %zu more rows (--format csv or json lists every row)\n", t->n_rows - rows);
 }
 
 void report_text(const struct report *r, FILE *out)
@@ -63,6 +67,8 @@ void report_text(const struct report *r, FILE *out)
 		if (strcmp(s->id, "stale_devices") == 0)
 			fprintf(out, " (%ld days, before %s)", r->stale_days, r->stale_before);
 		fputc('\n', out);
+		if (s->note)
+			fprintf(out, "  %s\n", s->note);
 		if (s->table.n_rows == 0)
 			fprintf(out, "  (%s)\n", s->empty);
 		else
