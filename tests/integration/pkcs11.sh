@@ -6,7 +6,7 @@
 # token key as a card key and an OpenPGP key is made from it by keygrip.
 # ferry-keys adds it as a release signer, ferry-pack signs a bundle with it
 # (the token PIN from --passphrase-file) and a provisioned device accepts the
-# bundle. docs/chain-of-trust.md "Keys on a token" describes the same by hand.
+# bundle. docs/roles.md "A signer key on a PKCS#11 token" says it by hand.
 source "$(dirname "$0")/lib.sh"
 
 SOFTHSM_LIB=$(ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so 2>/dev/null | head -n 1)
