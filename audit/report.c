@@ -44,8 +44,7 @@ static const struct section_spec specs[] = {
 };
 _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
 
-/* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
-static void time_format(time_t t, char out[32])
+void report_time_text(time_t t, char out[32])
 {
 	if (!rfc3339_format_utc((int64_t)t, out))
 		strcpy(out, "0001-01-01T00:00:00Z");   /* before the calendar: older than anything */
@@ -55,8 +54,8 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		  struct ferry_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	time_format(now, out->generated);
-	time_format(now - (time_t)stale_days * 86400, out->stale_before);
+	report_time_text(now, out->generated);
+	report_time_text(now - (time_t)stale_days * 86400, out->stale_before);
 	out->stale_days = stale_days;
 	struct audit_query_params p = { .stale_before = out->stale_before };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))

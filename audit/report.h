@@ -38,6 +38,7 @@ struct report_section {
 
 struct report {
 	char generated[32];        /* RFC 3339 UTC */
+	char device[40];           /* a one-device report's device, else "" */
 	char stale_before[32];
 	long stale_days;
 	struct audit_table summary;
@@ -47,7 +48,13 @@ struct report {
 
 bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,
 		  struct ferry_error **err);
+/* The report of one registered device (report_device.c): sections "device"
+ * (field, value) and "history" (its records, newest first). */
+bool report_build_device(struct audit_db *db, time_t now, const char *id, struct report *out,
+			 struct ferry_error **err);
 void report_free(struct report *r);
+/* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
+void report_time_text(time_t t, char out[32]);
 
 /* format: text | csv | json | html. */
 bool report_render(const struct report *r, const char *format, FILE *out, struct ferry_error **err);

@@ -220,13 +220,16 @@ static const char css[] =
 	"td{overflow-wrap:anywhere}.empty,.note{color:#666;font-style:italic}"
 	"@media print{body{margin:0}}";
 
-void report_html(const struct report *r, FILE *out)
+static void device_header(const struct report *r, FILE *out)
+{
+	fputs("<h1>ferry device report ", out);
+	esc(r->device, out);
+	fprintf(out, "</h1>\n<p class=\"meta\">Generated %s by ferry-audit.</p>\n", r->generated);
+}
+
+static void fleet_header(const struct report *r, FILE *out)
 {
 	long long refused = report_summary_value(r, "refused_imports");
-	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
-	      "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n", out);
-	fprintf(out, "<title>ferry fleet report %s</title>\n<style>%s</style>\n</head>\n<body>\n",
-		r->generated, css);
 	fprintf(out, "<h1>ferry fleet report</h1>\n<p class=\"meta\">Generated %s by ferry-audit. "
 		"Devices not seen since %s (%ld days) count as stale.</p>\n",
 		r->generated, r->stale_before, r->stale_days);
@@ -236,6 +239,18 @@ void report_html(const struct report *r, FILE *out)
 	fprintf(out, "<div class=\"card\"><b>%lld</b>imports</div>", report_summary_value(r, "imports"));
 	fprintf(out, "<div class=\"card%s\"><b>%lld</b>refused imports</div>", refused ? " bad" : "", refused);
 	fputs("</div>\n", out);
+}
+
+void report_html(const struct report *r, FILE *out)
+{
+	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+	      "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width\"/>\n", out);
+	fprintf(out, "<title>ferry fleet report %s</title>\n<style>%s</style>\n</head>\n<body>\n",
+		r->generated, css);
+	if (*r->device)
+		device_header(r, out);
+	else
+		fleet_header(r, out);
 	for (size_t i = 0; i < r->n_sections; i++) {
 		const struct report_section *s = &r->sections[i];
 		fprintf(out, "<section id=\"%s\">\n<h2>", s->id);

@@ -39,6 +39,8 @@ bool report_json(const struct report *r, FILE *out, struct ferry_error **err)
 	json_decref(rows);
 	json_object_set_new(root, "format", json_integer(1));
 	json_object_set_new(root, "generated", json_string(r->generated));
+	if (*r->device)
+		json_object_set_new(root, "device", json_string(r->device));
 	json_object_set_new(root, "stale_days", json_integer(r->stale_days));
 	json_object_set_new(root, "stale_before", json_string(r->stale_before));
 	json_object_set(root, "summary", summary);

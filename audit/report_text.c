@@ -57,10 +57,12 @@ static void print_table(const struct audit_table *t, FILE *out)
 
 void report_text(const struct report *r, FILE *out)
 {
-	fprintf(out, "ferry fleet report, %s\n", r->generated);
-	fprintf(out, "%lld devices, %lld audit records, %lld imports (%lld refused)\n",
-		report_summary_value(r, "devices"), report_summary_value(r, "records"),
-		report_summary_value(r, "imports"), report_summary_value(r, "refused_imports"));
+	if (*r->device)
+		fprintf(out, "ferry device report %s, %s\n", r->device, r->generated);
+	else
+		fprintf(out, "ferry fleet report, %s\n%lld devices, %lld audit records, %lld imports (%lld refused)\n",
+			r->generated, report_summary_value(r, "devices"), report_summary_value(r, "records"),
+			report_summary_value(r, "imports"), report_summary_value(r, "refused_imports"));
 	for (size_t i = 0; i < r->n_sections; i++) {
 		const struct report_section *s = &r->sections[i];
 		fprintf(out, "\n%s", s->title);

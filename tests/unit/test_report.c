@@ -368,6 +368,36 @@ static void test_report_html_failure_chart_by_code_keeps_whole_labels(void **sta
 	free(html);
 }
 
+/* --device: one device's registry fields and its records newest first, in
+ * every format; an unknown or malformed id is a usage error. */
+static void test_report_device_shows_one_device(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	assert_ok(report_build_device(f->db, 1795766400, "gw-0002", &r, &err), err);
+	const struct report_section *s = section(&r, "device");
+	assert_string_equal(cell_of(s, "type", NULL, 0, 1), "gw-x");
+	s = section(&r, "history");
+	assert_int_equal(s->table.n_rows, 3);
+	assert_string_equal(audit_table_cell(&s->table, 0, 1), "3");   /* newest first */
+	assert_string_equal(audit_table_cell(&s->table, 0, 2), "boot.fell_back");
+	char *html = render(&r, "html"), *text = render(&r, "text");
+	assert_non_null(strstr(html, "ferry device report gw-0002"));
+	assert_null(strstr(html, "gw-0001"));
+	assert_non_null(strstr(text, "ferry device report gw-0002"));
+	free(html);
+	free(text);
+	report_free(&r);
+	assert_false(report_build_device(f->db, 1795766400, "gw-9999", &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	ferry_error_free(err);
+	err = NULL;
+	assert_false(report_build_device(f->db, 1795766400, "a b", &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	ferry_error_free(err);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -383,6 +413,7 @@ int main(void)
 		T(test_report_weeks_follow_installs_and_rollbacks),
 		T(test_report_long_tables_are_capped_with_a_count),
 		T(test_report_html_failure_chart_by_code_keeps_whole_labels),
+		T(test_report_device_shows_one_device),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
