@@ -29,9 +29,10 @@ static void print_table(const struct audit_table *t, FILE *out)
 {
 	size_t width[32] = { 0 };
 	size_t n = t->n_cols < 32 ? t->n_cols : 32;
+	size_t rows = t->n_rows < REPORT_ROWS_SHOWN ? t->n_rows : REPORT_ROWS_SHOWN;
 	for (size_t c = 0; c < n; c++) {
 		width[c] = strlen(t->cols[c]);
-		for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t r = 0; r < rows; r++) {
 			char buf[TEXT_CELL_MAX + 1];
 			size_t l = strlen(shown(audit_table_cell(t, r, c), buf));
 			if (l > width[c])
@@ -41,7 +42,6 @@ static void print_table(const struct audit_table *t, FILE *out)
 	for (size_t c = 0; c < n; c++)
 		fprintf(out, "  %-*s", (int)width[c], t->cols[c]);
 	fputc('\n', out);
-	size_t rows = t->n_rows < REPORT_ROWS_SHOWN ? t->n_rows : REPORT_ROWS_SHOWN;
 	for (size_t r = 0; r < rows; r++) {
 		for (size_t c = 0; c < n; c++) {
 			char buf[TEXT_CELL_MAX + 1];

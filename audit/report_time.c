@@ -67,10 +67,16 @@ static struct window window_of(const struct audit_table *t, size_t day_col, time
 	return w;
 }
 
-static void table_swap(struct audit_table *t, struct audit_table *derived)
+/* Ends a derivation: t becomes derived when ok, else derived is dropped. */
+static bool table_done(struct audit_table *t, struct audit_table *derived, bool ok)
 {
+	if (!ok) {
+		audit_table_clear(derived);
+		return false;
+	}
 	audit_table_clear(t);
 	*t = *derived;
+	return true;
 }
 
 /* day, success, failure, refused (per day) -> week, success, failure, refused */
@@ -103,12 +109,7 @@ bool report_installs_by_week(struct audit_table *t, time_t now, char **note, str
 		ok = report_table_add(&out, cells, err);
 	}
 	free(sum);
-	if (!ok) {
-		audit_table_clear(&out);
-		return false;
-	}
-	table_swap(t, &out);
-	return true;
+	return table_done(t, &out, ok);
 }
 
 /* The versions seen, each with its devices per week of the window. */
@@ -262,12 +263,7 @@ bool report_versions_by_week(struct audit_table *t, time_t now, char **note, str
 		ok = versions_table(&vs, &w, &out, err);
 	free(cur);
 	versions_free(&vs);
-	if (!ok) {
-		audit_table_clear(&out);
-		return false;
-	}
-	table_swap(t, &out);
-	return true;
+	return table_done(t, &out, ok);
 }
 
 /* Per bundle the index of its newest version (-1 where none); the note names them. */
@@ -398,10 +394,5 @@ bool report_rings_by_week(struct audit_table *t, time_t now, char **note, struct
 	free(rings);
 	free(first_row);
 	versions_free(&vs);
-	if (!ok) {
-		audit_table_clear(&out);
-		return false;
-	}
-	table_swap(t, &out);
-	return true;
+	return table_done(t, &out, ok);
 }
