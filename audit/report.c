@@ -40,7 +40,8 @@ static const struct section_spec specs[] = {
 	{ AUDIT_Q_VERSIONS_BY_WEEK, "versions_by_week", "Devices per version per week (from their installs)",
 	  "no successful installs recorded", 0x6, { 3 }, 1, REPORT_CHART_VERSIONS, report_versions_by_week },
 	{ AUDIT_Q_RINGS_BY_WEEK, "rings_by_week", "Rollout progress per ring: share of devices on the newest version",
-	  "no devices registered", 0x2, { 4 }, 1, REPORT_CHART_RINGS, report_rings_by_week },
+	  "no devices registered, or none with a dated install yet", 0x2, { 4 }, 1, REPORT_CHART_RINGS,
+	  report_rings_by_week },
 };
 _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
 
