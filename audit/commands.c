@@ -21,8 +21,9 @@ static const struct audit_command commands[] = {
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
 	{ { "logs", "--device ID --seq N",
 	    "show the failure log that record N of a device names (verified again)", 0 }, cmd_logs },
-	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
-	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
+	{ { "report", "[--format text|csv|json|html] [--stale-days N] [--device ID] [-o FILE]",
+	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings, weeks;"
+	    " --device: one device", 0 }, cmd_report },
 	{ { "check", "[--device ID]",
 	    "re-verify the stored chains: notices a tampered or damaged database or backup", 0 },
 	  cmd_check_chains },

@@ -186,6 +186,12 @@ enum audit_query {
 	                             * time: records made under a work order (first 500) */
 	AUDIT_Q_ORDERS,             /* work_order, technician, status (used, expired unused,
 	                             * not used yet), devices, records, last_used, not_after */
+	/* rows the report derives weekly sections from (report_time.c): */
+	AUDIT_Q_INSTALLS_BY_WEEK,   /* day (YYYY-MM-DD), success, failure, refused */
+	AUDIT_Q_VERSIONS_BY_WEEK,   /* device, bundle, version, event, day: installs that
+				     * succeeded and rollbacks, by device, bundle, seq */
+	AUDIT_Q_RINGS_BY_WEEK,      /* ring, device, bundle, version, event, day: the same per
+				     * ring member; bundle NULL for a member without any */
 	AUDIT_Q_COUNT
 };
 /* A report statement's one parameter, ?1: the time it compares with. */
