@@ -52,11 +52,13 @@ static const char migrate_2_sql[] =
 	"INSERT INTO security (target, value) SELECT '*', value FROM meta"
 	"  WHERE key = 'security_version' AND value > 0;"
 	"INSERT INTO security (target, value) SELECT 'bundle:' || i.name, m.value"
-	"  FROM installed AS i, meta AS m WHERE m.key = 'security_version' AND m.value > 0;"
-	"PRAGMA user_version = 2;";
+	"  FROM installed AS i, meta AS m WHERE m.key = 'security_version' AND m.value > 0;";
 
-/* The statements that bring schema N-1 to N, from 2 on. */
+/* The statements that bring schema N-1 to N, from 2 on: one entry per
+ * schema version, so a new version cannot forget its migration. */
 static const char *const migrations[] = { [2] = migrate_2_sql };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION + 1,
+	       "agent.db: every schema version above 1 needs its migration");
 
 const char *state_name(enum agent_state s)
 {
@@ -220,7 +222,9 @@ static bool create_schema(struct state *s, const struct agent_kv *seed, size_t n
 static bool migrate(struct state *s, int64_t version, struct ferry_error **err)
 {
 	for (int64_t v = version + 1; v <= STATE_SCHEMA_VERSION; v++) {
-		if (!exec(s, migrations[v], err)) {
+		char pragma[48];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)v);
+		if (!exec(s, migrations[v], err) || !exec(s, pragma, err)) {
 			ferry_error_prefix(err, "migration to schema %lld", (long long)v);
 			return false;
 		}

@@ -293,18 +293,19 @@ out:
 /* The stick's label from its (unsigned, informational) MEDIA.json. */
 static char *media_label(const char *root)
 {
-	char *path = NULL, *label = NULL, *data = NULL;
+	char *label = NULL, *data = NULL;
 	size_t len = 0;
 	json_t *media = NULL;
-	if (path_join(root, STICK_INDEX, &path, NULL) &&
-	    read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, NULL) &&
-	    json_parse_strict(data, len, path, &media, NULL)) {
+	struct stick_dir td = { .fd = -1 };
+	if (stick_dir_open(root, STICK_TOP, NULL, false, &td, NULL) &&
+	    read_file_at(td.fd, STICK_INDEX, STICK_INDEX, STICK_INDEX_MAX, &data, &len, NULL) &&
+	    json_parse_strict(data, len, STICK_INDEX, &media, NULL)) {
 		const char *l = json_string_value(json_object_get(media, "label"));
 		label = l ? strdup(l) : NULL;
 	}
 	json_decref(media);
+	stick_dir_close(&td);
 	free(data);
-	free(path);
 	return label;
 }
 

@@ -230,25 +230,25 @@ void media_stick_free(struct media_stick *s)
 	free(s);
 }
 
-static bool is_regular(const char *path, struct stat *st)
-{
-	return lstat(path, st) == 0 && S_ISREG(st->st_mode);
-}
-
-static void load_index(struct media_stick *s)
+/* MEDIA.json, read through ferry/'s fd when it is a regular file. */
+static void load_index(struct media_stick *s, const char *top)
 {
 	struct ferry_error *e = NULL;
-	char *path = media_path(s->root, STICK_INDEX), *data = NULL;
+	char *data = NULL, *path = media_path(s->root, STICK_INDEX);
 	size_t len = 0;
 	struct stat st;
-	if (!path || !is_regular(path, &st))
-		goto out;
-	if (!read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, &e) ||
+	struct stick_dir td = { .fd = -1 };
+	/* the one upper-case name: read_file_at, not stick_file_read */
+	if (!path || !stick_dir_open(top, STICK_TOP, NULL, false, &td, &e) || td.fd < 0 ||
+	    fstatat(td.fd, STICK_INDEX, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		goto out;   /* the layout check before this one reported a bad one */
+	if (!read_file_at(td.fd, STICK_INDEX, path, STICK_INDEX_MAX, &data, &len, &e) ||
 	    !media_index_parse(data, len, STICK_DIR "/" STICK_INDEX, &s->index, &e)) {
 		s->index_problem = strdup(ferry_error_message(e));
 		log_warn("%s: ignored (it is only a convenience index): %s", path, ferry_error_message(e));
 	}
 out:
+	stick_dir_close(&td);
 	ferry_error_free(e);
 	free(data);
 	free(path);
@@ -439,7 +439,7 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 		if (!stick_layout_check(fdir, err) || !list_bundles(s, fdir, err) ||
 		    !check_policy(s, fdir, err))
 			goto out;
-		load_index(s);
+		load_index(s, fdir);
 		link_index(s);
 	}
 	*out = s;
