@@ -222,10 +222,7 @@ bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *o
 {
 	if (!auditlog_line_fields(line, len, out, err))
 		return false;
-	char *canon = json_dump_canonical(out->json);
-	bool same = canon && strlen(canon) == len && memcmp(canon, line, len) == 0;
-	free(canon);
-	if (!same) {
+	if (!json_canonical_text(out->json, line, len)) {
 		auditlog_record_clear(out);
 		return ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
 	}
