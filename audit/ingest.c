@@ -151,7 +151,7 @@ static bool store_rows(struct audit_db *db, const struct audit_device *dev,
 		       struct ferry_error **err)
 {
 	char stored[65];
-	const char *last_time = NULL;
+	const struct audit_record *last = NULL;
 	for (size_t i = 0; i < x->n_rows; i++) {
 		const struct audit_record *r = &x->rows[i].r;
 		if (r->seq <= tail) {
@@ -170,11 +170,13 @@ static bool store_rows(struct audit_db *db, const struct audit_device *dev,
 			return false;
 		}
 		res->records_new++;
-		last_time = r->time;
-		snprintf(res->media_serial, sizeof(res->media_serial), "%s", r->media_serial ? r->media_serial : "");
-		snprintf(res->media_label, sizeof(res->media_label), "%s", r->media_label ? r->media_label : "");
+		last = r;
 	}
-	return !last_time || audit_db_device_seen(db, dev->id, last_time, err);
+	if (!last)
+		return true;
+	snprintf(res->media_serial, sizeof(res->media_serial), "%s", last->media_serial ? last->media_serial : "");
+	snprintf(res->media_label, sizeof(res->media_label), "%s", last->media_label ? last->media_label : "");
+	return audit_db_device_seen(db, dev->id, last->time, err);
 }
 
 /* Keeps the device's signature over the file for `ferry-audit check`. It is
