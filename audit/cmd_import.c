@@ -174,14 +174,16 @@ static void batch_commit(struct import_run *run)
 	ferry_error_free(err);
 }
 
-static void import_export(struct import_run *run, const struct audit_device *dev, const char *rel)
+static void import_export(struct import_run *run, const struct audit_device *dev,
+			  const char *dir, const char *name, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result res;
-	struct ingest_export x;
+	struct ingest_export x = { 0 };
+	char *path = NULL;
 	progress(run, rel);
 	double t0 = now_s();
-	bool ok = verify_pool_take(run->pool, &x, &err);
+	bool ok = path_join(dir, name, &path, &err) && verify_pool_take(run->pool, path, &x, &err);
 	double t1 = now_s();
 	ok = ok && ingest_export_store(run->db, dev, &x, &res, &err);
 	run->wait_s += t1 - t0;
@@ -200,6 +202,7 @@ static void import_export(struct import_run *run, const struct audit_device *dev
 	}
 	ingest_export_clear(&x);
 	ferry_error_free(err);
+	free(path);
 }
 
 static void import_inventory(struct import_run *run, const struct audit_device *dev,
@@ -370,7 +373,7 @@ static void import_device(struct import_run *run, const char *root, struct devic
 		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", w->name, w->files[i].name) < 0)
 			break;
 		if (w->found) {
-			import_export(run, &w->dev, rel);
+			import_export(run, &w->dev, w->dir, w->files[i].name, rel);
 			continue;
 		}
 		progress(run, rel);

@@ -151,12 +151,14 @@ bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, con
 	return ok || ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 }
 
-bool verify_pool_take(struct verify_pool *vp, struct ingest_export *x, struct ferry_error **err)
+bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_export *x,
+		      struct ferry_error **err)
 {
+	memset(x, 0, sizeof(*x));
 	pthread_mutex_lock(&vp->lock);
-	if (vp->next_take == vp->n_jobs) {
+	if (vp->next_take == vp->n_jobs || strcmp(vp->jobs[vp->next_take].path, path) != 0) {
 		pthread_mutex_unlock(&vp->lock);
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "verify_pool: nothing to take");
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: not the file verified next", path);
 	}
 	struct verify_job *j = &vp->jobs[vp->next_take];
 	while (!j->done) {

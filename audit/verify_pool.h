@@ -23,10 +23,12 @@ bool verify_pool_start(const char *homedir, size_t workers, struct verify_pool *
 /* Queues path of the registered device dev (id and fingerprint copied). */
 bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, const char *path,
 		     struct ferry_error **err);
-/* Waits for the oldest file not taken yet and hands over its verified export
- * (*x, caller clears) or why it was refused (false, *err). Call it once per
- * file added, in order. */
-bool verify_pool_take(struct verify_pool *vp, struct ingest_export *x, struct ferry_error **err);
+/* Waits for the oldest file not taken yet, which must be path, and hands
+ * over its verified export (*x, caller clears) or why it was refused (false,
+ * *err). Call it once per file added, in order; a caller that lost the order
+ * gets FERRY_E_INTERNAL for every file, never another file's records. */
+bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_export *x,
+		      struct ferry_error **err);
 /* Stops the workers (files not taken are dropped) and frees the pool. */
 void verify_pool_stop(struct verify_pool *vp);
 

@@ -86,7 +86,7 @@ static void test_verify_pool_hands_out_files_in_order_each_with_its_verdict(void
 		assert_ok(verify_pool_add(vp, &f->dev, f->paths[k], &err), err);
 	for (int k = 0; k < N_FILES; k++) {
 		struct ingest_export x;
-		bool ok = verify_pool_take(vp, &x, &err);
+		bool ok = verify_pool_take(vp, f->paths[k], &x, &err);
 		if (k == 5) {
 			assert_false(ok);
 			assert_error_code(err, FERRY_E_SIGNATURE);
@@ -102,7 +102,8 @@ static void test_verify_pool_hands_out_files_in_order_each_with_its_verdict(void
 		}
 		ingest_export_clear(&x);
 	}
-	assert_false(verify_pool_take(vp, &(struct ingest_export){ 0 }, &err));   /* none left */
+	struct ingest_export x;
+	assert_false(verify_pool_take(vp, f->paths[0], &x, &err));   /* none left */
 	assert_error_code(err, FERRY_E_INTERNAL);
 	ferry_error_free(err);
 	verify_pool_stop(vp);
@@ -118,8 +119,13 @@ static void test_verify_pool_stops_with_files_not_taken(void **state)
 	assert_ok(verify_pool_start(f->home, 0, &vp, &err), err);
 	for (int k = 0; k < N_FILES; k++)
 		assert_ok(verify_pool_add(vp, &f->dev, f->paths[k], &err), err);
-	assert_ok(verify_pool_take(vp, &x, &err), err);
+	assert_ok(verify_pool_take(vp, f->paths[0], &x, &err), err);
 	ingest_export_clear(&x);
+	/* Asked for another file than the next one: refused, nothing handed out. */
+	assert_false(verify_pool_take(vp, f->paths[2], &x, &err));
+	assert_error_code(err, FERRY_E_INTERNAL);
+	assert_int_equal(x.n_rows, 0);
+	ferry_error_free(err);
 	verify_pool_stop(vp);
 }
 
