@@ -94,8 +94,7 @@ static bool keep_row(const struct auditlog_record *rec, const char *line, size_t
 	free(reason);
 	if (!ok)
 		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
-	memcpy(row->hash, hash, sizeof(row->hash));
-	row->r.hash = row->hash;
+	memcpy(row->hash, hash, sizeof(row->hash));   /* r.hash set once rows stop moving */
 	row->r.seq = (int64_t)rec->f.seq;
 	row->r.boot = rec->f.boot;
 	row->r.line = line;   /* into the buffer auditlog_export_read_each returns */
@@ -136,8 +135,10 @@ bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, const
 	if (!auditlog_export_read_each(path, pgp, dev->fingerprint, NULL, &x->data, &x->len,
 				       &x->chain, keep_row, x, err))
 		goto out;
-	for (size_t i = 0; i < x->n_rows; i++)   /* each line a string of its own */
+	for (size_t i = 0; i < x->n_rows; i++) {   /* each line a string of its own */
 		x->data[(x->rows[i].r.line - x->data) + x->rows[i].line_len] = '\0';
+		x->rows[i].r.hash = x->rows[i].hash;
+	}
 	ok = true;
 out:
 	if (!ok)

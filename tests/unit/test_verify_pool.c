@@ -12,7 +12,7 @@
 #include "common/pgp.h"
 
 #define N_FILES 12
-#define PER_FILE 5
+#define PER_FILE 300   /* more rows than a file's first allocation holds */
 
 struct fixture {
 	char *dir, *home, *out;
@@ -98,7 +98,13 @@ static void test_verify_pool_hands_out_files_in_order_each_with_its_verdict(void
 			assert_int_equal(x.n_rows, PER_FILE);
 			assert_int_equal(x.rows[PER_FILE - 1].r.seq, (k + 1) * PER_FILE);
 			assert_string_equal(x.rows[0].r.device, "gw-0001");
-			assert_int_equal(strlen(x.rows[0].r.line), x.rows[0].line_len);
+			for (size_t i = 0; i < x.n_rows; i++) {   /* each row its own line and hash */
+				char hash[SHA256_HEX_LEN + 1];
+				assert_int_equal(strlen(x.rows[i].r.line), x.rows[i].line_len);
+				auditlog_line_hash(x.rows[i].r.line, x.rows[i].line_len, hash);
+				assert_string_equal(x.rows[i].r.hash, hash);
+				assert_int_equal(x.rows[i].r.seq, k * PER_FILE + (int)i + 1);
+			}
 		}
 		ingest_export_clear(&x);
 	}
