@@ -56,7 +56,7 @@ stored, imp, rows, base = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 pg_stored, pg_imp, pg_why = int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
 ir, br = stored / imp, rows / base
 print(f"ferry-audit import : {stored} records in {imp:.2f} s = {ir:,.0f} records/s "
-      "(signature + chain verified, one transaction per file)")
+      "(signatures + chains verified in worker threads, one commit per batch of files)")
 print(f"bare SQLite insert : {rows} rows in {base:.2f} s = {br:,.0f} rows/s "
       "(same schema, one transaction, prepared statement)")
 print(f"ratio              : import runs at {ir / br:.2f} of the bare insert rate ({br / ir:.1f}x slower)")
