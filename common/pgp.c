@@ -37,7 +37,8 @@ struct pgp {
 	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
 	/* The last signing key a keylist mapped to exactly one primary key, kept:
 	 * saves a gpg run per verification (a key's subkey bindings do not change
-	 * while a context lives; its validity is in every verification's status). */
+	 * while a context lives; its validity is in every verification's status).
+	 * Forgotten when the context imports keys. */
 	char known_sub[PGP_FPR_LEN + 1], known_primary[PGP_FPR_LEN + 1];
 };
 
@@ -374,6 +375,7 @@ static bool import_keys(struct pgp *p, const void *data, size_t len, bool with_s
 	bool ok = false;
 	size_t n = 0;
 
+	p->known_sub[0] = '\0';   /* the key ring changes: list keys again */
 	if ((e = gpgme_data_new_from_mem(&d, data, len, 0))) {
 		gpg_fail(err, e, "import");
 		goto out;
