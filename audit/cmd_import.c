@@ -141,6 +141,8 @@ static void progress(struct import_run *run, const char *rel)
  * file. A batch is committed after this many records, so that other
  * stations never wait long, and at the end of the stick. */
 #define IMPORT_BATCH_RECORDS 50000
+/* How many device folders import plans (lists, queues) ahead of the one it stores. */
+#define IMPORT_DEVICES_AHEAD 8
 
 static void batch_begin(struct import_run *run)
 {
@@ -175,7 +177,7 @@ static void batch_commit(struct import_run *run)
 }
 
 static void import_export(struct import_run *run, const struct audit_device *dev,
-			  const char *dir, const char *name, const char *rel)
+			  const struct stick_dir *sd, const char *name, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result res;
@@ -183,7 +185,7 @@ static void import_export(struct import_run *run, const struct audit_device *dev
 	char *path = NULL;
 	progress(run, rel);
 	double t0 = now_s();
-	bool ok = path_join(dir, name, &path, &err) && verify_pool_take(run->pool, path, &x, &err);
+	bool ok = stick_dir_file(sd, name, &path, &err) && verify_pool_take(run->pool, path, &x, &err);
 	double t1 = now_s();
 	ok = ok && ingest_export_store(run->db, dev, &x, &res, &err);
 	run->wait_s += t1 - t0;
@@ -206,13 +208,13 @@ static void import_export(struct import_run *run, const struct audit_device *dev
 }
 
 static void import_inventory(struct import_run *run, const struct audit_device *dev,
-			     const char *dir, const char *rel)
+			     const struct stick_dir *sd, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	char *path = NULL;
 	bool applied = false;
-	if (!path_join(dir, STICK_INVENTORY, &path, &err) ||
-	    !ingest_inventory(run->db, run->pgp, dev, path, run->now, &applied, &err))
+	if (!stick_dir_file(sd, STICK_INVENTORY, &path, &err) ||
+	    !ingest_inventory(run->db, run->pgp, dev, sd->fd, path, run->now, &applied, &err))
 		outcome(run, dev->id, rel, "refused", NULL, err);
 	else
 		outcome(run, dev->id, rel, applied ? "imported" : "unchanged", NULL, NULL);
@@ -223,9 +225,9 @@ static void import_inventory(struct import_run *run, const struct audit_device *
 /* Export files of a device folder, sorted by first seq; names that are not
  * export names are refused right away (they may hide another device's records). */
 static struct export_file *list_exports(struct import_run *run, const char *device,
-					const char *dir, size_t *n_out, bool *has_inventory)
+					const struct stick_dir *sd, size_t *n_out, bool *has_inventory)
 {
-	DIR *d = opendir(dir);
+	DIR *d = stick_dir_list(sd);
 	struct dirent *e;
 	struct export_file *files = NULL;
 	size_t n = 0, cap = 0;
@@ -277,7 +279,7 @@ static void import_failure_logs(struct import_run *run, const struct audit_devic
 		stick_dir_close(&sd);
 		return;
 	}
-	DIR *d = opendir(sd.path);
+	DIR *d = stick_dir_list(&sd);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		uint64_t seq = 0;
 		char *rel = NULL, *path = NULL;
@@ -287,8 +289,9 @@ static void import_failure_logs(struct import_run *run, const struct audit_devic
 			continue;
 		if (!stick_log_name_parse(e->d_name, &seq))
 			ferry_error_setc(&err, FERRY_E_FORMAT, "%s: not a failure log name (<seq>.zst)", rel);
-		else if (path_join(sd.path, e->d_name, &path, &err))
-			ingest_failure_log(run->db, run->pgp, dev, path, (int64_t)seq, run->now, &applied, &err);
+		else if (stick_dir_file(&sd, e->d_name, &path, &err))
+			ingest_failure_log(run->db, run->pgp, dev, sd.fd, path, (int64_t)seq, run->now,
+					   &applied, &err);
 		outcome(run, dev->id, rel, err ? "refused" : applied ? "imported" : "unchanged", NULL, err);
 		ferry_error_clear(&err);
 		free(path);
@@ -311,7 +314,7 @@ static void refuse_unknown(struct import_run *run, const char *device, const cha
  * are verified (ahead, by the pool) and stored (in order). */
 struct device_work {
 	const char *name;
-	char *dir;
+	struct stick_dir sd;   /* kept open: every file is opened through its fd */
 	struct export_file *files;
 	size_t n;
 	bool has_inventory, found;
@@ -324,8 +327,9 @@ static void device_work_clear(struct device_work *w)
 		free(w->files[i].name);
 	free(w->files);
 	audit_device_clear(&w->dev);
-	free(w->dir);
+	stick_dir_close(&w->sd);
 	memset(w, 0, sizeof(*w));
+	w->sd.fd = -1;
 }
 
 /* Lists the device's export files and looks it up; registered, its files go
@@ -336,22 +340,18 @@ static bool plan_device(struct import_run *run, const char *root, const char *de
 			struct device_work *w, struct ferry_error **fatal)
 {
 	struct ferry_error *err = NULL;
-	struct stick_dir sd;
 	char *path = NULL;
 	bool ok = true;
 	w->name = device;
-	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &sd, &err))
+	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &w->sd, &err))
 		goto out;
-	w->dir = sd.path;
-	sd.path = NULL;
-	stick_dir_close(&sd);
-	w->files = list_exports(run, device, w->dir, &w->n, &w->has_inventory);
+	w->files = list_exports(run, device, &w->sd, &w->n, &w->has_inventory);
 	if (!audit_db_device_get(run->db, device, &w->dev, &w->found, &err))
 		goto out;
 	for (size_t i = 0; w->found && ok && i < w->n; i++) {
 		free(path);
-		ok = path_join(w->dir, w->files[i].name, &path, fatal) &&
-		     verify_pool_add(run->pool, &w->dev, path, fatal);
+		ok = stick_dir_file(&w->sd, w->files[i].name, &path, fatal) &&
+		     verify_pool_add(run->pool, &w->dev, w->sd.fd, path, fatal);
 	}
 out:
 	free(path);
@@ -373,7 +373,7 @@ static void import_device(struct import_run *run, const char *root, struct devic
 		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", w->name, w->files[i].name) < 0)
 			break;
 		if (w->found) {
-			import_export(run, &w->dev, w->dir, w->files[i].name, rel);
+			import_export(run, &w->dev, &w->sd, w->files[i].name, rel);
 			continue;
 		}
 		progress(run, rel);
@@ -386,7 +386,7 @@ static void import_device(struct import_run *run, const char *root, struct devic
 	if (w->found)
 		import_failure_logs(run, &w->dev, root);
 	if (rel && w->found) {
-		import_inventory(run, &w->dev, w->dir, rel);
+		import_inventory(run, &w->dev, &w->sd, rel);
 	} else if (rel) {
 		refuse_unknown(run, w->name, rel);
 	}
@@ -469,19 +469,26 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 	works = ok && n ? calloc((size_t)n, sizeof(*works)) : NULL;
 	if (ok && n && !works)
 		ok = ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	for (int i = 0; works && i < n; i++)
+		works[i].sd.fd = -1;
 	/* One pool per stick: what one stick queued is never taken for another. */
 	if (ok && n)
 		ok = verify_pool_start(pgp_homedir(run->pgp), 0, &run->pool, err);
-	for (int i = 0; ok && i < n; i++) {
-		const char *name = device_folder(run, audit_dir, list[i]->d_name);
-		if (name)
-			ok = plan_device(run, root, name, &works[i], err);
-	}
 	if (ok && n)
 		batch_begin(run);
-	for (int i = 0; ok && i < n; i++)
-		if (works[i].name)
+	/* Devices are planned a few ahead of the one being stored: the pool has
+	 * their files to verify, and only those folders are held open. */
+	for (int i = 0, planned = 0; ok && i < n; i++) {
+		for (; ok && planned < n && planned <= i + IMPORT_DEVICES_AHEAD; planned++) {
+			const char *name = device_folder(run, audit_dir, list[planned]->d_name);
+			if (name)
+				ok = plan_device(run, root, name, &works[planned], err);
+		}
+		if (ok && works[i].name)
 			import_device(run, root, &works[i]);
+		if (ok)
+			device_work_clear(&works[i]);   /* every file of it was taken */
+	}
 	batch_commit(run);
 	verify_pool_stop(run->pool);
 	run->pool = NULL;

@@ -4,6 +4,7 @@
  * chain (gap, fork), then one transaction that inserts the new records. */
 #include "audit/ingest.h"
 
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +114,14 @@ void ingest_export_clear(struct ingest_export *x)
 	memset(x, 0, sizeof(*x));
 }
 
-bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, const char *path,
-			  struct ingest_export *x, struct ferry_error **err)
+bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, int dirfd,
+			  const char *path, struct ingest_export *x, struct ferry_error **err)
 {
 	char *copy = strdup(path), name_dev[AUDITLOG_DEVICE_ID_MAX + 1];
 	bool ok = false;
 	memset(x, 0, sizeof(*x));
 	x->path = strdup(path);
+	x->dirfd = dirfd;
 	if (!copy || !x->path) {
 		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 		goto out;
@@ -132,8 +134,9 @@ bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, const
 		goto out;
 	}
 	/* The first prev is checked against the database when the file is stored. */
-	if (!auditlog_export_read_each(path, pgp, dev->fingerprint, NULL, &x->data, &x->len,
-				       &x->chain, keep_row, x, err))
+	if (!auditlog_export_read_each_at(dirfd, ingest_name_in(dirfd, path), path, pgp,
+					  dev->fingerprint, NULL, &x->data, &x->len, &x->chain,
+					  keep_row, x, err))
 		goto out;
 	for (size_t i = 0; i < x->n_rows; i++) {   /* each line a string of its own */
 		x->data[(x->rows[i].r.line - x->data) + x->rows[i].line_len] = '\0';
@@ -183,15 +186,16 @@ static bool store_rows(struct audit_db *db, const struct audit_device *dev,
 /* Keeps the device's signature over the file for `ferry-audit check`. It is
  * read again after auditlog_export_read verified it: should it have changed
  * on the stick in between, check reports it rather than trusting it. */
-static bool store_signature(struct audit_db *db, const struct audit_device *dev, const char *path,
-			    const struct ingest_result *res, struct ferry_error **err)
+static bool store_signature(struct audit_db *db, const struct audit_device *dev, int dirfd,
+			    const char *path, const struct ingest_result *res, struct ferry_error **err)
 {
 	char *sig_path = NULL, *sig = NULL, now[32];
 	size_t sig_len = 0;
 	bool ok = false;
 	if (asprintf(&sig_path, "%s.sig", path) < 0)
 		return ferry_error_set(err, "out of memory");
-	if (read_file_nofollow(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err)) {
+	if (read_file_at(dirfd, ingest_name_in(dirfd, sig_path), sig_path, SIGNEDFILE_SIG_MAX, &sig,
+			 &sig_len, err)) {
 		struct audit_export_sig e = {
 			.device = dev->id, .first_seq = (int64_t)res->first_seq,
 			.last_seq = (int64_t)res->last_seq, .fingerprint = dev->fingerprint,
@@ -203,6 +207,12 @@ static bool store_signature(struct audit_db *db, const struct audit_device *dev,
 	free(sig);
 	free(sig_path);
 	return ok;
+}
+
+const char *ingest_name_in(int dirfd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return dirfd == AT_FDCWD || !slash ? path : slash + 1;
 }
 
 /* The checks against what the database holds: the file continues the stored
@@ -244,7 +254,7 @@ bool ingest_export_store(struct audit_db *db, const struct audit_device *dev,
 	if (!audit_db_begin(db, err))
 		return false;
 	if (!continues_chain(db, dev, x, &tail, err) || !store_rows(db, dev, x, tail, res, err) ||
-	    !store_signature(db, dev, x->path, res, err) || !audit_db_commit(db, err)) {
+	    !store_signature(db, dev, x->dirfd, x->path, res, err) || !audit_db_commit(db, err)) {
 		audit_db_rollback(db);
 		res->records_new = res->records_known = 0;
 		return false;
@@ -253,11 +263,11 @@ bool ingest_export_store(struct audit_db *db, const struct audit_device *dev,
 }
 
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		   const char *path, struct ingest_result *res, struct ferry_error **err)
+		   int dirfd, const char *path, struct ingest_result *res, struct ferry_error **err)
 {
 	struct ingest_export x;
 	memset(res, 0, sizeof(*res));
-	if (!ingest_export_verify(pgp, dev, path, &x, err))
+	if (!ingest_export_verify(pgp, dev, dirfd, path, &x, err))
 		return false;
 	bool ok = ingest_export_store(db, dev, &x, res, err);
 	ingest_export_clear(&x);
@@ -280,15 +290,16 @@ static bool inventory_time_plausible(const char *path, const char *time, const c
 }
 
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		      const char *path, const char *now, bool *applied, struct ferry_error **err)
+		      int dirfd, const char *path, const char *now, bool *applied,
+		      struct ferry_error **err)
 {
 	bool ok = false;
 	char *data = NULL;
 	size_t len = 0;
 	struct inventory inv = { 0 };
 	*applied = false;
-	if (!signedfile_read_by(pgp, path, INVENTORY_MAX, dev->fingerprint, "the device key", &data,
-				&len, err) ||
+	if (!signedfile_read_by_at(pgp, dirfd, ingest_name_in(dirfd, path), path, INVENTORY_MAX,
+				   dev->fingerprint, "the device key", &data, &len, err) ||
 	    !inventory_parse(data, len, path, &inv, err))
 		goto out;
 	if (strcmp(inv.device, dev->id) != 0) {

@@ -21,10 +21,15 @@ struct ingest_result {
 	char media_serial[128], media_label[128];   /* from the file's last record, "" if none */
 };
 
+/* The files below are opened as the last component of path in the open
+ * folder dirfd (a returned stick's, common/stick.h: never by a path looked
+ * up again), or by path with AT_FDCWD; path names them in messages. */
+const char *ingest_name_in(int dirfd, const char *path);
+
 /* Imports the export file path of the registered device dev. false: refused,
  * *err says why (the caller journals it); the database is unchanged. */
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		   const char *path, struct ingest_result *res, struct ferry_error **err);
+		   int dirfd, const char *path, struct ingest_result *res, struct ferry_error **err);
 
 /* One record of a verified export file, as the database stores it. */
 struct ingest_row {
@@ -36,6 +41,7 @@ struct ingest_row {
 /* An export file whose signature and own chain verified, parsed once. */
 struct ingest_export {
 	char *path;
+	int dirfd;                      /* the folder it was read in (borrowed) */
 	char *data;                     /* the verified bytes, lines NUL-terminated */
 	size_t len;
 	uint64_t first_seq, last_seq;
@@ -47,9 +53,11 @@ struct ingest_export {
  * name and folder agree, exactly the registered key signed it, its records
  * form a chain of dev in canonical form. Touches no database and only its
  * own pgp context: import runs it in worker threads (audit/verify_pool.h).
+ * dirfd and path as for ingest_export; dirfd stays open until the export is
+ * stored (its signature is read again then).
  * ingest_export_clear frees *x (also after a failure). */
-bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, const char *path,
-			  struct ingest_export *x, struct ferry_error **err);
+bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, int dirfd,
+			  const char *path, struct ingest_export *x, struct ferry_error **err);
 /* The rest of ingest_export: the file continues the stored chain (no gap,
  * no fork) and its new records are stored, in one transaction (a savepoint
  * of the caller's batch, audit_db_batch_begin): refused, the database is as
@@ -66,14 +74,15 @@ void ingest_export_clear(struct ingest_export *x);
  * time more than INGEST_FUTURE_TOLERANCE ahead of now is refused
  * (FERRY_E_FORMAT): it would make every later inventory look older. */
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		      const char *path, const char *now, bool *applied, struct ferry_error **err);
+		      int dirfd, const char *path, const char *now, bool *applied,
+		      struct ferry_error **err);
 
 /* Imports a failure log excerpt (ferry/audit/<device>/logs/<seq>.zst + .sig;
  * ingest_logs.c) of the registered device dev: signed by its key, within
  * the caps of common/faillog.h, and the one its imported record seq names by
  * SHA-256. *applied is false when it is stored already. */
 bool ingest_failure_log(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-			const char *path, int64_t seq, const char *now, bool *applied,
+			int dirfd, const char *path, int64_t seq, const char *now, bool *applied,
 			struct ferry_error **err);
 
 #endif

@@ -12,6 +12,7 @@
 
 struct verify_job {
 	char *id, *fingerprint, *path;   /* copies: the caller's may go first */
+	int dirfd;                       /* borrowed: open until taken */
 	bool done, ok;
 	struct ingest_export x;
 	struct ferry_error *err;
@@ -51,10 +52,11 @@ static void *worker_main(void *arg)
 		struct audit_device dev = { .id = vp->jobs[i].id,
 					    .fingerprint = vp->jobs[i].fingerprint };
 		const char *path = vp->jobs[i].path;
+		int dirfd = vp->jobs[i].dirfd;
 		pthread_mutex_unlock(&vp->lock);
 		struct ingest_export x;
 		struct ferry_error *err = NULL;
-		bool ok = ingest_export_verify(w->pgp, &dev, path, &x, &err);
+		bool ok = ingest_export_verify(w->pgp, &dev, dirfd, path, &x, &err);
 		pthread_mutex_lock(&vp->lock);
 		vp->jobs[i].x = x;
 		vp->jobs[i].ok = ok;
@@ -133,11 +135,11 @@ static bool jobs_room(struct verify_pool *vp)
 	return true;
 }
 
-bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, const char *path,
-		     struct ferry_error **err)
+bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, int dirfd,
+		     const char *path, struct ferry_error **err)
 {
 	struct verify_job j = { .id = strdup(dev->id), .fingerprint = strdup(dev->fingerprint),
-				.path = strdup(path) };
+				.path = strdup(path), .dirfd = dirfd };
 	bool ok = false;
 	pthread_mutex_lock(&vp->lock);
 	if (j.id && j.fingerprint && j.path && jobs_room(vp)) {

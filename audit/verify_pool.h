@@ -20,9 +20,11 @@ struct verify_pool;
 #define VERIFY_POOL_MAX 8
 bool verify_pool_start(const char *homedir, size_t workers, struct verify_pool **out,
 		       struct ferry_error **err);
-/* Queues path of the registered device dev (id and fingerprint copied). */
-bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, const char *path,
-		     struct ferry_error **err);
+/* Queues path (opened in the folder dirfd: ingest_export_verify) of the
+ * registered device dev (id and fingerprint copied); dirfd must stay open
+ * until the file is taken or the pool stopped. */
+bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, int dirfd,
+		     const char *path, struct ferry_error **err);
 /* Waits for the oldest file not taken yet, which must be path, and hands
  * over its verified export (*x, caller clears) or why it was refused (false,
  * *err). Call it once per file added, in order; a caller that lost the order

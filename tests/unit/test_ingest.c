@@ -3,6 +3,7 @@
  * a real HQ database (SQLite, then PostgreSQL: db_target.h). */
 #include "db_target.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static void imports(struct fixture *f, const char *path, int64_t want_new, int64
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result r;
-	assert_ok(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err), err);
+	assert_ok(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err), err);
 	assert_int_equal(r.records_new, want_new);
 	assert_int_equal(r.records_known, want_known);
 }
@@ -101,7 +102,7 @@ static void refuses(struct fixture *f, const char *path, const char *needle)
 	int64_t before, after;
 	char hash[65];
 	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &before, hash, &err), err);
-	assert_false(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err));
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err));
 	assert_error_contains(err, needle);
 	ferry_error_free(err);
 	err = NULL;
@@ -176,7 +177,7 @@ static void test_ingest_refuses_a_file_that_does_not_continue_the_stored_chain(v
 	make_chain(f, true);   /* record 15 rewritten: 21's prev names another 20 */
 	free(a);
 	a = export(f, 21, 30);
-	assert_false(ingest_export(f->db, f->pgp, &f->dev, a, &r, &err));
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, a, &r, &err));
 	assert_error_code(err, FERRY_E_INTEGRITY);
 	assert_error_contains(err, "prev does not match");
 	ferry_error_free(err);
@@ -301,7 +302,7 @@ static void test_ingest_refuses_unknown_major_version(void **state)
 	assert_ok(mkdir_p(f->out, 0755, &err), err);
 	assert_ok(path_join(f->out, name, &path, &err), err);
 	assert_ok(auditlog_write_signed(path, buf, len, f->pgp, f->fpr, &err), err);
-	assert_false(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err));
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err));
 	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
 	assert_error_contains(err, "format 2 is newer");
 	ferry_error_free(err);

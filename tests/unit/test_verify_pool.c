@@ -3,6 +3,7 @@
  * they were added, each with its own verdict. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static void test_verify_pool_hands_out_files_in_order_each_with_its_verdict(void
 	struct verify_pool *vp = NULL;
 	assert_ok(verify_pool_start(f->home, 3, &vp, &err), err);
 	for (int k = 0; k < N_FILES; k++)
-		assert_ok(verify_pool_add(vp, &f->dev, f->paths[k], &err), err);
+		assert_ok(verify_pool_add(vp, &f->dev, AT_FDCWD, f->paths[k], &err), err);
 	for (int k = 0; k < N_FILES; k++) {
 		struct ingest_export x;
 		bool ok = verify_pool_take(vp, f->paths[k], &x, &err);
@@ -124,7 +125,7 @@ static void test_verify_pool_stops_with_files_not_taken(void **state)
 	struct ingest_export x;
 	assert_ok(verify_pool_start(f->home, 0, &vp, &err), err);
 	for (int k = 0; k < N_FILES; k++)
-		assert_ok(verify_pool_add(vp, &f->dev, f->paths[k], &err), err);
+		assert_ok(verify_pool_add(vp, &f->dev, AT_FDCWD, f->paths[k], &err), err);
 	assert_ok(verify_pool_take(vp, f->paths[0], &x, &err), err);
 	ingest_export_clear(&x);
 	/* Asked for another file than the next one: refused, nothing handed out. */
