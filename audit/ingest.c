@@ -1,7 +1,9 @@
 /* ingest: one device's export files and inventory into the HQ database.
  * Order of checks for an export: name and folder agree, signature by the
- * registered key and the chain (common/auditlog), continuation of the stored
- * chain (gap, fork), then one transaction that inserts the new records. */
+ * registered key and the chain (common/auditlog) -- ingest_export_verify, no
+ * database, each line parsed once into the row it becomes --, then
+ * continuation of the stored chain (gap, fork) and the inserts in one
+ * transaction (a savepoint inside an import's batch) -- ingest_export_store. */
 #include "audit/ingest.h"
 
 #include <fcntl.h>
