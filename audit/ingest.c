@@ -56,10 +56,12 @@ static char *record_reason(const json_t *detail)
 static bool row_strings(struct ingest_row *row, const struct auditlog_fields *f, char *reason)
 {
 	const char *src[] = { f->device, f->prev, f->time, f->event, f->bundle, f->version,
-			      f->result, reason, f->code, f->usb_serial, f->media_label };
+			      f->result, reason, f->code, f->usb_serial, f->media_label,
+			      f->order, f->technician };
 	const char **dst[] = { &row->r.device, &row->r.prev, &row->r.time, &row->r.event,
 			       &row->r.bundle, &row->r.version, &row->r.result, &row->r.reason,
-			       &row->r.code, &row->r.media_serial, &row->r.media_label };
+			       &row->r.code, &row->r.media_serial, &row->r.media_label,
+			       &row->r.work_order, &row->r.technician };
 	size_t n = sizeof(src) / sizeof(src[0]), total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += src[i] ? strlen(src[i]) + 1 : 0;
