@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/cli.h"
 #include "audit/ingest.h"
+#include "audit/verify_pool.h"
 #include "common/auditlog.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -19,10 +21,18 @@
 #include "common/safefile.h"
 #include "common/stick.h"
 
+/* What the run had counted when the batch began: a failed commit takes back
+ * what the batch held. */
+struct import_batch {
+	size_t imported, unchanged;
+	int64_t records_new, records_known;
+};
+
 struct import_run {
 	struct audit_cli *cli;
 	struct audit_db *db;
 	struct pgp *pgp;
+	struct verify_pool *pool;   /* the export files of the stick being imported */
 	char now[32];
 	const char *media_dir;
 	char *media_label;
@@ -31,7 +41,17 @@ struct import_run {
 	size_t imported, unchanged, refused;
 	bool progress;
 	json_t *json_files;
+	/* where the time went (-v): waiting for verified files, storing, commits */
+	double wait_s, store_s, commit_s;
+	struct import_batch batch;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 struct export_file {
 	char *name;
@@ -116,21 +136,73 @@ static void progress(struct import_run *run, const char *rel)
 		fprintf(stderr, "\r\033[Kimporting [%zu/%zu] %s", run->files_done, run->files_total, rel);
 }
 
+/* The files of a stick share one transaction per batch (each file in its
+ * own savepoint): an import pays one durable commit per batch, not one per
+ * file. A batch is committed after this many records, so that other
+ * stations never wait long, and at the end of the stick. */
+#define IMPORT_BATCH_RECORDS 50000
+/* How many device folders import plans (lists, queues) ahead of the one it stores. */
+#define IMPORT_DEVICES_AHEAD 8
+
+static void batch_begin(struct import_run *run)
+{
+	struct ferry_error *err = NULL;
+	if (audit_db_in_batch(run->db))
+		return;
+	/* Without a batch every file is its own transaction: slower, as safe. */
+	if (!audit_db_batch_begin(run->db, &err))
+		log_error("%s", ferry_error_message(err));
+	ferry_error_free(err);
+	run->batch = (struct import_batch){ run->imported, run->unchanged, run->records_new,
+					    run->records_known };
+}
+
+static void batch_commit(struct import_run *run)
+{
+	struct ferry_error *err = NULL;
+	double t0 = now_s();
+	bool ok = audit_db_batch_commit(run->db, &err);
+	run->commit_s += now_s() - t0;
+	if (!ok) {
+		size_t lost = run->imported - run->batch.imported + run->unchanged - run->batch.unchanged;
+		fprintf(stderr, "ferry-audit: import: %zu files not imported: %s\n", lost,
+			ferry_error_message(err));
+		run->refused += lost;
+		run->imported = run->batch.imported;
+		run->unchanged = run->batch.unchanged;
+		run->records_new = run->batch.records_new;
+		run->records_known = run->batch.records_known;
+	}
+	ferry_error_free(err);
+}
+
 static void import_export(struct import_run *run, const struct audit_device *dev,
 			  const struct stick_dir *sd, const char *name, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result res;
+	struct ingest_export x = { 0 };
 	char *path = NULL;
 	progress(run, rel);
-	if (!stick_dir_file(sd, name, &path, &err) ||
-	    !ingest_export(run->db, run->pgp, dev, sd->fd, path, &res, &err)) {
+	double t0 = now_s();
+	bool ok = stick_dir_file(sd, name, &path, &err) && verify_pool_take(run->pool, path, &x, &err);
+	double t1 = now_s();
+	ok = ok && ingest_export_store(run->db, dev, &x, &res, &err);
+	run->wait_s += t1 - t0;
+	run->store_s += now_s() - t1;
+	if (!ok) {
 		outcome(run, dev->id, rel, "refused", NULL, err);
 	} else {
 		outcome(run, dev->id, rel, res.records_new ? "imported" : "unchanged", &res, NULL);
 		run->records_new += res.records_new;
 		run->records_known += res.records_known;
 	}
+	if (run->records_new + run->records_known - run->batch.records_new -
+	    run->batch.records_known >= IMPORT_BATCH_RECORDS) {
+		batch_commit(run);
+		batch_begin(run);
+	}
+	ingest_export_clear(&x);
 	ferry_error_free(err);
 	free(path);
 }
@@ -238,55 +310,86 @@ static void refuse_unknown(struct import_run *run, const char *device, const cha
 	ferry_error_free(why);
 }
 
-static void import_device(struct import_run *run, const char *root, const char *device)
+/* One device folder of a stick: what import found there before the files
+ * are verified (ahead, by the pool) and stored (in order). */
+struct device_work {
+	const char *name;
+	struct stick_dir sd;   /* kept open: every file is opened through its fd */
+	struct export_file *files;
+	size_t n;
+	bool has_inventory, found;
+	struct audit_device dev;
+};
+
+static void device_work_clear(struct device_work *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->files[i].name);
+	free(w->files);
+	audit_device_clear(&w->dev);
+	stick_dir_close(&w->sd);
+	memset(w, 0, sizeof(*w));
+	w->sd.fd = -1;
+}
+
+/* Lists the device's export files and looks it up; registered, its files go
+ * to the verification pool. A folder that cannot be read is counted and
+ * skipped (w->name NULL); false only when the pool could not take a file
+ * (out of memory: the stick stops, its pool is dropped). */
+static bool plan_device(struct import_run *run, const char *root, const char *device,
+			struct device_work *w, struct ferry_error **fatal)
 {
 	struct ferry_error *err = NULL;
-	struct audit_device dev = { 0 };
-	bool found = false, has_inventory = false;
-	char *rel = NULL;
-	size_t n = 0;
-	struct export_file *files = NULL;
-	/* kept open: every file below is opened through its fd */
-	struct stick_dir sd = { .fd = -1 };
-	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &sd, &err))
+	char *path = NULL;
+	bool ok = true;
+	w->name = device;
+	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &w->sd, &err))
 		goto out;
-	files = list_exports(run, device, &sd, &n, &has_inventory);
-	if (!audit_db_device_get(run->db, device, &dev, &found, &err))
+	w->files = list_exports(run, device, &w->sd, &w->n, &w->has_inventory);
+	if (!audit_db_device_get(run->db, device, &w->dev, &w->found, &err))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		free(rel);
-		rel = NULL;
-		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", device, files[i].name) < 0)
-			break;
-		if (found) {
-			import_export(run, &dev, &sd, files[i].name, rel);
-			continue;
-		}
-		progress(run, rel);
-		refuse_unknown(run, device, rel);
-	}
-	free(rel);
-	rel = NULL;
-	if (has_inventory && asprintf(&rel, STICK_AUDIT_DIR "/%s/" STICK_INVENTORY, device) < 0)
-		rel = NULL;
-	if (found)
-		import_failure_logs(run, &dev, root);
-	if (rel && found) {
-		import_inventory(run, &dev, &sd, rel);
-	} else if (rel) {
-		refuse_unknown(run, device, rel);
+	for (size_t i = 0; w->found && ok && i < w->n; i++) {
+		free(path);
+		ok = stick_dir_file(&w->sd, w->files[i].name, &path, fatal) &&
+		     verify_pool_add(run->pool, &w->dev, w->sd.fd, path, fatal);
 	}
 out:
+	free(path);
 	if (err) {
 		log_error("%s: %s", device, ferry_error_message(err));
 		run->refused++;
+		ferry_error_free(err);
+		device_work_clear(w);
 	}
-	ferry_error_free(err);
-	for (size_t i = 0; i < n; i++)
-		free(files[i].name);
-	free(files);
-	audit_device_clear(&dev);
-	stick_dir_close(&sd);
+	return ok;
+}
+
+static void import_device(struct import_run *run, const char *root, struct device_work *w)
+{
+	char *rel = NULL;
+	for (size_t i = 0; i < w->n; i++) {
+		free(rel);
+		rel = NULL;
+		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", w->name, w->files[i].name) < 0)
+			break;
+		if (w->found) {
+			import_export(run, &w->dev, &w->sd, w->files[i].name, rel);
+			continue;
+		}
+		progress(run, rel);
+		refuse_unknown(run, w->name, rel);
+	}
+	free(rel);
+	rel = NULL;
+	if (w->has_inventory && asprintf(&rel, STICK_AUDIT_DIR "/%s/" STICK_INVENTORY, w->name) < 0)
+		rel = NULL;
+	if (w->found)
+		import_failure_logs(run, &w->dev, root);
+	if (rel && w->found) {
+		import_inventory(run, &w->dev, &w->sd, rel);
+	} else if (rel) {
+		refuse_unknown(run, w->name, rel);
+	}
 	free(rel);
 }
 
@@ -330,35 +433,69 @@ static bool stick_devices(const char *media_dir, char **root, char **audit_dir,
 	return true;
 }
 
+/* A device folder's name, or NULL (refused when not a valid device id). */
+static const char *device_folder(struct import_run *run, const char *audit_dir, const char *name)
+{
+	char *dir = NULL;
+	if (name[0] == '.' || !path_join(audit_dir, name, &dir, NULL) || !is_dir(dir)) {
+		free(dir);
+		return NULL;
+	}
+	free(dir);
+	if (!auditlog_device_id_valid(name)) {
+		struct ferry_error *why = NULL;
+		char *rel = NULL;
+		ferry_error_set(&why, "'%s': not a valid device id", name);
+		if (asprintf(&rel, STICK_AUDIT_DIR "/%s", name) >= 0)
+			outcome(run, name, rel, "refused", NULL, why);
+		free(rel);
+		ferry_error_free(why);
+		return NULL;
+	}
+	return name;
+}
+
+/* Every device folder is planned first, so that the pool verifies files of
+ * the next devices while the files of this one are stored. */
 static bool import_stick(struct import_run *run, const char *media_dir, struct ferry_error **err)
 {
 	char *root = NULL, *audit_dir = NULL;
 	struct dirent **list = NULL;
+	struct device_work *works = NULL;
 	int n = 0;
 	bool ok = stick_devices(media_dir, &root, &audit_dir, &list, &n, err);
 	run->media_dir = media_dir;
 	free(run->media_label);
 	run->media_label = root ? media_label(root) : NULL;
-	for (int i = 0; ok && i < n; i++) {
-		char *dir = NULL;
-		const char *name = list[i]->d_name;
-		if (name[0] == '.' || !path_join(audit_dir, name, &dir, NULL) || !is_dir(dir)) {
-			free(dir);
-			continue;
+	works = ok && n ? calloc((size_t)n, sizeof(*works)) : NULL;
+	if (ok && n && !works)
+		ok = ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	for (int i = 0; works && i < n; i++)
+		works[i].sd.fd = -1;
+	/* One pool per stick: what one stick queued is never taken for another. */
+	if (ok && n)
+		ok = verify_pool_start(pgp_homedir(run->pgp), 0, &run->pool, err);
+	if (ok && n)
+		batch_begin(run);
+	/* Devices are planned a few ahead of the one being stored: the pool has
+	 * their files to verify, and only those folders are held open. */
+	for (int i = 0, planned = 0; ok && i < n; i++) {
+		for (; ok && planned < n && planned <= i + IMPORT_DEVICES_AHEAD; planned++) {
+			const char *name = device_folder(run, audit_dir, list[planned]->d_name);
+			if (name)
+				ok = plan_device(run, root, name, &works[planned], err);
 		}
-		free(dir);
-		if (!auditlog_device_id_valid(name)) {
-			struct ferry_error *why = NULL;
-			char *rel = NULL;
-			ferry_error_set(&why, "'%s': not a valid device id", name);
-			if (asprintf(&rel, STICK_AUDIT_DIR "/%s", name) >= 0)
-				outcome(run, name, rel, "refused", NULL, why);
-			free(rel);
-			ferry_error_free(why);
-			continue;
-		}
-		import_device(run, root, name);
+		if (ok && works[i].name)
+			import_device(run, root, &works[i]);
+		if (ok)
+			device_work_clear(&works[i]);   /* every file of it was taken */
 	}
+	batch_commit(run);
+	verify_pool_stop(run->pool);
+	run->pool = NULL;
+	for (int i = 0; works && i < n; i++)
+		device_work_clear(&works[i]);
+	free(works);
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
@@ -449,6 +586,8 @@ int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 	}
 	if (run.progress)
 		fputs("\r\033[K", stderr);
+	log_info("import: %.2f s waiting for verified files, %.2f s storing, %.2f s in commits",
+		 run.wait_s, run.store_s, run.commit_s);
 	summary(&run);
 	if (run.refused)
 		rc = EXIT_REFUSED;

@@ -11,6 +11,7 @@
 struct audit_db {
 	const struct audit_db_ops *ops;
 	void *impl;
+	bool in_batch;   /* begin/commit/rollback are a savepoint of the batch */
 };
 
 static const struct audit_db_ops *const backends[] = { &audit_db_sqlite_ops, &audit_db_pg_ops };
@@ -61,9 +62,47 @@ bool audit_db_schema_version(struct audit_db *db, int64_t *version, struct ferry
 	return db->ops->schema_version(db->impl, version, err);
 }
 
-bool audit_db_begin(struct audit_db *db, struct ferry_error **err) { return db->ops->begin(db->impl, err); }
-bool audit_db_commit(struct audit_db *db, struct ferry_error **err) { return db->ops->commit(db->impl, err); }
-void audit_db_rollback(struct audit_db *db) { db->ops->rollback(db->impl); }
+bool audit_db_begin(struct audit_db *db, struct ferry_error **err)
+{
+	return db->in_batch ? db->ops->savepoint(db->impl, err) : db->ops->begin(db->impl, err);
+}
+
+bool audit_db_commit(struct audit_db *db, struct ferry_error **err)
+{
+	return db->in_batch ? db->ops->release(db->impl, err) : db->ops->commit(db->impl, err);
+}
+
+void audit_db_rollback(struct audit_db *db)
+{
+	if (db->in_batch)
+		db->ops->rollback_to(db->impl);
+	else
+		db->ops->rollback(db->impl);
+}
+
+bool audit_db_batch_begin(struct audit_db *db, struct ferry_error **err)
+{
+	if (db->in_batch)
+		return true;
+	db->in_batch = db->ops->begin(db->impl, err);
+	return db->in_batch;
+}
+
+bool audit_db_batch_commit(struct audit_db *db, struct ferry_error **err)
+{
+	if (!db->in_batch)
+		return true;
+	db->in_batch = false;
+	if (db->ops->commit(db->impl, err))
+		return true;
+	db->ops->rollback(db->impl);
+	return false;
+}
+
+bool audit_db_in_batch(const struct audit_db *db)
+{
+	return db->in_batch;
+}
 
 bool audit_db_device_get(struct audit_db *db, const char *id, struct audit_device *out,
 			 bool *found, struct ferry_error **err)

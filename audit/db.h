@@ -26,6 +26,14 @@ bool audit_db_schema_version(struct audit_db *db, int64_t *version, struct ferry
 bool audit_db_begin(struct audit_db *db, struct ferry_error **err);
 bool audit_db_commit(struct audit_db *db, struct ferry_error **err);
 void audit_db_rollback(struct audit_db *db);
+/* A batch: one transaction around many (an import commits once per batch
+ * of files, not once per file). Inside it begin, commit and rollback are a
+ * savepoint, its release and a rollback to it: each file still changes all
+ * or nothing, and nothing is durable before audit_db_batch_commit (which
+ * rolls the batch back when the commit fails). Not nested. */
+bool audit_db_batch_begin(struct audit_db *db, struct ferry_error **err);
+bool audit_db_batch_commit(struct audit_db *db, struct ferry_error **err);
+bool audit_db_in_batch(const struct audit_db *db);
 
 /* A registered device. Strings are owned by the struct (audit_device_clear). */
 struct audit_device {

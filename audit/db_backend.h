@@ -22,6 +22,9 @@ struct audit_db_ops {
 	bool (*begin)(void *impl, struct ferry_error **err);
 	bool (*commit)(void *impl, struct ferry_error **err);
 	void (*rollback)(void *impl);
+	bool (*savepoint)(void *impl, struct ferry_error **err);
+	bool (*release)(void *impl, struct ferry_error **err);
+	void (*rollback_to)(void *impl);
 	bool (*device_get)(void *impl, const char *id, struct audit_device *out, bool *found,
 			   struct ferry_error **err);
 	bool (*device_put_key)(void *impl, const char *id, const char *fingerprint,

@@ -241,6 +241,25 @@ static void pg_rollback(void *impl)
 		PQclear(PQexec(p->conn, "ROLLBACK"));
 }
 
+/* Batched records belong to the savepoint they were added in. */
+static bool pg_savepoint(void *impl, struct ferry_error **err)
+{
+	return pg_records_flush(impl, err) && pg_cmd(impl, "SAVEPOINT file", NULL, "savepoint", err);
+}
+
+static bool pg_release(void *impl, struct ferry_error **err)
+{
+	return pg_records_flush(impl, err) && pg_cmd(impl, "RELEASE SAVEPOINT file", NULL, "release", err);
+}
+
+static void pg_rollback_to(void *impl)
+{
+	struct pg *p = impl;
+	pg_records_drop(p);
+	if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(p->conn, "ROLLBACK TO SAVEPOINT file; RELEASE SAVEPOINT file"));
+}
+
 #define DEVICE_COLUMNS "d.id, d.type, d.hw_revision, d.fingerprint, d.public_key, " \
 	"d.registered_at, d.last_seen, (SELECT max(seq) FROM records r WHERE r.device = d.id), " \
 	"d.policy_serial, d.security_version, " \
@@ -793,6 +812,9 @@ const struct audit_db_ops audit_db_pg_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
+	.release = pg_release,
+	.rollback_to = pg_rollback_to,
 	.device_get = pg_device_get,
 	.device_put_key = pg_device_put_key,
 	.device_list = pg_device_list,

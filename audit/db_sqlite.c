@@ -237,6 +237,23 @@ static void sq_rollback(void *impl)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static bool sq_savepoint(void *impl, struct ferry_error **err)
+{
+	return sq_exec(impl, "SAVEPOINT file", "savepoint", err);
+}
+
+static bool sq_release(void *impl, struct ferry_error **err)
+{
+	return sq_exec(impl, "RELEASE file", "release", err);
+}
+
+static void sq_rollback_to(void *impl)
+{
+	struct sq *s = impl;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK TO file; RELEASE file", NULL, NULL, NULL);
+}
+
 #define DEVICE_COLUMNS "d.id, d.type, d.hw_revision, d.fingerprint, d.public_key, " \
 	"d.registered_at, d.last_seen, (SELECT max(seq) FROM records r WHERE r.device = d.id), " \
 	"d.policy_serial, d.security_version, " \
@@ -820,6 +837,9 @@ const struct audit_db_ops audit_db_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_to = sq_rollback_to,
 	.device_get = sq_device_get,
 	.device_put_key = sq_device_put_key,
 	.device_list = sq_device_list,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "audit/db.h"
+#include "common/auditlog.h"
 #include "common/error.h"
 
 struct pgp;
@@ -29,6 +30,42 @@ const char *ingest_name_in(int dirfd, const char *path);
  * *err says why (the caller journals it); the database is unchanged. */
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
 		   int dirfd, const char *path, struct ingest_result *res, struct ferry_error **err);
+
+/* One record of a verified export file, as the database stores it. */
+struct ingest_row {
+	struct audit_record r;          /* line points into the export's data */
+	size_t line_len;
+	char hash[65];
+	char *strings;                  /* owns r's other strings */
+};
+/* An export file whose signature and own chain verified, parsed once. */
+struct ingest_export {
+	char *path;
+	int dirfd;                      /* the folder it was read in (borrowed) */
+	char *data;                     /* the verified bytes, lines NUL-terminated */
+	size_t len;
+	uint64_t first_seq, last_seq;
+	struct auditlog_chain chain;
+	struct ingest_row *rows;
+	size_t n_rows, cap_rows;
+};
+/* ingest_export's checks that need no database, in the order it makes them:
+ * name and folder agree, exactly the registered key signed it, its records
+ * form a chain of dev in canonical form. Touches no database and only its
+ * own pgp context: import runs it in worker threads (audit/verify_pool.h).
+ * dirfd and path as for ingest_export; dirfd stays open until the export is
+ * stored (its signature is read again then).
+ * ingest_export_clear frees *x (also after a failure). */
+bool ingest_export_verify(struct pgp *pgp, const struct audit_device *dev, int dirfd,
+			  const char *path, struct ingest_export *x, struct ferry_error **err);
+/* The rest of ingest_export: the file continues the stored chain (no gap,
+ * no fork) and its new records are stored, in one transaction (a savepoint
+ * of the caller's batch, audit_db_batch_begin): refused, the database is as
+ * before. */
+bool ingest_export_store(struct audit_db *db, const struct audit_device *dev,
+			 const struct ingest_export *x, struct ingest_result *res,
+			 struct ferry_error **err);
+void ingest_export_clear(struct ingest_export *x);
 
 /* How far (seconds) an inventory's time may be ahead of HQ's clock. */
 #define INGEST_FUTURE_TOLERANCE (24 * 3600)

@@ -231,10 +231,7 @@ bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *o
 {
 	if (!auditlog_line_fields(line, len, out, err))
 		return false;
-	char *canon = json_dump_canonical(out->json);
-	bool same = canon && strlen(canon) == len && memcmp(canon, line, len) == 0;
-	free(canon);
-	if (!same) {
+	if (!json_canonical_text(out->json, line, len)) {
 		auditlog_record_clear(out);
 		return ferry_error_setc(err, FERRY_E_INTEGRITY, "record: not in canonical form (altered?)");
 	}
@@ -271,6 +268,15 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 			   const char *expected_prev, struct auditlog_chain *out,
 			   struct ferry_error **err)
 {
+	return auditlog_chain_verify_each(data, len, name, device, expected_prev, out, NULL, NULL,
+					  err);
+}
+
+bool auditlog_chain_verify_each(const char *data, size_t len, const char *name,
+				const char *device, const char *expected_prev,
+				struct auditlog_chain *out, auditlog_record_cb cb, void *ctx,
+				struct ferry_error **err)
+{
 	struct auditlog_chain c;
 	char prev[SHA256_HEX_LEN + 1];
 	size_t pos = 0, lineno = 0;
@@ -297,11 +303,13 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 			memcpy(c.first_prev, r.f.prev, sizeof(c.first_prev));
 		}
 		c.last_seq = r.f.seq;
-		auditlog_record_clear(&r);
 		ferry_error_classify(err, FERRY_E_INTEGRITY);   /* the chain is broken */
+		if (ok)
+			auditlog_line_hash(line, n, prev);
+		ok = ok && (!cb || cb(&r, line, n, prev, ctx, err));
+		auditlog_record_clear(&r);
 		if (!ok)
 			return false;
-		auditlog_line_hash(line, n, prev);
 		pos += n + 1;
 	}
 	c.n = lineno;

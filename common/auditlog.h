@@ -107,6 +107,18 @@ struct auditlog_chain {
 bool auditlog_chain_verify(const char *data, size_t len, const char *name, const char *device,
 			   const char *expected_prev, struct auditlog_chain *out,
 			   struct ferry_error **err);
+/* Called for each record auditlog_chain_verify has accepted, in order, with
+ * the line (n bytes, no newline) and its hash; r lives for the call only.
+ * false stops the verification (the callback filled *err). */
+typedef bool (*auditlog_record_cb)(const struct auditlog_record *r, const char *line, size_t n,
+				   const char hash[SHA256_HEX_LEN + 1], void *ctx,
+				   struct ferry_error **err);
+/* auditlog_chain_verify that hands every accepted record to cb (a reader
+ * that stores records parses each line once). */
+bool auditlog_chain_verify_each(const char *data, size_t len, const char *name,
+				const char *device, const char *expected_prev,
+				struct auditlog_chain *out, auditlog_record_cb cb, void *ctx,
+				struct ferry_error **err);
 
 /* "<device>.<first>-<last>.jsonl" with 8-digit zero-padded seqs into out. */
 bool auditlog_export_name(const char *device, uint64_t first, uint64_t last, char *out,
@@ -177,5 +189,13 @@ bool auditlog_export_read(const char *path, struct pgp *pgp, const char *device_
 bool auditlog_export_read_at(int dirfd, const char *name, const char *path, struct pgp *pgp,
 			     const char *device_fpr, const char *expected_prev, char **data,
 			     size_t *len, struct auditlog_chain *chain, struct ferry_error **err);
+/* auditlog_export_read_at that hands every record of the verified chain to cb
+ * (auditlog_chain_verify_each; lines point into *data); cb runs only after
+ * the signature verified. */
+bool auditlog_export_read_each_at(int dirfd, const char *name, const char *path,
+				  struct pgp *pgp, const char *device_fpr,
+				  const char *expected_prev, char **data, size_t *len,
+				  struct auditlog_chain *chain, auditlog_record_cb cb, void *ctx,
+				  struct ferry_error **err);
 
 #endif

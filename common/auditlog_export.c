@@ -108,6 +108,16 @@ bool auditlog_export_read_at(int dirfd, const char *name, const char *path, stru
 			     const char *device_fpr, const char *expected_prev, char **data,
 			     size_t *len, struct auditlog_chain *chain, struct ferry_error **err)
 {
+	return auditlog_export_read_each_at(dirfd, name, path, pgp, device_fpr, expected_prev, data,
+					    len, chain, NULL, NULL, err);
+}
+
+bool auditlog_export_read_each_at(int dirfd, const char *name, const char *path,
+				  struct pgp *pgp, const char *device_fpr,
+				  const char *expected_prev, char **data, size_t *len,
+				  struct auditlog_chain *chain, auditlog_record_cb cb, void *ctx,
+				  struct ferry_error **err)
+{
 	bool ok = false;
 	char *buf = NULL, *copy = NULL;
 	size_t buf_len = 0;
@@ -123,7 +133,7 @@ bool auditlog_export_read_at(int dirfd, const char *name, const char *path, stru
 	if (!auditlog_export_name_parse(basename(copy), device, &first, &last, err) ||
 	    !signedfile_read_by_at(pgp, dirfd, name, path, AUDITLOG_EXPORT_MAX, device_fpr,
 				   "the device key", &buf, &buf_len, err) ||
-	    !auditlog_chain_verify(buf, buf_len, path, device, expected_prev, &c, err))
+	    !auditlog_chain_verify_each(buf, buf_len, path, device, expected_prev, &c, cb, ctx, err))
 		goto out;
 	if (c.first_seq != first || c.last_seq != last) {
 		ferry_error_set(err, "%s: holds seq %llu-%llu, its name says %llu-%llu", path,

@@ -86,6 +86,10 @@ const char *strv_join(char *const *v, const char *sep, char *buf, size_t size);
 /* Deterministic compact serialization with sorted keys (audit records, acks):
  * returns malloc'd NUL-terminated text, caller frees. */
 char *json_dump_canonical(const json_t *value);
+/* True when text (len bytes) is exactly json_dump_canonical(value), value
+ * being what was parsed from text; one pass over the bytes in the common
+ * case, a dump and comparison where the pass is not sure (json_canon.c). */
+bool json_canonical_text(const json_t *value, const char *text, size_t len);
 
 /* A document of its own that ferry-keys signs (trust policy, work order):
  * the exact bytes parsed strictly (json_parse_strict), only the keys listed

@@ -35,6 +35,11 @@ struct pgp {
 	bool protect;           /* pgp_create_key makes passphrase-protected keys */
 	struct pgp_passphrase pass;   /* loopback pinentry: a file or the terminal */
 	gpgme_key_t sign_key;   /* the last signing key, kept: saves a gpg run per signature */
+	/* The last signing key a keylist mapped to exactly one primary key, kept:
+	 * saves a gpg run per verification (a key's subkey bindings do not change
+	 * while a context lives; its validity is in every verification's status).
+	 * Forgotten when the context imports keys. */
+	char known_sub[PGP_FPR_LEN + 1], known_primary[PGP_FPR_LEN + 1];
 };
 
 /* The contexts open in this process: the agent one of them started is
@@ -370,6 +375,7 @@ static bool import_keys(struct pgp *p, const void *data, size_t len, bool with_s
 	bool ok = false;
 	size_t n = 0;
 
+	p->known_sub[0] = '\0';   /* the key ring changes: list keys again */
 	if ((e = gpgme_data_new_from_mem(&d, data, len, 0))) {
 		gpg_fail(err, e, "import");
 		goto out;
@@ -600,7 +606,8 @@ static enum pgp_sig_status status_of(gpgme_error_t e)
 /* Replaces each signature's (sub)key fingerprint by its primary key's, with
  * one key listing for all of them. A valid signature whose key is not found
  * again, or whose fingerprint more than one key claims, is downgraded to an
- * error: only a fingerprint naming exactly one key of this keyring may count. */
+ * error: only a fingerprint naming exactly one key of this keyring may count.
+ * A single signature by the key the last listing mapped needs no listing. */
 static void map_to_primary(struct pgp *p, struct pgp_signature *sigs, size_t n)
 {
 	const char **patterns = calloc(n + 1, sizeof(*patterns));
@@ -609,6 +616,10 @@ static void map_to_primary(struct pgp *p, struct pgp_signature *sigs, size_t n)
 	size_t np = 0;
 	gpgme_key_t key;
 
+	if (n == 1 && *p->known_sub && strcmp(sigs[0].fpr, p->known_sub) == 0) {
+		memcpy(sigs[0].fpr, p->known_primary, PGP_FPR_LEN + 1);
+		goto out;
+	}
 	for (size_t i = 0; patterns && i < n; i++)
 		if (strlen(sigs[i].fpr) == PGP_FPR_LEN)
 			patterns[np++] = sigs[i].fpr;
@@ -624,11 +635,16 @@ static void map_to_primary(struct pgp *p, struct pgp_signature *sigs, size_t n)
 		gpgme_op_keylist_end(p->ctx);
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (claims && claims[i] == 1 && n == 1) {
+			memcpy(p->known_sub, sigs[i].fpr, PGP_FPR_LEN + 1);
+			memcpy(p->known_primary, primary[i], PGP_FPR_LEN + 1);
+		}
 		if (claims && claims[i] == 1)
 			memcpy(sigs[i].fpr, primary[i], PGP_FPR_LEN + 1);
 		else if (sigs[i].status == PGP_SIG_VALID)
 			sigs[i].status = PGP_SIG_ERROR;
 	}
+out:
 	free(patterns);
 	free(primary);
 	free(claims);

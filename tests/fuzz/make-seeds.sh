@@ -96,6 +96,13 @@ for seq in 1 2 3; do
 	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
 done
 printf '{"boot":2,"detail":{"n":1},"device":"gw-0001","event":"boot.committed","media":{"label":"L","usb_serial":"AA01"},"prev":"%s","result":"info","seq":4,"time":"2026-11-27T10:00:00Z"}' "$prev" | seed audit_line detail
+# json_canon: the audit lines, and spellings the one-pass check must not trust
+mkdir -p "$C/json_canon"
+for f in "$C"/audit_line/*; do cp "$f" "$C/json_canon/audit-$(basename "$f")"; done
+printf '{"b":1,"a":2}' | seed json_canon unsorted
+printf '{"a": 1}' | seed json_canon space
+printf '{"a":-0,"b":1.5,"c":"\\u0041","d":"\\u00E9"}' | seed json_canon numbers-escapes
+printf '{"a":{"x":[1,2,{}]},"ab":[],"b":null}' | seed json_canon nested
 seed audit_chain three <"$T/chain"
 head -n 1 "$T/chain" | seed audit_chain one
 

@@ -165,6 +165,61 @@ static void test_ingest_refuses_a_file_signed_by_another_key(void **state)
 	free(a);
 }
 
+/* A file whose first prev is not the hash of the stored record before it
+ * (another chain from the same seq on) is refused as an integrity failure. */
+static void test_ingest_refuses_a_file_that_does_not_continue_the_stored_chain(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct ingest_result r;
+	char *a = export(f, 1, 20);
+	imports(f, a, 20, 0);
+	make_chain(f, true);   /* record 15 rewritten: 21's prev names another 20 */
+	free(a);
+	a = export(f, 21, 30);
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, a, &r, &err));
+	assert_error_code(err, FERRY_E_INTEGRITY);
+	assert_error_contains(err, "prev does not match");
+	ferry_error_free(err);
+	free(a);
+}
+
+static int64_t stored_tail(struct audit_db *db)
+{
+	struct ferry_error *err = NULL;
+	int64_t tail = -1;
+	char hash[65];
+	assert_ok(audit_db_chain_tail(db, "gw-0001", &tail, hash, &err), err);
+	return tail;
+}
+
+/* In a batch (one commit for many files) a refused file still changes
+ * nothing, the files around it are kept, and all of it is durable only
+ * once the batch is committed. */
+static void test_ingest_batch_keeps_the_files_around_a_refused_one(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	char *a = export(f, 1, 10), *b = export(f, 11, 20), *c = export(f, 31, 40);
+	assert_ok(audit_db_batch_begin(f->db, &err), err);
+	imports(f, a, 10, 0);
+	refuses(f, c, "gap: records 11-30 missing");
+	imports(f, b, 10, 0);
+	assert_ok(audit_db_batch_commit(f->db, &err), err);
+	assert_false(audit_db_in_batch(f->db));
+	assert_int_equal(stored_tail(f->db), 20);
+	free(c);
+	c = export(f, 21, 30);
+	assert_ok(audit_db_batch_begin(f->db, &err), err);
+	imports(f, c, 10, 0);
+	audit_db_close(f->db);   /* never committed: as if the station lost power */
+	assert_ok(audit_db_open(f->target, &f->db, &err), err);
+	assert_int_equal(stored_tail(f->db), 20);
+	free(a);
+	free(b);
+	free(c);
+}
+
 /* Record seq (the last of an export, so the chain stays whole) as a newer
  * writer would make it: key set to value, still canonical. */
 static void rewrite_record(struct fixture *f, int seq, const char *key, json_t *value)
@@ -264,6 +319,8 @@ int main(void)
 		T(test_ingest_refuses_a_gap),
 		T(test_ingest_refuses_a_fork),
 		T(test_ingest_refuses_a_file_signed_by_another_key),
+		T(test_ingest_refuses_a_file_that_does_not_continue_the_stored_chain),
+		T(test_ingest_batch_keeps_the_files_around_a_refused_one),
 		T(test_ingest_accepts_unknown_field_of_same_major),
 		T(test_ingest_refuses_unknown_major_version),
 		T(test_ingest_stores_the_reason_code),

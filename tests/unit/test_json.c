@@ -137,6 +137,48 @@ static void test_json_canonical_dump_sorts_keys(void **state)
 	json_decref(o);
 }
 
+/* The one-pass check answers as a dump and comparison would, for canonical
+ * texts and for every way a text can miss being canonical. */
+static void test_json_canonical_text_agrees_with_the_dump(void **state)
+{
+	(void)state;
+	static const struct { const char *text; bool canonical; } cases[] = {
+		{ "{}", true },
+		{ "{\"a\":\"x\",\"b\":1}", true },
+		{ "{\"a\":[],\"ab\":{\"c\":[1,-2,true,false,null,{}]},\"b\":\"/ok~\"}", true },
+		{ "{\"a\":0,\"b\":-12,\"c\":9223372036854775807}", true },
+		{ "{\"b\":1,\"a\":2}", false },            /* keys out of order */
+		{ "{\"ab\":1,\"a\":2}", false },           /* a prefix sorts first */
+		{ "{\"a\": 1}", false },                     /* whitespace */
+		{ "{\"a\":1 }", false },
+		{ "{ \"a\":1}", false },
+		{ "{\"a\":[1, 2]}", false },
+		{ "{\"a\":-0}", false },                     /* dumped as 0 */
+		{ "{\"a\":1.5}", true },                     /* a real: the dump decides */
+		{ "{\"a\":1.50}", false },
+		{ "{\"a\":1e2}", false },
+		{ "{\"a\":\"\\u0041\"}", false },       /* an escape that need not be */
+		{ "{\"a\":\"\\n\"}", true },             /* one that must be */
+		{ "{\"a\":\"\\u00E9\"}", true },         /* non-ASCII, ensured ASCII */
+		{ "{\"a\":\"\\u00e9\"}", false },        /* lower-case hex */
+		{ "{\"a\":\"\xc3\xa9\"}", false },      /* raw UTF-8 */
+		{ "{\"a\":\"\\/\"}", false },            /* slash escaped */
+		{ "{\"a\":{\"y\":1,\"x\":2}}", false },  /* nested order */
+		{ "{\"a\":{\"x\":1},\"b\":{\"x\":2}}", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = cases[i].text;
+		json_t *v = NULL;
+		assert_ok(json_parse_strict(t, strlen(t), "doc.json", &v, NULL), NULL);
+		char *dump = json_dump_canonical(v);
+		bool same = strcmp(dump, t) == 0;
+		if (same != cases[i].canonical || json_canonical_text(v, t, strlen(t)) != same)
+			fail_msg("case %zu: %s: dump %s", i, t, dump);
+		free(dump);
+		json_decref(v);
+	}
+}
+
 /* A signed document's reader and writer: keys and format checked, the text
  * indented, sorted, ASCII, ending in a newline. */
 static void test_json_document_open_and_text(void **state)
@@ -176,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_json_rejects_trailing_data_and_non_object),
 		cmocka_unit_test(test_json_getters_name_the_path),
 		cmocka_unit_test(test_json_canonical_dump_sorts_keys),
+		cmocka_unit_test(test_json_canonical_text_agrees_with_the_dump),
 		cmocka_unit_test(test_json_document_open_and_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
