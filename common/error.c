@@ -1,4 +1,5 @@
 /* error: see error.h. */
+#define FERRY_ERROR_C   /* defines what error.h's analyser macros stand for */
 #include "error.h"
 
 #include <errno.h>
