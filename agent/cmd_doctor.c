@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,17 +150,25 @@ static void check_bootloader(struct doctor *d)
 	boot_close(b);
 }
 
+/* Filesystem magics are 32 bits; f_type is a long on 64-bit machines and an
+ * int on armhf, where comparing it with RAMFS_MAGIC (unsigned) would not build. */
+static bool on_ram(const struct statfs *fs)
+{
+	uint32_t t = (uint32_t)fs->f_type;
+	return t == (uint32_t)TMPFS_MAGIC || t == (uint32_t)RAMFS_MAGIC;
+}
+
 static void check_state_dir(struct doctor *d)
 {
 	struct statfs fs;
 	const char *dir = d->c->state_dir;
 	if (statfs(dir, &fs) != 0)
 		report(d, "state_dir", false, "%s: %s", dir, strerror(errno));
-	else if ((fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) && !d->virtual_device)
+	else if (on_ram(&fs) && !d->virtual_device)
 		report(d, "state_dir", false, "%s: on tmpfs: the update state would not survive a reboot", dir);
 	else
 		report(d, "state_dir", true, "%s: %s", dir,
-		       fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ? "tmpfs (virtual device)" : "persistent");
+		       on_ram(&fs) ? "tmpfs (virtual device)" : "persistent");
 }
 
 static void check_trust(struct doctor *d)

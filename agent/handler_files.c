@@ -54,13 +54,21 @@ static bool paths_make(const char *target, struct files_paths *fp, struct ferry_
 	size_t n = strlen(target);
 	while (n > 1 && target[n - 1] == '/')
 		n--;
-	if ((fp->target = strndup(target, n)) == NULL ||
-	    asprintf(&fp->staged, "%s.ferry-new", fp->target) < 0 ||
-	    asprintf(&fp->old, "%s.ferry-old", fp->target) < 0 ||
-	    asprintf(&fp->bad, "%s.ferry-bad", fp->target) < 0) {
-		paths_free(fp);
+	/* Made in locals, then stored: the analyser loses what a struct holds
+	 * once asprintf has been given a pointer into it. */
+	char *t = strndup(target, n), *staged = NULL, *old = NULL, *bad = NULL;
+	if (!t || asprintf(&staged, "%s.ferry-new", t) < 0 || asprintf(&old, "%s.ferry-old", t) < 0 ||
+	    asprintf(&bad, "%s.ferry-bad", t) < 0) {
+		free(t);
+		free(staged);
+		free(old);
+		free(bad);
 		return ferry_error_set(err, "out of memory");
 	}
+	fp->target = t;
+	fp->staged = staged;
+	fp->old = old;
+	fp->bad = bad;
 	return true;
 }
 

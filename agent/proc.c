@@ -301,7 +301,6 @@ bool proc_run(const struct proc_spec *spec, struct proc_log *log, char **out,
 		waitpid(pid, NULL, 0);
 		goto out;
 	}
-	pid = -1;
 	int exec_errno = 0;
 	if (read(execp[0], &exec_errno, sizeof exec_errno) == (ssize_t)sizeof exec_errno) {
 		ferry_error_errno(err, exec_errno, "%s: cannot execute %s", spec->what, spec->argv[0]);

@@ -206,7 +206,12 @@ static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 		sq_fail(s, err, "cannot open database");
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 10000);
+	/* An import holds the write lock while GnuPG checks one export's
+	 * signature (audit/ingest.c), so stations queue behind each other's
+	 * checks: under make asan on a loaded machine four of them waited more
+	 * than 10 s and refused a file with "database is locked". PostgreSQL
+	 * waits for a lock without a limit; here a minute. */
+	sqlite3_busy_timeout(s->db, 60000);
 	/* a file that is not a database fails here, before anything is written */
 	if (!sq_exec(s, "PRAGMA journal_mode=WAL", "setting WAL mode", err) ||
 	    !sq_exec(s, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; " AUDIT_SQLITE_CACHE,

@@ -184,6 +184,10 @@ static int usage_error(struct ferry_error **err, const char *fmt, ...)
 	ferry_error_setc(err, FERRY_E_USAGE, "%s", msg);
 	return CLI_EXIT_USAGE;
 }
+/* The static analyser does not follow variadic calls: tell it the result. */
+#ifdef __clang_analyzer__
+#define usage_error(...) (usage_error(__VA_ARGS__), CLI_EXIT_USAGE)
+#endif
 
 /* The global options before the command. CLI_CONTINUE, or the exit code
  * when they were all there is (--help, --version) or wrong (*err). */

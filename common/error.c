@@ -1,4 +1,5 @@
 /* error: see error.h. */
+#define FERRY_ERROR_C   /* defines what error.h's analyser macros stand for */
 #include "error.h"
 
 #include <errno.h>
@@ -79,7 +80,7 @@ static bool set_message(struct ferry_error **err, enum ferry_code code, int errn
 }
 
 /* The one body of ferry_error_set and ferry_error_setc. */
-static bool vset(struct ferry_error **err, enum ferry_code code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static bool vset(struct ferry_error **err, enum ferry_code code, const char *fmt, va_list ap)
 {
 	if (!err || *err)
 		return false;

@@ -60,6 +60,14 @@ bool ferry_error_setc(struct ferry_error **err, enum ferry_code code, const char
  * ESHUTDOWN medium-gone, ELOOP unsafe, ENOMEM internal, anything else io. */
 bool ferry_error_errno(struct ferry_error **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* For clang's static analyser (scan-build, tests/lint/clang-analyze.sh), which
+ * does not see into error.c: the three above always return false, so that
+ * `return ferry_error_set(…)` is known to be a failure. */
+#if defined(__clang_analyzer__) && !defined(FERRY_ERROR_C)
+#define ferry_error_set(...) (ferry_error_set(__VA_ARGS__), false)
+#define ferry_error_setc(...) (ferry_error_setc(__VA_ARGS__), false)
+#define ferry_error_errno(...) (ferry_error_errno(__VA_ARGS__), false)
+#endif
 /* Gives an unclassified error its code (no-op when there is no error or it
  * has one already): callers that know what a failure means say so. */
 void ferry_error_classify(struct ferry_error **err, enum ferry_code code);

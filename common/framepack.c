@@ -121,7 +121,9 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 	p.frame_size = o->frame_size ? o->frame_size : FRAMEPACK_FRAME_DEFAULT;
 	chunks_init(table, p.frame_size);
 	p.out_cap = frames_stored_bound(o->compression, p.frame_size);
-	p.n_slots = 2 * (size_t)n_threads;
+	/* A copy the workers, who share p, never change. */
+	const size_t n_slots = 2 * (size_t)n_threads;
+	p.n_slots = n_slots;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	p.slots = calloc(p.n_slots, sizeof(*p.slots));
@@ -144,8 +146,8 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 			goto out;
 		}
 	while (!eof || done < submitted) {
-		if (!eof && submitted - done < p.n_slots) {
-			struct slot *s = &p.slots[submitted % p.n_slots];
+		if (!eof && submitted - done < n_slots) {
+			struct slot *s = &p.slots[submitted % n_slots];
 			if (!read_full(in_fd, s->in, p.frame_size, &s->in_len, in_name, err))
 				goto out;
 			if (s->in_len < p.frame_size)
@@ -161,7 +163,7 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 			submitted++;
 			continue;
 		}
-		if (!write_slot(&p, &p.slots[done % p.n_slots], out_fd, out_name, table, &written, err))
+		if (!write_slot(&p, &p.slots[done % n_slots], out_fd, out_name, table, &written, err))
 			goto out;
 		done++;
 	}

@@ -1,4 +1,5 @@
 /* json: see json.h. */
+#define FERRY_JSON_C   /* defines what json.h's analyser macro stands for */
 #include "json.h"
 
 #include <stdarg.h>

@@ -68,7 +68,7 @@ void media_index_free(struct media_index *idx)
 {
 	if (!idx)
 		return;
-	for (size_t i = 0; i < idx->n_bundles; i++) {
+	for (size_t i = 0; idx->bundles && i < idx->n_bundles; i++) {
 		free(idx->bundles[i].file);
 		free(idx->bundles[i].name);
 		free(idx->bundles[i].version);
@@ -173,7 +173,7 @@ char *media_index_serialize(const struct media_index *idx)
 	json_object_set_new(root, "created", json_string(idx->created ? idx->created : ""));
 	if (idx->writer)
 		json_object_set_new(root, "writer", json_string(idx->writer));
-	for (size_t i = 0; i < idx->n_bundles; i++) {
+	for (size_t i = 0; idx->bundles && i < idx->n_bundles; i++) {
 		const struct media_index_bundle *b = &idx->bundles[i];
 		json_t *o = json_object();
 		if (!o)

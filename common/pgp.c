@@ -389,7 +389,7 @@ static bool import_keys(struct pgp *p, const void *data, size_t len, bool with_s
 	    r->secret_imported + r->secret_unchanged == 0 && !p->agent_launched) {
 		/* secret keys go to gpg-agent, which gpg.conf does not autostart */
 		if (!need_agent(p, err) || gpgme_data_seek(d, 0, SEEK_SET) != 0 ||
-		    (e = gpgme_op_import(p->ctx, d))) {
+		    gpgme_op_import(p->ctx, d) != GPG_ERR_NO_ERROR) {
 			ferry_error_set(err, "import: secret keys could not be imported");
 			goto out;
 		}
@@ -534,7 +534,7 @@ bool pgp_sign_detached(struct pgp *p, const char *fpr, const void *data, size_t 
 		if (p->sign_key)
 			gpgme_key_unref(p->sign_key);
 		p->sign_key = NULL;
-		if ((e = gpgme_get_key(p->ctx, fpr, &p->sign_key, 1)) || !p->sign_key) {
+		if (gpgme_get_key(p->ctx, fpr, &p->sign_key, 1) != GPG_ERR_NO_ERROR || !p->sign_key) {
 			p->sign_key = NULL;
 			ferry_error_set(err, "sign: no secret key %s in %s", fpr, p->homedir);
 			goto out;

@@ -22,11 +22,11 @@ all: $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay/%)
 $(BUILD)/tests/fuzz/replay/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
 		$(FUZZ_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+	$(LINK) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/fuzz/bin/%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_HELP_OBJS) $(PROG_LIBS) $(LIBFERRY)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+	$(LINK) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
 
 .PHONY: fuzz fuzz-build
 fuzz-build:
