@@ -7,7 +7,10 @@ VM_OFF=0   # console offset: waits look only at what came after it
 
 # vm_on: power on (a new QEMU process on the same disk). The disk has no host
 # cache (cache=none where O_DIRECT works, else writethrough), so what the
-# guest flushed is on the image when QEMU is killed.
+# guest flushed is on the image when QEMU is killed. The BIOS boots only the
+# disk (bootindex, strict): a stick left in is never a boot candidate. The
+# guest's entropy comes from the host (virtio-rng): without RDRAND under TCG
+# the kernel's pool filled only after gpg had waited for it.
 vm_on() {
 	local cache=none
 	[ -n "$VM_PID" ] && vm_cut
@@ -17,7 +20,9 @@ vm_on() {
 	rm -f "$QMP"
 	qemu-system-x86_64 -machine pc,accel=tcg -m 512 -smp 1 -nodefaults -no-user-config \
 		-display none -monitor none -chardev file,id=con,path="$CONSOLE",append=on -serial chardev:con \
-		-drive file="$DISK",if=virtio,format=raw,cache=$cache \
+		-drive file="$DISK",if=none,id=disk0,format=raw,cache=$cache \
+		-device virtio-blk-pci,drive=disk0,id=disk,bootindex=1 -boot strict=on \
+		-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
 		-device qemu-xhci,id=xhci \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
 		-virtfs local,path="$CTL",mount_tag=ctl,security_model=none \
