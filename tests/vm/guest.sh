@@ -19,9 +19,11 @@ mount -t ext2 /dev/vda1 /run/ferry/boot && mount -t ext4 /dev/vda4 /run/ferry/da
 	{ say "init: cannot mount the boot or data partition"; sleep 2; poweroff -f; }
 # udevd for sticks; only block devices are replayed (a stick present at boot),
 # the whole coldplug took 10 s under TCG.
-# udevd must listen before the replay: a stick left in across a reboot was
-# enumerated before it, and its replayed event was lost (no ID_BUS, so watch
-# never saw it).
+# udevadm ignores requests in a chroot ("Running in chroot, ignoring
+# request"), and this is one: without SYSTEMD_IGNORE_CHROOT the replay did
+# nothing, and a stick left in across a reboot was never seen again. udevd
+# must listen before the replay (--ping).
+export SYSTEMD_IGNORE_CHROOT=1
 /lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
 udevadm control --ping --timeout=30 >/dev/null 2>&1
 udevadm trigger --action=add --subsystem-match=block >/dev/null 2>&1
