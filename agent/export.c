@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "agent/order_gate.h"
 #include "common/auditlog.h"
 #include "common/inventory.h"
 #include "common/rfc3339.h"
@@ -176,7 +177,9 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!pgp_open(c->trust_homedir, &p, err) || !agent_device_key(p, fpr, err) ||
+	/* A policy may require a work order to read the log (agent/order_gate.h). */
+	if (!order_gate_read(c, s, media_dir, time(NULL), err) ||
+	    !pgp_open(c->trust_homedir, &p, err) || !agent_device_key(p, fpr, err) ||
 	    !state_records_unacked(s, AGENT_EXPORT_BUDGET, &r, err) || !state_get(s, &info, err) ||
 	    !stick_dir_open(top, STICK_DEVICE_AUDIT, c->device.id, true, &dir, err))
 		goto out;

@@ -18,6 +18,7 @@
 #include "agent/export.h"
 #include "agent/refusals.h"
 #include "agent/lifecycle.h"
+#include "agent/order_gate.h"
 #include "agent/trust.h"
 #include "common/bundle_read.h"
 #include "common/decide.h"
@@ -26,6 +27,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/safefile.h"
+#include "common/sha256.h"
 #include "common/stick.h"
 #include "common/admit.h"          /* the one admission: design §3's order */
 
@@ -39,6 +41,7 @@ struct candidate {
 	json_t *signers;             /* fingerprints that counted */
 	char **problems;             /* why it was refused before deciding (trust, format) */
 	const char *problem_code;    /* "unreadable", "signature", "manifest" */
+	const struct order *order;   /* the work order that lets this run install it, or NULL */
 };
 
 /* The run: the stick, for its audit records, and whether to draw progress. */
@@ -208,8 +211,8 @@ static void offer_free(struct offer *o)
 /* Adopts a newer policy from the stick (before judging its bundles). */
 static bool consider_policy(const struct agent_config *c, struct state *st, struct agent_trust *trust,
 			    const struct offer *o, const struct install_request *rq,
-			    const struct install_media *media, struct install_report *out,
-			    struct ferry_error **err)
+			    const struct install_media *media, const struct order_gate_verdict *order,
+			    struct install_report *out, struct ferry_error **err)
 {
 	if (!o->stick || !o->stick->policy_dir)
 		return true;
@@ -217,8 +220,9 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 	char *reason = NULL;
 	struct auditlog_fields mev = { .usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
-	if (!agent_trust_adopt(c, st, trust, o->stick->policy_fd, o->stick->policy_dir, rq->dry_run,
-			       &mev, &outcome, &reason, err))
+	if (!order_gate_use(st, order, err) ||
+	    !agent_trust_adopt(c, st, trust, o->stick->policy_fd, o->stick->policy_dir, rq->dry_run,
+			       &mev, order, &outcome, &reason, err))
 		return false;
 	if (outcome == TRUST_ADOPT_ADOPTED)
 		lines_add(&out->lines, "trust policy: %s serial %lld from the stick",
@@ -231,6 +235,94 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 				      outcome == TRUST_ADOPT_SAME ? "same" : "refused",
 				      "serial", (json_int_t)trust->policy->serial));
 	free(reason);
+	return true;
+}
+
+/* The run's work orders (agent/order_gate.h): read once from the stick. */
+struct run_orders {
+	struct order_gate g;
+	struct order_facts f;
+	struct order_gate_verdict policy, install;
+	char *refused;               /* the first bundle refused for want of an order */
+};
+
+static void run_orders_clear(struct run_orders *ro)
+{
+	order_gate_verdict_clear(&ro->policy);
+	order_gate_verdict_clear(&ro->install);
+	order_gate_clear(&ro->g);
+	free(ro->refused);
+}
+
+/* Loads the stick's orders and decides whether a newer policy may come in. */
+static bool orders_load(const struct agent_config *c, const struct agent_trust *trust,
+			const struct install_request *rq, const struct offer *o, time_t now,
+			struct run_orders *ro, struct ferry_error **err)
+{
+	order_gate_facts(c, &ro->f);
+	return (!o->stick || order_gate_load(&ro->g, trust->pgp, rq->path, err)) &&
+	       order_gate_decide(&ro->g, trust->policy, &ro->f, ORDER_POLICY, NULL, now, &ro->policy,
+				 err);
+}
+
+/* Under the policy now in force: the order this run installs under (every
+ * record from here on carries it), and what it allows, said first. */
+static bool orders_for_install(struct state *st, const struct agent_trust *trust, time_t now,
+			       struct run_orders *ro, struct install_report *out,
+			       struct ferry_error **err)
+{
+	const struct order *o;
+	if (!order_gate_decide(&ro->g, trust->policy, &ro->f, ORDER_INSTALL, NULL, now, &ro->install,
+			       err))
+		return false;
+	if ((o = ro->install.order)) {
+		char *text = order_gate_describe(o);
+		lines_add(&out->lines, "%s", text ? text : o->id);
+		json_object_set_new(out->json, "order", json_pack("{s:s,s:s,s:s?}", "id", o->id,
+								  "technician", o->technician,
+								  "allows", text));
+		free(text);
+	}
+	return order_gate_use(st, &ro->install, err);
+}
+
+/* Accepted bundles that no valid work order lets this run install, when the
+ * policy requires one, are refused like any other refusal (one record). */
+static bool orders_for_bundles(struct run_orders *ro, const struct policy *p, time_t now,
+			       struct candidate *cds, size_t n, bool dry_run, struct refusals *rf,
+			       struct install_report *out, int *refused, struct ferry_error **err)
+{
+	bool pins = order_gate_pins_sha256(&ro->g);
+	for (size_t i = 0; i < n; i++) {
+		const struct manifest *m = cds[i].d && cds[i].d->variant ? cds[i].d->manifest : NULL;
+		char hex[SHA256_HEX_LEN + 1];
+		struct order_bundle_ref b = { .name = m ? m->name : NULL, .version = m ? m->version : NULL };
+		struct order_gate_verdict v;
+		if (!m)
+			continue;
+		if (pins && sha256_file_hex(cds[i].path, hex, NULL, NULL))
+			b.sha256 = hex;
+		if (!order_gate_decide(&ro->g, p, &ro->f, ORDER_INSTALL, &b, now, &v, err))
+			return false;
+		cds[i].order = v.order;
+		bool ok = true;
+		if (!v.allowed) {
+			lines_add(&out->lines, "%s %s: refused: %s", m->name, m->version, v.reason);
+			json_array_append_new(json_object_get(out->json, "bundles"),
+					      json_pack("{s:s,s:s,s:s,s:s,s:[s]}", "file", cds[i].file,
+							"bundle", m->name, "version", m->version,
+							"result", "refused", "reasons", v.reason));
+			(*refused)++;
+			cds[i].d = NULL;   /* not installed */
+			ok = (ro->refused || (ro->refused = strdup(v.reason))) &&
+			     (dry_run || refusals_add(rf, false, m->name, m->version, cds[i].file,
+						      ferry_code_name(FERRY_E_POLICY), v.reason, v.detail,
+						      err));
+		}
+		order_gate_verdict_clear(&v);
+		if (!ok)
+			return err && *err ? false : ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+	}
 	return true;
 }
 
@@ -464,7 +556,9 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 		} else {
 			enum notify_result r;
 			bool pending = false;
-			if (!install_one(c, st, boot, &cds[i], d, media, &out->lines, &r, &pending, err)) {
+			if (!state_set_order(st, cds[i].order ? cds[i].order->id : NULL,
+					     cds[i].order ? cds[i].order->technician : NULL, err) ||
+			    !install_one(c, st, boot, &cds[i], d, media, &out->lines, &r, &pending, err)) {
 				json_decref(entry);
 				return false;
 			}
@@ -486,7 +580,7 @@ static bool install_accepted(const struct agent_config *c, struct state *st, str
 }
 
 static void summarise(const struct install_request *rq, const struct tally *t,
-		      struct install_report *out)
+		      struct install_report *out, const char *no_order)
 {
 	const char *verb = rq->dry_run ? "would install" : "installed";
 	if (t->failed)
@@ -505,6 +599,11 @@ static void summarise(const struct install_request *rq, const struct tally *t,
 		     !rq->dry_run && t->pending ? ", more waiting for a commit" : "",
 		     t->unconfirmed ? ", waiting for a local confirmation" : "") < 0)
 		out->summary = NULL;
+	char *why = NULL;   /* the technician hears why, not just "refused" */
+	if (out->summary && no_order && asprintf(&why, "%s; %s", out->summary, no_order) >= 0) {
+		free(out->summary);
+		out->summary = why;
+	}
 	json_object_set_new(out->json, "result", json_string(notify_result_name(out->result)));
 	json_object_set_new(out->json, "summary", json_string(out->summary ? out->summary : ""));
 }
@@ -537,6 +636,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	struct candidate *cds = NULL;
 	struct tally tally = { 0 };
 	struct refusals rf = { 0 };
+	struct run_orders orders = { 0 };
 	struct install_media media = {
 		.usb_serial = rq->media && rq->media->serial[0] ? rq->media->serial : NULL,
 		.label = rq->media && rq->media->label[0] ? rq->media->label : NULL,
@@ -562,7 +662,9 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	}
 	if (!agent_trust_open(c, st, &trust, err) || !offer_load(rq->path, &offer, err))
 		goto out;
-	if (!consider_policy(c, st, &trust, &offer, rq, &media, out, err) ||
+	if (!orders_load(c, &trust, rq, &offer, now, &orders, err) ||
+	    !consider_policy(c, st, &trust, &offer, rq, &media, &orders.policy, out, err) ||
+	    !orders_for_install(st, &trust, now, &orders, out, err) ||
 	    !report_ignored(st, &offer, rq->dry_run, &media, out, err))
 		goto out;
 	cds = calloc(offer.n ? offer.n : 1, sizeof(*cds));
@@ -583,6 +685,9 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		    !report_refusal(&rf, &cds[i], d, rq->dry_run, !offer.stick, out, &tally, err))
 			goto out;
 	}
+	if (!orders_for_bundles(&orders, trust.policy, now, cds, offer.n, rq->dry_run, &rf, out,
+				&tally.refused, err))
+		goto out;
 	struct auditlog_fields stick = { .usb_serial = media.usb_serial, .media_label = media.label,
 				     .usb_vendor = media.usb_vendor, .usb_product = media.usb_product };
 	if (!refusals_record(&rf, st, &stick, err))
@@ -591,7 +696,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		goto out;
 	if (offer.n == 0)
 		lines_add(&out->lines, "no bundles on %s", rq->path);
-	summarise(rq, &tally, out);
+	summarise(rq, &tally, out, orders.refused);
 	ok = true;
 out:
 	for (size_t i = 0; cds && i < offer.n; i++) {
@@ -601,6 +706,7 @@ out:
 	}
 	free(cds);
 	refusals_clear(&rf);
+	run_orders_clear(&orders);
 	offer_free(&offer);
 	agent_trust_close(&trust);
 	state_info_clear(&info);

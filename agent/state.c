@@ -18,6 +18,7 @@ struct state {
 	sqlite3 *db;
 	char *path;
 	char *device;
+	char *order, *technician;   /* the work order of the run (state_set_order) */
 };
 
 static const char *const state_names[] = {
@@ -303,7 +304,25 @@ void state_close(struct state *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->device);
+	free(s->order);
+	free(s->technician);
 	free(s);
+}
+
+bool state_set_order(struct state *s, const char *order, const char *technician,
+		     struct ferry_error **err)
+{
+	char *o = order ? strdup(order) : NULL, *t = technician ? strdup(technician) : NULL;
+	if ((order && !o) || (technician && !t)) {
+		free(o);
+		free(t);
+		return ferry_error_set(err, "out of memory");
+	}
+	free(s->order);
+	free(s->technician);
+	s->order = o;
+	s->technician = t;
+	return true;
 }
 
 const char *state_device(const struct state *s)
@@ -357,6 +376,8 @@ static bool append_record(struct state *s, const struct auditlog_fields *ev, uin
 	f.usb_serial = serial;
 	f.media_label = label;
 	f.detail = detail;
+	f.order = s->order;
+	f.technician = s->technician;
 	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
 		ferry_error_set(err, "out of memory");
 		goto out;

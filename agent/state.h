@@ -101,6 +101,11 @@ void state_close(struct state *s);
  * the record's seq (0 if none). */
 bool state_apply(struct state *s, const struct state_change *change,
 		 const struct auditlog_fields *ev, uint64_t *seq_out, struct ferry_error **err);
+/* The work order under which this handle works (agent/order_gate.h): every
+ * record appended from now on carries "order" and "technician" (format 1,
+ * minor), until it is set again; NULL, NULL clears it. */
+bool state_set_order(struct state *s, const char *order, const char *technician,
+		     struct ferry_error **err);
 /* An audit record with no state change. */
 bool state_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 		  struct ferry_error **err);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/order_gate.h"
 #include "common/safefile.h"
 
 static char *adopted_dir(const struct agent_config *c, int64_t serial)
@@ -99,7 +100,8 @@ static bool store_adopted(struct pgp *home, const char *dst, const struct policy
 
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
 		       int dirfd, const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
-		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err)
+		       const struct order_gate_verdict *order, enum trust_adopt_outcome *outcome,
+		       char **reason, struct ferry_error **err)
 {
 	bool ok = false, same = false;
 	struct policy *candidate = NULL;
@@ -118,6 +120,9 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		goto out;
 	} else if (!policy_adopt_dirfd(t->pgp, t->policy, dirfd, dir, &candidate, &file, &why)) {
 		*outcome = TRUST_ADOPT_REFUSED;
+	} else if (order && !order->allowed) {
+		*outcome = TRUST_ADOPT_REFUSED;   /* a good policy, but no one was sent to bring it */
+		ferry_error_setc(&why, FERRY_E_POLICY, "%s", order->reason);
 	} else {
 		*outcome = TRUST_ADOPT_ADOPTED;
 	}
@@ -134,7 +139,8 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 		ferry_error_classify(&why, FERRY_E_POLICY);
 		ev.code = ferry_code_name(ferry_error_code(why));
 		*reason = strdup(ferry_error_message(why));
-		detail = json_pack("{s:s}", "reason", ferry_error_message(why));
+		detail = order && !order->allowed ? json_incref(order->detail)
+						  : json_pack("{s:s}", "reason", ferry_error_message(why));
 	} else {
 		detail = json_pack("{s:I,s:I}", "serial", (json_int_t)candidate->serial,
 				   "previous_serial", (json_int_t)t->policy->serial);

@@ -15,6 +15,8 @@
 #include "common/pgp.h"
 #include "common/policy.h"
 
+struct order_gate_verdict;
+
 struct agent_trust {
 	struct pgp *pgp;          /* the device's GnuPG home (trust.homedir) */
 	struct policy *policy;    /* the current policy, verified */
@@ -35,9 +37,12 @@ enum trust_adopt_outcome {
  * dir names it in messages). Adopts it when a
  * threshold of the current roots signed it and its serial is higher; audits
  * "policy.adopted" or "policy.refused" unless dry_run (then nothing changes).
- * *reason (malloc'd) explains a refusal. Returns false only on I/O failures. */
+ * *reason (malloc'd) explains a refusal. order (NULL: none needed) is the
+ * work-order verdict for "policy" (agent/order_gate.h): a newer policy is
+ * refused when it is refused. Returns false only on I/O failures. */
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
 		       int dirfd, const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
-		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err);
+		       const struct order_gate_verdict *order, enum trust_adopt_outcome *outcome,
+		       char **reason, struct ferry_error **err);
 
 #endif

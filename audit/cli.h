@@ -87,5 +87,6 @@ int cmd_fleet(struct audit_cli *cli, int argc, char **argv, struct ferry_error *
 int cmd_check_chains(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_ack(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_migrate(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_order(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 
 #endif

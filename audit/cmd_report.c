@@ -1,4 +1,4 @@
-/* cmd_report: `ferry-audit report [--format F] [--stale-days N] [-o FILE]`.
+/* cmd_report: `ferry-audit report [--format F] [--stale-days N] [--device ID] [-o FILE]`.
  * Renders into memory first, so -o FILE is replaced atomically and a failed
  * report leaves no half-written file. */
 #include <stdio.h>
@@ -11,14 +11,15 @@
 
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
-	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE };
+	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE, OPT_DEVICE };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "stale-days", required_argument, NULL, OPT_STALE },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
-	const char *format = NULL, *output = NULL;
+	const char *format = NULL, *output = NULL, *device = NULL;
 	long stale_days = 30;
 	struct audit_db *db = NULL;
 	struct report r = { 0 };
@@ -32,6 +33,7 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 		switch (opt) {
 		case OPT_FORMAT: format = optarg; break;
 		case 'o': output = optarg; break;
+		case OPT_DEVICE: device = optarg; break;
 		case OPT_STALE:
 			stale_days = strtol(optarg, &end, 10);
 			if (!*optarg || *end || stale_days < 0 || stale_days > 36500)
@@ -48,8 +50,11 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 		return cli_usage_error("report", "--format %s: expected text, csv, json or html", format);
 	if (!cli_open_db(cli, &db, err))
 		return EXIT_USAGE;
-	if (!report_build(db, time(NULL), stale_days, &r, err))
+	if (device ? !report_build_device(db, time(NULL), device, &r, err)
+		   : !report_build(db, time(NULL), stale_days, &r, err)) {
+		rc = ferry_exit_code(*err);
 		goto out;
+	}
 	if (!(mem = open_memstream(&buf, &len))) {
 		ferry_error_set(err, "out of memory");
 		goto out;

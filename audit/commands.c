@@ -21,8 +21,9 @@ static const struct audit_command commands[] = {
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
 	{ { "logs", "--device ID --seq N",
 	    "show the failure log that record N of a device names (verified again)", 0 }, cmd_logs },
-	{ { "report", "[--format text|csv|json|html] [--stale-days N] [-o FILE]",
-	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings", 0 }, cmd_report },
+	{ { "report", "[--format text|csv|json|html] [--stale-days N] [--device ID] [-o FILE]",
+	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings, weeks;"
+	    " --device: one device", 0 }, cmd_report },
 	{ { "check", "[--device ID]",
 	    "re-verify the stored chains: notices a tampered or damaged database or backup", 0 },
 	  cmd_check_chains },
@@ -31,6 +32,9 @@ static const struct audit_command commands[] = {
 	{ { "migrate", "--from sqlite:FILE --to postgresql://…",
 	    "copy an HQ database to another backend, then verify every chain and signature in it", 0 },
 	  cmd_migrate },
+	{ { "order import", "--policy DIR FILE.json...",
+	    "learn issued work orders (dispatcher-signed, checked against the signed policy DIR)", 0 },
+	  cmd_order },
 	{ { "keygen", "[--name NAME] [-o FILE.asc]",
 	    "create the HQ signing key for acks (give its public key the policy role hq)", 0 }, cmd_keygen },
 };

@@ -172,7 +172,7 @@ bool audit_db_record_line(struct audit_db *db, const char *device, int64_t seq, 
 }
 
 const char *const audit_db_tables[] = { "devices", "device_versions", "device_groups", "records",
-	"imports", "policy_serials", "export_sigs", "failure_logs", NULL };
+	"imports", "policy_serials", "export_sigs", "failure_logs", "orders", NULL };
 
 static bool known_table(const char *table, struct ferry_error **err)
 {

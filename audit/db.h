@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 6
+#define AUDIT_DB_SCHEMA_VERSION 7
 
 struct audit_db;
 
@@ -62,6 +62,7 @@ struct audit_record {
 	const char *code;        /* the record's reason code (ferry_code_name), or NULL */
 	const char *media_serial, *media_label;
 	int64_t boot;            /* -1 when absent */
+	const char *work_order, *technician;   /* the record's "order" and "technician", or NULL */
 };
 /* Highest stored seq of device (0 and 64 '0's when none). Inside a
  * transaction it holds the device's chain until commit or rollback, so two
@@ -181,10 +182,22 @@ enum audit_query {
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */
+	AUDIT_Q_CHANGES_BY_ORDER,   /* technician, work_order, device, event, bundle, version,
+	                             * time: records made under a work order (first 500) */
+	AUDIT_Q_ORDERS,             /* work_order, technician, status (used, expired unused,
+	                             * not used yet), devices, records, last_used, not_after */
+	/* rows the report derives weekly sections from (report_time.c): */
+	AUDIT_Q_INSTALLS_BY_WEEK,   /* day (YYYY-MM-DD), success, failure, refused */
+	AUDIT_Q_VERSIONS_BY_WEEK,   /* device, bundle, version, event, day: installs that
+				     * succeeded and rollbacks, by device, bundle, seq */
+	AUDIT_Q_RINGS_BY_WEEK,      /* ring, device, bundle, version, event, day: the same per
+				     * ring member; bundle NULL for a member without any */
 	AUDIT_Q_COUNT
 };
+/* A report statement's one parameter, ?1: the time it compares with. */
 struct audit_query_params {
-	const char *stale_before;   /* RFC 3339: devices last seen before it are stale */
+	const char *stale_before;   /* RFC 3339: devices last seen before it are stale; for
+	                             * AUDIT_Q_ORDERS the report's time (orders expired before it) */
 };
 bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
 		    struct audit_table *out, struct ferry_error **err);

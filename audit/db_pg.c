@@ -58,6 +58,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE failure_logs (device " CTEXT " NOT NULL, seq BIGINT NOT NULL,"
 	" sha256 TEXT NOT NULL, data BYTEA NOT NULL, imported_at TEXT NOT NULL,"
 	" PRIMARY KEY (device, seq), FOREIGN KEY (device, seq) REFERENCES records (device, seq));",
+	/* 7: the work order and technician a record names (issue 18), and the
+	 * orders HQ learnt of (`ferry-audit order import`) */
+	"ALTER TABLE records ADD COLUMN work_order " CTEXT ";"
+	"ALTER TABLE records ADD COLUMN technician " CTEXT ";"
+	"CREATE INDEX records_work_order ON records (work_order);"
+	"CREATE TABLE orders (id " CTEXT " PRIMARY KEY, technician " CTEXT " NOT NULL,"
+	" operations TEXT NOT NULL, scope TEXT NOT NULL, not_before " CTEXT " NOT NULL,"
+	" not_after " CTEXT " NOT NULL, signer TEXT NOT NULL, imported_at TEXT NOT NULL,"
+	" body TEXT NOT NULL);",
 };
 /* Steps beyond AUDIT_DB_SCHEMA_VERSION wait until db.h counts them (main and
  * this backend gain a step at the same time); fewer steps would be a bug. */

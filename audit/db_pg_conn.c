@@ -99,7 +99,8 @@ int64_t cell_int(const PGresult *r, int row, int col, int64_t absent)
 
 
 static const char *const record_cols[PG_RECORD_COLS] = { "device", "seq", "hash", "prev", "time",
-	"boot", "event", "bundle", "version", "result", "reason", "media_serial", "media_label", "line", "code" };
+	"boot", "event", "bundle", "version", "result", "reason", "media_serial", "media_label", "line", "code",
+	"work_order", "technician" };
 
 static char *batch_sql(int n)
 {
@@ -164,7 +165,7 @@ bool pg_records_add(struct pg *p, const struct audit_record *r, struct ferry_err
 	snprintf(boot, sizeof(boot), "%lld", (long long)r->boot);
 	const char *v[PG_RECORD_COLS] = { r->device, seq, r->hash, r->prev, r->time,
 		r->boot >= 0 ? boot : NULL, r->event, r->bundle, r->version, r->result, r->reason,
-		r->media_serial, r->media_label, r->line, r->code };
+		r->media_serial, r->media_label, r->line, r->code, r->work_order, r->technician };
 	char **row = &p->batch[p->batch_n * PG_RECORD_COLS];
 	for (int c = 0; c < PG_RECORD_COLS; c++)
 		if (v[c] && !(row[c] = strdup(v[c]))) {

@@ -13,7 +13,7 @@
 #include "audit/db.h"
 
 #define PG_BATCH_ROWS 100   /* records per multi-row INSERT (bench/audit.sh) */
-#define PG_RECORD_COLS 15
+#define PG_RECORD_COLS 17
 
 struct pg {
 	PGconn *conn;

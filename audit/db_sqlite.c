@@ -51,6 +51,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE failure_logs (device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" sha256 TEXT NOT NULL, data BLOB NOT NULL, imported_at TEXT NOT NULL,"
 	" PRIMARY KEY (device, seq), FOREIGN KEY (device, seq) REFERENCES records (device, seq))",
+	/* 7: the work order and technician a record names (issue 18), and the
+	 * orders HQ learnt of (`ferry-audit order import`) */
+	"ALTER TABLE records ADD COLUMN work_order TEXT;"
+	"ALTER TABLE records ADD COLUMN technician TEXT;"
+	"CREATE INDEX records_work_order ON records (work_order);"
+	"CREATE TABLE orders (id TEXT PRIMARY KEY, technician TEXT NOT NULL,"
+	" operations TEXT NOT NULL, scope TEXT NOT NULL, not_before TEXT NOT NULL,"
+	" not_after TEXT NOT NULL, signer TEXT NOT NULL, imported_at TEXT NOT NULL,"
+	" body TEXT NOT NULL)",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -397,8 +406,9 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	struct sq *s = impl;
 	if (!s->ins_record &&
 	    !sq_prepare(s, "INSERT INTO records (device, seq, hash, prev, time, boot, event, bundle,"
-			" version, result, reason, media_serial, media_label, line, code)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+			" version, result, reason, media_serial, media_label, line, code, work_order,"
+			" technician) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+			" ?14, ?15, ?16, ?17)",
 			&s->ins_record, err))
 		return false;
 	sqlite3_stmt *st = s->ins_record;
@@ -417,6 +427,8 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 	bind_text(st, 13, r->media_label);
 	bind_text(st, 14, r->line);
 	bind_text(st, 15, r->code);
+	bind_text(st, 16, r->work_order);
+	bind_text(st, 17, r->technician);
 	bool ok = sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
 		ferry_error_setc(err, sq_code(s), "%s: inserting record %s/%lld: %s", s->path, r->device,

@@ -65,6 +65,7 @@ static bool insert_line(struct audit_db *db, const char *line, size_t n, const c
 		.time = f->time, .event = f->event, .bundle = f->bundle, .version = f->version,
 		.result = f->result, .reason = reason, .code = f->code, .boot = f->boot,
 		.media_serial = f->usb_serial, .media_label = f->media_label, .line = line,
+		.work_order = f->order, .technician = f->technician,
 	};
 	bool ok = audit_db_record_insert(db, &r, err);
 	if (ok) {

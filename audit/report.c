@@ -14,30 +14,42 @@ struct section_spec {
 	unsigned label_mask;
 	int values[REPORT_MAX_VALUES];
 	int n_values;
+	enum report_chart chart;
+	report_derive_fn derive;    /* NULL: the query's rows are the section */
 };
 
 static const struct section_spec specs[] = {
 	{ AUDIT_Q_FLEET_BY_VERSION, "fleet_by_version", "Fleet by installed version",
-	  "no inventory imported yet", 0x3, { 2 }, 1 },
+	  "no inventory imported yet", 0x3, { 2 }, 1, REPORT_CHART_BARS, NULL },
 	{ AUDIT_Q_FLEET_BY_TYPE, "fleet_by_type", "Fleet by device type and hardware revision",
-	  "no devices registered", 0x3, { 2 }, 1 },
+	  "no devices registered", 0x3, { 2 }, 1, REPORT_CHART_BARS, NULL },
 	{ AUDIT_Q_INSTALLS_BY_BUNDLE, "installs_by_bundle", "Installs by bundle (success, failure, refused)",
-	  "no installs recorded", 0x3, { 2, 3, 4 }, 3 },
+	  "no installs recorded", 0x3, { 2, 3, 4 }, 3, REPORT_CHART_BARS, NULL },
 	{ AUDIT_Q_FAILURES_BY_REASON, "failures_by_reason", "Failures and refusals by reason code (with an example)",
-	  "no failures or refusals recorded", 0xF, { 5 }, 1 },
-	{ AUDIT_Q_ROLLBACKS, "rollbacks", "Rollbacks and fall-backs (newest 200)", "no rollbacks or fall-backs recorded", 0, { 0 }, 0 },
+	  "no failures or refusals recorded", 0x1, { 5 }, 1, REPORT_CHART_BY_CODE, NULL },
+	{ AUDIT_Q_ROLLBACKS, "rollbacks", "Rollbacks and fall-backs (newest 200)", "no rollbacks or fall-backs recorded", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
 	{ AUDIT_Q_STALE_DEVICES, "stale_devices", "Devices not seen recently",
-	  "every device was seen recently", 0, { 0 }, 0 },
+	  "every device was seen recently", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
 	/* the chart stacks install outcomes only: rollbacks are other events, in the table */
 	{ AUDIT_Q_RINGS, "rings", "Per rollout ring (installs: succeeded, failed; rollbacks in the table)",
-	  "no devices registered", 0x1, { 2, 3 }, 2 },
+	  "no devices registered", 0x1, { 2, 3 }, 2, REPORT_CHART_BARS, NULL },
 	{ AUDIT_Q_POLICY_SERIALS, "policy_serials", "Trust policy serial in use",
-	  "no inventory imported yet", 0x1, { 1 }, 1 },
+	  "no inventory imported yet", 0x1, { 1 }, 1, REPORT_CHART_BARS, NULL },
+	{ AUDIT_Q_CHANGES_BY_ORDER, "changes_by_order", "Changes by technician and work order (first 500)",
+	  "no record names a work order", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
+	{ AUDIT_Q_ORDERS, "orders", "Work orders: used, expired unused, not used yet",
+	  "no work orders imported or used", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
+	{ AUDIT_Q_INSTALLS_BY_WEEK, "installs_by_week", "Installs per week (success, failure, refused)",
+	  "no dated installs recorded", 0x1, { 1, 2, 3 }, 3, REPORT_CHART_WEEKS, report_installs_by_week },
+	{ AUDIT_Q_VERSIONS_BY_WEEK, "versions_by_week", "Devices per version per week (from their installs)",
+	  "no successful installs recorded", 0x6, { 3 }, 1, REPORT_CHART_VERSIONS, report_versions_by_week },
+	{ AUDIT_Q_RINGS_BY_WEEK, "rings_by_week", "Rollout progress per ring: share of devices on the newest version",
+	  "no devices registered, or none with a dated install yet", 0x2, { 4 }, 1, REPORT_CHART_RINGS,
+	  report_rings_by_week },
 };
 _Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
 
-/* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
-static void time_format(time_t t, char out[32])
+void report_time_text(time_t t, char out[32])
 {
 	if (!rfc3339_format_utc((int64_t)t, out))
 		strcpy(out, "0001-01-01T00:00:00Z");   /* before the calendar: older than anything */
@@ -47,8 +59,8 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		  struct ferry_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	time_format(now, out->generated);
-	time_format(now - (time_t)stale_days * 86400, out->stale_before);
+	report_time_text(now, out->generated);
+	report_time_text(now - (time_t)stale_days * 86400, out->stale_before);
 	out->stale_days = stale_days;
 	struct audit_query_params p = { .stale_before = out->stale_before };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))
@@ -63,7 +75,13 @@ bool report_build(struct audit_db *db, time_t now, long stale_days, struct repor
 		s->n_values = specs[i].n_values;
 		memcpy(s->values, specs[i].values, sizeof(s->values));
 		out->n_sections = i + 1;
-		if (!audit_db_query(db, specs[i].q, &p, &s->table, err) || !shown_table(&s->table, err))
+		s->chart = specs[i].chart;
+		/* the orders section compares with the report's time, not the stale cut */
+		struct audit_query_params at_now = { .stale_before = out->generated };
+		if (!audit_db_query(db, specs[i].q, specs[i].q == AUDIT_Q_ORDERS ? &at_now : &p,
+				    &s->table, err) || !shown_table(&s->table, err))
+			goto fail;
+		if (specs[i].derive && !specs[i].derive(&s->table, now, &s->note, err))
 			goto fail;
 	}
 	return true;
@@ -76,8 +94,11 @@ fail:
 void report_free(struct report *r)
 {
 	audit_table_clear(&r->summary);
-	for (size_t i = 0; i < r->n_sections; i++)
+	for (size_t i = 0; i < r->n_sections; i++) {
 		audit_table_clear(&r->sections[i].table);
+		free(r->sections[i].note);
+		r->sections[i].note = NULL;
+	}
 	r->n_sections = 0;
 }
 

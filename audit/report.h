@@ -12,6 +12,17 @@
 #include "audit/db.h"
 
 #define REPORT_MAX_VALUES 3
+#define REPORT_WEEKS 52        /* the weekly sections cover at most this many weeks */
+#define REPORT_ROWS_SHOWN 20   /* text and HTML tables show this many rows, then "and N more" */
+
+/* How the HTML report charts a section (report_html*.c). */
+enum report_chart {
+	REPORT_CHART_BARS,         /* a bar per row, values stacked (none when n_values is 0) */
+	REPORT_CHART_BY_CODE,      /* failures_by_reason: a bar per code, failure/refused stacked */
+	REPORT_CHART_WEEKS,        /* week + value columns: stacked columns per week */
+	REPORT_CHART_VERSIONS,     /* week, bundle, version, devices: per bundle, versions stacked */
+	REPORT_CHART_RINGS,        /* week, ring, ..., percent: a line per ring */
+};
 
 struct report_section {
 	const char *id;            /* "fleet_by_version": JSON key, CSV first column */
@@ -20,21 +31,30 @@ struct report_section {
 	unsigned label_mask;       /* chart: columns joined into a bar's label */
 	int values[REPORT_MAX_VALUES];   /* chart: stacked numeric columns */
 	int n_values;              /* 0: no chart, a table only */
+	enum report_chart chart;
+	char *note;                /* what the numbers mean beyond the title, or NULL (owned) */
 	struct audit_table table;
 };
 
 struct report {
 	char generated[32];        /* RFC 3339 UTC */
+	char device[40];           /* a one-device report's device, else "" */
 	char stale_before[32];
 	long stale_days;
 	struct audit_table summary;
-	struct report_section sections[AUDIT_Q_COUNT - 1];
+	struct report_section sections[AUDIT_Q_COUNT - 1];   /* or a device's (report_device.c) */
 	size_t n_sections;
 };
 
 bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,
 		  struct ferry_error **err);
+/* The report of one registered device (report_device.c): sections "device"
+ * (field, value) and "history" (its records, newest first). */
+bool report_build_device(struct audit_db *db, time_t now, const char *id, struct report *out,
+			 struct ferry_error **err);
 void report_free(struct report *r);
+/* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
+void report_time_text(time_t t, char out[32]);
 
 /* format: text | csv | json | html. */
 bool report_render(const struct report *r, const char *format, FILE *out, struct ferry_error **err);
@@ -50,6 +70,21 @@ void report_html(const struct report *r, FILE *out);
 long long report_summary_value(const struct report *r, const char *name);
 /* The label of a chart bar: the masked columns of row joined with " ". Caller frees. */
 char *report_bar_label(const struct report_section *s, size_t row);
+
+/* Building a table in C (report_table.c): init with the columns, add rows of
+ * n_cols cells (copied; NULL: absent). */
+bool report_table_init(struct audit_table *t, const char *const *cols, const bool *numeric, size_t n,
+		       struct ferry_error **err);
+bool report_table_add(struct audit_table *t, const char *const *cells, struct ferry_error **err);
+
+/* Weekly sections derived from their query's rows (report_time.c): each
+ * replaces t by its weekly table, newest week first; may set *note. */
+typedef bool (*report_derive_fn)(struct audit_table *t, time_t now, char **note, struct ferry_error **err);
+bool report_installs_by_week(struct audit_table *t, time_t now, char **note, struct ferry_error **err);
+bool report_versions_by_week(struct audit_table *t, time_t now, char **note, struct ferry_error **err);
+/* Version precedence: SemVer where both are, else byte order. */
+int report_version_cmp(const char *a, const char *b);
+bool report_rings_by_week(struct audit_table *t, time_t now, char **note, struct ferry_error **err);
 
 
 #endif

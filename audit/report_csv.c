@@ -53,9 +53,11 @@ static void csv_block(const char *id, const struct audit_table *t, FILE *out)
 
 void report_csv(const struct report *r, FILE *out)
 {
-	csv_block("summary", &r->summary, out);
+	if (r->summary.n_cols)
+		csv_block("summary", &r->summary, out);
 	for (size_t i = 0; i < r->n_sections; i++) {
-		fputs("\r\n", out);
+		if (i || r->summary.n_cols)
+			fputs("\r\n", out);
 		csv_block(r->sections[i].id, &r->sections[i].table, out);
 	}
 }

@@ -39,6 +39,8 @@ bool report_json(const struct report *r, FILE *out, struct ferry_error **err)
 	json_decref(rows);
 	json_object_set_new(root, "format", json_integer(1));
 	json_object_set_new(root, "generated", json_string(r->generated));
+	if (*r->device)
+		json_object_set_new(root, "device", json_string(r->device));
 	json_object_set_new(root, "stale_days", json_integer(r->stale_days));
 	json_object_set_new(root, "stale_before", json_string(r->stale_before));
 	json_object_set(root, "summary", summary);
@@ -48,6 +50,8 @@ bool report_json(const struct report *r, FILE *out, struct ferry_error **err)
 		for (size_t c = 0; cols && c < s->table.n_cols; c++)
 			json_array_append_new(cols, json_string(s->table.cols[c]));
 		json_object_set_new(sec, "title", json_string(s->title));
+		if (s->note)
+			json_object_set_new(sec, "note", json_string(s->note));
 		json_object_set_new(sec, "columns", cols);
 		json_object_set_new(sec, "rows", rows_json(&s->table));
 		json_object_set_new(sections, s->id, sec);

@@ -6,6 +6,9 @@
 #include "audit/db_backend.h"
 
 #define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
+/* a record that changes the version a device runs (report_time.c) */
+#define VERSION_MOVE(r) r "bundle IS NOT NULL AND " r "version IS NOT NULL AND ((" r "event = 'install.finished'" \
+	" AND " r "result = 'success') OR " r "event = 'boot.rolled_back')"
 
 const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_SUMMARY] =
@@ -53,4 +56,36 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_POLICY_SERIALS] =
 	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
 	" GROUP BY policy_serial ORDER BY policy_serial DESC",
+	[AUDIT_Q_CHANGES_BY_ORDER] =
+	"SELECT coalesce(technician, '-') AS technician, work_order, device, event,"
+	" coalesce(bundle, '-') AS bundle, coalesce(version, '-') AS version, time FROM records"
+	" WHERE work_order IS NOT NULL"
+	" ORDER BY technician, work_order, time NULLS LAST, device, seq LIMIT 500",
+	[AUDIT_Q_ORDERS] =
+	/* Orders imported at HQ and orders only records name (?1: the report's time). */
+	"WITH used AS (SELECT work_order AS id, min(technician) AS technician,"
+	" count(DISTINCT device) AS devices, count(*) AS records, max(time) AS last_used"
+	" FROM records WHERE work_order IS NOT NULL GROUP BY work_order),"
+	" ids AS (SELECT id FROM orders UNION SELECT id FROM used)"
+	" SELECT ids.id AS work_order, coalesce(o.technician, u.technician, '-') AS technician,"
+	" CASE WHEN u.id IS NOT NULL THEN 'used' WHEN o.not_after < ?1 THEN 'expired unused'"
+	" ELSE 'not used yet' END AS status, coalesce(u.devices, 0) AS devices,"
+	" coalesce(u.records, 0) AS records, coalesce(u.last_used, '-') AS last_used,"
+	" coalesce(o.not_after, '(not imported)') AS not_after"
+	" FROM ids LEFT JOIN orders o ON o.id = ids.id LEFT JOIN used u ON u.id = ids.id"
+	" ORDER BY status, ids.id",
+	[AUDIT_Q_INSTALLS_BY_WEEK] =
+	"SELECT substr(time, 1, 10) AS day, " COUNT_IF("result = 'success'") " AS success, "
+	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
+	" FROM records WHERE time IS NOT NULL AND bundle IS NOT NULL AND event LIKE 'install.%'"
+	" AND event <> 'install.started' GROUP BY substr(time, 1, 10) ORDER BY day",
+	[AUDIT_Q_VERSIONS_BY_WEEK] =
+	"SELECT device, bundle, version, event, substr(time, 1, 10) AS day FROM records"
+	" WHERE " VERSION_MOVE("") " ORDER BY device, bundle, seq",
+	[AUDIT_Q_RINGS_BY_WEEK] =
+	"WITH ring AS (SELECT d.id AS device, coalesce(g.grp, '(none)') AS name FROM devices d"
+	" LEFT JOIN device_groups g ON g.device = d.id)"
+	" SELECT ring.name AS ring, ring.device AS device, r.bundle, r.version, r.event,"
+	" substr(r.time, 1, 10) AS day FROM ring LEFT JOIN records r ON r.device = ring.device AND "
+	VERSION_MOVE("r.") " ORDER BY ring.name, ring.device, r.bundle NULLS FIRST, r.seq",
 };

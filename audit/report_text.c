@@ -1,4 +1,5 @@
-/* report_text: the report as aligned plain-text tables for a terminal. */
+/* report_text: the report as aligned plain-text tables for a terminal, each
+ * cut after REPORT_ROWS_SHOWN rows with a line saying how many more. */
 #include "audit/report.h"
 
 #include <stdio.h>
@@ -28,9 +29,10 @@ static void print_table(const struct audit_table *t, FILE *out)
 {
 	size_t width[32] = { 0 };
 	size_t n = t->n_cols < 32 ? t->n_cols : 32;
+	size_t rows = t->n_rows < REPORT_ROWS_SHOWN ? t->n_rows : REPORT_ROWS_SHOWN;
 	for (size_t c = 0; c < n; c++) {
 		width[c] = strlen(t->cols[c]);
-		for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t r = 0; r < rows; r++) {
 			char buf[TEXT_CELL_MAX + 1];
 			size_t l = strlen(shown(audit_table_cell(t, r, c), buf));
 			if (l > width[c])
@@ -40,7 +42,7 @@ static void print_table(const struct audit_table *t, FILE *out)
 	for (size_t c = 0; c < n; c++)
 		fprintf(out, "  %-*s", (int)width[c], t->cols[c]);
 	fputc('\n', out);
-	for (size_t r = 0; r < t->n_rows; r++) {
+	for (size_t r = 0; r < rows; r++) {
 		for (size_t c = 0; c < n; c++) {
 			char buf[TEXT_CELL_MAX + 1];
 			const char *v = shown(audit_table_cell(t, r, c), buf);
@@ -49,20 +51,26 @@ static void print_table(const struct audit_table *t, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	if (t->n_rows > rows)
+		fprintf(out, "  ... and %zu more rows (--format csv or json lists every row)\n", t->n_rows - rows);
 }
 
 void report_text(const struct report *r, FILE *out)
 {
-	fprintf(out, "ferry fleet report, %s\n", r->generated);
-	fprintf(out, "%lld devices, %lld audit records, %lld imports (%lld refused)\n",
-		report_summary_value(r, "devices"), report_summary_value(r, "records"),
-		report_summary_value(r, "imports"), report_summary_value(r, "refused_imports"));
+	if (*r->device)
+		fprintf(out, "ferry device report %s, %s\n", r->device, r->generated);
+	else
+		fprintf(out, "ferry fleet report, %s\n%lld devices, %lld audit records, %lld imports (%lld refused)\n",
+			r->generated, report_summary_value(r, "devices"), report_summary_value(r, "records"),
+			report_summary_value(r, "imports"), report_summary_value(r, "refused_imports"));
 	for (size_t i = 0; i < r->n_sections; i++) {
 		const struct report_section *s = &r->sections[i];
 		fprintf(out, "\n%s", s->title);
 		if (strcmp(s->id, "stale_devices") == 0)
 			fprintf(out, " (%ld days, before %s)", r->stale_days, r->stale_before);
 		fputc('\n', out);
+		if (s->note)
+			fprintf(out, "  %s\n", s->note);
 		if (s->table.n_rows == 0)
 			fprintf(out, "  (%s)\n", s->empty);
 		else

@@ -2,14 +2,16 @@
  * the HQ tests and bench: device keys (ed25519) in one GnuPG home, chained
  * records built with common/auditlog, export files and inventories signed by
  * each device's own key.
- *   gen-audit OUTDIR --devices N --records R [--per-file K]
+ *   gen-audit OUTDIR --devices N --records R [--per-file K] [--hours H]
  *       OUTDIR/gnupg/          device secret keys (one home for all)
  *       OUTDIR/keys/<id>.asc   public keys for `ferry-audit register`
  *       OUTDIR/keys/<id>.fpr   fingerprints (for re-signing)
  *       OUTDIR/stick/ferry/audit/<id>/...   exports + inventory, MEDIA.json
  *   gen-audit sign --homedir DIR --key FPR FILE   (re)writes FILE.sig
  * Device ids: gw-0001… (type gw-x), every 5th sn-0001… (sensor-y); every
- * 10th device is in ring "canary". */
+ * 10th device is in ring "canary". Records are an hour apart from 2026-11-01;
+ * with --hours H they are H hours apart and end before now, the canary ring
+ * a few steps ahead of the others (a rollout over weeks, for the report). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,8 @@
 struct gen {
 	const char *out;
 	long devices, records, per_file;
+	long hours;              /* 0: an hour apart from 2026-11-01 */
+	int64_t base;            /* the time of seq 0 */
 	struct pgp *pgp;
 	char *home;
 };
@@ -39,7 +43,14 @@ static void device_id(long i, char out[32])
 
 /* A plausible life: install started, finished (some fail), boot committed
  * or rolled back, now and then a refusal or a policy adoption. */
-static char *make_line(const char *dev, uint64_t seq, const char *prev, long i,
+static int64_t record_time(const struct gen *g, uint64_t seq, long i)
+{
+	if (!g->hours)
+		return 1793491200 + (int64_t)seq * 3600 + i * 7;   /* from 2026-11-01 */
+	return g->base + ((int64_t)seq + (i % 10 ? 3 : 0)) * g->hours * 3600 + i * 7;
+}
+
+static char *make_line(const struct gen *g, const char *dev, uint64_t seq, const char *prev, long i,
 		       struct ferry_error **err)
 {
 	static const char *const versions[] = { "2.3.0", "2.4.0", "2.4.1", "2.5.0" };
@@ -53,7 +64,7 @@ static char *make_line(const char *dev, uint64_t seq, const char *prev, long i,
 		.bundle = dev[0] == 's' ? "sensor-fw" : "gateway-os", .version = version,
 		.usb_serial = "4C530001230517110223", .media_label = "FERRY-2026-11", .detail = detail,
 	};
-	rfc3339_format_utc(1793491200 + (int64_t)seq * 3600 + i * 7, when);   /* from 2026-11-01 */
+	rfc3339_format_utc(record_time(g, seq, i), when);
 	f.time = when;
 	switch (step) {
 	case 0: f.event = "install.started"; f.result = "info"; break;
@@ -100,7 +111,7 @@ static bool write_inventory(struct gen *g, const char *dir, const char *dev, con
 {
 	char *path = NULL, *text = NULL, when[21];
 	bool ok = false;
-	rfc3339_format_utc(1793491200 + g->records / g->devices * 3600 + 600, when);
+	rfc3339_format_utc(record_time(g, (uint64_t)(g->records / g->devices), 0) + 600, when);
 	json_t *inv = json_pack("{s:i, s:s, s:s, s:i, s:s, s:{s:s}, s:i, s:i, s:[s]}", "format", 1,
 				"device", dev, "type", dev[0] == 's' ? "sensor-y" : "gw-x",
 				"hw_revision", (int)(1 + i % 2), "time", when, "installed",
@@ -149,7 +160,7 @@ static bool gen_device(struct gen *g, long i, long n_records, struct ferry_error
 	    !path_join(g->out, sub, &dir, err) || !mkdir_p(dir, 0755, err))
 		goto out;
 	for (uint64_t seq = 1; seq <= (uint64_t)n_records; seq++) {
-		if (!(lines[n] = make_line(dev, seq, prev, i, err)))
+		if (!(lines[n] = make_line(g, dev, seq, prev, i, err)))
 			goto out;
 		auditlog_line_hash(lines[n], strlen(lines[n]), prev);
 		if (++n == (size_t)g->per_file || seq == (uint64_t)n_records) {
@@ -234,7 +245,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "devices", required_argument, NULL, 'd' }, { "records", required_argument, NULL, 'r' },
-		{ "per-file", required_argument, NULL, 'p' }, { 0 }
+		{ "per-file", required_argument, NULL, 'p' }, { "hours", required_argument, NULL, 'h' }, { 0 }
 	};
 	struct gen g = { .devices = 3, .records = 30, .per_file = 10 };
 	struct ferry_error *err = NULL;
@@ -253,15 +264,19 @@ int main(int argc, char **argv)
 			g.records = v;
 		else if (opt == 'p')
 			g.per_file = v;
+		else if (opt == 'h')
+			g.hours = v;
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: gen-audit OUTDIR [--devices N] [--records R] [--per-file K]\n"
+		fprintf(stderr, "usage: gen-audit OUTDIR [--devices N] [--records R] [--per-file K] [--hours H]\n"
 			"       gen-audit sign --homedir DIR --key FPR FILE\n");
 		return 2;
 	}
 	g.out = argv[optind];
+	/* the last record (canary-shifted) an hour before now */
+	g.base = (int64_t)time(NULL) - (g.records / g.devices + 4) * g.hours * 3600 - 3600;
 	bool ok = generate(&g, &err);
 	if (!ok)
 		fprintf(stderr, "gen-audit: %s\n", ferry_error_message(err));

@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "json.h"
+#include "policy.h"
 #include "rfc3339.h"
 
 /* The fields of format 1 that this reader checks; any other is data of a
  * newer minor version (counted, kept in the line, never interpreted). */
 static const char *const record_keys[] = {
 	"format", "seq", "prev", "time", "boot", "device", "event", "bundle", "version", "result",
-	"code", "media", "detail", "log", NULL,
+	"code", "media", "detail", "log", "order", "technician", NULL,
 };
 
 bool auditlog_device_id_valid(const char *id)
@@ -95,6 +96,9 @@ static bool check_fields(const struct auditlog_fields *f, struct ferry_error **e
 		return ferry_error_set(err, "audit record %" PRIu64 ": log must be a SHA-256 (64 hex)", f->seq);
 	if (f->detail && !json_is_object(f->detail))
 		return ferry_error_set(err, "audit record %" PRIu64 ": detail must be an object", f->seq);
+	if ((f->order && !policy_id_valid(f->order)) || (f->technician && !policy_id_valid(f->technician)))
+		return ferry_error_set(err, "audit record %" PRIu64 ": order and technician must be "
+				       "ids (1-64 letters, digits, '-', '_', '.')", f->seq);
 	return true;
 }
 
@@ -114,7 +118,8 @@ bool auditlog_line_build(const struct auditlog_fields *f, char **line, struct fe
 	    !set_string(obj, "device", f->device) || !set_string(obj, "event", f->event) ||
 	    !set_string(obj, "bundle", f->bundle) || !set_string(obj, "version", f->version) ||
 	    !set_string(obj, "result", f->result) || !set_string(obj, "code", f->code) ||
-	    !set_string(obj, "log", f->log))
+	    !set_string(obj, "log", f->log) || !set_string(obj, "order", f->order) ||
+	    !set_string(obj, "technician", f->technician))
 		goto oom;
 	if (f->usb_serial || f->media_label || f->usb_vendor || f->usb_product) {
 		media = json_object();
@@ -184,15 +189,19 @@ static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog
 	    !json_get_string(obj, p, "result", true, &f->result, err) ||
 	    !json_get_string(obj, p, "code", false, &f->code, err) ||
 	    !json_get_string(obj, p, "log", false, &f->log, err) ||
+	    !json_get_string(obj, p, "order", false, &f->order, err) ||
+	    !json_get_string(obj, p, "technician", false, &f->technician, err) ||
 	    !parse_media(obj, p, f, err) || !json_get_object(obj, p, "detail", false, &detail, err))
 		return false;
 	f->seq = (uint64_t)seq;
 	f->detail = detail;
 	if (!sha256_hex_valid(f->prev) || !time_valid(f->time) ||
 	    !auditlog_device_id_valid(f->device) || !auditlog_result_valid(f->result) ||
-	    (f->code && !code_valid(f->code)) || (f->log && !sha256_hex_valid(f->log)))
-		return ferry_error_setc(err, FERRY_E_FORMAT,
-					"record: prev, time, device, result, code or log malformed");
+	    (f->code && !code_valid(f->code)) || (f->log && !sha256_hex_valid(f->log)) ||
+	    (f->order && !policy_id_valid(f->order)) ||
+	    (f->technician && !policy_id_valid(f->technician)))
+		return ferry_error_setc(err, FERRY_E_FORMAT, "record: prev, time, device, result, "
+					"code, log, order or technician malformed");
 	return true;
 }
 

@@ -52,6 +52,8 @@ struct auditlog_fields {
 	const char *usb_product;      /* media.usb_product: idProduct, 4 hex digits (format 1, minor) */
 	const json_t *detail;         /* an object or NULL */
 	const char *log;              /* SHA-256 of the failure log excerpt, or NULL */
+	const char *order;            /* the work order of the run (format 1, minor), or NULL */
+	const char *technician;       /* that order's technician id (format 1, minor), or NULL */
 };
 
 /* True for a device id usable in audit paths (see AUDITLOG_DEVICE_ID_MAX). */

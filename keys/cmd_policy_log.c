@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/rfc3339.h"
 #include "common/safefile.h"
 #include "keys/cmds.h"
@@ -51,6 +52,36 @@ static void diff_technicians(const struct policy *a, const struct policy *b, jso
 	for (size_t i = 0; i < a->n_technicians; i++)
 		if (!policy_find_technician(b, a->technicians[i].id))
 			add(changes, "technician removed %s", a->technicians[i].id);
+}
+
+/* "gw-*: read,install" for an order rule. */
+static const char *order_rule_text(const struct policy_order_rule *r, char *out, size_t n)
+{
+	char types[512], ops[64];
+	snprintf(out, n, "%s: %s", strv_join(r->device_types, ",", types, sizeof(types)),
+		 strv_join(r->operations, ",", ops, sizeof(ops)));
+	return out;
+}
+
+static bool has_order_rule(const struct policy *p, const char *text)
+{
+	char line[640];
+	for (size_t i = 0; i < p->n_order_rules; i++)
+		if (strcmp(order_rule_text(&p->order_rules[i], line, sizeof(line)), text) == 0)
+			return true;
+	return false;
+}
+
+/* Which operations need a work order where, as it changed between a and b. */
+static void diff_order_rules(const struct policy *a, const struct policy *b, json_t *changes)
+{
+	char line[640];
+	for (size_t i = 0; i < b->n_order_rules; i++)
+		if (!has_order_rule(a, order_rule_text(&b->order_rules[i], line, sizeof(line))))
+			add(changes, "order rule added: %s", line);
+	for (size_t i = 0; i < a->n_order_rules; i++)
+		if (!has_order_rule(b, order_rule_text(&a->order_rules[i], line, sizeof(line))))
+			add(changes, "order rule removed: %s", line);
 }
 
 static void diff(const struct policy *a, const struct policy *b, json_t *changes)
@@ -99,6 +130,7 @@ static void diff(const struct policy *a, const struct policy *b, json_t *changes
 			add(changes, "rule removed: %s", line);
 	}
 	diff_technicians(a, b, changes);
+	diff_order_rules(a, b, changes);
 }
 
 static int only_policies(const struct dirent *d)

@@ -21,5 +21,8 @@ KEYS_CMD(keys_cmd_technician_add);
 KEYS_CMD(keys_cmd_technician_revoke);
 KEYS_CMD(keys_cmd_technician_list);
 KEYS_CMD(keys_cmd_order_create);
+KEYS_CMD(keys_cmd_order_rule_set);
+KEYS_CMD(keys_cmd_order_rule_remove);
+KEYS_CMD(keys_cmd_order_rule_list);
 
 #endif

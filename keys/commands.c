@@ -46,6 +46,13 @@ static const struct keys_command commands[] = {
 	    "--not-after TIME [--not-before TIME] [--bundle NAME=VERSION|NAME@SHA256]... "
 	    "--signer FPR -o STICK",
 	    "sign a work order with a dispatcher key onto STICK/ferry/orders/", 0 }, keys_cmd_order_create },
+	{ { "order-rule set", "TYPE_GLOB --require OP[,OP]...",
+	    "require a work order for read, install and/or policy on matching device types", 0 },
+	  keys_cmd_order_rule_set },
+	{ { "order-rule remove", "TYPE_GLOB", "drop the order rule of TYPE_GLOB from the draft", 0 },
+	  keys_cmd_order_rule_remove },
+	{ { "order-rule list", "", "the order rules of the draft policy (types, operations)", 0 },
+	  keys_cmd_order_rule_list },
 	{ { "provision",
 	    "OUTDIR --device-id ID --device-type T [--hw-revision R] [--group G]... [--installed NAME=VERSION]...",
 	    "a device trust bundle: keys, signed policy, agent.json, device key pair", 0 }, keys_cmd_provision },

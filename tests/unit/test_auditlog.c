@@ -251,6 +251,37 @@ static void test_auditlog_log_round_trips_and_is_strict(void **state)
 	ferry_error_free(err);
 }
 
+/* "order" and "technician" (work orders, a minor addition) round-trip and
+ * must be ids. */
+static void test_auditlog_order_fields_round_trip_and_are_ids(void **state)
+{
+	(void)state;
+	char *line = NULL;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	struct auditlog_fields f = {
+		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
+		.device = "gw-0001", .event = "install.finished", .result = "success",
+		.order = "wo-17", .technician = "t.alice",
+	};
+	assert_ok(auditlog_line_build(&f, &line, &err), err);
+	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	assert_string_equal(r.f.order, "wo-17");
+	assert_string_equal(r.f.technician, "t.alice");
+	assert_int_equal(r.n_unknown, 0);
+	auditlog_record_clear(&r);
+	free(line);
+	const char *bad = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"order\":\"a b\",\"prev\":\""
+			  AUDITLOG_GENESIS_PREV "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
+	assert_false(auditlog_line_parse(bad, strlen(bad), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	ferry_error_clear(&err);
+	f.technician = "t alice";
+	assert_false(auditlog_line_build(&f, &line, &err));
+	assert_error_contains(err, "technician");
+	ferry_error_free(err);
+}
+
 static void test_auditlog_chain_accepts_intact_chain(void **state)
 {
 	(void)state;
@@ -550,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_auditlog_code_round_trips),
 		cmocka_unit_test(test_auditlog_media_usb_ids_round_trip),
 		cmocka_unit_test(test_auditlog_log_round_trips_and_is_strict),
+		cmocka_unit_test(test_auditlog_order_fields_round_trip_and_are_ids),
 		cmocka_unit_test(test_auditlog_chain_accepts_intact_chain),
 		cmocka_unit_test(test_auditlog_chain_detects_gap),
 		cmocka_unit_test(test_auditlog_chain_detects_swap_and_duplicate),

@@ -290,7 +290,7 @@ static void test_cli_help_of_every_command_needs_no_config(void **state)
 	assert_null(agent.config);
 	assert_null(keys.dir);     /* keys' run hook never ran */
 	assert_int_equal(agent_program.n_commands, 10);   /* with doctor */
-	assert_int_equal(keys_program.n_commands, 15);   /* + technician add|revoke|list, order create */
+	assert_int_equal(keys_program.n_commands, 18);   /* + technician (3), order create, order-rule (3) */
 }
 
 static void test_cli_agent_commands_need_config_but_not_for_help(void **state)

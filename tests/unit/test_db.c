@@ -396,6 +396,62 @@ static void test_db_query_counts_installs_by_bundle(void **state)
 	audit_table_clear(&t);
 }
 
+static void put_order(struct audit_db *db, const char *id, const char *not_after)
+{
+	static const char *const cols[] = { "id", "technician", "operations", "scope", "not_before",
+					    "not_after", "signer", "imported_at", "body" };
+	const char *v[] = { id, "t.alice", "install", "{}", "2026-11-01T00:00:00Z", not_after,
+			    "D", "2026-11-01T00:00:00Z", "{}" };
+	struct audit_cell cells[9];
+	struct ferry_error *err = NULL;
+	for (size_t i = 0; i < 9; i++)
+		cells[i] = (struct audit_cell){ .v = v[i], .len = strlen(v[i]) };
+	struct audit_row row = { .n = 9, .cols = cols, .cells = cells };
+	assert_ok(audit_db_table_insert(db, "orders", &row, &err), err);
+}
+
+/* Migration 7: a record's order and technician are stored and reported;
+ * orders imported at HQ are used, expired unused or not used yet. */
+static void test_db_work_orders_stored_and_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_table t;
+	char hash[65];
+	register_device(f->db, "gw-0001");
+	hash_of(1, hash);
+	struct audit_record r = {
+		.device = "gw-0001", .seq = 1, .hash = hash, .prev = zeros, .line = "{}",
+		.time = "2026-11-02T00:00:00Z", .event = "install.finished", .bundle = "gateway-os",
+		.version = "2.4.1", .result = "success", .boot = 1, .work_order = "wo-1",
+		.technician = "t.alice",
+	};
+	assert_ok(audit_db_record_insert(f->db, &r, &err), err);
+	assert_ok(insert(f->db, "gw-0001", 2, "boot.trial", "info", NULL, &err), err);
+	put_order(f->db, "wo-1", "2026-11-03T00:00:00Z");
+	put_order(f->db, "wo-2", "2026-11-03T00:00:00Z");
+	put_order(f->db, "wo-3", "2099-01-01T00:00:00Z");
+	assert_ok(audit_db_query(f->db, AUDIT_Q_CHANGES_BY_ORDER, NULL, &t, &err), err);
+	assert_int_equal(t.n_rows, 1);
+	assert_string_equal(audit_table_cell(&t, 0, 0), "t.alice");
+	assert_string_equal(audit_table_cell(&t, 0, 1), "wo-1");
+	assert_string_equal(audit_table_cell(&t, 0, 3), "install.finished");
+	audit_table_clear(&t);
+	struct audit_query_params now = { .stale_before = "2026-12-01T00:00:00Z" };
+	assert_ok(audit_db_query(f->db, AUDIT_Q_ORDERS, &now, &t, &err), err);
+	assert_int_equal(t.n_rows, 3);
+	assert_string_equal(t.cols[2], "status");
+	/* ordered by status, then id */
+	assert_string_equal(audit_table_cell(&t, 0, 0), "wo-2");
+	assert_string_equal(audit_table_cell(&t, 0, 2), "expired unused");
+	assert_string_equal(audit_table_cell(&t, 1, 0), "wo-3");
+	assert_string_equal(audit_table_cell(&t, 1, 2), "not used yet");
+	assert_string_equal(audit_table_cell(&t, 2, 0), "wo-1");
+	assert_string_equal(audit_table_cell(&t, 2, 2), "used");
+	assert_string_equal(audit_table_cell(&t, 2, 4), "1");
+	audit_table_clear(&t);
+}
+
 static void test_db_import_journal_is_counted(void **state)
 {
 	struct fixture *f = *state;
@@ -515,6 +571,7 @@ int main(void)
 		T(test_db_inventory_only_newer_or_changed_applies),
 		T(test_db_events_filter_by_device_and_since),
 		T(test_db_query_counts_installs_by_bundle),
+		T(test_db_work_orders_stored_and_reported),
 		T(test_db_import_journal_is_counted),
 		T(test_db_export_signature_kept_once_per_range),
 		T(test_db_tables_copy_into_another_database),

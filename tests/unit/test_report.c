@@ -144,6 +144,19 @@ static void test_report_text_names_every_section(void **state)
 	free(text);
 }
 
+/* A fleet without work orders: both order sections are there and say so. */
+static void test_report_order_sections_without_orders(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(section(&f->report, "changes_by_order")->table.n_rows, 0);
+	assert_int_equal(section(&f->report, "orders")->table.n_rows, 0);
+	char *text = render(&f->report, "text");
+	assert_non_null(strstr(text, "Changes by technician and work order"));
+	assert_non_null(strstr(text, "no record names a work order"));
+	assert_non_null(strstr(text, "no work orders imported or used"));
+	free(text);
+}
+
 static void test_report_csv_quotes_commas_and_quotes(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +278,139 @@ static void test_report_shows_device_strings_only_visibly(void **state)
 	report_free(&r);
 }
 
+static void add_at(struct audit_db *db, const char *dev, int64_t seq, const char *event, const char *version,
+		   const char *time)
+{
+	struct ferry_error *err = NULL;
+	char hash[65];
+	snprintf(hash, sizeof(hash), "%032llx%032llx", (long long)seq + 100, (long long)strlen(dev) * 7 + dev[3]);
+	struct audit_record r = {
+		.device = dev, .seq = seq, .hash = hash, .prev = hash, .line = "{}", .time = time,
+		.event = event, .bundle = "gateway-os", .version = version,
+		.result = strcmp(event, "boot.rolled_back") ? "success" : "failure", .boot = -1,
+	};
+	assert_ok(audit_db_record_insert(db, &r, &err), err);
+}
+
+/* The row of t whose first columns are a, b (b NULL: any), or -1. */
+static long find_row(const struct audit_table *t, const char *a, const char *b, size_t bcol)
+{
+	for (size_t r = 0; r < t->n_rows; r++)
+		if (strcmp(audit_table_cell(t, r, 0), a) == 0 && (!b || strcmp(audit_table_cell(t, r, bcol), b) == 0))
+			return (long)r;
+	return -1;
+}
+
+static const char *cell_of(const struct report_section *s, const char *week, const char *key, size_t kcol,
+			   size_t col)
+{
+	long r = find_row(&s->table, week, key, kcol);
+	assert_true(r >= 0);
+	return audit_table_cell(&s->table, (size_t)r, col);
+}
+
+/* Weeks start on Monday, newest first; a device runs a version from its
+ * successful install on, and again the one before after a rollback of it;
+ * a ring's share counts devices on the newest version (by SemVer). */
+static void test_report_weeks_follow_installs_and_rollbacks(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	add_device(f->db, "gw-0003", "gw-x", "canary", "2026-11-24T10:00:00Z");
+	add_at(f->db, "gw-0003", 1, "install.finished", "2.4.0", "2026-11-10T10:00:00Z");
+	add_at(f->db, "gw-0003", 2, "install.finished", "2.5.0", "2026-11-18T10:00:00Z");
+	add_at(f->db, "gw-0003", 3, "boot.rolled_back", "2.5.0", "2026-11-24T10:00:00Z");
+	add_at(f->db, "gw-0003", 4, "install.finished", "2.6.0", "2099-01-01T00:00:00Z");   /* a wrong clock */
+	add_at(f->db, "gw-0003", 5, "install.finished", "2.7.0", "not a time");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	const struct report_section *s = section(&r, "installs_by_week");
+	assert_int_equal(s->table.n_rows, 3);   /* 11-09 .. 11-23 */
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "2026-11-23");
+	assert_string_equal(cell_of(s, "2026-11-16", NULL, 0, 1), "2");   /* gw-0001, gw-0003 */
+	assert_string_equal(cell_of(s, "2026-11-16", NULL, 0, 2), "1");
+	assert_string_equal(cell_of(s, "2026-11-16", NULL, 0, 3), "2");
+	assert_string_equal(cell_of(s, "2026-11-09", NULL, 0, 1), "1");
+	s = section(&r, "versions_by_week");
+	assert_string_equal(cell_of(s, "2026-11-09", "2.4.0", 2, 3), "1");
+	assert_string_equal(cell_of(s, "2026-11-16", "2.5.0", 2, 3), "1");
+	assert_string_equal(cell_of(s, "2026-11-16", "2.4.1", 2, 3), "1");
+	assert_string_equal(cell_of(s, "2026-11-23", "2.4.0", 2, 3), "1");   /* rolled back */
+	assert_true(find_row(&s->table, "2026-11-23", "2.5.0", 2) < 0);
+	assert_true(find_row(&s->table, "2026-11-23", "2.7.0", 2) < 0);
+	s = section(&r, "rings_by_week");
+	assert_non_null(strstr(s->note, "gateway-os 2.7.0"));   /* the newest seen, dated or not */
+	assert_string_equal(cell_of(s, "2026-11-16", "canary", 1, 2), "3");
+	assert_string_equal(cell_of(s, "2026-11-16", "canary", 1, 3), "0");
+	report_free(&r);
+}
+
+/* Text and HTML show REPORT_ROWS_SHOWN rows of a long table and say how many
+ * more; JSON keeps every row. */
+static void test_report_long_tables_are_capped_with_a_count(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	for (int i = 0; i < REPORT_ROWS_SHOWN + 5; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "old-%04d", i);
+		add_device(f->db, id, "gw-x", NULL, "2026-01-01T00:00:00Z");
+	}
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	char *text = render(&r, "text"), *html = render(&r, "html"), *json = render(&r, "json");
+	assert_non_null(strstr(text, "... and 6 more rows"));   /* 25 + sn-0001 stale */
+	assert_non_null(strstr(html, "and 6 more rows"));
+	assert_null(strstr(html, "old-0024"));
+	assert_non_null(strstr(json, "old-0024"));
+	free(text);
+	free(html);
+	free(json);
+	report_free(&r);
+}
+
+/* The failure chart has a bar per code and wraps long labels whole. */
+static void test_report_html_failure_chart_by_code_keeps_whole_labels(void **state)
+{
+	struct fixture *f = *state;
+	char *html = render(&f->report, "html");
+	const char *sec = strstr(html, "<section id=\"failures_by_reason\">");
+	assert_non_null(sec);
+	assert_non_null(strstr(sec, ">(no code)</tspan>"));
+	assert_null(strstr(html, "\xe2\x80\xa6"));   /* nothing cut with an ellipsis */
+	free(html);
+}
+
+/* --device: one device's registry fields and its records newest first, in
+ * every format; an unknown or malformed id is a usage error. */
+static void test_report_device_shows_one_device(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	assert_ok(report_build_device(f->db, 1795766400, "gw-0002", &r, &err), err);
+	const struct report_section *s = section(&r, "device");
+	assert_string_equal(cell_of(s, "type", NULL, 0, 1), "gw-x");
+	s = section(&r, "history");
+	assert_int_equal(s->table.n_rows, 3);
+	assert_string_equal(audit_table_cell(&s->table, 0, 1), "3");   /* newest first */
+	assert_string_equal(audit_table_cell(&s->table, 0, 2), "boot.fell_back");
+	char *html = render(&r, "html"), *text = render(&r, "text");
+	assert_non_null(strstr(html, "ferry device report gw-0002"));
+	assert_null(strstr(html, "gw-0001"));
+	assert_non_null(strstr(text, "ferry device report gw-0002"));
+	free(html);
+	free(text);
+	report_free(&r);
+	assert_false(report_build_device(f->db, 1795766400, "gw-9999", &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	ferry_error_free(err);
+	err = NULL;
+	assert_false(report_build_device(f->db, 1795766400, "a b", &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_USAGE);
+	ferry_error_free(err);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -272,11 +418,16 @@ int main(void)
 		T(test_report_gathers_fleet_rings_and_stale_devices),
 		T(test_report_text_names_every_section),
 		T(test_report_failures_group_by_code_with_an_example),
+		T(test_report_order_sections_without_orders),
 		T(test_report_csv_quotes_commas_and_quotes),
 		T(test_report_json_is_strict_json_with_typed_cells),
 		T(test_report_html_is_self_contained_and_escaped),
 		T(test_report_refuses_unknown_format),
 		T(test_report_shows_device_strings_only_visibly),
+		T(test_report_weeks_follow_installs_and_rollbacks),
+		T(test_report_long_tables_are_capped_with_a_count),
+		T(test_report_html_failure_chart_by_code_keeps_whole_labels),
+		T(test_report_device_shows_one_device),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

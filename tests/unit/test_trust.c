@@ -77,7 +77,7 @@ static enum trust_adopt_outcome adopt(struct device *d, bool dry_run, char **rea
 	enum trust_adopt_outcome o;
 	struct auditlog_fields media = { .usb_serial = "USB1" };
 	int fd = open(d->stick, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, fd, d->stick, dry_run, &media, &o, reason, &err),
+	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, fd, d->stick, dry_run, &media, NULL, &o, reason, &err),
 		  err);
 	if (fd >= 0)
 		close(fd);
