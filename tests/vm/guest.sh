@@ -19,7 +19,13 @@ mount -t ext2 /dev/vda1 /run/ferry/boot && mount -t ext4 /dev/vda4 /run/ferry/da
 	{ say "init: cannot mount the boot or data partition"; sleep 2; poweroff -f; }
 # udevd for sticks; only block devices are replayed (a stick present at boot),
 # the whole coldplug took 10 s under TCG.
+# udevadm ignores requests in a chroot ("Running in chroot, ignoring
+# request"), and this is one: without SYSTEMD_IGNORE_CHROOT the replay did
+# nothing, and a stick left in across a reboot was never seen again. udevd
+# must listen before the replay (--ping).
+export SYSTEMD_IGNORE_CHROOT=1
 /lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
+udevadm control --ping --timeout=30 >/dev/null 2>&1
 udevadm trigger --action=add --subsystem-match=block >/dev/null 2>&1
 udevadm settle --timeout=30 >/dev/null 2>&1
 say "init: udev up"
@@ -29,6 +35,22 @@ say "booted slot=$slot version=$(cat /run/ferry/slot-version)"
 A boot >/dev/console 2>&1; say "agent-boot rc=$?"
 A commit >/dev/console 2>&1; say "commit rc=$?"
 say "status $(A --json status --last 8 2>&1 | tr -d '\n')"
+# What the slots' partitions received, as the kernel counts it (sectors
+# written, /sys/class/block/vdaN/stat field 7): one line per whole MiB, which
+# the power-cut scenario waits for to cut in the middle of a slot write. The
+# fifo is a sleep without a process per tick.
+slot_writes() {
+	local a b last='' now
+	mkfifo /run/ferry/tick && exec 9<>/run/ferry/tick || return
+	while ! read -r -t 0.2 -u 9 _; do
+		read -r _ _ _ _ _ _ a _ </sys/class/block/vda2/stat
+		read -r _ _ _ _ _ _ b _ </sys/class/block/vda3/stat
+		now="a=$((a / 2048)) b=$((b / 2048))"
+		[ "$now" = "$last" ] || say "slot-writes MiB $now"
+		last=$now
+	done
+}
+slot_writes &
 # dist/ferry-agent.service: watch, its output on the console.
 A watch 2>&1 | sed -u 's/^/FERRYVM watch: /' >/dev/console &
 say "ready"

@@ -39,7 +39,7 @@ vm_initrd_modules() {   # DIR
 	local m f
 	mkdir -p "$1/modules"
 	: >"$1/modules.order"
-	for m in virtio_pci 9pnet_virtio 9p virtio_blk xhci_pci usb_storage sd_mod crc32c_generic ext4 vfat exfat \
+	for m in virtio_pci virtio_rng 9pnet_virtio 9p virtio_blk xhci_pci usb_storage sd_mod crc32c_generic ext4 vfat exfat \
 		nls_cp437 nls_ascii nls_utf8; do
 		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | while read -r _ f; do
 			f=$(basename "$f")
@@ -49,10 +49,20 @@ vm_initrd_modules() {   # DIR
 	done
 }
 
-# vm_slot_image OUT VERSION [BROKEN]: an ext2 image holding initrd.img, whose
-# /init (tests/vm/init) runs tests/vm/guest.sh and says it runs VERSION.
+# The kernel skips its IO-APIC timer check (no_timer_check, as VM images
+# do): under TCG on a loaded host it failed ("MP-BIOS bug: 8254 timer not
+# connected") and the kernel probed the other timer routings.
+# GRUB reads what it boots (the kernel, initrd.img) one filesystem block per
+# BIOS call, and a BIOS call is slow under TCG: the boot partition and the
+# slots have 4 KiB blocks (mke2fs gives a small filesystem 1 KiB ones, and
+# loading the kernel and initrd then took GRUB minutes on a loaded machine).
+
+# vm_slot_image OUT VERSION [BROKEN] [MIB]: an ext2 image holding initrd.img,
+# whose /init (tests/vm/init) runs tests/vm/guest.sh and says it runs VERSION.
+# MIB (default 4) above 4 fills the rest with a file of text (it compresses
+# in the bundle yet is told apart from an empty slot, MiB by MiB).
 vm_slot_image() {
-	local out=$1 version=$2 broken=${3:-0} d
+	local out=$1 version=$2 broken=${3:-0} mib=${4:-4} d
 	d=$(mktemp -d "$T/initrd.XXXXXX")
 	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/fs"
 	cp "$(command -v busybox)" "$d/bin/busybox"
@@ -61,8 +71,9 @@ vm_slot_image() {
 	printf 'ROOT=%s\nVERSION=%s\nBROKEN=%s\n' "$FERRY_ROOT" "$version" "$broken" >"$d/slot"
 	vm_initrd_modules "$d"
 	(cd "$d" && find . ! -path ./fs ! -path './fs/*' | cpio -o -H newc --quiet | gzip -1) >"$d/fs/initrd.img" || return 1
+	[ "$mib" -le 4 ] || yes "ferry slot $version" | head -c $(((mib - 5) * 1024 * 1024)) >"$d/fs/fill"
 	rm -f "$out"
-	mke2fs -q -t ext2 -L "slot-$version" -d "$d/fs" "$out" 4M || return 1
+	mke2fs -q -t ext2 -b 4096 -L "slot-$version" -d "$d/fs" "$out" "${mib}M" || return 1
 	rm -rf "$d"
 }
 
@@ -101,11 +112,15 @@ if [ -z "$slot" ]; then
 fi
 save_env BOOT_A_LEFT BOOT_B_LEFT BOOT_ORDER
 echo "GRUB: BOOT_ORDER=$BOOT_ORDER A_LEFT=$BOOT_A_LEFT B_LEFT=$BOOT_B_LEFT: slot $slot"
-linux (hd0,msdos1)/vmlinuz console=ttyS0 panic=1 quiet loglevel=3 ferry.slot=$slot
+linux (hd0,msdos1)/vmlinuz console=ttyS0 panic=1 quiet loglevel=4 no_timer_check ferry.slot=$slot
 initrd (hd0,msdos$part)/initrd.img
+echo "GRUB: kernel and initrd loaded"
 boot
 EOF
 }
+
+# vm_slot_offset a|b: where the slot's partition starts on the disk, in MiB.
+vm_slot_offset() { [ "$1" = a ] && echo 17 || echo 49; }
 
 # vm_disk OUT SLOT_A_IMG DATA_DIR: the whole disk; slot B starts empty.
 vm_disk() {
@@ -115,7 +130,7 @@ vm_disk() {
 	cp "$(ls "$KROOT"/boot/vmlinuz-*)" "$w/boot/vmlinuz"
 	vm_grub_cfg >"$w/boot/grub/grub.cfg"
 	grub-editenv "$w/boot/grub/grubenv" create
-	mke2fs -q -t ext2 -L boot -d "$w/boot" "$w/boot.img" 16M &&
+	mke2fs -q -t ext2 -b 4096 -L boot -d "$w/boot" "$w/boot.img" 16M &&
 		mke2fs -q -t ext4 -L data -d "$data" "$w/data.img" 32M || return 1
 	grub-mkimage -O i386-pc -o "$w/core.img" -p '(hd0,msdos1)/grub' \
 		biosdisk part_msdos ext2 normal configfile loadenv test linux echo reboot serial terminal || return 1

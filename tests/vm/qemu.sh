@@ -7,7 +7,10 @@ VM_OFF=0   # console offset: waits look only at what came after it
 
 # vm_on: power on (a new QEMU process on the same disk). The disk has no host
 # cache (cache=none where O_DIRECT works, else writethrough), so what the
-# guest flushed is on the image when QEMU is killed.
+# guest flushed is on the image when QEMU is killed. The BIOS boots only the
+# disk (bootindex, strict): a stick left in is never a boot candidate. The
+# guest's entropy comes from the host (virtio-rng): without RDRAND under TCG
+# the kernel's pool filled only after gpg had waited for it.
 vm_on() {
 	local cache=none
 	[ -n "$VM_PID" ] && vm_cut
@@ -17,7 +20,9 @@ vm_on() {
 	rm -f "$QMP"
 	qemu-system-x86_64 -machine pc,accel=tcg -m 512 -smp 1 -nodefaults -no-user-config \
 		-display none -monitor none -chardev file,id=con,path="$CONSOLE",append=on -serial chardev:con \
-		-drive file="$DISK",if=virtio,format=raw,cache=$cache \
+		-drive file="$DISK",if=none,id=disk0,format=raw,cache=$cache \
+		-device virtio-blk-pci,drive=disk0,id=disk,bootindex=1 -boot strict=on \
+		-object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
 		-device qemu-xhci,id=xhci \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on \
 		-virtfs local,path="$CTL",mount_tag=ctl,security_model=none \
@@ -39,8 +44,11 @@ vm_console() { tail -c +$((VM_OFF + 1)) "$CONSOLE" 2>/dev/null | tr -d '\r'; }
 # offset, sets LINE to it and moves the offset past it (so the next wait looks
 # at what came later; SPAN holds the text it passed over). Fails (saying why
 # on stderr) when the time runs out or QEMU ended. Not in $(…): it sets globals.
+# The times are for an idle machine; FERRY_VM_SLOW (default 3) multiplies
+# them: under TCG on a machine shared by many a boot took 5 minutes. They
+# catch a hang, they do not measure speed.
 vm_wait() {
-	local pattern=$1 until=$((SECONDS + $2)) hit off line
+	local pattern=$1 until=$((SECONDS + $2 * ${FERRY_VM_SLOW:-3})) hit off line
 	while [ $SECONDS -lt $until ]; do
 		if hit=$(tail -c +$((VM_OFF + 1)) "$CONSOLE" 2>/dev/null | grep -a -b -m 1 -E -- "$pattern"); then
 			off=${hit%%:*} line=${hit#*:}
@@ -52,7 +60,7 @@ vm_wait() {
 		[ -n "$VM_PID" ] && ! kill -0 "$VM_PID" 2>/dev/null && { VM_PID=; break; }
 		sleep 0.5
 	done
-	echo "no '$pattern' on the console within $2 s; last lines: $(vm_console | tail -n 4 | tr '\n' '|')" >&2
+	echo "no '$pattern' on the console within $(($2 * ${FERRY_VM_SLOW:-3})) s; last lines: $(vm_console | tail -n 4 | tr '\n' '|')" >&2
 	return 1
 }
 
@@ -102,7 +110,7 @@ pull() {
 # at_device SECONDS SCRIPT: runs SCRIPT (bash) on the device; prints its
 # output, returns its exit code (124 when it did not answer in time).
 at_device() {
-	local id until=$((SECONDS + $1))
+	local id until=$((SECONDS + $1 * ${FERRY_VM_SLOW:-3}))
 	id=$(date +%s%N)   # unique without a counter: callers run this in $(…)
 	printf '%s\n' "$2" >"$CTL/.req.$id" && mv "$CTL/.req.$id" "$CTL/req.$id"
 	while [ ! -e "$CTL/rc.$id" ]; do
