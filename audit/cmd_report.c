@@ -1,8 +1,10 @@
-/* cmd_report: `ferry-audit report [--format F] [--stale-days N] [-o FILE]`.
+/* cmd_report: `ferry-audit report [--format F] [--stale-days N]
+ * [--regression PCT] [-o FILE]`.
  * Renders into memory first, so -o FILE is replaced atomically and a failed
  * report leaves no half-written file. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "audit/cli.h"
@@ -11,15 +13,16 @@
 
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
-	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE };
+	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE, OPT_REGRESSION };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "stale-days", required_argument, NULL, OPT_STALE },
+		{ "regression", required_argument, NULL, OPT_REGRESSION },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
 	const char *format = NULL, *output = NULL;
-	long stale_days = 30;
+	struct report_options o = { .stale_days = 30, .regression_pct = REPORT_REGRESSION_DEFAULT };
 	struct audit_db *db = NULL;
 	struct report r = { 0 };
 	char *buf = NULL, *end = NULL;
@@ -33,9 +36,16 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 		case OPT_FORMAT: format = optarg; break;
 		case 'o': output = optarg; break;
 		case OPT_STALE:
-			stale_days = strtol(optarg, &end, 10);
-			if (!*optarg || *end || stale_days < 0 || stale_days > 36500)
+			o.stale_days = strtol(optarg, &end, 10);
+			if (!*optarg || *end || o.stale_days < 0 || o.stale_days > 36500)
 				return cli_usage_error("report", "--stale-days %s: expected 0..36500", optarg);
+			break;
+		case OPT_REGRESSION:
+			o.regression_pct = strtod(optarg, &end);
+			if (!*optarg || (*end && strcmp(end, "%") != 0) || !(o.regression_pct >= 0) ||
+			    o.regression_pct > 1000)
+				return cli_usage_error("report", "--regression %s: expected a percentage 0..1000",
+						       optarg);
 			break;
 		default: return cli_usage_error("report", "unknown option");
 		}
@@ -48,7 +58,7 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 		return cli_usage_error("report", "--format %s: expected text, csv, json or html", format);
 	if (!cli_open_db(cli, &db, err))
 		return EXIT_USAGE;
-	if (!report_build(db, time(NULL), stale_days, &r, err))
+	if (!report_build_opts(db, time(NULL), &o, &r, err))
 		goto out;
 	if (!(mem = open_memstream(&buf, &len))) {
 		ferry_error_set(err, "out of memory");

@@ -177,10 +177,13 @@ enum audit_query {
 				     * example (a reason text of the group; without a code
 				     * records group by their text) */
 	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason, failure_log
-	                             * (the command showing it, "-": none imported): newest 200 */
+	                             * (the command showing it, "-": none imported), seq: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */
+	AUDIT_Q_METRIC_SAMPLES,     /* bundle, version, type ('-': unknown), device, seq, line of
+				     * every boot.committed / boot.rolled_back with a bundle and
+				     * version (not a section: report_metrics.c computes from it) */
 	AUDIT_Q_COUNT
 };
 struct audit_query_params {

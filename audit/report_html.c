@@ -116,8 +116,18 @@ static void chart(const struct report_section *s, FILE *out)
 			CHART_MAX_BARS, t->n_rows);
 }
 
-static void table(const struct audit_table *t, FILE *out)
+/* A row's longer text (a rollback's failure log) folded under the row. */
+static void row_details(const char *text, size_t n_cols, FILE *out)
 {
+	fprintf(out, "<tr class=\"log\"><td colspan=\"%zu\"><details><summary>failure log</summary><pre>",
+		n_cols);
+	esc(text, out);
+	fputs("</pre></details></td></tr>\n", out);
+}
+
+static void table(const struct report_section *s, FILE *out)
+{
+	const struct audit_table *t = &s->table;
 	fputs("<table>\n<thead><tr>", out);
 	for (size_t c = 0; c < t->n_cols; c++) {
 		fputs(t->numeric[c] ? "<th class=\"num\">" : "<th>", out);
@@ -136,6 +146,8 @@ static void table(const struct audit_table *t, FILE *out)
 			fputs("</td>", out);
 		}
 		fputs("</tr>\n", out);
+		if (s->details && s->details[r])
+			row_details(s->details[r], t->n_cols, out);
 	}
 	fputs("</tbody>\n</table>\n", out);
 }
@@ -154,7 +166,8 @@ static const char css[] =
 	".k,.num,th{white-space:nowrap}"
 	".chart{display:block;max-width:100%;height:auto;font-size:13px}"
 	".chart text{fill:#333}.empty,.note{color:#666;font-style:italic}"
-	"@media print{body{margin:0}}";
+	"pre{white-space:pre-wrap;font-size:12px;background:#f7f7f7;padding:.5rem;max-height:30rem;"
+	"overflow:auto}@media print{body{margin:0}}";
 
 void report_html(const struct report *r, FILE *out)
 {
@@ -185,7 +198,7 @@ void report_html(const struct report *r, FILE *out)
 		}
 		if (s->n_values > 0)
 			chart(s, out);
-		table(&s->table, out);
+		table(s, out);
 		fputs("</section>\n", out);
 	}
 	fputs("</body>\n</html>\n", out);

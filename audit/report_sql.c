@@ -36,7 +36,7 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	"SELECT device, event, bundle, version, time, reason,"
 	" CASE WHEN EXISTS (SELECT 1 FROM failure_logs f WHERE f.device = records.device"
 	" AND f.seq = records.seq) THEN 'ferry-audit logs --device ' || device || ' --seq ' ||"
-	" CAST(seq AS TEXT) ELSE '-' END AS failure_log FROM records"
+	" CAST(seq AS TEXT) ELSE '-' END AS failure_log, seq FROM records"
 	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
 	" LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
@@ -53,4 +53,9 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	[AUDIT_Q_POLICY_SERIALS] =
 	"SELECT policy_serial, count(*) AS devices FROM devices WHERE policy_serial IS NOT NULL"
 	" GROUP BY policy_serial ORDER BY policy_serial DESC",
+	[AUDIT_Q_METRIC_SAMPLES] =
+	"SELECT r.bundle, r.version, coalesce(d.type, '-') AS type, r.device, r.seq, r.line"
+	" FROM records r JOIN devices d ON d.id = r.device"
+	" WHERE r.event IN ('boot.committed', 'boot.rolled_back') AND r.bundle IS NOT NULL"
+	" AND r.version IS NOT NULL AND r.line LIKE '%\"metrics\"%' ORDER BY r.device, r.seq",
 };
