@@ -138,6 +138,15 @@ static bool check_location(const struct manifest *m, const char *member, const c
 	return true;
 }
 
+/* A calendar date, "YYYY-MM-DD". */
+static bool check_date(const char *date, const struct json_path *p, struct ferry_error **err)
+{
+	char t[32];
+	if (strlen(date) != 10 || snprintf(t, sizeof(t), "%sT00:00:00Z", date) < 0 || !rfc3339_valid_utc(t))
+		return json_path_error(err, p, "'%s' is not a date YYYY-MM-DD", date);
+	return true;
+}
+
 static bool check_hook(const struct manifest *m, const struct variant *v, const struct hook *h,
 		       struct members *seen, const struct json_path *p, struct ferry_error **err)
 {
@@ -237,7 +246,9 @@ static bool check_variant(const struct manifest *m, const struct variant *v, str
 		if (v->hooks[k].present && !check_hook(m, v, &v->hooks[k], seen, &kp, err))
 			return false;
 	}
-	return true;
+	if (v->sbom.present && !check_hook(m, v, &v->sbom, seen, at(&fp, p, "sbom"), err))
+		return false;
+	return !v->support_until || check_date(v->support_until, at(&fp, p, "support_until"), err);
 }
 
 /* Why "<name>-<version>.ferry" is not a FAT-safe name, naming the field at fault. */
