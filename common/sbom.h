@@ -44,4 +44,12 @@ const char *sbom_kind_name(enum sbom_kind k);   /* "spdx", "cyclonedx" */
  * form devices keep and report (docs/formats.md); NULL when out of memory. */
 json_t *sbom_components_json(const struct sbom *s);
 
+/* The document of s as kind (SPDX 2.3 or CycloneDX 1.5), minimal but
+ * complete: what sbom_parse requires, name the document's, created RFC 3339
+ * UTC; licences are written as SPDX expressions when they are SPDX ids,
+ * else as "LicenseRef-" names (SPDX) or license names (CycloneDX).
+ * Caller frees *text; the text parses with sbom_parse. */
+bool sbom_serialize(const struct sbom *s, enum sbom_kind kind, const char *name, const char *created,
+		    char **text, size_t *len, struct ferry_error **err);
+
 #endif
