@@ -138,13 +138,9 @@ static bool check_location(const struct manifest *m, const char *member, const c
 	return true;
 }
 
-/* A calendar date, "YYYY-MM-DD". */
 static bool check_date(const char *date, const struct json_path *p, struct ferry_error **err)
 {
-	char t[32];
-	if (strlen(date) != 10 || snprintf(t, sizeof(t), "%sT00:00:00Z", date) < 0 || !rfc3339_valid_utc(t))
-		return json_path_error(err, p, "'%s' is not a date YYYY-MM-DD", date);
-	return true;
+	return rfc3339_date_valid(date) || json_path_error(err, p, "'%s' is not a date YYYY-MM-DD", date);
 }
 
 static bool check_hook(const struct manifest *m, const struct variant *v, const struct hook *h,

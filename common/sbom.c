@@ -24,6 +24,15 @@ void sbom_clear(struct sbom *s)
 	memset(s, 0, sizeof(*s));
 }
 
+bool sbom_field_ok(const char *s)
+{
+	size_t n = strlen(s);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	return n > 0 && n <= SBOM_FIELD_MAX;
+}
+
 /* A printable (no control character) string within SBOM_FIELD_MAX bytes. */
 static bool field_text(json_t *o, const struct json_path *p, const char *key, bool required,
 		       const char **out, struct ferry_error **err)
@@ -35,15 +44,14 @@ static bool field_text(json_t *o, const struct json_path *p, const char *key, bo
 	struct json_path kp;
 	json_path_key(&kp, p, key);
 	size_t n = strlen(*out);
+	if (sbom_field_ok(*out))
+		return true;
 	if (n == 0 || n > SBOM_FIELD_MAX) {
 		json_path_error(err, &kp, "must be 1 to %d bytes", SBOM_FIELD_MAX);
 		ferry_error_reclassify(err, n ? FERRY_E_UNSAFE : FERRY_E_FORMAT);
 		return false;
 	}
-	for (const unsigned char *c = (const unsigned char *)*out; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return json_path_error(err, &kp, "holds a control character");
-	return true;
+	return json_path_error(err, &kp, "holds a control character");
 }
 
 static bool add_component(struct sbom *s, const char *name, const char *version, const char *licence)

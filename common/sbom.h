@@ -40,6 +40,10 @@ bool sbom_load(const char *path, struct sbom *out, struct ferry_error **err);
 void sbom_clear(struct sbom *s);
 const char *sbom_kind_name(enum sbom_kind k);   /* "spdx", "cyclonedx" */
 
+/* A name, version or licence as ferry keeps one: 1 to SBOM_FIELD_MAX bytes,
+ * no control character. */
+bool sbom_field_ok(const char *s);
+
 /* The components as a JSON array of {"name", "version"[, "licence"]}, the
  * form devices keep and report (docs/formats.md); NULL when out of memory. */
 json_t *sbom_components_json(const struct sbom *s);
