@@ -35,9 +35,15 @@ static const struct section_spec specs[] = {
 	  "no devices registered", 0x1, { 2, 3 }, 2 },
 	{ AUDIT_Q_POLICY_SERIALS, "policy_serials", "Trust policy serial in use",
 	  "no inventory imported yet", 0x1, { 1 }, 1 },
+	{ AUDIT_Q_PAST_SUPPORT, "past_support", "Devices running software past its support date",
+	  "no device runs software past its support date", 0, { 0 }, 0 },
+	{ AUDIT_Q_SUPPORT_BEFORE_WARRANTY, "support_before_warranty",
+	  "Devices whose software support ends before their warranty",
+	  "no support period ends before a warranty", 0, { 0 }, 0 },
 };
 /* every query a section but the summary and the metric samples (report_metrics.c) */
-_Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 2, "one section per query");
+_Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 3,
+	       "one section per query but the summary, metric samples and one device's SBOM");
 _Static_assert(sizeof(specs) / sizeof(specs[0]) + 2 <= REPORT_MAX_SECTIONS, "room for computed sections");
 
 /* RFC 3339 UTC text of t; a time before the calendar reads as its start. */
@@ -116,7 +122,9 @@ bool report_build_opts(struct audit_db *db, time_t now, const struct report_opti
 	time_format(now - (time_t)o->stale_days * 86400, out->stale_before);
 	out->stale_days = o->stale_days;
 	out->regression_pct = o->regression_pct;
-	struct audit_query_params p = { .stale_before = out->stale_before };
+	char today[11];
+	snprintf(today, sizeof(today), "%.10s", out->generated);
+	struct audit_query_params p = { .stale_before = out->stale_before, .today = today };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))
 		goto fail;
 	/* Every renderer shows only visible text: device strings are untrusted. */
