@@ -382,6 +382,64 @@ static void test_report_metrics_ignores_bogus_samples_with_reasons(void **state)
 	report_free(&r);
 }
 
+/* An inventory of dev with one bundle's software, newer than the fixture's. */
+static void add_software(struct audit_db *db, const char *dev, const char *support, const char *time)
+{
+	struct ferry_error *err = NULL;
+	bool applied = false;
+	const char *names[] = { "gateway-os" }, *versions[] = { "2.4.1" };
+	const char *cn[] = { "zlib", "openssl" }, *cv[] = { "1.2.13", "3.0.11" }, *cl[] = { "Zlib", NULL };
+	struct inventory_software sw = { .bundle = "gateway-os", .version = "2.4.1", .support_until = support,
+					 .n_components = 2, .names = cn, .versions = cv, .licences = cl };
+	struct audit_inventory inv = {
+		.device = dev, .type = "gw-x", .time = time, .raw = time, .hw_revision = 2,
+		.security_version = 7, .policy_serial = 12, .n_installed = 1, .names = names,
+		.versions = versions, .software = &sw, .n_software = 1,
+	};
+	assert_ok(audit_db_inventory_put(db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_true(applied);
+}
+
+/* Support dates from the devices' inventories against the report's day and
+ * each device's warranty; a newer inventory replaces a device's software. */
+static void test_report_lists_support_past_and_before_warranty(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	bool found = false;
+	add_software(f->db, "gw-0001", "2026-11-26", "2026-11-21T10:00:00Z");   /* ended yesterday */
+	add_software(f->db, "gw-0002", "2030-06-30", "2026-11-21T10:00:00Z");
+	assert_ok(audit_db_warranty_put(f->db, "gw-0002", "2031-12-31", &found, &err), err);
+	assert_true(found);
+	assert_ok(audit_db_warranty_put(f->db, "nope", "2031-12-31", &found, &err), err);
+	assert_false(found);
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	const struct report_section *s = section(&r, "past_support");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0001");
+	assert_string_equal(audit_table_cell(&s->table, 0, 4), "2026-11-26");
+	s = section(&r, "support_before_warranty");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0002");
+	assert_string_equal(audit_table_cell(&s->table, 0, 5), "2031-12-31");
+	report_free(&r);
+	/* one device's SBOM, in the order the device listed it */
+	struct audit_table t = { 0 };
+	struct audit_query_params p = { .device = "gw-0002" };
+	assert_ok(audit_db_query(f->db, AUDIT_Q_DEVICE_SBOM, &p, &t, &err), err);
+	assert_int_equal(t.n_rows, 2);
+	assert_string_equal(audit_table_cell(&t, 0, 3), "zlib");
+	assert_string_equal(audit_table_cell(&t, 0, 5), "Zlib");
+	assert_null(audit_table_cell(&t, 1, 5));
+	audit_table_clear(&t);
+	/* a newer inventory that names no software: nothing runs past its date */
+	add_device(f->db, "gw-0001", "gw-x", NULL, "2026-11-22T10:00:00Z");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	assert_int_equal(section(&r, "past_support")->table.n_rows, 0);
+	report_free(&r);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -396,6 +454,7 @@ int main(void)
 		T(test_report_shows_device_strings_only_visibly),
 		T(test_report_metrics_median_p90_and_regression),
 		T(test_report_metrics_ignores_bogus_samples_with_reasons),
+		T(test_report_lists_support_past_and_before_warranty),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
