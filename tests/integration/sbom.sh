@@ -2,7 +2,10 @@
 # sbom: ferry-pack sbom reads a Debian root file system's packages from an
 # ext4 image (debugfs, not mounted) and from a tar archive; the SBOM it makes
 # is accepted by create as a variant's signed member; malformed, oversized
-# and tampered SBOMs are refused naming the file or member (issue 17).
+# and tampered SBOMs are refused naming the file or member; a device that
+# installs the bundle reports the components and support date in its
+# inventory, and HQ shows them and lists the device as past its support
+# and before its warranty (issue 17).
 source "$(dirname "$0")/lib.sh"
 
 R=$T/root; mkdir -p "$R/var/lib/dpkg" "$R/usr/share/doc/zlib1g" "$R/usr/share/doc/busybox" "$R/usr/share/doc/old"
@@ -116,4 +119,38 @@ with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.GNU_FORMAT) a
 PY
 refuses verify_names_tampered_sbom 1 "payloads/gw-x/sbom.json" ferry-pack verify "$T/tampered.ferry" \
 	--keyring "$T/keyring.asc" --policy "$T/policy"
+
+# --- a device keeps it and tells HQ -------------------------------------------
+# The support date is in the past here, so HQ lists the device as running
+# software past its support, and before its warranty ends.
+ferry-keys -q provision "$T/dev" --device-id gw-0001 --device-type gw-x --installed edge-os=2.3.0 >/dev/null
+GW="ferry-agent -c $T/dev/agent.json"
+spec old.json sbom.json 2020-01-31
+sed -i 's/"version": "2.4.1"/"version": "2.4.2"/' "$T/in/old.json"
+check create_bundle_past_support ferry-pack --homedir "$T/keys/gnupg" -q create "$T/in/old.json" -o "$T/old.ferry" --sign "$REL"
+check agent_installs_bundle_with_sbom $GW install "$T/old.ferry"
+check agent_trial_boot $GW reboot
+check agent_commits $GW commit
+mkdir -p "$T/stick"
+check agent_exports $GW export "$T/stick"
+INV=$T/stick/ferry/audit/gw-0001/inventory.json
+python3 - "$INV" <<'PY' && pass inventory_reports_sbom_and_support || fail inventory_reports_sbom_and_support "$(head -c 600 "$INV")"
+import json, sys
+s = json.load(open(sys.argv[1]))["software"]["edge-os"]
+assert s["version"] == "2.4.2" and s["support_until"] == "2020-01-31", s
+assert [c["name"] for c in s["components"]] == ["busybox", "zlib1g"], s
+assert s["components"][1]["licence"] == "Zlib" and "licence" not in s["components"][0], s
+PY
+AU() { ferry-audit --db "$T/hq.db" --homedir "$T/hqgnupg" "$@"; }
+check hq_registers_with_warranty AU -q register "$T/dev/gw-0001.asc" --device-id gw-0001 --warranty-until 2031-12-31
+check hq_imports AU -q import "$T/stick"
+refuses hq_sbom_shows_components 0 "zlib1g 1:1.2.13.dfsg-1  Zlib" AU sbom --device gw-0001
+refuses hq_sbom_shows_support 0 "edge-os 2.4.2, supported until 2020-01-31" AU sbom --device gw-0001
+AU --json report | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["sections"]
+past, warranty = s["past_support"]["rows"], s["support_before_warranty"]["rows"]
+assert past == [{"device": "gw-0001", "type": "gw-x", "bundle": "edge-os", "version": "2.4.2", "support_until": "2020-01-31"}], past
+assert warranty[0]["warranty_until"] == "2031-12-31", warranty' && pass hq_report_lists_past_support_and_warranty ||
+	fail hq_report_lists_past_support_and_warranty "$(AU report | tail -n 12 | tr '\n' ' ')"
 finish
