@@ -32,7 +32,7 @@ static char *spdx_licence(const char *l, bool *known)
 	if (!s)
 		return NULL;
 	char *w = s + sprintf(s, "LicenseRef-");
-	for (; *l; l++)
+	for (; *l && w - s < SBOM_FIELD_MAX; l++)   /* stays a field sbom_parse takes */
 		*w++ = isalnum((unsigned char)*l) || *l == '.' ? *l : '-';
 	*w = '\0';
 	return s;

@@ -206,6 +206,27 @@ static bool write_cmds(const char *path, const struct sbom *s, const char *dir, 
 	return true;
 }
 
+/* The first max bytes of the file debugfs dumped (as read_entry does for a
+ * tar entry, so both image kinds give the same licences). */
+static bool read_prefix(const char *path, size_t max, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf = fd >= 0 ? malloc(max + 1) : NULL;
+	ssize_t n = 1;
+	*len = 0;
+	while (buf && *len < max && (n = read(fd, buf + *len, max - *len)) > 0)
+		*len += (size_t)n;
+	if (fd >= 0)
+		close(fd);
+	if (!buf || n < 0) {
+		free(buf);
+		return false;
+	}
+	buf[*len] = '\0';
+	*data = buf;
+	return true;
+}
+
 static void ext_licences(struct sbom *s, const char *dir)
 {
 	for (size_t i = 0; i < s->n; i++) {
@@ -213,10 +234,8 @@ static void ext_licences(struct sbom *s, const char *dir)
 		size_t len = 0;
 		if (asprintf(&path, "%s/c-%s", dir, s->c[i].name) < 0)
 			continue;
-		struct ferry_error *ignored = NULL;
-		if (read_file_limited(path, SBOM_IMAGE_COPYRIGHT_MAX, &text, &len, &ignored))
+		if (read_prefix(path, SBOM_IMAGE_COPYRIGHT_MAX, &text, &len))
 			s->c[i].licence = sbom_copyright_licence(text, len);
-		ferry_error_free(ignored);
 		unlink(path);
 		free(text);
 		free(path);
