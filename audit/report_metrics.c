@@ -21,7 +21,8 @@
 #include "common/semver.h"
 
 struct sample {
-	const char *bundle, *type, *version, *metric;   /* borrowed from the rows/JSON */
+	const char *bundle, *type, *version;   /* borrowed from the rows */
+	char *metric;                          /* owned: the record's JSON is gone */
 	struct semver sv;
 	bool semver;
 	double value;
@@ -30,8 +31,6 @@ struct sample {
 struct gather {
 	struct sample *s;
 	size_t n, cap;
-	json_t **docs;            /* the parsed records the samples point into */
-	size_t n_docs;
 	struct audit_table *ignored;
 	size_t n_ignored;         /* all, also those beyond the table's rows */
 };
@@ -78,10 +77,14 @@ static bool add_sample(struct gather *g, const struct sample *s)
 		g->cap = cap;
 	}
 	g->s[g->n] = *s;
+	if (!(g->s[g->n].metric = strdup(s->metric)))
+		return false;
 	g->s[g->n].semver = semver_parse(s->version, &g->s[g->n].sv, NULL);
 	g->n++;
 	return true;
 }
+
+static bool gather_metrics(struct gather *g, const struct audit_table *t, size_t r, json_t *metrics);
 
 /* The samples of one record row: bundle, version, type, device, seq, line. */
 static bool gather_row(struct gather *g, const struct audit_table *t, size_t r)
@@ -90,11 +93,15 @@ static bool gather_row(struct gather *g, const struct audit_table *t, size_t r)
 	const char *line = audit_table_cell(t, r, 5);
 	json_t *doc = json_loadb(line, strlen(line), JSON_REJECT_DUPLICATES, NULL);
 	json_t *metrics = json_object_get(json_object_get(doc, "detail"), "metrics");
-	if (!metrics) {
-		json_decref(doc);
-		return doc ? true : ignore(g, device, seq, "%s", "record is not JSON");
-	}
-	g->docs[g->n_docs++] = doc;
+	bool ok = !doc ? ignore(g, device, seq, "%s", "record is not JSON")
+		  : !metrics || gather_metrics(g, t, r, metrics);
+	json_decref(doc);
+	return ok;
+}
+
+static bool gather_metrics(struct gather *g, const struct audit_table *t, size_t r, json_t *metrics)
+{
+	const char *device = audit_table_cell(t, r, 3), *seq = audit_table_cell(t, r, 4);
 	if (!json_is_object(metrics))
 		return ignore(g, device, seq, "%s", "detail.metrics is not an object");
 	if (json_object_size(metrics) > REPORT_METRICS_PER_RECORD)
@@ -103,7 +110,7 @@ static bool gather_row(struct gather *g, const struct audit_table *t, size_t r)
 	json_t *v;
 	json_object_foreach(metrics, name, v) {
 		struct sample s = { .bundle = audit_table_cell(t, r, 0), .version = audit_table_cell(t, r, 1),
-				    .type = audit_table_cell(t, r, 2), .metric = name };
+				    .type = audit_table_cell(t, r, 2), .metric = (char *)name };   /* copied by add_sample */
 		bool ok = true;
 		if (!name_ok(name))
 			ok = ignore(g, device, seq, "%s", "a metric name is not [a-z0-9_.]{1,64}");
@@ -211,8 +218,7 @@ bool report_metrics_build(const struct audit_table *rows, double threshold, stru
 	struct gather g = { .ignored = ignored };
 	bool ok = false;
 	size_t cut = 0;
-	if (!report_table_init(out, metric_cols, 10) || !report_table_init(ignored, ignored_cols, 3) ||
-	    (rows->n_rows && !(g.docs = calloc(rows->n_rows, sizeof(*g.docs)))))
+	if (!report_table_init(out, metric_cols, 10) || !report_table_init(ignored, ignored_cols, 3))
 		goto out;
 	for (size_t r = 0; r < rows->n_rows; r++)
 		if (!gather_row(&g, rows, r))
@@ -227,11 +233,10 @@ bool report_metrics_build(const struct audit_table *rows, double threshold, stru
 out:
 	if (!ok)
 		ferry_error_set(err, "metrics: out of memory");
-	for (size_t i = 0; i < g.n; i++)
+	for (size_t i = 0; i < g.n; i++) {
 		semver_free(&g.s[i].sv);
-	for (size_t i = 0; i < g.n_docs; i++)
-		json_decref(g.docs[i]);
-	free(g.docs);
+		free(g.s[i].metric);
+	}
 	free(g.s);
 	return ok;
 }
