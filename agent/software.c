@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/inventory.h"
 #include "common/json.h"
 #include "common/safefile.h"
 #include "common/sbom.h"
@@ -93,6 +94,20 @@ out:
 	return ok;
 }
 
+/* True when entry is what the inventory's parser takes for bundle: a kept
+ * file damaged or edited must not make the whole inventory unwritable. */
+static bool entry_valid(const char *bundle, json_t *entry)
+{
+	struct inventory inv = { 0 };
+	struct json_path p;
+	json_t *root = json_pack("{s:{s:O}}", "software", bundle, entry);
+	json_path_root(&p, "software");
+	bool ok = root && inventory_software_parse(root, &p, &inv, NULL);
+	inventory_software_clear(&inv);
+	json_decref(root);
+	return ok;
+}
+
 json_t *software_inventory(const char *state_dir, const struct agent_kv *installed, size_t n)
 {
 	json_t *software = json_object();
@@ -104,7 +119,7 @@ json_t *software_inventory(const char *state_dir, const struct agent_kv *install
 			break;
 		if (access(path, F_OK) == 0 &&
 		    json_load_file_strict(path, SOFTWARE_BYTES_MAX + 4096, &entry, &ignored) &&
-		    json_is_string(json_object_get(entry, "version")))
+		    entry_valid(installed[i].key, entry))
 			json_object_set_new(software, installed[i].key, entry);
 		else
 			json_decref(entry);

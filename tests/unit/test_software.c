@@ -50,6 +50,12 @@ static void test_software_reports_installed_version_only(void **state)
 	struct agent_kv other = { "app", "1.0.0" };
 	assert_ok(software_keep(dir, "app", "1.0.0", NULL, NULL, NULL, 0, NULL), NULL);
 	assert_null(software_inventory(dir, &other, 1));
+	/* a kept file that is damaged is left out, not the whole inventory */
+	snprintf(path, sizeof(path), "%s/software/edge-os/2.4.1.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"version\":\"2.4.1\",\"components\":[{\"name\":\"\"}]}", f);
+	fclose(f);
+	assert_null(software_inventory(dir, &installed, 1));
 	test_tmpdir_remove(dir);
 }
 
