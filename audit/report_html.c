@@ -140,8 +140,9 @@ static void table(const struct report_section *s, FILE *out)
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *v = audit_table_cell(t, r, c);
 			/* short values (ids, versions, times) never wrap; long reasons do */
-			fputs(t->numeric[c] ? "<td class=\"num\">" : v && strlen(v) > 32 ? "<td>" : "<td class=\"k\">",
-			      out);
+			bool worse = v && strcmp(t->cols[c], "regression") == 0 && strcmp(v, "worse") == 0;
+			fputs(t->numeric[c] ? "<td class=\"num\">" : worse ? "<td class=\"k bad\">"
+				: v && strlen(v) > 32 ? "<td>" : "<td class=\"k\">", out);
 			esc(v ? v : "\xe2\x80\x93", out);
 			fputs("</td>", out);
 		}
@@ -165,7 +166,7 @@ static const char css[] =
 	"th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".k,.num,th{white-space:nowrap}"
 	".chart{display:block;max-width:100%;height:auto;font-size:13px}"
-	".chart text{fill:#333}.empty,.note{color:#666;font-style:italic}"
+	"td.bad{color:#c62828;font-weight:bold}.chart text{fill:#333}.empty,.note{color:#666;font-style:italic}"
 	"pre{white-space:pre-wrap;font-size:12px;background:#f7f7f7;padding:.5rem;max-height:30rem;"
 	"overflow:auto}@media print{body{margin:0}}";
 

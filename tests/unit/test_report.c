@@ -338,6 +338,7 @@ static void test_report_metrics_median_p90_and_regression(void **state)
 	assert_int_equal(r.metrics_ignored, 0);
 	char *html = render(&r, "html"), *json = render(&r, "json");
 	assert_non_null(strstr(html, "<section id=\"metrics\">"));
+	assert_non_null(strstr(html, "<td class=\"k bad\">worse</td>"));
 	assert_non_null(strstr(json, "\"p90\": \"400.5\""));   /* a column of decimals stays text */
 	free(html);
 	free(json);
