@@ -4,6 +4,7 @@
 #include "agent/ack.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +48,15 @@ bool ack_parse(const char *data, size_t len, const char *path, const char *devic
 }
 
 bool ack_verify(struct pgp *pgp, const struct policy *policy, const char *device_id,
-		const char *device_type, const char *path, time_t now, uint64_t *seq,
-		struct ferry_error **err)
+		const char *device_type, int dirfd, const char *name, const char *path, time_t now,
+		uint64_t *seq, struct ferry_error **err)
 {
 	bool ok = false;
 	char *data = NULL;
 	size_t len = 0;
 	struct pgp_verify_result vr = { 0 };
 	struct policy_verdict v = { 0 };
-	if (!signedfile_read(pgp, path, ACK_FORMAT_MAX, &data, &len, &vr, err))
+	if (!signedfile_read_at(pgp, dirfd, name, path, ACK_FORMAT_MAX, &data, &len, &vr, err))
 		goto out;
 	if (!policy_allows_role(policy, &vr, ACK_ROLE, device_type, now, &v)) {
 		ferry_error_set(err, "out of memory");
@@ -90,17 +91,16 @@ bool ack_apply(struct state *st, struct pgp *pgp, const struct policy *policy,
 		stick_dir_close(&dir);
 		return true;   /* no ack/ on this stick */
 	}
-	bool named = stick_ack_name(state_device(st), name, err) &&
-		     stick_dir_file(&dir, name, &path, err);
-	stick_dir_close(&dir);
-	if (!named)
-		return false;
-	if (lstat(path, &sb) != 0) {   /* a link is refused by the read below */
+	/* every open below goes through dir's fd: ack/ cannot be swapped meanwhile */
+	if (!stick_ack_name(state_device(st), name, err) || !stick_dir_file(&dir, name, &path, err))
+		goto out;
+	if (fstatat(dir.fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {   /* a link: refused below */
 		ok = errno == ENOENT || ferry_error_errno(err, errno, "%s", path);
 		goto out;
 	}
 	out->found = true;
-	if (!ack_verify(pgp, policy, state_device(st), device_type, path, now, &out->seq, err) ||
+	if (!ack_verify(pgp, policy, state_device(st), device_type, dir.fd, name, path, now,
+			&out->seq, err) ||
 	    !state_get(st, &info, err))
 		goto out;
 	if (out->seq > info.exported_seq) {
@@ -110,6 +110,7 @@ bool ack_apply(struct state *st, struct pgp *pgp, const struct policy *policy,
 	}
 	ok = state_prune(st, out->seq, &out->pruned, err);
 out:
+	stick_dir_close(&dir);
 	state_info_clear(&info);
 	free(path);
 	return ok;

@@ -24,11 +24,12 @@ struct state;
  * name device_id; *seq gets what it acknowledges. path is for messages. */
 bool ack_parse(const char *data, size_t len, const char *path, const char *device_id,
 	       uint64_t *seq, struct ferry_error **err);
-/* Verifies path (+ ".sig") for device_id / device_type at time now and
- * returns the acknowledged seq. */
+/* Verifies name (+ ".sig") in the open folder dirfd (path: the same, for
+ * messages) for device_id / device_type at time now and returns the
+ * acknowledged seq. */
 bool ack_verify(struct pgp *pgp, const struct policy *policy, const char *device_id,
-		const char *device_type, const char *path, time_t now, uint64_t *seq,
-		struct ferry_error **err);
+		const char *device_type, int dirfd, const char *name, const char *path, time_t now,
+		uint64_t *seq, struct ferry_error **err);
 
 struct ack_result {
 	bool found;          /* the stick holds an ack for this device */

@@ -12,9 +12,6 @@
 #include "common/cli.h"
 #include "common/error.h"
 
-/* common/cli.h's exit codes under the agent's older names. */
-enum { AGENT_EXIT_OK = CLI_EXIT_OK, AGENT_EXIT_FAILED = CLI_EXIT_FAILED, AGENT_EXIT_USAGE = CLI_EXIT_USAGE };
-
 struct agent_ctx {
 	const char *config_path;
 	struct agent_config *config;   /* loaded by main() before the command runs */

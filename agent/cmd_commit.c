@@ -12,10 +12,10 @@ int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct boot *b = NULL;
 	enum lifecycle_commit_outcome outcome = LIFECYCLE_COMMIT_NOTHING;
 	char *why = NULL;
-	int rc = AGENT_EXIT_FAILED;
+	int rc = CLI_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
-		return ferry_error_set(err, "commit takes no arguments"), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "commit takes no arguments"), CLI_EXIT_USAGE;
 	if (!lifecycle_open(ctx->config, &s, &b, err) ||
 	    !lifecycle_commit(ctx->config, s, b, &outcome, &why, err))
 		goto out;
@@ -25,7 +25,7 @@ int cmd_commit(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	else if (ctx->verbosity >= 0 && outcome != LIFECYCLE_COMMIT_ROLLED_BACK)
 		printf("%s\n", outcome == LIFECYCLE_COMMIT_DONE ? "committed" : "nothing to commit");
 	if (outcome != LIFECYCLE_COMMIT_ROLLED_BACK)
-		rc = AGENT_EXIT_OK;
+		rc = CLI_EXIT_OK;
 	else
 		ferry_error_set(err, "not committed, rolled back: %s", why ? why : "health check failed");
 out:

@@ -238,7 +238,7 @@ int cmd_doctor(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 			ctx->json = true;
 		else
 			return ferry_error_setc(err, FERRY_E_USAGE, "doctor: '%s': usage: doctor [--json]", argv[i]),
-			       AGENT_EXIT_USAGE;
+			       CLI_EXIT_USAGE;
 	struct doctor d = { .c = ctx->config, .json = ctx->json,
 			    .virtual_device = ctx->config->bootloader.type == AGENT_BOOT_FILE };
 	if (d.json)
@@ -254,5 +254,5 @@ int cmd_doctor(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 		cmd_print_json(json_pack("{s:o, s:b}", "checks", d.list, "ok", d.failed == 0));
 	else if (d.failed)
 		printf("%zu check(s) failed\n", d.failed);
-	return d.failed ? AGENT_EXIT_FAILED : AGENT_EXIT_OK;
+	return d.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

@@ -15,12 +15,12 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct state *s = NULL;
 	struct boot *b = NULL;
 	struct agent_export_result r = { 0 };
-	int rc = AGENT_EXIT_FAILED;
+	int rc = CLI_EXIT_FAILED;
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
-		return printf("usage: ferry-agent export MEDIA_DIR\n"), AGENT_EXIT_OK;
+		return printf("usage: ferry-agent export MEDIA_DIR\n"), CLI_EXIT_OK;
 	/* an option is never a folder to create on the device */
 	if (argc != 2 || argv[1][0] == '-')
-		return ferry_error_set(err, "usage: export MEDIA_DIR"), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "usage: export MEDIA_DIR"), CLI_EXIT_USAGE;
 	if (!lifecycle_open(ctx->config, &s, &b, err))
 		goto out;
 	install_apply_ack(ctx->config, s, argv[1]);
@@ -38,7 +38,7 @@ int cmd_export(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 			printf("newer records did not fit; they go on the next stick\n");
 	} else if (ctx->verbosity >= 0)
 		printf("no unacknowledged records; inventory written to %s\n", r.dir);
-	rc = AGENT_EXIT_OK;
+	rc = CLI_EXIT_OK;
 out:
 	free(r.dir);
 	boot_close(b);

@@ -29,7 +29,7 @@ static void print_report(const struct agent_ctx *ctx, const struct install_repor
 
 static int exit_code(enum notify_result r)
 {
-	return r == NOTIFY_SUCCESS || r == NOTIFY_NOTHING ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
+	return r == NOTIFY_SUCCESS || r == NOTIFY_NOTHING ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
 static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struct ferry_error **err)
@@ -45,21 +45,21 @@ static int run(struct agent_ctx *ctx, int argc, char **argv, bool dry_run, struc
 	if (argc != 2)
 		return ferry_error_set(err, "%s takes one MEDIA_DIR or BUNDLE%s", argv[0],
 				       dry_run ? "" : " (and optionally --confirm before it)"),
-		       AGENT_EXIT_USAGE;
+		       CLI_EXIT_USAGE;
 	struct install_request rq = { .path = argv[1], .dry_run = dry_run, .confirmed = confirmed,
 				      .progress = !dry_run && !ctx->json && ctx->verbosity >= 0 &&
 						  progress_wanted() };
 	if (!install_run(ctx->config, &rq, &report, err)) {
 		install_report_clear(&report);   /* a failed run has a report begun */
-		return *err ? ferry_exit_code(*err) : AGENT_EXIT_FAILED;   /* 2: not a stick */
+		return *err ? ferry_exit_code(*err) : CLI_EXIT_FAILED;   /* 2: not a stick */
 	}
 	print_report(ctx, &report);
 	int rc = exit_code(report.result);
 	install_report_clear(&report);
 	if (!dry_run && stat(argv[1], &sb) == 0 && S_ISDIR(sb.st_mode) && !install_export(ctx->config, argv[1], NULL, err))
-		rc = AGENT_EXIT_FAILED;
-	if (!dry_run && rc == AGENT_EXIT_OK && !autoreboot_if_pending(ctx->config, err))
-		rc = AGENT_EXIT_FAILED;
+		rc = CLI_EXIT_FAILED;
+	if (!dry_run && rc == CLI_EXIT_OK && !autoreboot_if_pending(ctx->config, err))
+		rc = CLI_EXIT_FAILED;
 	return rc;
 }
 

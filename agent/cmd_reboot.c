@@ -35,19 +35,19 @@ int cmd_reboot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct boot *b = NULL;
 	enum lifecycle_startup_outcome o = LIFECYCLE_STARTUP_SAME_BOOT;
 	char booted = 0;
-	int rc = AGENT_EXIT_FAILED;
+	int rc = CLI_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
-		return ferry_error_set(err, "reboot takes no arguments"), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "reboot takes no arguments"), CLI_EXIT_USAGE;
 	if (ctx->config->bootloader.type != AGENT_BOOT_FILE)
 		return ferry_error_set(err, "reboot is virtual: it needs bootloader type file, not %s",
 				       agent_boot_type_name(ctx->config->bootloader.type)),
-		       AGENT_EXIT_USAGE;
+		       CLI_EXIT_USAGE;
 	if (!lifecycle_open(ctx->config, &s, &b, err) ||
 	    !lifecycle_virtual_reboot(ctx->config, s, b, &booted, &o, err))
 		goto out;
 	report(ctx, booted, o);
-	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */
+	rc = CLI_EXIT_OK;   /* the outcome is reported, not an error */
 out:
 	boot_close(b);
 	state_close(s);
@@ -60,15 +60,15 @@ int cmd_boot(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error **
 	struct boot *b = NULL;
 	struct boot_status bs;
 	enum lifecycle_startup_outcome o = LIFECYCLE_STARTUP_SAME_BOOT;
-	int rc = AGENT_EXIT_FAILED;
+	int rc = CLI_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
-		return ferry_error_set(err, "boot takes no arguments"), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "boot takes no arguments"), CLI_EXIT_USAGE;
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err) ||
 	    !lifecycle_startup(ctx->config, s, b, &o, err) || !boot_get_status(b, &bs, err))
 		goto out;
 	report(ctx, bs.booted, o);
-	rc = AGENT_EXIT_OK;   /* the outcome is reported, not an error */
+	rc = CLI_EXIT_OK;   /* the outcome is reported, not an error */
 out:
 	boot_close(b);
 	state_close(s);

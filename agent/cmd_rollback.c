@@ -9,10 +9,10 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 {
 	struct state *s = NULL;
 	struct boot *b = NULL;
-	int rc = AGENT_EXIT_FAILED;
+	int rc = CLI_EXIT_FAILED;
 	(void)argv;
 	if (argc != 1)
-		return ferry_error_set(err, "rollback takes no arguments"), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "rollback takes no arguments"), CLI_EXIT_USAGE;
 	if (!lifecycle_open(ctx->config, &s, &b, err) ||
 	    !lifecycle_rollback(ctx->config, s, b, "requested", err))
 		goto out;
@@ -20,7 +20,7 @@ int cmd_rollback(struct agent_ctx *ctx, int argc, char **argv, struct ferry_erro
 		cmd_print_json(json_pack("{s:s}", "result", "rolled_back"));
 	else if (ctx->verbosity >= 0)
 		printf("rolled back: the previous slot boots from the next boot on\n");
-	rc = AGENT_EXIT_OK;
+	rc = CLI_EXIT_OK;
 out:
 	boot_close(b);
 	state_close(s);

@@ -40,6 +40,22 @@ static json_t *build_slots(struct boot *b)
 	return o;
 }
 
+/* {"<target>": highest security_version installed there} (antirollback.h) */
+static json_t *build_security_targets(struct state *s, struct ferry_error **err)
+{
+	struct security_floor *f = NULL;
+	size_t n = 0;
+	json_t *o = json_object();
+	if (!o || !state_security_floors(s, &f, &n, err)) {
+		json_decref(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, f[i].target, json_integer(f[i].value));
+	security_floors_free(f, n);
+	return o;
+}
+
 static json_t *build_status(const struct agent_config *c, struct state *s, struct boot *b,
 			    size_t last, struct ferry_error **err)
 {
@@ -47,11 +63,11 @@ static json_t *build_status(const struct agent_config *c, struct state *s, struc
 	struct state_records r = { 0 };
 	struct agent_kv *kv = NULL;
 	size_t n = 0;
-	json_t *o = NULL, *installed = NULL, *records = NULL;
+	json_t *o = NULL, *installed = NULL, *records = NULL, *targets = NULL;
 	if (!state_get(s, &info, err))
 		return NULL;
 	if (!state_installed(s, &kv, &n, err) ||
-	    !state_records_last(s, last, &r, err))
+	    !state_records_last(s, last, &r, err) || !(targets = build_security_targets(s, err)))
 		goto out;
 	installed = json_object();
 	records = json_array();
@@ -60,14 +76,14 @@ static json_t *build_status(const struct agent_config *c, struct state *s, struc
 	for (size_t i = 0; i < r.n; i++)
 		json_array_append_new(records, json_loads(r.lines[i], 0, NULL));
 	o = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:I, s:O,"
-		      " s:I, s:I, s:{s:I, s:I, s:I}, s:O}",
+		      " s:I, s:O, s:I, s:{s:I, s:I, s:I}, s:O}",
 		      "device", c->device.id, "type", c->device.type,
 		      "hw_revision", (json_int_t)c->device.hw_revision,
 		      "state", state_name(info.state), "transaction", build_txn(&info),
 		      "slots", build_slots(b),
 		      "boot_count", (json_int_t)info.boot_count, "installed", installed,
 		      "security_version", (json_int_t)info.security_version,
-		      "policy_serial", (json_int_t)info.policy_serial,
+		      "security_targets", targets, "policy_serial", (json_int_t)info.policy_serial,
 		      "journal", "first_seq", (json_int_t)info.first_seq,
 		      "last_seq", (json_int_t)info.last_seq,
 		      "exported_seq", (json_int_t)info.exported_seq, "last_records", records);
@@ -76,6 +92,7 @@ static json_t *build_status(const struct agent_config *c, struct state *s, struc
 out:
 	json_decref(installed);
 	json_decref(records);
+	json_decref(targets);
 	state_kv_free(kv, n);
 	state_records_clear(&r);
 	state_info_clear(&info);
@@ -110,6 +127,9 @@ static void print_text(json_t *st)
 	printf("security: version %lld, policy serial %lld\n",
 	       json_integer_value(json_object_get(st, "security_version")),
 	       json_integer_value(json_object_get(st, "policy_serial")));
+	json_object_foreach(json_object_get(st, "security_targets"), k, v)
+		printf("security: %lld on %s\n", (long long)json_integer_value(v),
+		       strcmp(k, ANTIROLLBACK_EVERY) == 0 ? "every target (kept from before agent.db schema 2)" : k);
 	json_object_foreach(json_object_get(st, "installed"), k, v)
 		printf("installed: %s %s\n", k, json_string_value(v));
 	printf("journal:  records %lld-%lld, exported up to %lld\n",
@@ -134,7 +154,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	struct boot *b = NULL;
 	json_t *st = NULL;
 	long last = 5;
-	int opt, rc = AGENT_EXIT_FAILED;
+	int opt, rc = CLI_EXIT_FAILED;
 	optind = 0;   /* glibc: re-initialise for the command's own argv */
 	while ((opt = getopt_long(argc, argv, "n:", options, NULL)) != -1) {
 		char *end = NULL;
@@ -144,10 +164,10 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 			continue;
 		else
 			return ferry_error_set(err, "usage: status [--json] [--last N] (N from 0 to 1000)"),
-			       AGENT_EXIT_USAGE;
+			       CLI_EXIT_USAGE;
 	}
 	if (optind != argc)
-		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), AGENT_EXIT_USAGE;
+		return ferry_error_set(err, "status: unexpected argument '%s'", argv[optind]), CLI_EXIT_USAGE;
 	if (!state_open_config(ctx->config, &s, err) || !boot_open(ctx->config, &b, err))
 		goto out;
 	struct ferry_error *boot_err = NULL;
@@ -163,7 +183,7 @@ int cmd_status(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error 
 	} else {
 		print_text(st);
 	}
-	rc = AGENT_EXIT_OK;
+	rc = CLI_EXIT_OK;
 out:
 	json_decref(st);
 	boot_close(b);

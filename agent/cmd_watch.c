@@ -70,7 +70,7 @@ static void audit_refused(const struct media_identity *id, const char *reason, v
 	json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "vendor", id->vendor, "product",
 				   id->product, "device", id->devnode);
 	/* The one refusal of a stick before it is read: not on media.allow. */
-	struct state_event ev = { .event = "media.refused", .result = "refused",
+	struct auditlog_fields ev = { .event = "media.refused", .result = "refused",
 				  .code = ferry_code_name(FERRY_E_POLICY), .usb_serial = id->serial,
 				  .media_label = id->label, .usb_vendor = id->vendor[0] ? id->vendor : NULL,
 				  .usb_product = id->product[0] ? id->product : NULL, .detail = detail };
@@ -114,7 +114,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 				   .refused = audit_refused, .after_stick = reboot_if_pending, .ctx = ctx };
 	struct watch_rule *rules = calloc(c->media.n_match + 1, sizeof(*rules));
 	struct watch_allow *allow = calloc(c->media.n_allow + 1, sizeof(*allow));
-	int opt, rc = AGENT_EXIT_USAGE, lock = -1;
+	int opt, rc = CLI_EXIT_USAGE, lock = -1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:n:", options, NULL)) != -1) {
@@ -133,7 +133,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 			goto out;
 		}
 	}
-	rc = AGENT_EXIT_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!rules || !allow) {
 		ferry_error_set(err, "out of memory");
 		goto out;
@@ -152,7 +152,7 @@ int cmd_watch(struct agent_ctx *ctx, int argc, char **argv, struct ferry_error *
 	wc.stop_fd = stop_pipe[0];
 	/* The console lines go to the journal as they happen. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rc = watch_run(&wc, err) ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
+	rc = watch_run(&wc, err) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 out:
 	if (lock >= 0)
 		close(lock);

@@ -50,9 +50,9 @@ static int agent_run(void *ctx, const struct cli_command *cmd, const struct cli_
 	if (cmd->flags & CLI_NEEDS_CONFIG) {
 		if (!a->config_path)
 			return ferry_error_setc(err, FERRY_E_USAGE, "-c/--config agent.json is required"),
-			       AGENT_EXIT_USAGE;
+			       CLI_EXIT_USAGE;
 		if (!agent_config_load(a->config_path, &a->config, err))
-			return AGENT_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 	}
 	return ((const struct agent_command *)cmd)->run(a, argc, argv, err);
 }

@@ -158,7 +158,7 @@ static bool write_inventory(const struct agent_config *c, struct state *s, struc
 	size_t len = 0;
 	bool ok = agent_inventory_text(c, s, b, &text, &len, err) &&
 		  stick_dir_file(dir, STICK_INVENTORY, &path, err) &&
-		  auditlog_write_signed(path, text, len, p, fpr, err);
+		  auditlog_write_signed_at(dir->fd, STICK_INVENTORY, path, text, len, p, fpr, err);
 	free(path);
 	free(text);
 	return ok;
@@ -183,7 +183,8 @@ bool agent_export(const struct agent_config *c, struct state *s, struct boot *b,
 	    !state_records_unacked(s, AGENT_EXPORT_BUDGET, &r, err) || !state_get(s, &info, err) ||
 	    !stick_dir_open(top, STICK_DEVICE_AUDIT, c->device.id, true, &dir, err))
 		goto out;
-	if (r.n && (!auditlog_export_write(dir.path, c->device.id, r.lines, r.n, p, fpr, NULL, err) ||
+	if (r.n && (!auditlog_export_write_at(dir.fd, dir.path, c->device.id, r.lines, r.n, p, fpr,
+						  NULL, err) ||
 		     !agent_export_logs(c, top, r.lines, r.n, p, fpr, &out->n_logs, err)))
 		goto out;
 	if (!write_inventory(c, s, b, &dir, p, fpr, err))

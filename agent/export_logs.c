@@ -47,7 +47,7 @@ static bool export_one(const struct agent_config *c, const char *top, const char
 	     stick_log_name(r.f.seq, name, err) &&
 	     stick_dir_open(top, STICK_DEVICE_LOGS, c->device.id, true, &dir, err) &&
 	     stick_dir_file(&dir, name, &dst, err) &&
-	     auditlog_write_signed(dst, data, len, p, fpr, err);
+	     auditlog_write_signed_at(dir.fd, name, dst, data, len, p, fpr, err);
 	if (ok)
 		(*n)++;
 out:

@@ -32,6 +32,7 @@
 struct candidate {
 	const char *path;            /* the bundle file */
 	const char *file;            /* its name, for messages */
+	int dirfd;                   /* the stick's bundles/ holding file, or -1: by path */
 	struct admission adm;        /* the one admission of this bundle for this device */
 	const struct manifest *m;    /* adm.manifest: parsed only after signatures and policy */
 	const struct decision *d;    /* this device's decision, NULL when none was made */
@@ -118,7 +119,8 @@ static bool evaluate(struct state *st, struct agent_trust *trust, const struct d
 {
 	struct ferry_error *e = NULL;
 	struct admit_request rq = {
-		.path = cd->path, .pgp = trust->pgp, .policy = trust->policy, .now = now,
+		.path = cd->path, .name = cd->dirfd >= 0 ? cd->file : NULL, .dirfd = cd->dirfd,
+		.pgp = trust->pgp, .policy = trust->policy, .now = now,
 		.devices = facts, .n_devices = 1, .installed = installed_version, .installed_ctx = st,
 	};
 	bool admitted = bundle_admit(&rq, &cd->adm, &e);
@@ -213,9 +215,10 @@ static bool consider_policy(const struct agent_config *c, struct state *st, stru
 		return true;
 	enum trust_adopt_outcome outcome;
 	char *reason = NULL;
-	struct state_event mev = { .usb_serial = media->usb_serial, .media_label = media->label,
+	struct auditlog_fields mev = { .usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product };
-	if (!agent_trust_adopt(c, st, trust, o->stick->policy_dir, rq->dry_run, &mev, &outcome, &reason, err))
+	if (!agent_trust_adopt(c, st, trust, o->stick->policy_fd, o->stick->policy_dir, rq->dry_run,
+			       &mev, &outcome, &reason, err))
 		return false;
 	if (outcome == TRUST_ADOPT_ADOPTED)
 		lines_add(&out->lines, "trust policy: %s serial %lld from the stick",
@@ -250,7 +253,7 @@ static bool report_ignored(struct state *st, const struct offer *o, bool dry_run
 		json_t *detail = json_pack("{s:s,s:I,s:O}", "reason", "files in " STICK_DIR "/"
 					   STICK_BUNDLES_DIR " that are not bundles ferry reads",
 					   "count", (json_int_t)n, "ignored", first);
-		struct state_event ev = {
+		struct auditlog_fields ev = {
 			.event = "install.refused", .result = "refused",
 			.code = ferry_code_name(FERRY_E_UNSAFE), .detail = detail,
 			.usb_serial = media->usb_serial, .media_label = media->label,
@@ -264,14 +267,21 @@ static bool report_ignored(struct state *st, const struct offer *o, bool dry_run
 }
 
 /* Judges every bundle offered, then keeps the highest version of each. */
-static bool admit_all(const struct agent_config *c, struct state *st, const struct state_info *info,
-		      struct agent_trust *trust, time_t now, struct candidate *cds, size_t n,
-		      struct ferry_error **err)
+static bool admit_all(const struct agent_config *c, struct state *st, struct agent_trust *trust,
+		      time_t now, struct candidate *cds, size_t n, struct ferry_error **err)
 {
+	/* anti-rollback per target (common/antirollback.h): the device-wide
+	 * highest is what inventory reports, not what a bundle is held to */
 	struct device_facts facts = {
 		.id = c->device.id, .device_type = c->device.type, .hw_revision = c->device.hw_revision,
-		.groups = c->device.groups, .security_version = info->security_version,
+		.groups = c->device.groups,
 	};
+	struct security_floor *floors = NULL;
+	size_t n_floors = 0;
+	if (!state_security_floors(st, &floors, &n_floors, err))
+		return false;
+	facts.floors = floors;
+	facts.n_floors = n_floors;
 	struct device_attribute *attrs = agent_config_attributes(c);
 	facts.attributes = attrs;
 	facts.n_attributes = attrs ? c->device.n_attributes : 0;
@@ -286,6 +296,7 @@ static bool admit_all(const struct agent_config *c, struct state *st, const stru
 	ok = ok && admit_keep_highest(as, n, err);
 	free(as);
 	free(attrs);
+	security_floors_free(floors, n_floors);
 	return ok;
 }
 
@@ -358,7 +369,7 @@ static bool await_confirmation(struct state *st, const struct manifest *m,
 {
 	lines_add(&out->lines, "%s %s: needs a local confirmation: run `ferry-agent install --confirm %s` "
 		  "at the device", m->name, m->version, rq->path);
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = "install.awaiting_confirmation", .result = "info",
 		.bundle = m->name, .version = m->version,
 		.usb_serial = media->usb_serial, .media_label = media->label,
@@ -376,7 +387,8 @@ static bool install_one(const struct agent_config *c, struct state *st, struct b
 {
 	const struct manifest *m = d->manifest;
 	struct lifecycle_update u = {
-		.path = cd->path, .m = m, .v = d->variant, .signers = cd->signers,
+		.path = cd->path, .name = cd->dirfd >= 0 ? cd->file : NULL, .dirfd = cd->dirfd,
+		.m = m, .v = d->variant, .signers = cd->signers,
 		.usb_serial = media->usb_serial, .media_label = media->label,
 		.usb_vendor = media->usb_vendor, .usb_product = media->usb_product, .progress = media->progress,
 	};
@@ -561,8 +573,9 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 	for (size_t i = 0; i < offer.n; i++) {
 		cds[i].path = offer.paths[i];
 		cds[i].file = offer.files[i];
+		cds[i].dirfd = offer.stick ? offer.stick->bundles_fd : -1;
 	}
-	if (!admit_all(c, st, &info, &trust, now, cds, offer.n, err))
+	if (!admit_all(c, st, &trust, now, cds, offer.n, err))
 		goto out;
 	for (size_t i = 0; i < offer.n; i++) {
 		const struct decision *d = cds[i].d;
@@ -570,7 +583,7 @@ bool install_run(const struct agent_config *c, const struct install_request *rq,
 		    !report_refusal(&rf, &cds[i], d, rq->dry_run, !offer.stick, out, &tally, err))
 			goto out;
 	}
-	struct state_event stick = { .usb_serial = media.usb_serial, .media_label = media.label,
+	struct auditlog_fields stick = { .usb_serial = media.usb_serial, .media_label = media.label,
 				     .usb_vendor = media.usb_vendor, .usb_product = media.usb_product };
 	if (!refusals_record(&rf, st, &stick, err))
 		goto out;

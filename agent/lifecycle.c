@@ -75,9 +75,10 @@ static bool roll_back(struct state *st, struct boot *boot, struct lifecycle_view
 	if (detail && to)
 		json_object_set_new(detail, "slot", json_stringn(&to, 1));
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_ROLLED_BACK, .clear_txn = true };
-	struct state_event ev = { .event = "boot.rolled_back", .bundle = v->info.txn.bundle,
+	struct auditlog_fields ev = { .event = "boot.rolled_back", .bundle = v->info.txn.bundle,
 				  .version = v->info.txn.version, .result = result, .detail = detail,
 				  .log = log_sha && *log_sha ? log_sha : NULL };
+	state_media_from_txn(&ev, &v->info);
 	bool ok = state_apply(st, &ch, &ev, NULL, err);
 	json_decref(detail);
 	return ok;
@@ -185,9 +186,10 @@ bool lifecycle_commit(const struct agent_config *c, struct state *st, struct boo
 		.installed_name = v.info.txn.bundle, .installed_version = v.info.txn.version,
 		.security_version = v.info.txn.security_version,
 	};
-	struct state_event ev = { .event = "boot.committed", .bundle = v.info.txn.bundle,
+	struct auditlog_fields ev = { .event = "boot.committed", .bundle = v.info.txn.bundle,
 				  .version = v.info.txn.version, .result = "success",
 				  .detail = json_object_size(metrics) ? metrics : NULL };
+	state_media_from_txn(&ev, &v.info);
 	if (!state_apply(st, &ch, &ev, NULL, err))
 		goto out;
 	*outcome = LIFECYCLE_COMMIT_DONE;
@@ -211,11 +213,12 @@ static bool end_interrupted(struct state *st, const struct state_info *info, con
 	if (problem)
 		json_object_set_new(d, "cleanup_error", json_string(problem));
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = "install.interrupted", .result = "failure", .detail = d,
 		.bundle = info->has_txn ? info->txn.bundle : NULL,
 		.version = info->has_txn ? info->txn.version : NULL,
 	};
+	state_media_from_txn(&ev, info);
 	bool ok = state_apply(st, &ch, &ev, NULL, err);
 	json_decref(d);
 	return ok;
@@ -372,7 +375,7 @@ static json_t *slot_detail(const char *reason, char booted, char expected)
 struct startup_plan {
 	enum lifecycle_startup_outcome outcome;
 	struct state_change change;
-	struct state_event ev;
+	struct auditlog_fields ev;
 	bool have_ev;
 	char mark_good;          /* slot to mark good in the bootloader, or 0 */
 	char rollback_to;        /* slot to make primary again, or 0 */
@@ -387,7 +390,7 @@ static void plan_trial_or_fallback(const struct state_info *info, const struct b
 		p->outcome = LIFECYCLE_STARTUP_TRIAL;
 		p->change.set_state = true;
 		p->change.state = AGENT_STATE_TRIAL;
-		p->ev = (struct state_event){ .event = "boot.trial", .result = "info" };
+		p->ev = (struct auditlog_fields){ .event = "boot.trial", .result = "info" };
 		p->detail = slot_detail("booted the new slot once; commit to keep it", bs->booted, target);
 		return;
 	}
@@ -396,7 +399,7 @@ static void plan_trial_or_fallback(const struct state_info *info, const struct b
 	p->change.state = AGENT_STATE_ROLLED_BACK;
 	p->change.clear_txn = true;
 	p->rollback_to = bs->booted;
-	p->ev = (struct state_event){ .event = "boot.rolled_back", .result = "failure" };
+	p->ev = (struct auditlog_fields){ .event = "boot.rolled_back", .result = "failure" };
 	p->detail = slot_detail(info->state == AGENT_STATE_TRIAL
 				? "the trial boot was not committed; the bootloader fell back"
 				: "the bootloader did not boot the new slot", bs->booted, target);
@@ -421,7 +424,7 @@ static void plan_startup(const struct state_info *info, const struct boot_status
 	} else if (boot_status_fell_back(bs) && !awaiting) {
 		p->outcome = LIFECYCLE_STARTUP_FELL_BACK;
 		p->rollback_to = bs->booted;
-		p->ev = (struct state_event){ .event = "boot.fell_back", .result = "failure" };
+		p->ev = (struct auditlog_fields){ .event = "boot.fell_back", .result = "failure" };
 		p->detail = slot_detail("the primary slot did not boot; running the other one",
 					bs->booted, bs->order[0]);
 	} else {
@@ -433,6 +436,7 @@ static void plan_startup(const struct state_info *info, const struct boot_status
 	if (awaiting) {
 		p->ev.bundle = info->txn.bundle;
 		p->ev.version = info->txn.version;
+		state_media_from_txn(&p->ev, info);
 	}
 }
 

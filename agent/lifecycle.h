@@ -103,6 +103,8 @@ bool lifecycle_needs_reboot(const struct variant *v);
  * verified, the policy's verdict and the decision made. Borrowed. */
 struct lifecycle_update {
 	const char *path;
+	const char *name;                      /* with dirfd: path's file in the open folder */
+	int dirfd;                             /* dirfd (a stick's bundles/); name NULL: by path */
 	const struct manifest *m;
 	const struct variant *v;
 	json_t *signers;                       /* fingerprints that counted */

@@ -6,6 +6,7 @@
  * bootloader is armed undoes every payload and ends the transaction failed. */
 #include "agent/lifecycle_internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct run {
 	char target_slot[2], previous_slot[2];
 	json_t *detail;
 	char *detail_text;
+	char *targets_text;          /* x->t.security_targets */
 	struct place *pl;
 	struct bundle_reader *r;
 	char *hooks[HOOK_COUNT];
@@ -58,7 +60,7 @@ static bool record(struct run *x, bool set, enum agent_state to, const struct st
 		   const char *event, const char *result, json_t *detail, struct ferry_error **err)
 {
 	struct state_change ch = { .set_state = set, .state = to, .begin_txn = begin };
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = event, .result = result, .detail = detail,
 		.bundle = x->t.bundle, .version = x->t.version,
 		.usb_serial = x->t.usb_serial, .media_label = x->t.media_label,
@@ -77,6 +79,23 @@ static bool set_detail_text(struct run *x, struct ferry_error **err)
 	return x->detail_text || ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 }
 
+/* The targets v writes (common/antirollback.h) as the JSON array agent.db
+ * keeps with the transaction, so its commit raises their security_version. */
+static char *targets_text(const struct manifest *m, const struct variant *v)
+{
+	char **targets = NULL;
+	json_t *arr = json_array();
+	char *text = NULL;
+	if (arr && antirollback_targets(m, v, &targets, NULL)) {
+		for (size_t i = 0; targets[i]; i++)
+			json_array_append_new(arr, json_string(targets[i]));
+		text = json_dumps(arr, JSON_COMPACT);
+	}
+	antirollback_targets_free(targets);
+	json_decref(arr);
+	return text;
+}
+
 static bool run_init(struct run *x, const struct agent_config *c, struct state *st,
 		     struct boot *boot, const struct lifecycle_update *u, struct ferry_error **err)
 {
@@ -86,7 +105,10 @@ static bool run_init(struct run *x, const struct agent_config *c, struct state *
 		.bundle = m->name, .version = m->version, .variant = u->v->id,
 		.security_version = m->security_version,
 		.usb_serial = (char *)u->usb_serial, .media_label = (char *)u->media_label,
+		.usb_vendor = (char *)u->usb_vendor, .usb_product = (char *)u->usb_product,
 	};
+	if (!(x->t.security_targets = x->targets_text = targets_text(m, u->v)))
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	x->needs_reboot = lifecycle_needs_reboot(u->v);
 	x->detail = lifecycle_txn_detail(u->v, x->needs_reboot);
 	x->pl = calloc(u->v->n_payloads ? u->v->n_payloads : 1, sizeof(*x->pl));
@@ -103,6 +125,7 @@ static void run_clear(struct run *x)
 		free(x->hooks[k]);
 	free(x->log);
 	free(x->detail_text);
+	free(x->targets_text);
 	json_decref(x->detail);
 	ferry_error_free(x->why);
 }
@@ -171,7 +194,8 @@ static bool prepare(struct run *x, struct ferry_error **err)
 {
 	const struct variant *v = x->u->v;
 	x->step = "reading the bundle";
-	if (!bundle_reader_open(x->u->path, &x->r, &x->why))
+	if (!bundle_reader_open_at(x->u->name ? x->u->dirfd : AT_FDCWD,
+				   x->u->name ? x->u->name : x->u->path, x->u->path, &x->r, &x->why))
 		return false;
 	for (int k = 0; k < HOOK_COUNT; k++) {
 		x->step = hook_kind_name((enum hook_kind)k);
@@ -246,7 +270,7 @@ static bool fail(struct run *x, struct lifecycle_install_result *out, struct fer
 	lifecycle_faillog(x->c, x->pl && x->pl[0].ops ? &x->pl[0].ctx : NULL, what, x->log, sha);
 	free(what);
 	struct state_change ch = { .set_state = true, .state = AGENT_STATE_FAILED, .clear_txn = true };
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = "install.failed", .result = "failure", .detail = d, .log = *sha ? sha : NULL,
 		.code = ferry_error_code(x->why) ? ferry_code_name(ferry_error_code(x->why)) : NULL,
 		.bundle = x->t.bundle, .version = x->t.version,

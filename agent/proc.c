@@ -176,6 +176,32 @@ static bool drain_fd(int fd, bool is_stdout, struct proc_io *io)
 	return true;
 }
 
+/* Waits up to timeout_ms for output and reads one chunk of each pipe that
+ * has some, closing a pipe at its end; returns poll's count. */
+static int pump(int fds[2], struct proc_io *io, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+	int n = poll(pfd, 2, timeout_ms);
+	for (int i = 0; n > 0 && i < 2; i++)
+		if (fds[i] >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !drain_fd(fds[i], i == 0, io)) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	return n;
+}
+
+/* What is already in the pipes when the drain time is over is read too (a
+ * loaded machine may not have run us in that time), up to PROC_DRAIN_MAX
+ * bytes, so a leftover writing without end cannot hold us. */
+#define PROC_DRAIN_MAX (256 * 1024)
+static void drain_ready(int fds[2], struct proc_io *io)
+{
+	for (size_t rounds = 0; rounds < PROC_DRAIN_MAX / 4096; rounds++)
+		if (pump(fds, io, 0) <= 0)
+			return;
+}
+
 /* Polls the child's pipes until it exited (and the pipes closed or the drain
  * time passed), killing the process group at the deadline. */
 static bool supervise(const struct proc_spec *spec, pid_t pid, int fds[2], struct proc_io *io,
@@ -195,8 +221,10 @@ static bool supervise(const struct proc_spec *spec, pid_t pid, int fds[2], struc
 			}
 		}
 		long long t = now_ms();
-		if (exited && ((fds[0] < 0 && fds[1] < 0) || t >= drain_until))
+		if (exited && ((fds[0] < 0 && fds[1] < 0) || t >= drain_until)) {
+			drain_ready(fds, io);
 			return true;
+		}
 		if (!exited && t >= deadline && !*timed_out) {
 			*timed_out = true;
 			kill(-pid, SIGTERM);
@@ -206,14 +234,7 @@ static bool supervise(const struct proc_spec *spec, pid_t pid, int fds[2], struc
 			kill(-pid, SIGKILL);
 			kill_at = 0;
 		}
-		struct pollfd pfd[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
-		int n = poll(pfd, 2, 50);
-		for (int i = 0; n > 0 && i < 2; i++)
-			if (fds[i] >= 0 && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    !drain_fd(fds[i], i == 0, io)) {
-				close(fds[i]);
-				fds[i] = -1;
-			}
+		pump(fds, io, 50);
 	}
 }
 

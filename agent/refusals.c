@@ -73,7 +73,7 @@ static const char *common_code(const struct refusal_kind *k)
 }
 
 static bool record_kind(const struct refusal_kind *k, bool benign, struct state *st,
-			const struct state_event *media, struct ferry_error **err)
+			const struct auditlog_fields *media, struct ferry_error **err)
 {
 	if (k->n == 0)
 		return true;
@@ -82,7 +82,7 @@ static bool record_kind(const struct refusal_kind *k, bool benign, struct state 
 			     : aggregate_detail(k, benign ? "skipped" : "refused");
 	if (!detail)
 		return ferry_error_set(err, "out of memory");
-	struct state_event ev = *media;   /* the stick's fields, whatever they are */
+	struct auditlog_fields ev = *media;   /* the stick's fields, whatever they are */
 	ev.event = benign ? "install.skipped" : "install.refused";
 	ev.result = benign ? "info" : "refused";
 	ev.bundle = one ? k->bundle : NULL;
@@ -94,7 +94,7 @@ static bool record_kind(const struct refusal_kind *k, bool benign, struct state 
 	return ok;
 }
 
-bool refusals_record(const struct refusals *r, struct state *st, const struct state_event *media,
+bool refusals_record(const struct refusals *r, struct state *st, const struct auditlog_fields *media,
 		     struct ferry_error **err)
 {
 	return record_kind(&r->refused, false, st, media, err) &&

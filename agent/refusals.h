@@ -34,7 +34,7 @@ bool refusals_add(struct refusals *r, bool benign, const char *bundle, const cha
 		  struct ferry_error **err);
 /* Writes the records (nothing when none was added); media holds the
  * stick's fields of every record of the run (its other fields are ignored). */
-bool refusals_record(const struct refusals *r, struct state *st, const struct state_event *media,
+bool refusals_record(const struct refusals *r, struct state *st, const struct auditlog_fields *media,
 		     struct ferry_error **err);
 void refusals_clear(struct refusals *r);
 

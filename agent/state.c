@@ -25,6 +25,9 @@ static const char *const state_names[] = {
 };
 #define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
 
+/* Schema 1, as the first agents created it; create_schema makes it and the
+ * migrations bring it up to STATE_SCHEMA_VERSION, so a new database and an
+ * upgraded one are made by the same statements. */
 static const char schema_sql[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);"
 	"CREATE TABLE installed (name TEXT PRIMARY KEY, version TEXT NOT NULL);"
@@ -34,6 +37,25 @@ static const char schema_sql[] =
 	"CREATE TABLE progress (payload TEXT PRIMARY KEY, handler TEXT, phase TEXT,"
 	"  offset INTEGER NOT NULL DEFAULT 0, data TEXT);"
 	"CREATE TABLE journal (seq INTEGER PRIMARY KEY, line TEXT NOT NULL);";
+
+/* Schema 2 (issue 11): the highest security_version per target
+ * (common/antirollback.h), seeded from schema 1's one value per device,
+ * which stays as "*" (every target known then) and as each installed
+ * bundle's name; the transaction keeps the targets it writes and the
+ * stick's USB ids, so records written after a restart still name them. */
+static const char migrate_2_sql[] =
+	"ALTER TABLE txn ADD COLUMN usb_vendor TEXT;"
+	"ALTER TABLE txn ADD COLUMN usb_product TEXT;"
+	"ALTER TABLE txn ADD COLUMN security_targets TEXT;"
+	"CREATE TABLE security (target TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO security (target, value) SELECT '*', value FROM meta"
+	"  WHERE key = 'security_version' AND value > 0;"
+	"INSERT INTO security (target, value) SELECT 'bundle:' || i.name, m.value"
+	"  FROM installed AS i, meta AS m WHERE m.key = 'security_version' AND m.value > 0;"
+	"PRAGMA user_version = 2;";
+
+/* The statements that bring schema N-1 to N, from 2 on. */
+static const char *const migrations[] = { [2] = migrate_2_sql };
 
 const char *state_name(enum agent_state s)
 {
@@ -189,9 +211,20 @@ static bool create_schema(struct state *s, const struct agent_kv *seed, size_t n
 		if (!run(s, prepare(s, "INSERT INTO installed (name, version) VALUES (?, ?)", err, "tt",
 				    seed[i].key, seed[i].value), err))
 			return false;
-	char pragma[64];
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", STATE_SCHEMA_VERSION);
-	return exec(s, pragma, err);
+	return exec(s, "PRAGMA user_version = 1", err);
+}
+
+/* Brings a database of schema version (>= 1) up to STATE_SCHEMA_VERSION,
+ * inside the caller's transaction. */
+static bool migrate(struct state *s, int64_t version, struct ferry_error **err)
+{
+	for (int64_t v = version + 1; v <= STATE_SCHEMA_VERSION; v++) {
+		if (!exec(s, migrations[v], err)) {
+			ferry_error_prefix(err, "migration to schema %lld", (long long)v);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Creates the schema on first open; checks version and device afterwards. */
@@ -215,6 +248,8 @@ static bool prepare_schema(struct state *s, const struct agent_kv *seed, size_t 
 				(long long)version, STATE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (!migrate(s, version ? version : 1, err))
+		goto fail;
 	if (!meta_get_text(s, "device", device, sizeof(device), err))
 		goto fail;
 	if (strcmp(device, s->device) != 0) {
@@ -296,7 +331,7 @@ static bool last_record(struct state *s, uint64_t *seq, char hash[SHA256_HEX_LEN
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? true : db_error(s, err, "read journal");
 }
 
-static bool append_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+static bool append_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 			  struct ferry_error **err)
 {
 	bool ok = false;
@@ -312,13 +347,16 @@ static bool append_record(struct state *s, const struct state_event *ev, uint64_
 	bool cut = false;
 	char *label = ev->media_label ? auditlog_string_bound(ev->media_label, 256, &cut) : NULL;
 	char *serial = ev->usb_serial ? auditlog_string_bound(ev->usb_serial, 256, &cut) : NULL;
-	struct auditlog_fields f = {
-		.seq = last + 1, .prev = prev, .time = now, .boot = boot, .device = s->device,
-		.event = ev->event, .bundle = ev->bundle, .version = ev->version, .result = ev->result,
-		.code = ev->code, .usb_serial = serial, .media_label = label,
-		.usb_vendor = ev->usb_vendor, .usb_product = ev->usb_product, .detail = detail,
-		.log = ev->log,
-	};
+	/* Every field the caller set, whatever the record format has added since. */
+	struct auditlog_fields f = *ev;
+	f.seq = last + 1;
+	f.prev = prev;
+	f.time = now;
+	f.boot = boot;
+	f.device = s->device;
+	f.usb_serial = serial;
+	f.media_label = label;
+	f.detail = detail;
 	if ((ev->detail && !detail) || (ev->media_label && !label) || (ev->usb_serial && !serial)) {
 		ferry_error_set(err, "out of memory");
 		goto out;
@@ -344,11 +382,28 @@ static bool begin_txn(struct state *s, const struct state_txn *t, struct ferry_e
 	rfc3339_format_utc((int64_t)time(NULL), now);
 	return exec(s, "DELETE FROM txn; DELETE FROM progress;", err) &&
 	       run(s, prepare(s, "INSERT INTO txn (id, bundle, version, variant, security_version,"
-				 " target_slot, previous_slot, started, usb_serial, media_label, detail)"
-				 " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, "tttitttttt",
+				 " target_slot, previous_slot, started, usb_serial, media_label, detail,"
+				 " usb_vendor, usb_product, security_targets)"
+				 " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err, "tttittttttttt",
 			      t->bundle, t->version, t->variant, t->security_version, t->target_slot,
 			      t->previous_slot, t->started ? t->started : now, t->usb_serial,
-			      t->media_label, t->detail), err);
+			      t->media_label, t->detail, t->usb_vendor, t->usb_product,
+			      t->security_targets), err);
+}
+
+/* Raises the device's highest security_version and that of every target
+ * the current transaction writes to at least value; without a transaction
+ * that names its targets (one begun by an agent of schema 1), every target. */
+static bool raise_security(struct state *s, int64_t value, struct ferry_error **err)
+{
+	int64_t v = 0;
+	if (!meta_get_int(s, "security_version", &v, err) ||
+	    (value > v && !meta_set_int(s, "security_version", value, err)))
+		return false;
+	return run(s, prepare(s, "INSERT INTO security (target, value) SELECT j.value, ? FROM"
+				 " json_each(COALESCE((SELECT security_targets FROM txn), '[\"*\"]')) AS j"
+				 " WHERE true ON CONFLICT(target) DO UPDATE"
+				 " SET value = MAX(value, excluded.value)", err, "i", value), err);
 }
 
 static bool apply_change(struct state *s, const struct state_change *c, struct ferry_error **err)
@@ -367,6 +422,9 @@ static bool apply_change(struct state *s, const struct state_change *c, struct f
 		if (!meta_set_int(s, "state", c->state, err))
 			return false;
 	}
+	/* before the transaction ends: it names the targets */
+	if (c->security_version > 0 && !raise_security(s, c->security_version, err))
+		return false;
 	if (c->clear_txn && !exec(s, "DELETE FROM txn; DELETE FROM progress;", err))
 		return false;
 	if (c->begin_txn && !begin_txn(s, c->begin_txn, err))
@@ -375,11 +433,6 @@ static bool apply_change(struct state *s, const struct state_change *c, struct f
 	    !run(s, prepare(s, "INSERT OR REPLACE INTO installed (name, version) VALUES (?, ?)", err,
 			    "tt", c->installed_name, c->installed_version), err))
 		return false;
-	if (c->security_version > 0) {
-		if (!meta_get_int(s, "security_version", &v, err) ||
-		    (c->security_version > v && !meta_set_int(s, "security_version", c->security_version, err)))
-			return false;
-	}
 	if (c->policy_serial > 0 && !meta_set_int(s, "policy_serial", c->policy_serial, err))
 		return false;
 	return true;
@@ -391,7 +444,7 @@ static bool change_is_only_boot(const struct state_change *c)
 	       c->security_version <= 0 && c->policy_serial <= 0;
 }
 
-bool state_apply(struct state *s, const struct state_change *change, const struct state_event *ev,
+bool state_apply(struct state *s, const struct state_change *change, const struct auditlog_fields *ev,
 		 uint64_t *seq_out, struct ferry_error **err)
 {
 	static const struct state_change none;
@@ -416,7 +469,7 @@ bool state_apply(struct state *s, const struct state_change *change, const struc
 	return true;
 }
 
-bool state_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+bool state_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 		  struct ferry_error **err)
 {
 	return state_apply(s, NULL, ev, seq_out, err);
@@ -472,13 +525,17 @@ void state_txn_clear(struct state_txn *t)
 	free(t->usb_serial);
 	free(t->media_label);
 	free(t->detail);
+	free(t->usb_vendor);
+	free(t->usb_product);
+	free(t->security_targets);
 	memset(t, 0, sizeof(*t));
 }
 
 static bool read_txn(struct state *s, struct state_info *out, struct ferry_error **err)
 {
 	sqlite3_stmt *st = prepare(s, "SELECT bundle, version, variant, security_version, target_slot,"
-				      " previous_slot, started, usb_serial, media_label, detail FROM txn",
+				      " previous_slot, started, usb_serial, media_label, detail,"
+				      " usb_vendor, usb_product, security_targets FROM txn",
 				   err, NULL);
 	if (!st)
 		return false;
@@ -496,6 +553,9 @@ static bool read_txn(struct state *s, struct state_info *out, struct ferry_error
 		t->usb_serial = column_dup(st, 7);
 		t->media_label = column_dup(st, 8);
 		t->detail = column_dup(st, 9);
+		t->usb_vendor = column_dup(st, 10);
+		t->usb_product = column_dup(st, 11);
+		t->security_targets = column_dup(st, 12);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? true : db_error(s, err, "read txn");
@@ -539,6 +599,46 @@ void state_info_clear(struct state_info *i)
 {
 	state_txn_clear(&i->txn);
 	i->has_txn = false;
+}
+
+bool state_security_floors(struct state *s, struct security_floor **out, size_t *n,
+			   struct ferry_error **err)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT target, value FROM security ORDER BY target", err, NULL);
+	struct security_floor *f = NULL;
+	size_t count = 0;
+	int rc;
+	if (!st)
+		return false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct security_floor *grown = realloc(f, (count + 1) * sizeof(*f));
+		if (!grown) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		f = grown;
+		f[count].target = column_dup(st, 0);
+		f[count].value = sqlite3_column_int64(st, 1);
+		count++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		security_floors_free(f, count);
+		return db_error(s, err, "read security");
+	}
+	*out = f;
+	*n = count;
+	return true;
+}
+
+void state_media_from_txn(struct auditlog_fields *ev, const struct state_info *info)
+{
+	if (!info->has_txn)
+		return;
+	ev->usb_serial = info->txn.usb_serial;
+	ev->media_label = info->txn.media_label;
+	ev->usb_vendor = info->txn.usb_vendor;
+	ev->usb_product = info->txn.usb_product;
 }
 
 bool state_installed(struct state *s, struct agent_kv **out, size_t *n, struct ferry_error **err)

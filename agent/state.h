@@ -13,11 +13,13 @@
 #include <stdint.h>
 
 #include "agent/config.h"
+#include "common/antirollback.h"
+#include "common/auditlog.h"
 #include "common/error.h"
 #include "common/sha256.h"
 
 #define STATE_DB_NAME "agent.db"
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
 
 /* Design §4. idle, committed, failed and rolled_back are at rest: a new
  * transaction may start from them. */
@@ -48,6 +50,9 @@ struct state_txn {
 	char *started;             /* RFC 3339, filled by state_apply */
 	char *usb_serial, *media_label;
 	char *detail;              /* free JSON text for the orchestrator (bundle path…) */
+	char *usb_vendor, *usb_product;   /* the stick's USB ids (schema 2) */
+	char *security_targets;    /* JSON array of the targets it writes
+	                            * (common/antirollback.h; schema 2; NULL: every target) */
 };
 void state_txn_clear(struct state_txn *t);
 
@@ -62,18 +67,6 @@ struct state_progress {
 };
 void state_progress_clear(struct state_progress *p);
 
-/* What an audit record says beyond seq/prev/time/boot/device (filled in). */
-struct state_event {
-	const char *event;         /* required: "install.finished", "boot.committed", … */
-	const char *bundle, *version;
-	const char *result;        /* required: success | failure | refused | info */
-	const char *code;          /* failure/refusal: ferry_code_name() of the reason, or NULL */
-	const char *usb_serial, *media_label;
-	const char *usb_vendor, *usb_product;   /* the stick's USB ids, or NULL */
-	const json_t *detail;      /* object or NULL (borrowed) */
-	const char *log;           /* SHA-256 of a failure log excerpt (agent/faillog_store.h), or NULL */
-};
-
 /* Everything one state_apply may change; zero-initialise and set what applies. */
 struct state_change {
 	bool set_state;
@@ -82,7 +75,8 @@ struct state_change {
 	bool clear_txn;                      /* ends the transaction and its progress */
 	const char *installed_name;          /* with installed_version: record a version */
 	const char *installed_version;
-	int64_t security_version;            /* > 0: raise the highest to at least this */
+	int64_t security_version;            /* > 0: raise the highest, and that of every target
+	                                      * the transaction writes, to at least this */
 	int64_t policy_serial;               /* > 0: the adopted policy's serial */
 	bool new_boot;                       /* boot count + 1, remember boot_id */
 	const char *boot_id;
@@ -99,13 +93,16 @@ bool state_open(const char *state_dir, const char *device_id, const struct agent
 bool state_open_config(const struct agent_config *c, struct state **out, struct ferry_error **err);
 void state_close(struct state *s);
 
-/* Applies change (may be all zero) and appends the record of ev in one
- * transaction. ev is required unless the change is only a new boot.
- * *seq_out (optional) gets the record's seq (0 if none). */
-bool state_apply(struct state *s, const struct state_change *change, const struct state_event *ev,
-		 uint64_t *seq_out, struct ferry_error **err);
+/* Applies change (may be all zero) and appends the record ev in one
+ * transaction. ev is the record (common/auditlog.h) as the caller knows it:
+ * event and result required, seq, prev, time, boot and device filled in here
+ * (whatever ev holds there), detail and the stick's strings bounded. ev is
+ * required unless the change is only a new boot. *seq_out (optional) gets
+ * the record's seq (0 if none). */
+bool state_apply(struct state *s, const struct state_change *change,
+		 const struct auditlog_fields *ev, uint64_t *seq_out, struct ferry_error **err);
 /* An audit record with no state change. */
-bool state_record(struct state *s, const struct state_event *ev, uint64_t *seq_out,
+bool state_record(struct state *s, const struct auditlog_fields *ev, uint64_t *seq_out,
 		  struct ferry_error **err);
 
 /* Saves (replaces) one payload's progress of the current transaction. */
@@ -130,6 +127,15 @@ struct state_info {
 bool state_get(struct state *s, struct state_info *out, struct ferry_error **err);
 void state_info_clear(struct state_info *i);
 const char *state_device(const struct state *s);
+
+/* The highest security_version per target (common/antirollback.h), sorted
+ * by target; caller frees with security_floors_free. */
+bool state_security_floors(struct state *s, struct security_floor **out, size_t *n,
+			   struct ferry_error **err);
+/* Fills ev's stick fields (serial, label, USB ids) from the transaction in
+ * info (borrowed): a record written after a restart names the stick the
+ * transaction came from. Nothing without a transaction. */
+void state_media_from_txn(struct auditlog_fields *ev, const struct state_info *info);
 
 /* Installed versions, sorted by name (caller frees with state_kv_free). */
 bool state_installed(struct state *s, struct agent_kv **out, size_t *n, struct ferry_error **err);

@@ -46,7 +46,7 @@ bool agent_trust_open(const struct agent_config *c, struct state *st, struct age
 	if (t->policy->serial > info.policy_serial) {
 		json_t *d = json_pack("{s:I,s:s}", "serial", (json_int_t)t->policy->serial, "from", t->policy_dir);
 		struct state_change ch = { .policy_serial = t->policy->serial };
-		struct state_event ev = { .event = "policy.in_force", .result = "info", .detail = d };
+		struct auditlog_fields ev = { .event = "policy.in_force", .result = "info", .detail = d };
 		bool recorded = state_apply(st, &ch, &ev, NULL, err);
 		json_decref(d);
 		if (!recorded)
@@ -70,11 +70,11 @@ void agent_trust_close(struct agent_trust *t)
 }
 
 /* Same bytes as the policy in force: the usual case, every stick carries it. */
-static bool same_as_current(const struct agent_trust *t, const char *dir, bool *same,
+static bool same_as_current(const struct agent_trust *t, int dirfd, const char *dir, bool *same,
 			    struct ferry_error **err)
 {
 	struct policy_file a = { 0 }, b = { 0 };
-	bool ok = policy_read_dir(dir, &a, err) && policy_read_dir(t->policy_dir, &b, err);
+	bool ok = policy_read_dirfd(dirfd, dir, &a, err) && policy_read_dir(t->policy_dir, &b, err);
 	if (ok)
 		*same = a.len == b.len && memcmp(a.bytes, b.bytes, a.len) == 0;
 	policy_file_clear(&a);
@@ -98,7 +98,7 @@ static bool store_adopted(struct pgp *home, const char *dst, const struct policy
 }
 
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
-		       const char *dir, bool dry_run, const struct state_event *media_ev,
+		       int dirfd, const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
 		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err)
 {
 	bool ok = false, same = false;
@@ -109,20 +109,20 @@ bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct ag
 	json_t *detail = NULL;
 	*reason = NULL;
 
-	if (!same_as_current(t, dir, &same, &why)) {
+	if (!same_as_current(t, dirfd, dir, &same, &why)) {
 		/* An unreadable or half policy on the stick is a refusal, not a crash. */
 		*outcome = TRUST_ADOPT_REFUSED;
 	} else if (same) {
 		*outcome = TRUST_ADOPT_SAME;
 		ok = true;
 		goto out;
-	} else if (!policy_adopt_dir(t->pgp, t->policy, dir, &candidate, &file, &why)) {
+	} else if (!policy_adopt_dirfd(t->pgp, t->policy, dirfd, dir, &candidate, &file, &why)) {
 		*outcome = TRUST_ADOPT_REFUSED;
 	} else {
 		*outcome = TRUST_ADOPT_ADOPTED;
 	}
 
-	struct state_event ev = {
+	struct auditlog_fields ev = {
 		.event = *outcome == TRUST_ADOPT_ADOPTED ? "policy.adopted" : "policy.refused",
 		.result = *outcome == TRUST_ADOPT_ADOPTED ? "success" : "refused",
 		.usb_serial = media_ev ? media_ev->usb_serial : NULL,

@@ -31,12 +31,13 @@ enum trust_adopt_outcome {
 	TRUST_ADOPT_ADOPTED,      /* a newer policy is now current (or would be, dry run) */
 	TRUST_ADOPT_REFUSED,      /* not adopted; *reason says why */
 };
-/* Considers the policy in dir (a stick's ferry/policy). Adopts it when a
+/* Considers the policy in the open folder dirfd (a stick's ferry/policy;
+ * dir names it in messages). Adopts it when a
  * threshold of the current roots signed it and its serial is higher; audits
  * "policy.adopted" or "policy.refused" unless dry_run (then nothing changes).
  * *reason (malloc'd) explains a refusal. Returns false only on I/O failures. */
 bool agent_trust_adopt(const struct agent_config *c, struct state *st, struct agent_trust *t,
-		       const char *dir, bool dry_run, const struct state_event *media_ev,
+		       int dirfd, const char *dir, bool dry_run, const struct auditlog_fields *media_ev,
 		       enum trust_adopt_outcome *outcome, char **reason, struct ferry_error **err);
 
 #endif

@@ -35,7 +35,8 @@ static bool write_ack(const struct audit_device *d, void *ctx, struct ferry_erro
 	snprintf(a.issued, sizeof(a.issued), "%s", run->now);
 	if (!ack_format_serialize(&a, &text, err) || !stick_ack_name(d->id, name, err) ||
 	    !stick_dir_file(&run->ack_dir, name, &path, err) ||
-	    !auditlog_write_signed(path, text, strlen(text), run->pgp, run->fpr, err))
+	    !auditlog_write_signed_at(run->ack_dir.fd, name, path, text, strlen(text), run->pgp,
+				      run->fpr, err))
 		goto out;
 	run->written++;
 	if (!run->cli->quiet && !run->cli->json)

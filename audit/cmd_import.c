@@ -117,14 +117,14 @@ static void progress(struct import_run *run, const char *rel)
 }
 
 static void import_export(struct import_run *run, const struct audit_device *dev,
-			  const char *dir, const char *name, const char *rel)
+			  const struct stick_dir *sd, const char *name, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result res;
 	char *path = NULL;
 	progress(run, rel);
-	if (!path_join(dir, name, &path, &err) ||
-	    !ingest_export(run->db, run->pgp, dev, path, &res, &err)) {
+	if (!stick_dir_file(sd, name, &path, &err) ||
+	    !ingest_export(run->db, run->pgp, dev, sd->fd, path, &res, &err)) {
 		outcome(run, dev->id, rel, "refused", NULL, err);
 	} else {
 		outcome(run, dev->id, rel, res.records_new ? "imported" : "unchanged", &res, NULL);
@@ -136,13 +136,13 @@ static void import_export(struct import_run *run, const struct audit_device *dev
 }
 
 static void import_inventory(struct import_run *run, const struct audit_device *dev,
-			     const char *dir, const char *rel)
+			     const struct stick_dir *sd, const char *rel)
 {
 	struct ferry_error *err = NULL;
 	char *path = NULL;
 	bool applied = false;
-	if (!path_join(dir, STICK_INVENTORY, &path, &err) ||
-	    !ingest_inventory(run->db, run->pgp, dev, path, run->now, &applied, &err))
+	if (!stick_dir_file(sd, STICK_INVENTORY, &path, &err) ||
+	    !ingest_inventory(run->db, run->pgp, dev, sd->fd, path, run->now, &applied, &err))
 		outcome(run, dev->id, rel, "refused", NULL, err);
 	else
 		outcome(run, dev->id, rel, applied ? "imported" : "unchanged", NULL, NULL);
@@ -153,9 +153,9 @@ static void import_inventory(struct import_run *run, const struct audit_device *
 /* Export files of a device folder, sorted by first seq; names that are not
  * export names are refused right away (they may hide another device's records). */
 static struct export_file *list_exports(struct import_run *run, const char *device,
-					const char *dir, size_t *n_out, bool *has_inventory)
+					const struct stick_dir *sd, size_t *n_out, bool *has_inventory)
 {
-	DIR *d = opendir(dir);
+	DIR *d = stick_dir_list(sd);
 	struct dirent *e;
 	struct export_file *files = NULL;
 	size_t n = 0, cap = 0;
@@ -207,7 +207,7 @@ static void import_failure_logs(struct import_run *run, const struct audit_devic
 		stick_dir_close(&sd);
 		return;
 	}
-	DIR *d = opendir(sd.path);
+	DIR *d = stick_dir_list(&sd);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		uint64_t seq = 0;
 		char *rel = NULL, *path = NULL;
@@ -217,8 +217,9 @@ static void import_failure_logs(struct import_run *run, const struct audit_devic
 			continue;
 		if (!stick_log_name_parse(e->d_name, &seq))
 			ferry_error_setc(&err, FERRY_E_FORMAT, "%s: not a failure log name (<seq>.zst)", rel);
-		else if (path_join(sd.path, e->d_name, &path, &err))
-			ingest_failure_log(run->db, run->pgp, dev, path, (int64_t)seq, run->now, &applied, &err);
+		else if (stick_dir_file(&sd, e->d_name, &path, &err))
+			ingest_failure_log(run->db, run->pgp, dev, sd.fd, path, (int64_t)seq, run->now,
+					   &applied, &err);
 		outcome(run, dev->id, rel, err ? "refused" : applied ? "imported" : "unchanged", NULL, err);
 		ferry_error_clear(&err);
 		free(path);
@@ -242,16 +243,14 @@ static void import_device(struct import_run *run, const char *root, const char *
 	struct ferry_error *err = NULL;
 	struct audit_device dev = { 0 };
 	bool found = false, has_inventory = false;
-	char *dir = NULL, *rel = NULL;
+	char *rel = NULL;
 	size_t n = 0;
 	struct export_file *files = NULL;
-	struct stick_dir sd;
+	/* kept open: every file below is opened through its fd */
+	struct stick_dir sd = { .fd = -1 };
 	if (!stick_dir_open(root, STICK_DEVICE_AUDIT, device, false, &sd, &err))
 		goto out;
-	dir = sd.path;
-	sd.path = NULL;
-	stick_dir_close(&sd);
-	files = list_exports(run, device, dir, &n, &has_inventory);
+	files = list_exports(run, device, &sd, &n, &has_inventory);
 	if (!audit_db_device_get(run->db, device, &dev, &found, &err))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -260,7 +259,7 @@ static void import_device(struct import_run *run, const char *root, const char *
 		if (asprintf(&rel, STICK_AUDIT_DIR "/%s/%s", device, files[i].name) < 0)
 			break;
 		if (found) {
-			import_export(run, &dev, dir, files[i].name, rel);
+			import_export(run, &dev, &sd, files[i].name, rel);
 			continue;
 		}
 		progress(run, rel);
@@ -273,7 +272,7 @@ static void import_device(struct import_run *run, const char *root, const char *
 	if (found)
 		import_failure_logs(run, &dev, root);
 	if (rel && found) {
-		import_inventory(run, &dev, dir, rel);
+		import_inventory(run, &dev, &sd, rel);
 	} else if (rel) {
 		refuse_unknown(run, device, rel);
 	}
@@ -287,7 +286,7 @@ out:
 		free(files[i].name);
 	free(files);
 	audit_device_clear(&dev);
-	free(dir);
+	stick_dir_close(&sd);
 	free(rel);
 }
 

@@ -4,6 +4,7 @@
  * chain (gap, fork), then one transaction that inserts the new records. */
 #include "audit/ingest.h"
 
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,15 +119,16 @@ out:
 /* Keeps the device's signature over the file for `ferry-audit check`. It is
  * read again after auditlog_export_read verified it: should it have changed
  * on the stick in between, check reports it rather than trusting it. */
-static bool store_signature(struct audit_db *db, const struct audit_device *dev, const char *path,
-			    const struct ingest_result *res, struct ferry_error **err)
+static bool store_signature(struct audit_db *db, const struct audit_device *dev, int dirfd,
+			    const char *path, const struct ingest_result *res, struct ferry_error **err)
 {
 	char *sig_path = NULL, *sig = NULL, now[32];
 	size_t sig_len = 0;
 	bool ok = false;
 	if (asprintf(&sig_path, "%s.sig", path) < 0)
 		return ferry_error_set(err, "out of memory");
-	if (read_file_nofollow(sig_path, SIGNEDFILE_SIG_MAX, &sig, &sig_len, err)) {
+	if (read_file_at(dirfd, ingest_name_in(dirfd, sig_path), sig_path, SIGNEDFILE_SIG_MAX, &sig,
+			 &sig_len, err)) {
 		struct audit_export_sig e = {
 			.device = dev->id, .first_seq = (int64_t)res->first_seq,
 			.last_seq = (int64_t)res->last_seq, .fingerprint = dev->fingerprint,
@@ -140,8 +142,14 @@ static bool store_signature(struct audit_db *db, const struct audit_device *dev,
 	return ok;
 }
 
+const char *ingest_name_in(int dirfd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return dirfd == AT_FDCWD || !slash ? path : slash + 1;
+}
+
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		   const char *path, struct ingest_result *res, struct ferry_error **err)
+		   int dirfd, const char *path, struct ingest_result *res, struct ferry_error **err)
 {
 	bool ok = false, in_txn = false, have_prev = false;
 	char *copy = strdup(path), *data = NULL;
@@ -171,8 +179,8 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 		if (!audit_db_record_hash(db, dev->id, (int64_t)res->first_seq - 1, prev, &have_prev, err))
 			goto out;
 	}
-	if (!auditlog_export_read(path, pgp, dev->fingerprint, have_prev ? prev : NULL, &data, &len,
-				  &chain, err))
+	if (!auditlog_export_read_at(dirfd, ingest_name_in(dirfd, path), path, pgp, dev->fingerprint,
+				     have_prev ? prev : NULL, &data, &len, &chain, err))
 		goto out;
 	if (res->first_seq > 1 && !have_prev) {
 		ferry_error_set(err, "%s: gap: records %lld-%llu missing (the database holds %s%lld); "
@@ -182,7 +190,7 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
 		goto out;
 	}
 	if (!store_lines(db, dev, path, data, len, tail, res, err) ||
-	    !store_signature(db, dev, path, res, err) || !audit_db_commit(db, err))
+	    !store_signature(db, dev, dirfd, path, res, err) || !audit_db_commit(db, err))
 		goto out;
 	in_txn = false;
 	ok = true;
@@ -212,15 +220,16 @@ static bool inventory_time_plausible(const char *path, const char *time, const c
 }
 
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		      const char *path, const char *now, bool *applied, struct ferry_error **err)
+		      int dirfd, const char *path, const char *now, bool *applied,
+		      struct ferry_error **err)
 {
 	bool ok = false;
 	char *data = NULL;
 	size_t len = 0;
 	struct inventory inv = { 0 };
 	*applied = false;
-	if (!signedfile_read_by(pgp, path, INVENTORY_MAX, dev->fingerprint, "the device key", &data,
-				&len, err) ||
+	if (!signedfile_read_by_at(pgp, dirfd, ingest_name_in(dirfd, path), path, INVENTORY_MAX,
+				   dev->fingerprint, "the device key", &data, &len, err) ||
 	    !inventory_parse(data, len, path, &inv, err))
 		goto out;
 	if (strcmp(inv.device, dev->id) != 0) {

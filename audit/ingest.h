@@ -20,10 +20,15 @@ struct ingest_result {
 	char media_serial[128], media_label[128];   /* from the file's last record, "" if none */
 };
 
+/* The files below are opened as the last component of path in the open
+ * folder dirfd (a returned stick's, common/stick.h: never by a path looked
+ * up again), or by path with AT_FDCWD; path names them in messages. */
+const char *ingest_name_in(int dirfd, const char *path);
+
 /* Imports the export file path of the registered device dev. false: refused,
  * *err says why (the caller journals it); the database is unchanged. */
 bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		   const char *path, struct ingest_result *res, struct ferry_error **err);
+		   int dirfd, const char *path, struct ingest_result *res, struct ferry_error **err);
 
 /* How far (seconds) an inventory's time may be ahead of HQ's clock. */
 #define INGEST_FUTURE_TOLERANCE (24 * 3600)
@@ -32,14 +37,15 @@ bool ingest_export(struct audit_db *db, struct pgp *pgp, const struct audit_devi
  * time more than INGEST_FUTURE_TOLERANCE ahead of now is refused
  * (FERRY_E_FORMAT): it would make every later inventory look older. */
 bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-		      const char *path, const char *now, bool *applied, struct ferry_error **err);
+		      int dirfd, const char *path, const char *now, bool *applied,
+		      struct ferry_error **err);
 
 /* Imports a failure log excerpt (ferry/audit/<device>/logs/<seq>.zst + .sig;
  * ingest_logs.c) of the registered device dev: signed by its key, within
  * the caps of common/faillog.h, and the one its imported record seq names by
  * SHA-256. *applied is false when it is stored already. */
 bool ingest_failure_log(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-			const char *path, int64_t seq, const char *now, bool *applied,
+			int dirfd, const char *path, int64_t seq, const char *now, bool *applied,
 			struct ferry_error **err);
 
 #endif

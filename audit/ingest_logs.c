@@ -41,7 +41,7 @@ out:
 }
 
 bool ingest_failure_log(struct audit_db *db, struct pgp *pgp, const struct audit_device *dev,
-			const char *path, int64_t seq, const char *now, bool *applied,
+			int dirfd, const char *path, int64_t seq, const char *now, bool *applied,
 			struct ferry_error **err)
 {
 	char *data = NULL, sha[SHA256_HEX_LEN + 1];
@@ -49,8 +49,8 @@ bool ingest_failure_log(struct audit_db *db, struct pgp *pgp, const struct audit
 	bool ok = false, found = false;
 	struct audit_failure_log have = { 0 };
 	*applied = false;
-	if (!signedfile_read_by(pgp, path, FAILLOG_MAX, dev->fingerprint, "the device key", &data,
-				&len, err) ||
+	if (!signedfile_read_by_at(pgp, dirfd, ingest_name_in(dirfd, path), path, FAILLOG_MAX,
+				   dev->fingerprint, "the device key", &data, &len, err) ||
 	    !record_log_sha(db, dev->id, seq, sha, path, err))
 		goto out;
 	if (!faillog_decode(data, len, sha, NULL, err)) {

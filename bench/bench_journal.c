@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 	if (!state_open(dir, "bench-0001", NULL, 0, &s, &err))
 		goto out;
 	json_t *detail = json_pack("{s:s, s:i}", "reason", "benchmark record of a typical size", "n", 0);
-	struct state_event ev = { .event = "install.finished", .bundle = "gateway-os",
+	struct auditlog_fields ev = { .event = "install.finished", .bundle = "gateway-os",
 				  .version = "2.4.1", .result = "success", .detail = detail };
 	double t0 = now();
 	for (int i = 0; i < n; i++)

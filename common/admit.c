@@ -1,6 +1,7 @@
 /* admit: see admit.h. */
 #include "admit.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +209,8 @@ bool bundle_admit(const struct admit_request *rq, struct admission *out, struct 
 	struct ferry_error *e = NULL;
 	bool ok = false;
 	memset(out, 0, sizeof(*out));
-	if (rq->reader || bundle_reader_open(rq->path, &own, &e))
+	if (rq->reader || bundle_reader_open_at(rq->name ? rq->dirfd : AT_FDCWD,
+						rq->name ? rq->name : rq->path, rq->path, &own, &e))
 		ok = admit_reader(rq, rq->reader ? rq->reader : own, out, &e);
 	bundle_reader_close(own);
 	if (!ok) {

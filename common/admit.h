@@ -35,6 +35,8 @@ typedef bool (*admit_installed_fn)(void *ctx, size_t i, const char *name, char *
 
 struct admit_request {
 	const char *path;                    /* the bundle file, opened and closed here … */
+	const char *name;                    /* with dirfd: path's file, opened in dirfd (a stick's */
+	int dirfd;                           /* ferry/bundles); name NULL: by path */
 	struct bundle_reader *reader;        /* … or an open reader (borrowed, left after the manifest) */
 	struct pgp *pgp;                     /* the keys signatures are checked with */
 	const struct policy *policy;         /* the verified policy in force */

@@ -147,12 +147,21 @@ struct pgp;
  * reader treats a file without a valid signature as absent. */
 bool auditlog_write_signed(const char *path, const void *data, size_t len, struct pgp *pgp,
 			   const char *fpr, struct ferry_error **err);
+/* The same for name in the open folder dirfd (a stick's, common/stick.h):
+ * created, renamed and synced through dirfd; path names it in messages. */
+bool auditlog_write_signed_at(int dirfd, const char *name, const char *path, const void *data,
+			      size_t len, struct pgp *pgp, const char *fpr, struct ferry_error **err);
 /* Writes the export of n lines (each without "\n") into dir (created if
  * missing) under auditlog_export_name; the lines must form a chain of device.
  * *path_out (optional, caller frees) is the data file written. */
 bool auditlog_export_write(const char *dir, const char *device, char *const *lines, size_t n,
 			   struct pgp *pgp, const char *fpr, char **path_out,
 			   struct ferry_error **err);
+/* auditlog_export_write into the open folder dirfd whose path is dir
+ * (created by the caller: common/stick.h). */
+bool auditlog_export_write_at(int dirfd, const char *dir, const char *device, char *const *lines,
+			      size_t n, struct pgp *pgp, const char *fpr, char **path_out,
+			      struct ferry_error **err);
 /* Reads an export file and its ".sig", checks that exactly one signature is
  * valid and was made by the key with full fingerprint device_fpr, that the
  * name parses, that the chain verifies (auditlog_chain_verify with
@@ -161,5 +170,10 @@ bool auditlog_export_write(const char *dir, const char *device, char *const *lin
 bool auditlog_export_read(const char *path, struct pgp *pgp, const char *device_fpr,
 			  const char *expected_prev, char **data, size_t *len,
 			  struct auditlog_chain *chain, struct ferry_error **err);
+/* auditlog_export_read of name in the open folder dirfd (a returned stick's
+ * ferry/audit/<device>/); path names it in messages. */
+bool auditlog_export_read_at(int dirfd, const char *name, const char *path, struct pgp *pgp,
+			     const char *device_fpr, const char *expected_prev, char **data,
+			     size_t *len, struct auditlog_chain *chain, struct ferry_error **err);
 
 #endif

@@ -276,6 +276,12 @@ static bool read_front(struct bundle_reader *r, struct ferry_error **err)
 
 bool bundle_reader_open(const char *path, struct bundle_reader **out, struct ferry_error **err)
 {
+	return bundle_reader_open_at(AT_FDCWD, path, path, out, err);
+}
+
+bool bundle_reader_open_at(int dirfd, const char *name, const char *path,
+			   struct bundle_reader **out, struct ferry_error **err)
+{
 	struct stat st;
 	struct bundle_reader *r = calloc(1, sizeof(*r));
 	if (!r || !(r->path = strdup(path))) {
@@ -283,7 +289,12 @@ bool bundle_reader_open(const char *path, struct bundle_reader **out, struct fer
 		return ferry_error_set(err, "out of memory");
 	}
 	/* non-blocking: a FIFO in a stick's bundles/ must not hang the open */
-	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	r->fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+					(dirfd == AT_FDCWD ? 0 : O_NOFOLLOW));
+	if (r->fd < 0 && errno == ELOOP && dirfd != AT_FDCWD) {
+		ferry_error_setc(err, FERRY_E_UNSAFE, "a symbolic link, refused");
+		goto fail;
+	}
 	if (r->fd < 0) {
 		ferry_error_errno(err, errno, "cannot open");
 		goto fail;

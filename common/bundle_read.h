@@ -21,6 +21,11 @@ struct bundle_reader;
 /* Opens path and reads manifest.json (at most MANIFEST_MAX_BYTES) and
  * manifest.sig (at most BUNDLE_SIG_MAX_BYTES), the first two members. */
 bool bundle_reader_open(const char *path, struct bundle_reader **out, struct ferry_error **err);
+/* bundle_reader_open of name in the open folder dirfd (a stick's
+ * ferry/bundles: never by a path looked up again, never through a link);
+ * path names the bundle in messages. AT_FDCWD: name is a path. */
+bool bundle_reader_open_at(int dirfd, const char *name, const char *path,
+			   struct bundle_reader **out, struct ferry_error **err);
 /* Exact bytes of manifest.json and manifest.sig (owned by the reader). */
 bool bundle_reader_manifest(struct bundle_reader *r, const char **bytes, size_t *len,
 			    const void **sig, size_t *sig_len, struct ferry_error **err);

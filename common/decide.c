@@ -147,14 +147,30 @@ static bool check_rollout(const struct manifest *m, const struct device_facts *d
 	return true;
 }
 
+/* Anti-rollback: below the device-wide value (a fleet file's), or below the
+ * highest installed on a target the bundle writes (its name, slot pair,
+ * files target, module: chosen's, or the name alone without a variant). */
 static bool check_security(const struct manifest *m, const struct device_facts *d,
-			   struct decision *out, struct ferry_error **err)
+			   const struct variant *chosen, struct decision *out,
+			   struct ferry_error **err)
 {
 	if (m->security_version < d->security_version)
 		return decision_add_reason(out, err, DECIDE_SECURITY_VERSION,
 					   "security_version %lld is below %lld, the highest this device has installed",
 					   (long long)m->security_version, (long long)d->security_version);
-	return true;
+	char **targets = NULL;
+	if (!antirollback_targets(m, chosen, &targets, err))
+		return false;
+	bool ok = true;
+	for (size_t i = 0; ok && targets[i]; i++) {
+		int64_t floor = antirollback_floor(d->floors, d->n_floors, targets[i]);
+		if (m->security_version < floor)
+			ok = decision_add_reason(out, err, DECIDE_SECURITY_VERSION,
+						 "security_version %lld is below %lld, the highest installed on %s",
+						 (long long)m->security_version, (long long)floor, targets[i]);
+	}
+	antirollback_targets_free(targets);
+	return ok;
 }
 
 /* When this version or a higher one is installed, the one reason why the
@@ -262,7 +278,7 @@ bool decide(const struct manifest *m, const struct device_facts *d, struct decis
 		goto out;
 	}
 	if (!choose_variant(m, d, have_installed ? &installed : NULL, out, &chosen, err) ||
-	    !check_rollout(m, d, out, err) || !check_security(m, d, out, err))
+	    !check_rollout(m, d, out, err) || !check_security(m, d, chosen, out, err))
 		goto out;
 	out->variant = out->n_reasons == 0 ? chosen : NULL;
 	ok = true;

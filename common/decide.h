@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "antirollback.h"
 #include "error.h"
 #include "manifest.h"
 
@@ -26,7 +27,10 @@ struct device_facts {
 	int64_t hw_revision;            /* < 0: unknown (fails any hw_revision range) */
 	const char *installed_version;  /* of this manifest's bundle name; NULL: none installed */
 	char *const *groups;            /* NULL-terminated; NULL: in no group */
-	int64_t security_version;       /* highest security_version installed so far */
+	int64_t security_version;       /* highest security_version installed so far, held
+	                                 * against every bundle (a fleet file's device-wide value) */
+	const struct security_floor *floors;   /* per target (common/antirollback.h); the agent's */
+	size_t n_floors;
 	const struct device_attribute *attributes;   /* compatible.attributes reads them */
 	size_t n_attributes;
 };
@@ -36,7 +40,8 @@ enum decide_code {
 	DECIDE_HW_REVISION,        /* a variant's hw_revision range excludes the device */
 	DECIDE_INSTALLED_VERSION,  /* a variant's installed_version range excludes it */
 	DECIDE_ROLLOUT,            /* not selected by rollout groups / percent */
-	DECIDE_SECURITY_VERSION,   /* lower than the device's highest (anti-rollback) */
+	DECIDE_SECURITY_VERSION,   /* lower than the highest on the device or one of the
+	                            * targets it writes (anti-rollback) */
 	DECIDE_ALREADY_INSTALLED,  /* this very version is installed */
 	DECIDE_DOWNGRADE,          /* a higher version is installed */
 	DECIDE_SUPERSEDED,         /* a higher version of the same bundle is also offered */

@@ -357,6 +357,32 @@ char *json_dump_canonical(const json_t *value)
 	return json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 }
 
+bool json_document_open(const char *bytes, size_t len, const char *name,
+			const char *const keys[], int64_t max_format, json_t **doc,
+			struct json_path *root, struct ferry_error **err)
+{
+	int64_t format = 0;
+	json_path_root(root, name);
+	*doc = NULL;
+	if (!json_parse_strict(bytes, len, name, doc, err))
+		return false;
+	if (json_check_keys(*doc, root, keys, err) &&
+	    json_get_int(*doc, root, "format", true, 1, max_format, &format, err))
+		return true;
+	json_decref(*doc);
+	*doc = NULL;
+	return false;
+}
+
+char *json_document_text(const json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII), *out = NULL;
+	if (text && asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	free(text);
+	return out;
+}
+
 bool json_check_words(char *const *v, const struct json_path *p, bool need_one,
 			struct ferry_error **err)
 {

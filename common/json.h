@@ -87,4 +87,15 @@ const char *strv_join(char *const *v, const char *sep, char *buf, size_t size);
  * returns malloc'd NUL-terminated text, caller frees. */
 char *json_dump_canonical(const json_t *value);
 
+/* A document of its own that ferry-keys signs (trust policy, work order):
+ * the exact bytes parsed strictly (json_parse_strict), only the keys listed
+ * (NULL-terminated), "format" an integer from 1 to max_format. On success
+ * *doc is a new reference (caller json_decref's) and *root its path. */
+bool json_document_open(const char *bytes, size_t len, const char *name,
+			const char *const keys[], int64_t max_format, json_t **doc,
+			struct json_path *root, struct ferry_error **err);
+/* The text of such a document: 2-space indent, sorted keys, ASCII only, a
+ * final newline. NULL when out of memory; caller frees. */
+char *json_document_text(const json_t *doc);
+
 #endif

@@ -1,50 +1,25 @@
 /* manifest: parsing of manifest format 1 and of the bundle spec (see
  * manifest.h). This file turns strict JSON into struct manifest, checking
- * keys and types with the JSON path of every field; the value rules (names,
- * versions, hashes, members, handlers) live in manifest_validate.c and run
- * on every parsed document, so a parsed manifest is always a valid one. */
+ * keys and types with the JSON path of every field (a payload's fields are
+ * read by payload_fields.c); the value rules (names, versions, hashes,
+ * members, handlers) live in manifest_validate.c and run on every parsed
+ * document, so a parsed manifest is always a valid one. */
 #include "manifest.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
-#include "sha256.h"
+#include "manifest_rules.h"
 
 static const char *const top_keys[] = { "format", "name", "version", "security_version", "created",
 					"description", "variants", "rollout", "confirm", NULL };
 static const char *const variant_keys[] = { "id", "compatible", "payloads", "hooks", "sbom",
 					    "support_until", NULL };
-static const char *const payload_keys[] = { "name", "handler", "target", "member", "compression",
-					    "size", "sha256", "chunks", "chunks_sha256",
-					    "allow_setuid", NULL };
-static const char *const spec_payload_keys[] = { "name", "handler", "target", "file", "compression",
-						 "allow_setuid", NULL };
 static const char *const hooks_keys[] = { "pre_install", "post_install", "health_check", NULL };
 static const char *const hook_keys[] = { "member", "size", "sha256", NULL };
 static const char *const spec_hook_keys[] = { "file", NULL };
 static const char *const rollout_keys[] = { "groups", "devices", "percent", NULL };
-
-const char *compression_name(enum compression c)
-{
-	switch (c) {
-	case COMPRESSION_NONE: return "none";
-	case COMPRESSION_ZSTD: return "zstd";
-	case COMPRESSION_XZ: return "xz";
-	}
-	return "?";
-}
-
-bool compression_from_name(const char *s, enum compression *out)
-{
-	static const enum compression all[] = { COMPRESSION_NONE, COMPRESSION_ZSTD, COMPRESSION_XZ };
-	for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(s, compression_name(all[i])) == 0) {
-			*out = all[i];
-			return true;
-		}
-	return false;
-}
 
 const char *hook_kind_name(enum hook_kind k)
 {
@@ -58,16 +33,6 @@ const char *hook_kind_name(enum hook_kind k)
 }
 
 /* --- freeing --------------------------------------------------------------- */
-
-static void payload_clear(struct payload *p)
-{
-	free(p->name);
-	free(p->handler);
-	free(p->target);
-	free(p->member);
-	free(p->file);
-	free(p->chunks);
-}
 
 static void variant_clear(struct variant *v)
 {
@@ -101,48 +66,6 @@ void manifest_free(struct manifest *m)
 	free(m);
 }
 
-/* --- typed field readers ------------------------------------------------------ */
-
-/* A required integer >= min (0 or 1); jansson integers are signed 64-bit. */
-static bool get_count(json_t *obj, const struct json_path *p, const char *key, json_int_t min,
-		      int64_t *out, struct ferry_error **err)
-{
-	struct json_path kp;
-	json_path_key(&kp, p, key);
-	json_t *v = json_object_get(obj, key);
-	if (!v)
-		return json_path_error(err, &kp, "missing");
-	if (!json_is_integer(v) || json_integer_value(v) < min)
-		return json_path_error(err, &kp, min > 0 ? "must be a positive integer"
-							 : "must be a non-negative integer");
-	*out = json_integer_value(v);
-	return true;
-}
-
-static bool get_size(json_t *obj, const struct json_path *p, const char *key, uint64_t *out,
-		     struct ferry_error **err)
-{
-	int64_t n = 0;
-	if (!get_count(obj, p, key, 1, &n, err))
-		return false;
-	*out = (uint64_t)n;
-	return true;
-}
-
-static bool get_sha256(json_t *obj, const struct json_path *p, const char *key, char out[65],
-		       struct ferry_error **err)
-{
-	const char *s = NULL;
-	struct json_path kp;
-	json_path_key(&kp, p, key);
-	if (!json_get_string(obj, p, key, true, &s, err))
-		return false;
-	if (!sha256_hex_valid(s))
-		return json_path_error(err, &kp, "must be 64 lowercase hex digits (SHA-256)");
-	memcpy(out, s, SHA256_HEX_LEN + 1);
-	return true;
-}
-
 /* --- document structure ----------------------------------------------------- */
 
 static bool parse_hook(json_t *obj, const struct json_path *p, bool spec, struct hook *h,
@@ -157,39 +80,8 @@ static bool parse_hook(json_t *obj, const struct json_path *p, bool spec, struct
 	if (spec)
 		return json_get_string_dup(obj, p, "file", true, &h->file, err);
 	return json_get_string_dup(obj, p, "member", true, &h->member, err) &&
-	       get_size(obj, p, "size", &h->size, err) &&
-	       get_sha256(obj, p, "sha256", h->sha256, err);
-}
-
-static bool parse_payload(json_t *obj, const struct json_path *p, bool spec, struct payload *pl,
-			  struct ferry_error **err)
-{
-	if (!json_is_object(obj))
-		return json_path_error(err, p, "must be an object");
-	if (!json_check_keys(obj, p, spec ? spec_payload_keys : payload_keys, err))
-		return false;
-	if (!json_get_string_dup(obj, p, "name", true, &pl->name, err) ||
-	    !json_get_string_dup(obj, p, "handler", true, &pl->handler, err) ||
-	    !json_get_string_dup(obj, p, "target", false, &pl->target, err) ||
-	    !json_get_bool(obj, p, "allow_setuid", false, &pl->allow_setuid, err))
-		return false;
-
-	const char *comp = NULL;
-	struct json_path cp;
-	json_path_key(&cp, p, "compression");
-	if (!json_get_string(obj, p, "compression", !spec, &comp, err))
-		return false;
-	pl->compression = COMPRESSION_ZSTD;
-	if (comp && !compression_from_name(comp, &pl->compression))
-		return json_path_error(err, &cp, "'%s' is not one of zstd, xz, none", comp);
-
-	if (spec)
-		return json_get_string_dup(obj, p, "file", true, &pl->file, err);
-	return json_get_string_dup(obj, p, "member", true, &pl->member, err) &&
-	       get_size(obj, p, "size", &pl->size, err) &&
-	       get_sha256(obj, p, "sha256", pl->sha256, err) &&
-	       json_get_string_dup(obj, p, "chunks", true, &pl->chunks, err) &&
-	       get_sha256(obj, p, "chunks_sha256", pl->chunks_sha256, err);
+	       manifest_get_size(obj, p, "size", &h->size, err) &&
+	       manifest_get_sha256(obj, p, "sha256", h->sha256, err);
 }
 
 static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, struct variant *v,
@@ -223,7 +115,7 @@ static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, str
 		struct json_path ip;
 		json_path_index(&ip, &pp, i);
 		v->n_payloads++;   /* counted first so a half-parsed one is freed */
-		if (!parse_payload(json_array_get(payloads, i), &ip, spec, &v->payloads[i], err))
+		if (!payload_parse(json_array_get(payloads, i), &ip, spec, &v->payloads[i], err))
 			return false;
 	}
 
@@ -276,7 +168,7 @@ static bool parse_document(json_t *root, const char *name, bool spec, struct man
 	m->format = (int)format;
 	if (!json_get_string_dup(root, &rp, "name", true, &m->name, err) ||
 	    !json_get_string_dup(root, &rp, "version", true, &m->version, err) ||
-	    !get_count(root, &rp, "security_version", 0, &m->security_version, err) ||
+	    !manifest_get_count(root, &rp, "security_version", 0, &m->security_version, err) ||
 	    !json_get_string_dup(root, &rp, "created", !spec, &m->created, err) ||
 	    !json_get_string_dup(root, &rp, "description", false, &m->description, err) ||
 	    !json_get_array(root, &rp, "variants", true, &variants, err) ||

@@ -12,28 +12,11 @@
 
 #include "compat.h"
 #include "error.h"
+#include "payload_fields.h"
 
 #define MANIFEST_FORMAT 1
 #define MANIFEST_MAX_BYTES (1024 * 1024)     /* a manifest is small; refuse more */
 #define FRAME_MAX_UNCOMPRESSED (4u * 1024 * 1024)
-
-enum compression { COMPRESSION_NONE, COMPRESSION_ZSTD, COMPRESSION_XZ };
-
-struct payload {
-	char *name;              /* unique within its variant: [a-z0-9._-] */
-	char *handler;           /* a name of common/handler_kind */
-	char *target;            /* files: target name in agent.json; module: module name;
-	                          * rootfs-ab: slot pair name (NULL: the default) */
-	char *member;            /* "payloads/<variant>/<file>" in the bundle; in a spec: NULL */
-	char *file;              /* spec only: path relative to the spec; in a manifest: NULL */
-	enum compression compression;
-	uint64_t size;           /* uncompressed bytes (manifest only; 0 in a spec) */
-	char sha256[65];         /* of the uncompressed payload ("" in a spec) */
-	char *chunks;            /* member name of the frame table (manifest only) */
-	char chunks_sha256[65];  /* of the frame table member's bytes */
-	bool allow_setuid;       /* files handler: keep setuid/setgid bits */
-};
-
 
 /* A hook script carried in the bundle. The design's string form named only
  * the member; ferry authenticates hooks like payloads, so in the manifest a
@@ -96,9 +79,7 @@ bool manifest_serialize(const struct manifest *m, char **out, size_t *len,
 bool manifest_validate(const struct manifest *m, const char *name, struct ferry_error **err);
 void manifest_free(struct manifest *m);
 
-const char *compression_name(enum compression c);
 const char *hook_kind_name(enum hook_kind k);   /* "pre_install", … */
-bool compression_from_name(const char *s, enum compression *out);
 /* "<name>-<version>.ferry", lowercase [a-z0-9._-]; false when not FAT-safe. */
 bool manifest_bundle_filename(const struct manifest *m, char **out, struct ferry_error **err);
 

@@ -39,32 +39,6 @@ static json_t *strv_json(struct builder *b, char *const *v)
 	return a;
 }
 
-static json_t *payload_json(struct builder *b, const struct manifest *m, const struct payload *p)
-{
-	json_t *o = json_object();
-	if (!o) {
-		b->failed = true;
-		return NULL;
-	}
-	put_str(b, o, "name", p->name);
-	put_str(b, o, "handler", p->handler);
-	put_str(b, o, "target", p->target);
-	if (m->is_spec) {
-		put_str(b, o, "file", p->file);
-		put_str(b, o, "compression", compression_name(p->compression));
-	} else {
-		put_str(b, o, "member", p->member);
-		put_str(b, o, "compression", compression_name(p->compression));
-		put(b, o, "size", json_integer((json_int_t)p->size));
-		put_str(b, o, "sha256", p->sha256);
-		put_str(b, o, "chunks", p->chunks);
-		put_str(b, o, "chunks_sha256", p->chunks_sha256);
-	}
-	if (p->allow_setuid)
-		put(b, o, "allow_setuid", json_true());
-	return o;
-}
-
 /* A carried file: {"file"} in a spec, {"member", "size", "sha256"} in a manifest. */
 static json_t *carried_json(struct builder *b, const struct manifest *m, const struct hook *h)
 {
@@ -106,7 +80,7 @@ static json_t *variant_json(struct builder *b, const struct manifest *m, const s
 	put_str(b, o, "id", v->id);
 	put(b, o, "compatible", compat_json(&v->compatible));
 	for (size_t i = 0; i < v->n_payloads; i++) {
-		json_t *p = payload_json(b, m, &v->payloads[i]);
+		json_t *p = payload_json(&v->payloads[i], m->is_spec);
 		if (!p || json_array_append_new(payloads, p) != 0)
 			b->failed = true;
 	}

@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "log.h"
@@ -160,7 +162,7 @@ out:
 
 char *media_index_serialize(const struct media_index *idx)
 {
-	char *text = NULL, *out = NULL;
+	char *out = NULL;
 	json_t *root = json_object(), *arr = json_array();
 	if (!root || !arr)
 		goto out;
@@ -186,11 +188,8 @@ char *media_index_serialize(const struct media_index *idx)
 		json_array_append_new(arr, o);
 	}
 	json_object_set(root, "bundles", arr);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
+	out = json_document_text(root);
 out:
-	free(text);
 	json_decref(arr);
 	json_decref(root);
 	return out;
@@ -221,6 +220,10 @@ void media_stick_free(struct media_stick *s)
 	free(s->bundles);
 	free(s->root);
 	free(s->policy_dir);
+	if (s->policy_fd >= 0)
+		close(s->policy_fd);
+	if (s->bundles_fd >= 0)
+		close(s->bundles_fd);
 	free(s->index_problem);
 	media_index_free(s->index);
 	strv_free(s->ignored);
@@ -254,34 +257,31 @@ out:
 static bool check_policy(struct media_stick *s, const char *top, struct ferry_error **err)
 {
 	bool ok = false;
-	char *dir = NULL, *json = NULL, *sig = NULL;
+	char *dir = NULL;
 	struct stat st;
 	struct stick_dir pd;
 	if (!stick_dir_open(top, STICK_POLICY, NULL, false, &pd, err))
 		return false;
 	dir = pd.path;
-	pd.path = NULL;
-	stick_dir_close(&pd);
-	if (asprintf(&json, "%s/" POLICY_FILE, dir) < 0 || asprintf(&sig, "%s/" POLICY_SIG_FILE, dir) < 0) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	bool has_json = is_regular(json, &st), has_sig = is_regular(sig, &st);
+	bool has_json = pd.fd >= 0 && fstatat(pd.fd, POLICY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISREG(st.st_mode);
+	bool has_sig = pd.fd >= 0 && fstatat(pd.fd, POLICY_SIG_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		       S_ISREG(st.st_mode);
 	if (has_json != has_sig) {
 		ferry_error_set(err, "%s: %s without %s: the policy on this stick is incomplete", dir,
 				has_json ? POLICY_FILE : POLICY_SIG_FILE,
 				has_json ? POLICY_SIG_FILE : POLICY_FILE);
 		goto out;
 	}
-	if (has_json) {
+	if (has_json) {   /* kept open: the policy is read through this fd */
 		s->policy_dir = dir;
-		dir = NULL;
+		s->policy_fd = pd.fd;
+		pd.path = NULL;
+		pd.fd = -1;
 	}
 	ok = true;
 out:
-	free(dir);
-	free(json);
-	free(sig);
+	stick_dir_close(&pd);
 	return ok;
 }
 
@@ -319,7 +319,9 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 		ok = true;   /* no bundles/ */
 		goto out;
 	}
-	d = fdopendir(bd.fd);
+	/* one fd lists, its copy stays open: bundles are opened through it */
+	s->bundles_fd = fcntl(bd.fd, F_DUPFD_CLOEXEC, 0);
+	d = s->bundles_fd >= 0 ? fdopendir(bd.fd) : NULL;
 	if (!d) {
 		ferry_error_errno(err, errno, "%s: open", dir);
 		stick_dir_close(&bd);
@@ -346,7 +348,7 @@ static bool list_bundles(struct media_stick *s, const char *top, struct ferry_er
 			ferry_error_set(err, "out of memory");
 			goto out;
 		}
-		if (!is_regular(path, &st)) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
 			free(path);
 			const char *why = S_ISLNK(st.st_mode) ? "a symbolic link, not followed" :
 					  S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file" :
@@ -408,6 +410,8 @@ bool media_scan(const char *root, struct media_stick **out, struct ferry_error *
 	struct media_stick *s = calloc(1, sizeof(*s));
 	char *fdir = NULL;
 	struct stat st;
+	if (s)
+		s->policy_fd = s->bundles_fd = -1;
 
 	if (!s || !(s->root = strdup(root)) || !(fdir = media_path(root, NULL))) {
 		ferry_error_set(err, "out of memory");

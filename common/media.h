@@ -81,6 +81,8 @@ struct media_stick {
 	struct media_bundle *bundles;   /* sorted by file name */
 	size_t n_bundles;
 	char *policy_dir;        /* ferry/policy when policy.json + .sig are there, else NULL */
+	int policy_fd;           /* that folder, open (read its files through it), else -1 */
+	int bundles_fd;          /* ferry/bundles, open (open bundles through it), else -1 */
 	struct media_index *index;      /* parsed MEDIA.json or NULL */
 	char *index_problem;     /* why MEDIA.json was ignored (NULL: fine or absent) */
 	char **ignored;          /* NULL-terminated: names under bundles/ that were skipped, with why */

@@ -172,20 +172,16 @@ bool order_parse(const char *bytes, size_t len, const char *name, struct order *
 	json_t *doc = NULL;
 	struct order *o = NULL;
 	struct json_path root;
-	int64_t format = 0;
 	bool ok = false;
 
 	*out = NULL;
-	json_path_root(&root, name);
-	if (!json_parse_strict(bytes, len, name, &doc, err))
+	if (!json_document_open(bytes, len, name, keys, ORDER_FORMAT, &doc, &root, err))
 		goto out;
 	if (!(o = calloc(1, sizeof(*o)))) {
 		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (!json_check_keys(doc, &root, keys, err) ||
-	    !json_get_int(doc, &root, "format", true, 1, ORDER_FORMAT, &format, err) ||
-	    !json_get_string_dup(doc, &root, "id", true, &o->id, err) ||
+	if (!json_get_string_dup(doc, &root, "id", true, &o->id, err) ||
 	    !json_get_string_dup(doc, &root, "technician", true, &o->technician, err) ||
 	    !parse_ops(doc, &root, o, err) || !parse_scope(doc, &root, o, err) ||
 	    !json_get_time(doc, &root, "issued", true, &o->issued, err) ||
@@ -235,7 +231,7 @@ static json_t *bundles_json(const struct order *o)
 char *order_serialize(const struct order *o)
 {
 	json_t *doc = json_object(), *scope = json_object(), *ops = json_array();
-	char *text = NULL, *out = NULL;
+	char *out = NULL;
 	bool ok = doc && scope && ops;
 	for (size_t i = 0; ok && i < 3; i++)
 		if (o->ops & (1u << i))
@@ -251,10 +247,7 @@ char *order_serialize(const struct order *o)
 	     put(doc, "not_after", time_string(o->not_after)) &&
 	     (!o->n_bundles || put(doc, "bundles", bundles_json(o)));
 	if (ok)
-		text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
-	free(text);
+		out = json_document_text(doc);
 	json_decref(doc);
 	json_decref(scope);
 	json_decref(ops);

@@ -325,20 +325,16 @@ bool policy_parse(const char *bytes, size_t len, const char *name, struct policy
 	json_t *doc = NULL;
 	struct policy *p = NULL;
 	struct json_path root;
-	int64_t format = 0;
 	bool ok = false;
 
 	*out = NULL;
-	json_path_root(&root, name);
-	if (!json_parse_strict(bytes, len, name, &doc, err))
+	if (!json_document_open(bytes, len, name, keys, 1, &doc, &root, err))
 		goto out;
 	if (!(p = calloc(1, sizeof(*p)))) {
 		ferry_error_set(err, "out of memory");
 		goto out;
 	}
-	if (!json_check_keys(doc, &root, keys, err) ||
-	    !json_get_int(doc, &root, "format", true, 1, 1, &format, err) ||
-	    !json_get_int(doc, &root, "serial", true, 1, INT64_MAX, &p->serial, err) ||
+	if (!json_get_int(doc, &root, "serial", true, 1, INT64_MAX, &p->serial, err) ||
 	    !json_get_time(doc, &root, "issued", true, &p->issued, err) || !parse_roots(doc, &root, p, err) ||
 	    !parse_signers(doc, &root, p, err) || !parse_revoked(doc, &root, p, err) ||
 	    !parse_rules(doc, &root, p, err) || !policy_people_parse(doc, &root, p, err) ||
@@ -373,7 +369,7 @@ char *policy_serialize(const struct policy *p)
 {
 	json_t *doc = json_object(), *keys = json_array();
 	json_t *signers = json_array(), *revoked = json_array(), *rules = json_array();
-	char *text = NULL, *out = NULL;
+	char *out = NULL;
 	bool ok = doc && keys && signers && revoked && rules;
 
 	for (size_t i = 0; i < p->n_roots; i++)
@@ -404,11 +400,8 @@ char *policy_serialize(const struct policy *p)
 	    json_object_set(doc, "signers", signers) || json_object_set(doc, "revoked", revoked) ||
 	    json_object_set(doc, "rules", rules) || !policy_people_serialize(doc, p))
 		goto out;
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
+	out = json_document_text(doc);
 out:
-	free(text);
 	json_decref(doc);
 	json_decref(keys);
 	json_decref(signers);

@@ -132,12 +132,15 @@ struct policy_file {
 	size_t len;
 	char *sig;
 	size_t sig_len;
-	char *keys;       /* keys.asc as imported by policy_adopt_dir (NULL: none) */
+	char *keys;       /* keys.asc as imported by policy_adopt_dirfd (NULL: none) */
 	size_t keys_len;
 };
 void policy_file_clear(struct policy_file *f);
-/* Reads dir/policy.json and dir/policy.json.sig (bounded). */
+/* Reads dir/policy.json and dir/policy.json.sig (bounded, never through a
+ * link). The dirfd form reads them in the open folder dirfd (a stick's,
+ * common/stick.h), dir naming it in messages. */
 bool policy_read_dir(const char *dir, struct policy_file *f, struct ferry_error **err);
+bool policy_read_dirfd(int dirfd, const char *dir, struct policy_file *f, struct ferry_error **err);
 /* Verifies f's exact bytes, parses them only when a key of pgp's home signed
  * them validly, and requires a threshold of valid signatures by the roots the
  * policy names. With current: also a threshold of current's roots (checked
@@ -159,7 +162,9 @@ bool policy_load_dir(struct pgp *pgp, const char *dir, struct policy **out,
 bool policy_check_lockout(const struct policy *p, const struct policy *previous, time_t now,
 			  struct policy_verdict *v);
 
-/* Adoption of a candidate policy from directory dir (a stick's ferry/policy)
+/* Adoption of a candidate policy from the open folder dirfd (a stick's
+ * ferry/policy, opened by common/stick.h; dir names it in messages: every
+ * file is read through dirfd)
  * on a device whose current policy is current:
  *   1. at least current->threshold distinct current roots signed the exact bytes;
  *   2. only then they are parsed, and must carry a higher serial (a replayed
@@ -174,8 +179,8 @@ bool policy_check_lockout(const struct policy *p, const struct policy *previous,
  * file->keys the public keys of the fingerprints it names, which the caller
  * imports only when it adopts (not on a dry run). On refusal err has every
  * reason. */
-bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char *dir,
-		      struct policy **out, struct policy_file *file, struct ferry_error **err);
+bool policy_adopt_dirfd(struct pgp *pgp, const struct policy *current, int dirfd, const char *dir,
+			struct policy **out, struct policy_file *file, struct ferry_error **err);
 /* Replaces directory dir with one holding f (and keys.asc when keys is not
  * NULL) in one step: written to "<dir>.new", then exchanged with dir. */
 bool policy_write_dir(const char *dir, const struct policy_file *f, const char *keys,

@@ -374,12 +374,23 @@ void policy_file_clear(struct policy_file *f)
 
 bool policy_read_dir(const char *dir, struct policy_file *f, struct ferry_error **err)
 {
+	memset(f, 0, sizeof(*f));
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ferry_error_errno(err, errno, "%s", dir);
+	bool ok = policy_read_dirfd(fd, dir, f, err);
+	close(fd);
+	return ok;
+}
+
+bool policy_read_dirfd(int dirfd, const char *dir, struct policy_file *f, struct ferry_error **err)
+{
 	char *jp = NULL, *sp = NULL;
 	bool ok = false;
 	memset(f, 0, sizeof(*f));
 	if (!path_join(dir, POLICY_FILE, &jp, err) || !path_join(dir, POLICY_SIG_FILE, &sp, err) ||
-	    !read_file_nofollow(jp, POLICY_MAX_BYTES, &f->bytes, &f->len, err) ||
-	    !read_file_nofollow(sp, 64 << 10, &f->sig, &f->sig_len, err))
+	    !read_file_at(dirfd, POLICY_FILE, jp, POLICY_MAX_BYTES, &f->bytes, &f->len, err) ||
+	    !read_file_at(dirfd, POLICY_SIG_FILE, sp, 64 << 10, &f->sig, &f->sig_len, err))
 		goto out;
 	ok = true;
 out:
@@ -551,18 +562,20 @@ static bool newer_than_current(const struct policy *current, const struct policy
 }
 
 /* keys.asc beside the policy, when there is one (never through a link). */
-static bool read_keys(const char *dir, char **keys, size_t *len, struct ferry_error **err)
+static bool read_keys(int dirfd, const char *dir, char **keys, size_t *len,
+		      struct ferry_error **err)
 {
 	char *path = NULL;
 	struct stat st;
 	bool ok = path_join(dir, POLICY_KEYS_FILE, &path, err) &&
-		  (lstat(path, &st) != 0 || read_file_nofollow(path, POLICY_MAX_BYTES, keys, len, err));
+		  (fstatat(dirfd, POLICY_KEYS_FILE, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		   read_file_at(dirfd, POLICY_KEYS_FILE, path, POLICY_MAX_BYTES, keys, len, err));
 	free(path);
 	return ok;
 }
 
-bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char *dir,
-		      struct policy **out, struct policy_file *file, struct ferry_error **err)
+bool policy_adopt_dirfd(struct pgp *pgp, const struct policy *current, int dirfd, const char *dir,
+			struct policy **out, struct policy_file *file, struct ferry_error **err)
 {
 	struct policy *next = NULL, *named = NULL;
 	struct policy_keys staged = { 0 };
@@ -572,10 +585,10 @@ bool policy_adopt_dir(struct pgp *pgp, const struct policy *current, const char 
 
 	*out = NULL;
 	memset(file, 0, sizeof(*file));
-	if (!path_join(dir, POLICY_FILE, &name, err) || !policy_read_dir(dir, file, err) ||
+	if (!path_join(dir, POLICY_FILE, &name, err) || !policy_read_dirfd(dirfd, dir, file, err) ||
 	    !signed_by_current(pgp, current, file, name, err) ||
 	    !newer_than_current(current, file, name, &named, err) ||
-	    !read_keys(dir, &keys, &keys_len, err))
+	    !read_keys(dirfd, dir, &keys, &keys_len, err))
 		goto out;
 	/* 3. the same bytes again, in a throw-away home holding the device's keys
 	 * and the public keys.asc keys the policy names: its own roots' threshold */

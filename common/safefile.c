@@ -74,38 +74,48 @@ bool fsync_parent_dir(const char *path, struct ferry_error **err)
 
 bool safe_tmp_open(struct safe_tmp *t, const char *path, mode_t mode, struct ferry_error **err)
 {
-	memset(t, 0, sizeof(*t));
-	t->fd = -1;
-	t->path = strdup(path);
-	if (!t->path || asprintf(&t->tmp_path, "%s.tmp", path) < 0) {
-		free(t->path);
-		t->path = t->tmp_path = NULL;
-		return ferry_error_set(err, "out of memory");
-	}
-	/* A .tmp left by a power cut is garbage by definition. */
-	if (unlink(t->tmp_path) < 0 && errno != ENOENT) {
-		ferry_error_errno(err, errno, "%s: remove stale temporary file", t->tmp_path);
-		goto fail;
-	}
-	t->fd = open(t->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (t->fd < 0) {
-		ferry_error_errno(err, errno, "%s: create", t->tmp_path);
-		goto fail;
-	}
-	return true;
-fail:
-	free(t->path);
-	free(t->tmp_path);
-	t->path = t->tmp_path = NULL;
-	return false;
+	return safe_tmp_open_at(t, AT_FDCWD, path, path, mode, err);
 }
 
 static void safe_tmp_release(struct safe_tmp *t)
 {
 	free(t->path);
 	free(t->tmp_path);
-	t->path = t->tmp_path = NULL;
+	free(t->tmp_name);
+	t->path = t->tmp_path = t->tmp_name = NULL;
+	t->name = NULL;
 	t->fd = -1;
+}
+
+bool safe_tmp_open_at(struct safe_tmp *t, int dirfd, const char *name, const char *path,
+		      mode_t mode, struct ferry_error **err)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->dirfd = dirfd;
+	t->path = strdup(path);
+	if (!t->path || asprintf(&t->tmp_path, "%s.tmp", path) < 0 ||
+	    asprintf(&t->tmp_name, "%s.tmp", name) < 0) {
+		t->tmp_name = NULL;
+		safe_tmp_release(t);
+		return ferry_error_set(err, "out of memory");
+	}
+	t->name = t->path + (strlen(path) - strlen(name));   /* name is path's tail */
+	/* A .tmp left by a power cut is garbage by definition. */
+	if (unlinkat(dirfd, t->tmp_name, 0) < 0 && errno != ENOENT) {
+		ferry_error_errno(err, errno, "%s: remove stale temporary file", t->tmp_path);
+		goto fail;
+	}
+	/* O_EXCL: never through a link someone put at the temporary name */
+	t->fd = openat(dirfd, t->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (t->fd < 0) {
+		ferry_error_errno(err, errno, "%s: create", t->tmp_path);
+		goto fail;
+	}
+	return true;
+fail:
+	safe_tmp_release(t);
+	return false;
 }
 
 bool safe_tmp_commit(struct safe_tmp *t, struct ferry_error **err)
@@ -121,16 +131,20 @@ bool safe_tmp_commit(struct safe_tmp *t, struct ferry_error **err)
 		ferry_error_errno(err, errno, "%s: close", t->tmp_path);
 		goto out;
 	}
-	if (rename(t->tmp_path, t->path) < 0) {
+	/* renameat replaces a link at name itself, never what it points to */
+	if (renameat(t->dirfd, t->tmp_name, t->dirfd, t->name) < 0) {
 		ferry_error_errno(err, errno, "%s: rename into place", t->path);
 		goto out;
 	}
-	ok = fsync_parent_dir(t->path, err);
+	if (t->dirfd == AT_FDCWD)
+		ok = fsync_parent_dir(t->path, err);
+	else if (!(ok = fsync(t->dirfd) == 0))
+		ferry_error_errno(err, errno, "%s: fsync its folder", t->path);
 out:
 	if (!ok) {
 		if (t->fd >= 0)
 			close(t->fd);
-		unlink(t->tmp_path);
+		unlinkat(t->dirfd, t->tmp_name, 0);
 	}
 	safe_tmp_release(t);
 	return ok;
@@ -142,15 +156,21 @@ void safe_tmp_abort(struct safe_tmp *t)
 		return;
 	if (t->fd >= 0)
 		close(t->fd);
-	unlink(t->tmp_path);
+	unlinkat(t->dirfd, t->tmp_name, 0);
 	safe_tmp_release(t);
 }
 
 bool safe_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		       struct ferry_error **err)
 {
+	return safe_write_atomic_at(AT_FDCWD, path, path, data, len, mode, err);
+}
+
+bool safe_write_atomic_at(int dirfd, const char *name, const char *path, const void *data,
+			  size_t len, mode_t mode, struct ferry_error **err)
+{
 	struct safe_tmp t;
-	if (!safe_tmp_open(&t, path, mode, err))
+	if (!safe_tmp_open_at(&t, dirfd, name, path, mode, err))
 		return false;
 	if (!write_all(t.fd, data, len, t.tmp_path, err)) {
 		safe_tmp_abort(&t);
@@ -192,7 +212,13 @@ static const char *file_kind(mode_t m)
 int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
 		 struct ferry_error **err)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	return open_regular_at(AT_FDCWD, path, path, follow, max, st, err);
+}
+
+int open_regular_at(int dirfd, const char *name, const char *path, bool follow, uint64_t max,
+		    struct stat *st, struct ferry_error **err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0 && errno == ELOOP && !follow) {
 		ferry_error_setc(err, FERRY_E_UNSAFE, "%s: a symbolic link, refused", path);
 		return -1;
@@ -217,13 +243,13 @@ int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
 	return -1;
 }
 
-static bool read_regular(const char *path, bool follow, size_t max, char **data, size_t *len,
-			 struct ferry_error **err)
+static bool read_regular(int dirfd, const char *name, const char *path, bool follow, size_t max,
+			 char **data, size_t *len, struct ferry_error **err)
 {
 	bool ok = false;
 	char *buf = NULL;
 	struct stat st;
-	int fd = open_regular(path, follow, max, &st, err);
+	int fd = open_regular_at(dirfd, name, path, follow, max, &st, err);
 	if (fd < 0)
 		goto out;
 	/* procfs and sysfs files say size 0 and hold text: read up to the limit. */
@@ -263,13 +289,19 @@ out:
 bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
 		       struct ferry_error **err)
 {
-	return read_regular(path, true, max, data, len, err);
+	return read_regular(AT_FDCWD, path, path, true, max, data, len, err);
 }
 
 bool read_file_nofollow(const char *path, size_t max, char **data, size_t *len,
 			struct ferry_error **err)
 {
-	return read_regular(path, false, max, data, len, err);
+	return read_regular(AT_FDCWD, path, path, false, max, data, len, err);
+}
+
+bool read_file_at(int dirfd, const char *name, const char *path, size_t max, char **data,
+		  size_t *len, struct ferry_error **err)
+{
+	return read_regular(dirfd, name, path, false, max, data, len, err);
 }
 
 bool path_check_relative(const char *rel, size_t rel_len, struct ferry_error **err)

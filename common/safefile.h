@@ -17,6 +17,10 @@
 bool safe_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		       struct ferry_error **err);
 
+/* safe_write_atomic of name in the open folder dirfd (see safe_tmp_open_at). */
+bool safe_write_atomic_at(int dirfd, const char *name, const char *path, const void *data,
+			  size_t len, mode_t mode, struct ferry_error **err);
+
 /* Streaming variant: safe_tmp_open creates "<path>.tmp" exclusively (an old
  * stale one is removed first); the caller writes into the fd with write_all;
  * safe_tmp_commit fsyncs, closes, renames and fsyncs the directory;
@@ -25,8 +29,16 @@ struct safe_tmp {
 	int fd;
 	char *path;       /* final path */
 	char *tmp_path;   /* path + ".tmp" */
+	int dirfd;        /* the folder name and tmp_name are in (AT_FDCWD: path) */
+	const char *name; /* the tail of path opened in dirfd */
+	char *tmp_name;   /* name + ".tmp" */
 };
 bool safe_tmp_open(struct safe_tmp *t, const char *path, mode_t mode, struct ferry_error **err);
+/* safe_tmp_open of name in the open folder dirfd (create, rename and fsync
+ * go through dirfd, never through a path resolved again); path names the
+ * same file in messages and must end with name. */
+bool safe_tmp_open_at(struct safe_tmp *t, int dirfd, const char *name, const char *path,
+		      mode_t mode, struct ferry_error **err);
 bool safe_tmp_commit(struct safe_tmp *t, struct ferry_error **err);
 void safe_tmp_abort(struct safe_tmp *t);
 
@@ -46,6 +58,10 @@ bool fsync_dir(const char *dir, struct ferry_error **err);
  * reads again) or -1 with *st and *err filled. */
 int open_regular(const char *path, bool follow, uint64_t max, struct stat *st,
 		 struct ferry_error **err);
+/* open_regular of name in the open folder dirfd (AT_FDCWD: name is a
+ * path); path names the same file in messages. */
+int open_regular_at(int dirfd, const char *name, const char *path, bool follow, uint64_t max,
+		    struct stat *st, struct ferry_error **err);
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
  * malloc'd buffer (caller frees), through open_regular: a larger file, a
  * FIFO, device or folder is refused (FERRY_E_UNSAFE) naming the path.
@@ -56,6 +72,11 @@ bool read_file_limited(const char *path, size_t max, char **data, size_t *len,
  * for files on a stick, which never follow links (common/stick.h). */
 bool read_file_nofollow(const char *path, size_t max, char **data, size_t *len,
 			struct ferry_error **err);
+/* read_file_nofollow of name in the open folder dirfd: the folder is not
+ * looked up again, so it cannot have been swapped for a link since it was
+ * opened; path names the same file in messages. */
+bool read_file_at(int dirfd, const char *name, const char *path, size_t max, char **data,
+		  size_t *len, struct ferry_error **err);
 
 /* Joins base and a relative path: refuses an absolute rel, any '..' component,
  * empty components are folded; NUL cannot occur in a C string but a length

@@ -24,4 +24,14 @@ bool signedfile_read(struct pgp *pgp, const char *path, size_t max, char **data,
 bool signedfile_read_by(struct pgp *pgp, const char *path, size_t max, const char *fpr,
 			const char *what, char **data, size_t *len, struct ferry_error **err);
 
+/* The same for name in the open folder dirfd (a stick's, common/stick.h):
+ * both files are opened through dirfd, never by a path looked up again;
+ * path names the file in messages. AT_FDCWD: name is a path. */
+bool signedfile_read_at(struct pgp *pgp, int dirfd, const char *name, const char *path, size_t max,
+			char **data, size_t *len, struct pgp_verify_result *vr,
+			struct ferry_error **err);
+bool signedfile_read_by_at(struct pgp *pgp, int dirfd, const char *name, const char *path,
+			   size_t max, const char *fpr, const char *what, char **data, size_t *len,
+			   struct ferry_error **err);
+
 #endif

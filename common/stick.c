@@ -72,7 +72,16 @@ bool stick_present(const char *root, struct ferry_error **err)
 	return ok;
 }
 
+static bool layout_check_at(int topfd, const char *top, struct ferry_error **err);
+
 bool stick_layout_check(const char *top, struct ferry_error **err)
+{
+	return layout_check_at(AT_FDCWD, top, err);
+}
+
+/* stick_layout_check with MEDIA.json read in topfd (ferry/, open), or by
+ * path below top with AT_FDCWD. */
+static bool layout_check_at(int topfd, const char *top, struct ferry_error **err)
 {
 	char *path = NULL, *data = NULL;
 	size_t len = 0;
@@ -80,10 +89,11 @@ bool stick_layout_check(const char *top, struct ferry_error **err)
 	bool ok = false;
 	if (!path_join(top, STICK_INDEX, &path, err))
 		return false;
-	if (lstat(path, &st) != 0 && errno == ENOENT)
+	const char *name = topfd == AT_FDCWD ? path : STICK_INDEX;
+	if (fstatat(topfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
 		ok = true;   /* no index: a stick of layout 1 */
 	else
-		ok = read_file_nofollow(path, STICK_INDEX_MAX, &data, &len, err) &&
+		ok = read_file_at(topfd, name, path, STICK_INDEX_MAX, &data, &len, err) &&
 		     layout_of(data, len, path, err);
 	free(data);
 	free(path);
@@ -207,7 +217,7 @@ bool stick_dir_open(const char *top, enum stick_place place, const char *device,
 	if (!(out->path = strdup(top)))
 		return ferry_error_set(err, "out of memory");
 	/* ferry/ first: a link there is refused before anything below is read */
-	if (!open_top(out, create, err) || (out->fd >= 0 && !stick_layout_check(top, err))) {
+	if (!open_top(out, create, err) || (out->fd >= 0 && !layout_check_at(out->fd, top, err))) {
 		stick_dir_close(out);
 		return false;
 	}
@@ -235,6 +245,61 @@ bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 		return false;
 	}
 	return path_join(d->path, name, path, err);
+}
+
+/* The checked name's path in d for messages; false when name breaks the
+ * rules or d is absent (then ENOENT, as an open would say). */
+static bool file_in(const struct stick_dir *d, const char *name, char **path,
+		    struct ferry_error **err)
+{
+	if (!stick_dir_file(d, name, path, err))
+		return false;
+	if (d->fd >= 0)
+		return true;
+	ferry_error_errno(err, ENOENT, "%s", *path);
+	free(*path);
+	*path = NULL;
+	return false;
+}
+
+bool stick_file_read(const struct stick_dir *d, const char *name, size_t max, char **data,
+		     size_t *len, struct ferry_error **err)
+{
+	char *path = NULL;
+	bool ok = file_in(d, name, &path, err) && read_file_at(d->fd, name, path, max, data, len, err);
+	free(path);
+	return ok;
+}
+
+int stick_file_open(const struct stick_dir *d, const char *name, uint64_t max, struct stat *st,
+		    struct ferry_error **err)
+{
+	char *path = NULL;
+	int fd = file_in(d, name, &path, err) ? open_regular_at(d->fd, name, path, false, max, st, err)
+					       : -1;
+	free(path);
+	return fd;
+}
+
+bool stick_file_write(const struct stick_dir *d, const char *name, const void *data, size_t len,
+		      struct ferry_error **err)
+{
+	char *path = NULL;
+	bool ok = file_in(d, name, &path, err) &&
+		  safe_write_atomic_at(d->fd, name, path, data, len, 0644, err);
+	free(path);
+	return ok;
+}
+
+DIR *stick_dir_list(const struct stick_dir *d)
+{
+	int fd = d->fd >= 0 ? fcntl(d->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && !dir)
+		close(fd);
+	else if (dir)
+		rewinddir(dir);   /* the dup shares its offset with d->fd */
+	return dir;
 }
 
 bool stick_log_name(uint64_t seq, char out[32], struct ferry_error **err)

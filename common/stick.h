@@ -15,11 +15,14 @@
 #ifndef FERRY_STICK_H
 #define FERRY_STICK_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+
+struct stat;
 
 /* The layout this code reads and writes. A stick whose MEDIA.json names no
  * layout (written before the field existed), or has no MEDIA.json, is 1. */
@@ -78,6 +81,25 @@ void stick_dir_close(struct stick_dir *d);
 /* d's path joined with name, a single FAT-safe component; caller frees. */
 bool stick_dir_file(const struct stick_dir *d, const char *name, char **path,
 		    struct ferry_error **err);
+
+/* The files of an open folder, by name (a single FAT-safe component,
+ * media_name_check): opened, read and written through d->fd, never through
+ * a path looked up again, without following a link, non-blocking until
+ * fstat shows a regular file of at most max bytes. Refusals carry
+ * FERRY_E_UNSAFE (a link, FIFO, device, a name outside the rules, too large)
+ * and name the path; a folder that is absent (d->fd < 0) reads as ENOENT. */
+bool stick_file_read(const struct stick_dir *d, const char *name, size_t max, char **data,
+		     size_t *len, struct ferry_error **err);
+/* The open fd (blocking reads), or -1 with *err. */
+int stick_file_open(const struct stick_dir *d, const char *name, uint64_t max, struct stat *st,
+		    struct ferry_error **err);
+/* Writes name atomically in d (safe_write_atomic_at, mode 0644). */
+bool stick_file_write(const struct stick_dir *d, const char *name, const void *data, size_t len,
+		      struct ferry_error **err);
+
+/* A listing of the open folder d (readdir; closedir it), through its fd;
+ * NULL when d is absent or on an error. */
+DIR *stick_dir_list(const struct stick_dir *d);
 
 /* Opens name, one component, beneath the open folder dirfd without
  * following a symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,

@@ -15,7 +15,7 @@ KEYS_CMD(keys_cmd_init)
 	const char *name = NULL;
 	struct policy *p = NULL;
 	char fpr[PGP_FPR_LEN + 1];
-	int c, rc = KEYS_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -27,16 +27,16 @@ KEYS_CMD(keys_cmd_init)
 		name = optarg;
 	}
 	if (!keys_positional(argc, argv, 0, "init", "", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!name || !*name)
 		return keys_usage(err, "init", "--root-name NAME is required");
 	if (keys_initialised(k)) {
 		ferry_error_set(err, "%s: already initialised (draft.json exists); refusing to create "
 				"a second root", k->dir);
-		return KEYS_FAILED;
+		return CLI_EXIT_FAILED;
 	}
 	if (!mkdir_p(k->dir, 0700, err) || !keys_pgp(k, err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!pgp_create_key(k->pgp, name, 0, fpr, err))
 		goto out;
 	if (!(p = calloc(1, sizeof(*p))) || !(p->roots = calloc(1, sizeof(*p->roots)))) {
@@ -55,7 +55,7 @@ KEYS_CMD(keys_cmd_init)
 					  "homedir", k->dir));
 	else if (!k->quiet)
 		printf("root key %s (%s)\npolicy serial 1 signed in %s/policy\n", fpr, name, k->dir);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(p);
 	return rc;

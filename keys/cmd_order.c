@@ -75,14 +75,14 @@ static int parse_args(struct keys_ctx *k, int argc, char **argv, struct order_ar
 		default: return keys_bad_option(err, "order create", c, argv);
 		}
 		if (!ok)
-			return KEYS_USAGE;
+			return CLI_EXIT_USAGE;
 	}
 	if (!keys_positional(argc, argv, 1, "order create", "ID", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!a->signer || !a->out || !o->not_after)
 		return keys_usage(err, "order create", "--signer FPR, --not-after TIME and -o STICK "
 				  "are required");
-	return (o->id = strdup(argv[optind])) ? KEYS_OK : KEYS_FAILED;
+	return (o->id = strdup(argv[optind])) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
 /* Signs text with the dispatcher key and verifies it as a device would. */
@@ -100,18 +100,17 @@ static bool store_order(const struct order_args *a, const char *text, const void
 			size_t sig_len, struct ferry_error **err)
 {
 	struct stick_dir d = { -1, NULL };
-	char name[96], *path = NULL, *sig_path = NULL, *top = stick_top(a->out);
+	char name[96], sig_name[100], *top = stick_top(a->out);
 	snprintf(name, sizeof(name), "%s.json", a->o->id);
+	snprintf(sig_name, sizeof(sig_name), "%s.sig", name);
+	/* through the folder's fd: orders/ cannot be swapped for a link meanwhile */
 	bool ok = top && stick_dir_open(top, STICK_ORDERS, NULL, true, &d, err) &&
-		  stick_dir_file(&d, name, &path, err) && asprintf(&sig_path, "%s.sig", path) > 0 &&
-		  safe_write_atomic(sig_path, sig, sig_len, 0644, err) &&
-		  safe_write_atomic(path, text, strlen(text), 0644, err);
+		  stick_file_write(&d, sig_name, sig, sig_len, err) &&
+		  stick_file_write(&d, name, text, strlen(text), err);
 	if (!top)
 		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	stick_dir_close(&d);
 	free(top);
-	free(path);
-	free(sig_path);
 	return ok;
 }
 
@@ -145,14 +144,14 @@ KEYS_CMD(keys_cmd_order_create)
 	void *sig = NULL;
 	size_t sig_len = 0;
 	if (!a.o)
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory"), KEYS_FAILED;
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory"), CLI_EXIT_FAILED;
 	a.o->not_before = a.o->issued = (int64_t)time(NULL);
 	int rc = parse_args(k, argc, argv, &a, err);
 	if (rc) {
-		rc = rc < 0 ? KEYS_OK : rc;
+		rc = rc < 0 ? CLI_EXIT_OK : rc;
 		goto out;
 	}
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!order_validate(a.o, a.o->id, err) || !(text = order_serialize(a.o)) ||
 	    !keys_require_init(k, err) || !keys_load_signed(k, &p, err) ||
 	    !sign_order(k, &a, text, &sig, &sig_len, &vr, err) || !precheck(a.o, &vr, p, err) ||
@@ -161,7 +160,7 @@ KEYS_CMD(keys_cmd_order_create)
 	if (!k->quiet)
 		printf("order %s for %s written to %s/%s/%s/%s.json\n", a.o->id, a.o->technician,
 		       a.out, STICK_DIR, STICK_ORDERS_DIR, a.o->id);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	pgp_verify_result_clear(&vr);
 	free(text);

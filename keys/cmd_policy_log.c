@@ -164,7 +164,7 @@ KEYS_CMD(keys_cmd_policy_log)
 	struct policy empty = { 0 }, *prev = NULL;
 	char *hist = NULL;
 	json_t *all = json_array();
-	int c, n = 0, rc = KEYS_USAGE;
+	int c, n = 0, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -178,7 +178,7 @@ KEYS_CMD(keys_cmd_policy_log)
 	}
 	if (!keys_positional(argc, argv, 0, "policy log", "", err) || !keys_require_init(k, err))
 		goto out;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!(hist = keys_path(k, "history")) || !keys_pgp(k, err))
 		goto out;
 	n = scandir(hist, &names, only_policies, alphasort);
@@ -186,12 +186,12 @@ KEYS_CMD(keys_cmd_policy_log)
 		ferry_error_errno(err, errno, "%s", hist);
 		goto out;
 	}
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		struct policy *p = NULL;
 		json_t *o = entry(k->pgp, hist, names[i]->d_name, prev ? prev : &empty, &p);
 		if (!p)
-			rc = KEYS_FAILED;
+			rc = CLI_EXIT_FAILED;
 		else {
 			policy_free(prev);
 			prev = p;
@@ -200,7 +200,7 @@ KEYS_CMD(keys_cmd_policy_log)
 			print_entry(o);
 		json_array_append_new(all, o);
 	}
-	if (rc != KEYS_OK)
+	if (rc != CLI_EXIT_OK)
 		ferry_error_set(err, "%s: some serials did not verify", hist);
 	if (k->json) {
 		keys_print_json(all);

@@ -59,7 +59,7 @@ KEYS_CMD(keys_cmd_policy_show)
 						  { NULL, 0, NULL, 0 } };
 	struct policy *draft = NULL, *current = NULL;
 	bool want_draft = false;
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -71,10 +71,10 @@ KEYS_CMD(keys_cmd_policy_show)
 		want_draft = true;
 	}
 	if (!keys_positional(argc, argv, 0, "policy show", "", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_load_signed(k, &current, err))
 		goto out;
 	const struct policy *p = want_draft ? draft : current;
@@ -89,7 +89,7 @@ KEYS_CMD(keys_cmd_policy_show)
 			printf("the draft has unsigned changes: run `ferry-keys policy sign`%s\n",
 			       want_draft ? "" : " (see them with policy show --draft)");
 	}
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(draft);
 	policy_free(current);

@@ -17,7 +17,7 @@ KEYS_CMD(keys_cmd_policy_sign)
 	struct policy *draft = NULL, *current = NULL;
 	struct policy_verdict v = { 0 };
 	const char *outdir = NULL;
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -29,10 +29,10 @@ KEYS_CMD(keys_cmd_policy_sign)
 		outdir = optarg;
 	}
 	if (!keys_positional(argc, argv, 0, "policy sign", "", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_load_signed(k, &current, err)) {
 		ferry_error_prefix(err, "the current signed policy");
 		goto out;
@@ -61,7 +61,7 @@ KEYS_CMD(keys_cmd_policy_sign)
 	else if (!k->quiet)
 		printf("policy serial %lld signed: %s/policy%s%s\n", (long long)draft->serial, k->dir,
 		       outdir ? " and " : "", outdir ? outdir : "");
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_verdict_clear(&v);
 	policy_free(draft);

@@ -201,7 +201,7 @@ static int parse_device(struct keys_ctx *k, int argc, char **argv, struct device
 			if (!name_valid(optarg))
 				return keys_usage(err, cmd, "--group: '%s' is not a name ([a-z0-9._-])", optarg);
 			if (!keys_strv_add(&d->groups, optarg, err))
-				return KEYS_FAILED;
+				return CLI_EXIT_FAILED;
 			break;
 		case 'I':
 			eq = strchr(optarg, '=');
@@ -216,7 +216,7 @@ static int parse_device(struct keys_ctx *k, int argc, char **argv, struct device
 		}
 	}
 	if (!keys_positional(argc, argv, 1, cmd, "OUTDIR", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!d->id || !d->type)
 		return keys_usage(err, cmd, "--device-id ID and --device-type T are required");
 	if (!auditlog_device_id_valid(d->id))
@@ -236,9 +236,9 @@ KEYS_CMD(keys_cmd_provision)
 	if (rc >= 0)
 		goto out;
 	const char *out = argv[optind];
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_require_init(k, err)) {
-		rc = KEYS_USAGE;
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 	if (!outdir_free(out, err) || asprintf(&tmp, "%s.partial", out) < 0 ||
@@ -259,9 +259,9 @@ KEYS_CMD(keys_cmd_provision)
 	else if (!k->quiet)
 		printf("provisioned %s (%s) in %s: device key %s\nregister at HQ with: ferry-audit "
 		       "register %s/%s.asc --device-id %s\n", d.id, d.type, out, fpr, out, d.id, d.id);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
-	if (tmp && rc != KEYS_OK && access(tmp, F_OK) == 0 && !remove_tree(tmp, &cleanup))
+	if (tmp && rc != CLI_EXIT_OK && access(tmp, F_OK) == 0 && !remove_tree(tmp, &cleanup))
 		ferry_error_free(cleanup);
 	free(tmp);
 	strv_free(d.groups);

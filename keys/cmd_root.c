@@ -36,12 +36,12 @@ static int root_options(struct keys_ctx *k, int argc, char **argv, const char *c
 			*key_file = optarg;
 		else if (c == 'T') {
 			if (!parse_threshold(optarg, threshold, err))
-				return KEYS_USAGE;
+				return CLI_EXIT_USAGE;
 		} else
 			return keys_bad_option(err, cmd, c, argv);
 	}
 	if (!keys_positional(argc, argv, 1, cmd, key_file ? "NAME" : "FPR", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	return -1;
 }
 
@@ -51,13 +51,13 @@ static int save(struct keys_ctx *k, struct policy *draft, int64_t threshold, con
 	if (threshold)
 		draft->threshold = threshold;
 	if (!policy_validate(draft, "roots", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!keys_save_draft(k, draft, err))
-		return KEYS_FAILED;
+		return CLI_EXIT_FAILED;
 	if (!k->quiet && !k->json)
 		printf("%s; roots: %zu, threshold %lld; run `ferry-keys policy sign` to publish\n", what,
 		       draft->n_roots, (long long)draft->threshold);
-	return KEYS_OK;
+	return CLI_EXIT_OK;
 }
 
 KEYS_CMD(keys_cmd_root_add)
@@ -69,7 +69,7 @@ KEYS_CMD(keys_cmd_root_add)
 	int rc = root_options(k, argc, argv, "root add", &key_file, &threshold, err);
 	if (rc >= 0)
 		return rc;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err) ||
 	    !keys_new_key(k, argv[optind], key_file, fpr, err))
 		goto out;
@@ -102,8 +102,8 @@ KEYS_CMD(keys_cmd_root_remove)
 	if (rc >= 0)
 		return rc;
 	if (!keys_parse_fpr(argv[optind], fpr, err))
-		return KEYS_USAGE;
-	rc = KEYS_FAILED;
+		return CLI_EXIT_USAGE;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
 	size_t i = 0;

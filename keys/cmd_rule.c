@@ -14,7 +14,7 @@ KEYS_CMD(keys_cmd_rule_add)
 						  { NULL, 0, NULL, 0 } };
 	struct policy *draft = NULL;
 	struct policy_rule r = { 0 };
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -54,7 +54,7 @@ KEYS_CMD(keys_cmd_rule_add)
 	else if (!k->quiet)
 		printf("rule %zu added to the draft; run `ferry-keys policy sign` to publish\n",
 		       draft->n_rules);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	strv_free(r.device_types);
 	strv_free(r.require_roles);
@@ -66,7 +66,7 @@ KEYS_CMD(keys_cmd_rule_remove)
 {
 	static const struct option longopts[] = { KEYS_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct policy *draft = NULL;
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 	char *end = NULL;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -77,7 +77,7 @@ KEYS_CMD(keys_cmd_rule_remove)
 		return keys_bad_option(err, "rule remove", c, argv);
 	}
 	if (!keys_positional(argc, argv, 1, "rule remove", "N", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	unsigned long n = strtoul(argv[optind], &end, 10);
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
@@ -91,12 +91,12 @@ KEYS_CMD(keys_cmd_rule_remove)
 	strv_free(r->require_roles);
 	memmove(r, r + 1, (draft->n_rules - n) * sizeof(*r));
 	draft->n_rules--;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_save_draft(k, draft, err))
 		goto out;
 	if (!k->quiet && !k->json)
 		printf("rule %lu removed from the draft\n", n);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(draft);
 	return rc;

@@ -68,7 +68,7 @@ KEYS_CMD(keys_cmd_signer_add)
 	struct policy *draft = NULL;
 	struct policy_signer s = { .fpr = "0000000000000000000000000000000000000000" };
 	const char *key_file = NULL;
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -107,7 +107,7 @@ KEYS_CMD(keys_cmd_signer_add)
 	s.name = argv[optind];
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	/* validate the entry before a key is made for it */
 	struct policy_signer *grown = realloc(draft->signers, (draft->n_signers + 1) * sizeof(s));
 	if (!grown) {
@@ -121,7 +121,7 @@ KEYS_CMD(keys_cmd_signer_add)
 	if (!(slot->name = strdup(slot->name)))
 		goto out;
 	if (!policy_validate(draft, "signer", err)) {
-		rc = KEYS_USAGE;
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 	if (!keys_new_key(k, slot->name, key_file, slot->fpr, err))
@@ -138,7 +138,7 @@ KEYS_CMD(keys_cmd_signer_add)
 	if (!keys_save_draft(k, draft, err))
 		goto out;
 	print_signer(k, slot, key_file == NULL);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	strv_free(s.roles);
 	strv_free(s.device_types);

@@ -18,7 +18,7 @@ KEYS_CMD(keys_cmd_signer_revoke)
 	const char *why = NULL;
 	int64_t at = (int64_t)time(NULL);
 	char fpr[PGP_FPR_LEN + 1], when[RFC3339_UTC_LEN + 1];
-	int c, rc = KEYS_USAGE;
+	int c, rc = CLI_EXIT_USAGE;
 
 	while ((c = getopt_long(argc, argv, KEYS_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (keys_common_option(k, c, optarg))
@@ -29,19 +29,19 @@ KEYS_CMD(keys_cmd_signer_revoke)
 			why = optarg;
 		else if (c == 'a') {
 			if (!keys_parse_date("--at", optarg, &at, err))
-				return KEYS_USAGE;
+				return CLI_EXIT_USAGE;
 		} else
 			return keys_bad_option(err, "signer revoke", c, argv);
 	}
 	if (!keys_positional(argc, argv, 1, "signer revoke", "FPR", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!why || !*why)
 		return keys_usage(err, "signer revoke", "--reason TEXT is required");
 	if (!keys_parse_fpr(argv[optind], fpr, err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
-	rc = KEYS_FAILED;
+	rc = CLI_EXIT_FAILED;
 	const struct policy_signer *s = policy_find_signer(draft, fpr);
 	const struct policy_revocation *old = policy_find_revocation(draft, fpr);
 	if (!s) {
@@ -73,7 +73,7 @@ KEYS_CMD(keys_cmd_signer_revoke)
 	else if (!k->quiet)
 		printf("%s (%s) revoked at %s in the draft; run `ferry-keys policy sign` to publish\n",
 		       fpr, s->name, when);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(draft);
 	return rc;

@@ -11,7 +11,7 @@
 #include "keys/cmds.h"
 
 /* Parses the common options plus --name/--fingerprint/--at into the given
- * pointers (NULL: not accepted). Returns KEYS_OK, or a usage/help code. */
+ * pointers (NULL: not accepted). Returns CLI_EXIT_OK, or a usage/help code. */
 static int technician_options(struct keys_ctx *k, int argc, char **argv, const char *verb,
 			      const char **name, const char **fpr, int64_t *at,
 			      struct ferry_error **err)
@@ -35,11 +35,11 @@ static int technician_options(struct keys_ctx *k, int argc, char **argv, const c
 			*fpr = optarg;
 		else if (c == 'a' && at) {
 			if (!keys_parse_date("--at", optarg, at, err))
-				return KEYS_USAGE;
+				return CLI_EXIT_USAGE;
 		} else
 			return keys_bad_option(err, cmd, c, argv);
 	}
-	return KEYS_OK;
+	return CLI_EXIT_OK;
 }
 
 static bool add_technician(struct policy *draft, const char *id, const char *name,
@@ -68,16 +68,16 @@ KEYS_CMD(keys_cmd_technician_add)
 	struct policy *draft = NULL;
 	int rc = technician_options(k, argc, argv, "add", &name, &fpr_text, NULL, err);
 	if (rc)
-		return rc < 0 ? KEYS_OK : rc;
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (!keys_positional(argc, argv, 1, "technician add", "ID", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!name || !*name)
 		return keys_usage(err, "technician add", "--name NAME is required");
 	if (!policy_id_valid(argv[optind]))
 		return keys_usage(err, "technician add", "ID must be 1-64 letters, digits, '-', '_', '.'");
 	if (fpr_text && !keys_parse_fpr(fpr_text, fpr, err))
-		return KEYS_USAGE;
-	rc = KEYS_FAILED;
+		return CLI_EXIT_USAGE;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
 	if (policy_find_technician(draft, argv[optind])) {
@@ -91,7 +91,7 @@ KEYS_CMD(keys_cmd_technician_add)
 	if (!k->quiet && !k->json)
 		printf("technician %s (%s) added to the draft; run `ferry-keys policy sign` to "
 		       "publish\n", argv[optind], name);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(draft);
 	return rc;
@@ -104,10 +104,10 @@ KEYS_CMD(keys_cmd_technician_revoke)
 	struct policy *draft = NULL;
 	int rc = technician_options(k, argc, argv, "revoke", NULL, NULL, &at, err);
 	if (rc)
-		return rc < 0 ? KEYS_OK : rc;
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (!keys_positional(argc, argv, 1, "technician revoke", "ID", err))
-		return KEYS_USAGE;
-	rc = KEYS_FAILED;
+		return CLI_EXIT_USAGE;
+	rc = CLI_EXIT_FAILED;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &draft, err))
 		goto out;
 	struct policy_technician *t = (struct policy_technician *)policy_find_technician(
@@ -124,7 +124,7 @@ KEYS_CMD(keys_cmd_technician_revoke)
 	if (!k->quiet && !k->json)
 		printf("technician %s (%s) revoked at %s in the draft; run `ferry-keys policy sign` "
 		       "to publish\n", t->id, t->name, when);
-	rc = KEYS_OK;
+	rc = CLI_EXIT_OK;
 out:
 	policy_free(draft);
 	return rc;
@@ -136,11 +136,11 @@ KEYS_CMD(keys_cmd_technician_list)
 	char when[RFC3339_UTC_LEN + 1];
 	int rc = technician_options(k, argc, argv, "list", NULL, NULL, NULL, err);
 	if (rc)
-		return rc < 0 ? KEYS_OK : rc;
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (!keys_positional(argc, argv, 0, "technician list", "", err))
-		return KEYS_USAGE;
+		return CLI_EXIT_USAGE;
 	if (!keys_require_init(k, err) || !keys_load_draft(k, &p, err))
-		return KEYS_FAILED;
+		return CLI_EXIT_FAILED;
 	for (size_t i = 0; i < p->n_technicians; i++) {
 		const struct policy_technician *t = &p->technicians[i];
 		if (t->revoked)
@@ -149,5 +149,5 @@ KEYS_CMD(keys_cmd_technician_list)
 		       t->revoked ? "revoked " : "active", t->revoked ? when : "");
 	}
 	policy_free(p);
-	return KEYS_OK;
+	return CLI_EXIT_OK;
 }

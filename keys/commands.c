@@ -56,7 +56,7 @@ int keys_command_help(const char *word1, const char *word2)
 	char name[64];
 	snprintf(name, sizeof(name), "%s%s%s", word1, word2 ? " " : "", word2 ? word2 : "");
 	cli_print_command_help(&keys_program, name, stdout);
-	return KEYS_OK;
+	return CLI_EXIT_OK;
 }
 
 bool keys_common_option(struct keys_ctx *k, int c, const char *arg)
@@ -95,7 +95,7 @@ int keys_usage(struct ferry_error **err, const char *cmd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ferry_error_setc(err, FERRY_E_USAGE, "%s: %s (see ferry-keys %s --help)", cmd, msg, cmd);
-	return KEYS_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 int keys_bad_option(struct ferry_error **err, const char *cmd, int c, char **argv)
@@ -150,7 +150,7 @@ static int keys_run(void *ctx, const struct cli_command *cmd, const struct cli_g
 	k->verbose = g->verbosity > 0;
 	k->quiet = g->verbosity < 0;
 	if (!k->dir && !(k->dir = default_dir()))
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory"), KEYS_FAILED;
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory"), CLI_EXIT_FAILED;
 	opterr = 0;
 	return ((const struct keys_command *)cmd)->run(k, argc, argv, err);
 }

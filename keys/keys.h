@@ -18,9 +18,6 @@
 #include "common/pgp.h"
 #include "common/policy.h"
 
-/* common/cli.h's exit codes under ferry-keys' older names. */
-enum { KEYS_OK = CLI_EXIT_OK, KEYS_FAILED = CLI_EXIT_FAILED, KEYS_USAGE = CLI_EXIT_USAGE };
-
 struct keys_ctx {
 	char *dir;          /* --homedir, or the default */
 	bool json, verbose, quiet;
@@ -54,19 +51,19 @@ bool keys_common_option(struct keys_ctx *k, int c, const char *arg);
 /* The usage error for an unknown option or missing argument. */
 int keys_usage(struct ferry_error **err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* For getopt's '?' (unknown option) and ':' (missing argument); returns KEYS_USAGE. */
+/* For getopt's '?' (unknown option) and ':' (missing argument); returns CLI_EXIT_USAGE. */
 int keys_bad_option(struct ferry_error **err, const char *cmd, int c, char **argv);
 /* Exactly n positional arguments left after options, else a usage error. */
 bool keys_positional(int argc, char **argv, int n, const char *cmd, const char *what,
 		     struct ferry_error **err);
-/* Prints a subcommand's help (for -h inside a subcommand); returns KEYS_OK. */
+/* Prints a subcommand's help (for -h inside a subcommand); returns CLI_EXIT_OK. */
 int keys_command_help(const char *word1, const char *word2);
 
 /* ---- the state directory ---- */
 /* DIR/<rel>; caller frees. */
 char *keys_path(const struct keys_ctx *k, const char *rel);
 bool keys_initialised(const struct keys_ctx *k);
-/* Fails with KEYS_USAGE's meaning ("not initialised: run ferry-keys init"). */
+/* Fails with CLI_EXIT_USAGE's meaning ("not initialised: run ferry-keys init"). */
 bool keys_require_init(const struct keys_ctx *k, struct ferry_error **err);
 /* The workstation GnuPG context (DIR/gnupg), opened once. */
 struct pgp *keys_pgp(struct keys_ctx *k, struct ferry_error **err);

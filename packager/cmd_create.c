@@ -56,7 +56,7 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	const char *out = NULL, *fprs[MAX_SIGNERS];
 	size_t n_fprs = 0;
 	struct bundle_create_opts co = { 0 };
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT "o:", longopts, NULL)) != -1) {
 		if (c == 'o')
 			out = optarg;
@@ -68,7 +68,7 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 			co.threads = (unsigned)atoi(optarg);
 		else if (c == 'h') {
 			printf("usage: ferry-pack %s\n", CREATE_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		} else if (!pack_common_option(o, c, optarg))
 			return pack_usage(CREATE_USAGE, err);
 	}
@@ -77,14 +77,14 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	for (size_t i = 0; i < n_fprs; i++)
 		if (!pgp_fpr_valid(fprs[i])) {
 			ferry_error_set(err, "--sign %s: not a full fingerprint (40 hex digits)", fprs[i]);
-			return PACK_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 	char *home = NULL;
 	struct pgp *pgp = NULL;
 	struct manifest *m = NULL;
 	if (n_fprs > 0) {
 		if (!pack_open_signers(o, fprs, n_fprs, "--sign", &home, &pgp, err)) {
-			rc = PACK_USAGE;
+			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
 	}
@@ -95,7 +95,7 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	if (!bundle_create(argv[optind], out, &co, &m, err))
 		goto out;
 	print_result(o, out, m, fprs, n_fprs);
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
 	manifest_free(m);
 	pgp_close(pgp);

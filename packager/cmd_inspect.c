@@ -137,11 +137,11 @@ static json_t *signatures_json(const struct pgp_verify_result *res)
 int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error **err)
 {
 	static const struct option longopts[] = { PACK_COMMON_LONG, { NULL, 0, NULL, 0 } };
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("usage: ferry-pack %s\n", INSPECT_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		}
 		if (!pack_common_option(o, c, optarg))
 			return pack_usage(INSPECT_USAGE, err);
@@ -175,9 +175,9 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 					  signatures_json(&res), "stored_sizes", members));
 	} else
 		print_text(path, m, &res, stored, &sizes);
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
-	if (rc == PACK_FAILED)
+	if (rc == CLI_EXIT_FAILED)
 		ferry_error_prefix(err, "%s", path);
 	pgp_verify_result_clear(&res);
 	stored_sizes_free(&sizes);

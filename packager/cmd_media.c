@@ -61,7 +61,7 @@ int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("usage: ferry-pack %s\n", MEDIA_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		}
 		if (!pack_common_option(o, c, optarg))
 			return pack_usage(MEDIA_USAGE, err);
@@ -71,7 +71,7 @@ int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 	struct usbinfo_stick *sticks = NULL;
 	size_t n = 0;
 	if (!usbinfo_list(&sticks, &n, err))
-		return PACK_FAILED;
+		return CLI_EXIT_FAILED;
 	if (o->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
@@ -80,5 +80,5 @@ int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 	} else
 		print_text(sticks, n);
 	usbinfo_list_free(sticks, n);
-	return PACK_OK;
+	return CLI_EXIT_OK;
 }

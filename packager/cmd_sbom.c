@@ -79,11 +79,11 @@ int cmd_sbom(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 			kind = strcmp(optarg, "spdx") == 0 ? SBOM_SPDX : SBOM_CYCLONEDX;
 		else if (c == 'h') {
 			printf("usage: ferry-pack %s\n", SBOM_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		} else if (!pack_common_option(o, c, optarg))
 			return pack_usage(SBOM_USAGE, err);
 	}
 	if (optind + 1 != argc)
 		return pack_usage(SBOM_USAGE, err);
-	return make_sbom(argv[optind], kind, output, o->quiet, err) ? PACK_OK : PACK_FAILED;
+	return make_sbom(argv[optind], kind, output, o->quiet, err) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }

@@ -16,13 +16,13 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 		PACK_COMMON_LONG, { "key", required_argument, NULL, 'k' }, { NULL, 0, NULL, 0 },
 	};
 	const char *key = NULL;
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT "k:", longopts, NULL)) != -1) {
 		if (c == 'k')
 			key = optarg;
 		else if (c == 'h') {
 			printf("usage: ferry-pack %s\n", SIGN_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		} else if (!pack_common_option(o, c, optarg))
 			return pack_usage(SIGN_USAGE, err);
 	}
@@ -30,13 +30,13 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 		return pack_usage(SIGN_USAGE, err);
 	if (!pgp_fpr_valid(key)) {
 		ferry_error_set(err, "--key %s: not a full fingerprint (40 hex digits)", key);
-		return PACK_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	char *home = NULL;
 	struct pgp *pgp = NULL;
 	const char *const keys[] = { key };
 	if (!pack_open_signers(o, keys, 1, "--key", &home, &pgp, err)) {
-		rc = PACK_USAGE;
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 	if (!bundle_add_signature(argv[optind], pgp, key, err)) {
@@ -47,7 +47,7 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 		pack_print_json(json_pack("{s:s, s:s}", "bundle", argv[optind], "signed_by", key));
 	else if (!o->quiet)
 		printf("%s: signature by %s added\n", argv[optind], key);
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
 	pgp_close(pgp);
 	free(home);

@@ -93,7 +93,7 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *fleet_path = NULL, *policy_dir = NULL, *keyring = NULL;
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (c == 'f')
 			fleet_path = optarg;
@@ -103,7 +103,7 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 			keyring = optarg;
 		else if (c == 'h') {
 			printf("usage: ferry-pack %s\n", SIMULATE_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		} else if (!pack_common_option(o, c, optarg))
 			return pack_usage(SIMULATE_USAGE, err);
 	}
@@ -115,11 +115,11 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 	struct verify_trust vt = { 0 };
 	size_t takes = 0;
 	if (!fleet_load(fleet_path, &fl, err)) {
-		rc = PACK_USAGE;
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 	int trc = verify_trust_open(&vt, keyring, policy_dir, err);
-	if (trc != PACK_OK) {
+	if (trc != CLI_EXIT_OK) {
 		rc = trc;
 		goto out;
 	}
@@ -156,11 +156,11 @@ int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error 
 			printf("%zu of %zu devices would install %s %s\n", takes, fl->n_devices,
 			       adm.manifest->name, adm.manifest->version);
 	}
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
 	admission_clear(&adm);
 	verify_trust_close(&vt);
-	if (rc == PACK_FAILED)
+	if (rc == CLI_EXIT_FAILED)
 		ferry_error_prefix(err, "%s", argv[optind]);
 	free(facts);
 	fleet_free(fl);

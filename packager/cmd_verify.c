@@ -119,7 +119,7 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	};
 	const char *keyring = NULL, *policy_dir = NULL;
 	bool deep = false;
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (c == 'k')
 			keyring = optarg;
@@ -129,7 +129,7 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 			deep = true;
 		else if (c == 'h') {
 			printf("usage: ferry-pack %s\n", VERIFY_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		} else if (!pack_common_option(o, c, optarg))
 			return pack_usage(VERIFY_USAGE, err);
 	}
@@ -141,7 +141,7 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	if (!bundle_reader_open(v.path, &v.r, err))
 		goto out;
 	int trc = verify_trust_open(&trust, keyring, policy_dir, err);
-	if (trc != PACK_OK) {
+	if (trc != CLI_EXIT_OK) {
 		rc = trc;
 		goto out;
 	}
@@ -160,11 +160,11 @@ int cmd_verify(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 					  "version", v.m->version, "ok", 1, "passed", v.passed));
 	else if (!o->quiet)
 		printf("%s: verified (%s %s)\n", v.path, v.m->name, v.m->version);
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
-	if (rc == PACK_FAILED)
+	if (rc == CLI_EXIT_FAILED)
 		ferry_error_prefix(err, "%s", v.path);
-	if (rc != PACK_OK && o->json)
+	if (rc != CLI_EXIT_OK && o->json)
 		pack_print_json(json_pack("{s:s, s:b, s:s, s:O}", "bundle", v.path, "ok", 0, "error",
 					  ferry_error_message(err ? *err : NULL), "passed", v.passed));
 	verify_trust_close(&trust);

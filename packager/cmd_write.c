@@ -121,11 +121,11 @@ int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 		{ "label", required_argument, NULL, OPT_LABEL }, { NULL, 0, NULL, 0 },
 	};
 	const char *policy = NULL, *label = NULL;
-	int c, rc = PACK_FAILED;
+	int c, rc = CLI_EXIT_FAILED;
 	while ((c = getopt_long(argc, argv, PACK_COMMON_SHORT, longopts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("usage: ferry-pack %s\n", WRITE_USAGE);
-			return PACK_OK;
+			return CLI_EXIT_OK;
 		}
 		if (c == OPT_POLICY)
 			policy = optarg;
@@ -163,7 +163,7 @@ int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **e
 	if (!written || !media_scan(dir, &s, err))
 		goto out;
 	report(o, dir, s, policy != NULL);
-	rc = PACK_OK;
+	rc = CLI_EXIT_OK;
 out:
 	for (size_t i = 0; wb && i < n; i++)
 		free((char *)wb[i].file);

@@ -35,7 +35,7 @@ bool pack_common_option(struct pack_opts *o, int c, const char *arg)
 int pack_usage(const char *usage, struct ferry_error **err)
 {
 	ferry_error_setc(err, FERRY_E_USAGE, "usage: ferry-pack %s", usage);
-	return PACK_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 void pack_getopt_reset(void)

@@ -11,9 +11,6 @@
 #include "common/cli.h"
 #include "common/error.h"
 
-/* common/cli.h's exit codes under ferry-pack's older names. */
-enum { PACK_OK = CLI_EXIT_OK, PACK_FAILED = CLI_EXIT_FAILED, PACK_USAGE = CLI_EXIT_USAGE };
-
 struct pack_opts {
 	const char *homedir;     /* --homedir: a GnuPG home (see pack_homedir) */
 	const char *keys;        /* --keys: a ferry-keys directory */
@@ -23,8 +20,8 @@ struct pack_opts {
 	int verbose;
 };
 
-/* A subcommand: argv[0] is its name; returns PACK_OK / PACK_FAILED /
- * PACK_USAGE with *err explaining a failure (main prints it once). */
+/* A subcommand: argv[0] is its name; returns CLI_EXIT_OK / CLI_EXIT_FAILED /
+ * CLI_EXIT_USAGE with *err explaining a failure (main prints it once). */
 typedef int (*pack_command_fn)(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 
 int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
@@ -53,7 +50,7 @@ extern const struct cli_program pack_program;
 	{ "passphrase-file", required_argument, NULL, PACK_OPT_PASSPHRASE_FILE }
 /* Applies a common option; false when c is not one of them. */
 bool pack_common_option(struct pack_opts *o, int c, const char *arg);
-/* Prints "usage: ferry-pack USAGE" to stderr (for PACK_USAGE) and returns PACK_USAGE. */
+/* Prints "usage: ferry-pack USAGE" to stderr (for CLI_EXIT_USAGE) and returns CLI_EXIT_USAGE. */
 int pack_usage(const char *usage, struct ferry_error **err);
 /* Resets getopt for a subcommand's argv. */
 void pack_getopt_reset(void);

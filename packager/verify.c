@@ -49,14 +49,14 @@ int verify_trust_open(struct verify_trust *t, const char *keyring, const char *p
 	size_t n = 0;
 	t->policy_dir = policy_dir;
 	if (!pack_tmp_home(&t->home, err) || !pgp_open(t->home, &t->pgp, err))
-		return PACK_FAILED;
+		return CLI_EXIT_FAILED;
 	if (keyring && !pgp_import_file(t->pgp, keyring, fprs, 64, &n, err)) {
 		ferry_error_prefix(err, "--keyring %s", keyring);
-		return PACK_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (keyring && n == 0) {
 		ferry_error_set(err, "--keyring %s: no public keys in it", keyring);
-		return PACK_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (keyring)
 		add_line(t, "keyring", "%zu key%s imported from %s", n, n == 1 ? "" : "s", keyring);
@@ -64,12 +64,12 @@ int verify_trust_open(struct verify_trust *t, const char *keyring, const char *p
 	    !policy_load_dir(t->pgp, policy_dir, &t->policy, err) ||
 	    (keyring && !import_policy_keys(t, err))) {
 		ferry_error_prefix(err, "--policy %s", policy_dir);
-		return PACK_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	add_line(t, "policy", "%s: serial %lld, signed by %lld of its roots%s", policy_dir,
 		 (long long)t->policy->serial, (long long)t->policy->threshold,
 		 keyring ? "" : " (keys from the policy directory: not a security check)");
-	return PACK_OK;
+	return CLI_EXIT_OK;
 }
 
 bool verify_trust_admit(struct verify_trust *t, struct bundle_reader *r, struct admission *a,

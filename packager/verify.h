@@ -32,7 +32,7 @@ struct verify_trust {
  * which a threshold of its roots must have signed with keys of the keyring
  * (then the policy's keys.asc is imported too: trust is by fingerprint).
  * keyring NULL (simulate): the policy's own keys.asc vouches for it, good
- * for a what-if, not for a security check. Returns PACK_OK, or PACK_USAGE
+ * for a what-if, not for a security check. Returns CLI_EXIT_OK, or CLI_EXIT_USAGE
  * when the keyring or policy cannot be used. */
 int verify_trust_open(struct verify_trust *t, const char *keyring, const char *policy_dir,
 		      struct ferry_error **err);

@@ -158,8 +158,8 @@ run_killed() {
 }
 # count_calls COMMAND...: how often the agent enters each syscall we kill at.
 count_calls() {
-	strace -f -o "$T/calls" -e trace=rename,fsync,fdatasync,syncfs ferry-agent -c "$D/agent.json" "$@" >/dev/null 2>&1
-	for sc in rename fsync fdatasync syncfs; do echo "$sc $(grep -cE "^([0-9]+ +)?$sc\(" "$T/calls")"; done
+	strace -f -o "$T/calls" -e trace=rename,renameat,fsync,fdatasync,syncfs ferry-agent -c "$D/agent.json" "$@" >/dev/null 2>&1
+	for sc in rename renameat fsync fdatasync syncfs; do echo "$sc $(grep -cE "^([0-9]+ +)?$sc\(" "$T/calls")"; done
 }
 reset_slot_b() { rm -f "$SLOT_B" && truncate -s "$SLOT_SIZE" "$SLOT_B"; }
 # The device's state and targets (commit and reboot never write a slot, so
@@ -251,10 +251,12 @@ if [ "$STRACE" = 1 ]; then
 	reset_slot_b
 	declare -A CALLS
 	while read -r sc n; do CALLS[$sc]=$n; done < <(count_calls install "$B")
+	# which rename() is the swap's second (.ferry-new -> target)
+	SWAP_N=$(grep -E "^([0-9]+ +)?rename\(" "$T/calls" | grep -n 'ferry-new"' | head -n 1 | cut -d: -f1)
 	back_to_rest count; verdict count_calls_run
-	echo "# durable steps of one install: rename ${CALLS[rename]}, fsync ${CALLS[fsync]}, syncfs ${CALLS[syncfs]}, fdatasync ${CALLS[fdatasync]}"
+	echo "# durable steps of one install: rename ${CALLS[rename]}, renameat ${CALLS[renameat]}, fsync ${CALLS[fsync]}, syncfs ${CALLS[syncfs]}, fdatasync ${CALLS[fdatasync]}"
 	k=0
-	for sc in rename syncfs fsync fdatasync; do
+	for sc in rename renameat syncfs fsync fdatasync; do
 		step=1; [ "$sc" = fdatasync ] && step=${FERRY_CRASH_FDATASYNC_STEP:-4}
 		for n in $(seq 1 "$step" "${CALLS[$sc]}"); do
 			k=$((k + 1)); mode=${modes[$((k % 3))]}
@@ -282,15 +284,16 @@ echo "# journal: $out, $n_interrupted install.interrupted"
 # step: the next start must finish the cleanup, once.
 if [ "$STRACE" = 1 ]; then
 	reset_slot_b
-	run_killed sys:rename:3 install "$B"   # renames: the health hook, target -> .ferry-old, .ferry-new -> target
+	# killed on entering the swap's second rename (target -> .ferry-old done, .ferry-new -> target not)
+	run_killed "sys:rename:${SWAP_N:-0}" install "$B"
 	[ "$(tree_fp "$TGT")" = missing ] && pass install_killed_mid_swap ||
-		fail install_killed_mid_swap "the 3rd rename is no longer the swap's second: $(phase), $(leftovers)"
+		fail install_killed_mid_swap "rename ${SWAP_N:-?} is not the swap's second: $(phase), $(leftovers)"
 	snapshot midswap
 	seq_mid=$(last_seq)
 	declare -A VC
 	while read -r sc n; do VC[$sc]=$n; done < <(count_calls status)
-	echo "# durable steps of the cleanup: rename ${VC[rename]}, fsync ${VC[fsync]}, fdatasync ${VC[fdatasync]}"
-	for sc in rename fsync fdatasync; do
+	echo "# durable steps of the cleanup: rename ${VC[rename]}, renameat ${VC[renameat]}, fsync ${VC[fsync]}, fdatasync ${VC[fdatasync]}"
+	for sc in rename renameat fsync fdatasync; do
 		for n in $(seq 1 "${VC[$sc]}"); do
 			name=recovery_${sc}_$n
 			restore midswap
@@ -327,9 +330,9 @@ if [ "$STRACE" = 1 ]; then
 	while read -r sc n; do AC[$sc]=$n; done < <(count_calls install "$BA")
 	expect_state "app install counted" committed; expect_tree "app install counted" "$FP_NEW" new
 	expect_clean "app install counted"; verdict app_install_commits_in_one_run
-	echo "# durable steps of a files-only install + commit: rename ${AC[rename]}, fsync ${AC[fsync]}, fdatasync ${AC[fdatasync]}"
+	echo "# durable steps of a files-only install + commit: rename ${AC[rename]}, renameat ${AC[renameat]}, fsync ${AC[fsync]}, fdatasync ${AC[fdatasync]}"
 	k=0
-	for sc in rename fsync fdatasync; do
+	for sc in rename renameat fsync fdatasync; do
 		step=1; [ "$sc" = fdatasync ] && step=3
 		for n in $(seq 1 "$step" "${AC[$sc]}"); do
 			k=$((k + 1)); name=app_${sc}_$n
@@ -372,9 +375,9 @@ if [ "$STRACE" = 1 ]; then
 	declare -A CC
 	while read -r sc n; do CC[$sc]=$n; done < <(count_calls commit)
 	expect_state "commit counted" committed; verdict commit_counted
-	echo "# durable steps of commit: rename ${CC[rename]}, fsync ${CC[fsync]}, fdatasync ${CC[fdatasync]}"
+	echo "# durable steps of commit: rename ${CC[rename]}, renameat ${CC[renameat]}, fsync ${CC[fsync]}, fdatasync ${CC[fdatasync]}"
 	k=0
-	for sc in rename fsync fdatasync; do
+	for sc in rename renameat fsync fdatasync; do
 		step=1; [ "$sc" = fdatasync ] && step=2
 		for n in $(seq 1 "$step" "${CC[$sc]}"); do
 			k=$((k + 1))
@@ -411,7 +414,7 @@ if [ "$STRACE" = 1 ]; then
 		restore "$from"
 		declare -A RC=()
 		while read -r sc n; do RC[$sc]=$n; done < <(count_calls reboot)
-		for sc in rename fsync fdatasync; do
+		for sc in rename renameat fsync fdatasync; do
 			step=1; [ "$sc" = fdatasync ] && step=2
 			for n in $(seq 1 "$step" "${RC[$sc]}"); do
 				name=reboot_from_${from}_${sc}_$n

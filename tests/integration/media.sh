@@ -386,6 +386,39 @@ if have_fs ext4 && [ -e "$T/ext4.img" ]; then
 	detach "$l"
 fi
 
+# --- a stick whose ferry/ is a link into the device: refused, nothing exported -
+# (issue 11 items 4 and 3: the export after the refusal goes through the same
+# checks; the folder the link names stands for the device and must not change)
+if have_fs ext4; then
+	img=$T/link.img
+	if make_stick ext4 "$img" "FT${RUN}L" 16M; then
+		mkdir -p "$T/linked/etc" && echo "root:x:0:0" >"$T/linked/etc/passwd"
+		before=$(cd "$T/linked" && find . -printf '%p %s\n' | sort)
+		link_ferry() { ln -s "$T/linked" "$M/ferry"; }
+		with_mounted "$img" ext4 link_ferry
+		new_device d-link
+		start_watch 1
+		l=$(attach "$img")
+		if wait_lines 1 && stop_watch; then
+			line=$(last_report)
+			if [ "$(cd "$T/linked" && find . -printf '%p %s\n' | sort)" != "$before" ]; then
+				fail media_watch_ferry_link_exports_nothing "the linked folder changed: $(ls -R "$T/linked" | tr '\n' ' ')"
+			elif ! printf '%s' "$line" | grep -q "symbolic link" || ! not_mounted; then
+				fail media_watch_ferry_link_exports_nothing "unexpected report: $line"
+			else
+				pass media_watch_ferry_link_exports_nothing
+			fi
+		else
+			watch_failed media_watch_ferry_link_exports_nothing
+		fi
+		detach "$l"
+	else
+		fail media_watch_ferry_link_exports_nothing "cannot make the ext4 stick"
+	fi
+else
+	skip media_watch_ferry_link_exports_nothing "no ext4"
+fi
+
 # --- a stick pulled in the middle of an install --------------------------------
 # A device-local pre_install hook marks the moment the install has the bundle
 # open; the test then kills the stick's FUSE daemon (the kernel answers

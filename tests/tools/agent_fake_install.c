@@ -14,7 +14,7 @@ static bool step(struct state *s, enum agent_state to, const struct state_txn *t
 		 const char *event, const char *result, struct ferry_error **err)
 {
 	struct state_change c = { .set_state = true, .state = to, .begin_txn = txn };
-	struct state_event ev = { .event = event, .bundle = txn ? txn->bundle : NULL,
+	struct auditlog_fields ev = { .event = event, .bundle = txn ? txn->bundle : NULL,
 				  .version = txn ? txn->version : NULL, .result = result };
 	return state_apply(s, &c, &ev, NULL, err);
 }

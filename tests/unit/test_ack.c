@@ -44,7 +44,7 @@ static int setup(void **state)
 		return -1;
 	assert_ok(policy_parse(text, strlen(text), "policy.json", &f->policy, &err), err);
 	assert_ok(state_open(sdir, "gw-0001", NULL, 0, &f->st, &err), err);
-	struct state_event ev = { .event = "install.started", .result = "info" };
+	struct auditlog_fields ev = { .event = "install.started", .result = "info" };
 	for (int i = 0; i < 6; i++)
 		assert_ok(state_record(f->st, &ev, NULL, &err), err);
 	assert_ok(state_mark_exported(f->st, 5, &err), err);

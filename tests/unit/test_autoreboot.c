@@ -37,7 +37,7 @@ static void install(const struct agent_config *c, const char *detail)
 	assert_ok(state_open_config(c, &s, &err), err);
 	for (size_t i = 0; i < 3; i++) {
 		struct state_change ch = { .set_state = true, .state = steps[i].to, .begin_txn = i == 0 ? &t : NULL };
-		struct state_event ev = { .event = steps[i].event, .result = "info" };
+		struct auditlog_fields ev = { .event = steps[i].event, .result = "info" };
 		assert_ok(state_apply(s, &ch, &ev, NULL, &err), err);
 	}
 	state_close(s);

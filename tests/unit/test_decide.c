@@ -332,6 +332,64 @@ static void test_decide_refuses_lower_security_version(void **state)
 	manifest_free(m);
 }
 
+static void test_antirollback_targets_of_a_variant(void **state)
+{
+	(void)state;
+	struct manifest *m = example();
+	struct ferry_error *err = NULL;
+	char **t = NULL;
+	assert_ok(antirollback_targets(m, &m->variants[0], &t, &err), err);
+	assert_string_equal(t[0], "bundle:edge-os");
+	assert_string_equal(t[1], "rootfs-ab:rootfs");   /* the default slot pair */
+	assert_string_equal(t[2], "files:app");
+	assert_null(t[3]);
+	antirollback_targets_free(t);
+	assert_ok(antirollback_targets(m, NULL, &t, &err), err);
+	assert_string_equal(t[0], "bundle:edge-os");
+	assert_null(t[1]);
+	antirollback_targets_free(t);
+	/* a target's own value and "*" (every target, kept from schema 1): the higher */
+	struct security_floor f[] = { { "files:app", 3 }, { ANTIROLLBACK_EVERY, 5 }, { "module:x", 9 } };
+	assert_int_equal(antirollback_floor(f, 3, "files:app"), 5);
+	assert_int_equal(antirollback_floor(f, 3, "module:x"), 9);
+	assert_int_equal(antirollback_floor(f, 1, "rootfs-ab:rootfs"), 0);
+	manifest_free(m);
+}
+
+/* issue 11 item 8: the highest security_version per target, not per device */
+static void test_decide_refuses_below_a_targets_security_version(void **state)
+{
+	(void)state;
+	struct manifest *m = example();   /* edge-os, security_version 7, gw-x: rootfs + files:app */
+	struct device_facts d = gw();
+	d.security_version = 0;
+	struct security_floor slot[] = { { "rootfs-ab:rootfs", 8 }, { "bundle:other-os", 8 } };
+	d.floors = slot;
+	d.n_floors = 2;
+	struct decision dec = decide_ok(m, &d);
+	assert_refused(&dec, "security_version 7 is below 8, the highest installed on rootfs-ab:rootfs",
+		       1, DECIDE_SECURITY_VERSION);
+	decision_free(&dec);
+	/* unrelated targets keep their own: a higher level elsewhere is no reason */
+	struct security_floor other[] = { { "files:other", 9 }, { "bundle:other-os", 9 },
+					  { "rootfs-ab:recovery", 9 }, { "rootfs-ab:rootfs", 7 } };
+	d.floors = other;
+	d.n_floors = 4;
+	dec = decide_ok(m, &d);
+	assert_non_null(dec.variant);
+	decision_free(&dec);
+	/* "*" holds every target: each is named */
+	struct security_floor every[] = { { ANTIROLLBACK_EVERY, 8 } };
+	d.floors = every;
+	d.n_floors = 1;
+	dec = decide_ok(m, &d);
+	assert_refused(&dec, "the highest installed on bundle:edge-os", 3, DECIDE_SECURITY_VERSION,
+		       DECIDE_SECURITY_VERSION, DECIDE_SECURITY_VERSION);
+	assert_non_null(strstr(dec.reasons[2].message, "on files:app"));
+	decision_free(&dec);
+	manifest_free(m);
+}
+
 static void test_decide_refuses_same_version_and_downgrade(void **state)
 {
 	(void)state;
@@ -596,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_decide_rollout_selects_by_devices_groups_and_percent),
 		cmocka_unit_test(test_decide_rollout_bucket_is_sha256_of_name_and_id),
 		cmocka_unit_test(test_decide_refuses_lower_security_version),
+		cmocka_unit_test(test_antirollback_targets_of_a_variant),
+		cmocka_unit_test(test_decide_refuses_below_a_targets_security_version),
 		cmocka_unit_test(test_decide_refuses_same_version_and_downgrade),
 		cmocka_unit_test(test_decide_lists_every_reason),
 		cmocka_unit_test(test_decide_not_newer_is_nothing_new_only),

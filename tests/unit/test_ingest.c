@@ -3,6 +3,7 @@
  * a real HQ database (SQLite, then PostgreSQL: db_target.h). */
 #include "db_target.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static void imports(struct fixture *f, const char *path, int64_t want_new, int64
 {
 	struct ferry_error *err = NULL;
 	struct ingest_result r;
-	assert_ok(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err), err);
+	assert_ok(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err), err);
 	assert_int_equal(r.records_new, want_new);
 	assert_int_equal(r.records_known, want_known);
 }
@@ -101,7 +102,7 @@ static void refuses(struct fixture *f, const char *path, const char *needle)
 	int64_t before, after;
 	char hash[65];
 	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &before, hash, &err), err);
-	assert_false(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err));
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err));
 	assert_error_contains(err, needle);
 	ferry_error_free(err);
 	err = NULL;
@@ -246,7 +247,7 @@ static void test_ingest_refuses_unknown_major_version(void **state)
 	assert_ok(mkdir_p(f->out, 0755, &err), err);
 	assert_ok(path_join(f->out, name, &path, &err), err);
 	assert_ok(auditlog_write_signed(path, buf, len, f->pgp, f->fpr, &err), err);
-	assert_false(ingest_export(f->db, f->pgp, &f->dev, path, &r, &err));
+	assert_false(ingest_export(f->db, f->pgp, &f->dev, AT_FDCWD, path, &r, &err));
 	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
 	assert_error_contains(err, "format 2 is newer");
 	ferry_error_free(err);

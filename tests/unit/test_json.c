@@ -137,6 +137,34 @@ static void test_json_canonical_dump_sorts_keys(void **state)
 	json_decref(o);
 }
 
+/* A signed document's reader and writer: keys and format checked, the text
+ * indented, sorted, ASCII, ending in a newline. */
+static void test_json_document_open_and_text(void **state)
+{
+	(void)state;
+	static const char *const keys[] = { "format", "b", "a", NULL };
+	const char *good = "{\"format\": 1, \"b\": \"\u00e9\", \"a\": 1}";
+	json_t *doc = NULL;
+	struct json_path root;
+	struct ferry_error *err = NULL;
+	assert_ok(json_document_open(good, strlen(good), "doc.json", keys, 1, &doc, &root, &err), err);
+	assert_string_equal(root.file, "doc.json");
+	char *text = json_document_text(doc);
+	assert_string_equal(text, "{\n  \"a\": 1,\n  \"b\": \"\\u00E9\",\n  \"format\": 1\n}\n");
+	free(text);
+	json_decref(doc);
+
+	const char *newer = "{\"format\": 2}", *extra = "{\"format\": 1, \"c\": 0}";
+	assert_false(json_document_open(newer, strlen(newer), "doc.json", keys, 1, &doc, &root, &err));
+	assert_null(doc);
+	assert_error_code(err, FERRY_E_FORMAT);
+	ferry_error_free(err);
+	err = NULL;
+	assert_false(json_document_open(extra, strlen(extra), "doc.json", keys, 1, &doc, &root, &err));
+	assert_error_contains(err, "doc.json: c: unknown key");
+	ferry_error_free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_json_rejects_trailing_data_and_non_object),
 		cmocka_unit_test(test_json_getters_name_the_path),
 		cmocka_unit_test(test_json_canonical_dump_sorts_keys),
+		cmocka_unit_test(test_json_document_open_and_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,7 +111,7 @@ static void go(struct device *d, enum agent_state to, const struct state_txn *t,
 {
 	struct ferry_error *err = NULL;
 	struct state_change c = { .set_state = true, .state = to, .begin_txn = t };
-	struct state_event ev = { .event = event, .result = "info" };
+	struct auditlog_fields ev = { .event = event, .result = "info" };
 	assert_ok(state_apply(d->s, &c, &ev, NULL, &err), err);
 }
 
@@ -125,7 +125,8 @@ static void install(struct device *d, bool finished)
 		"{\"name\":\"app\",\"handler\":\"module\",\"target\":\"rec\",\"size\":1,\"sha256\":\"00\"}],"
 		"\"needs_reboot\":true}";
 	struct state_txn t = { .bundle = "os", .version = "2.0.0", .security_version = 4,
-			       .target_slot = "b", .previous_slot = "a", .detail = (char *)detail };
+			       .target_slot = "b", .previous_slot = "a", .detail = (char *)detail,
+			       .usb_serial = "USB9", .usb_vendor = "0781", .usb_product = "5567" };
 	go(d, AGENT_STATE_VERIFYING, &t, "install.started");
 	go(d, AGENT_STATE_INSTALLING, NULL, "install.writing");
 	touch(d, "state/work/app/.ferry-install-started");
@@ -646,6 +647,10 @@ static void test_lifecycle_recover_interrupted_install(void **state)
 	assert_int_equal(state_of(&d), AGENT_STATE_FAILED);
 	char *line = test_last_record(d.s);
 	assert_non_null(strstr(line, "\"event\":\"install.interrupted\""));
+	/* written after the restart, it still names the stick of the install */
+	assert_non_null(strstr(line, "\"usb_vendor\":\"0781\""));
+	assert_non_null(strstr(line, "\"usb_product\":\"5567\""));
+	assert_non_null(strstr(line, "\"usb_serial\":\"USB9\""));
 	free(line);
 	struct boot_status bs;
 	assert_ok(boot_get_status(d.b, &bs, &err), err);

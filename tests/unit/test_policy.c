@@ -8,7 +8,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,7 +490,10 @@ static bool adopt(struct adopt_env *e, const struct policy *cur, int64_t *serial
 {
 	struct policy *next = NULL;
 	struct policy_file f;
-	bool ok = policy_adopt_dir(e->dev.pgp, cur, e->dir, &next, &f, err);
+	int fd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = policy_adopt_dirfd(e->dev.pgp, cur, fd, e->dir, &next, &f, err);
+	if (fd >= 0)
+		close(fd);
 	if (ok)
 		*serial = next->serial;
 	/* the caller imports the named public keys when it adopts (agent/trust.c) */

@@ -44,7 +44,7 @@ static void test_refusals_one_keeps_its_own_record(void **state)
 	struct refusals rf = { 0 };
 	assert_ok(state_open(dir, "gw-0001", NULL, 0, &s, &err), err);
 	add_n(&rf, 1, "signature");
-	struct state_event media = { .usb_serial = "S123", .media_label = "FERRY" };
+	struct auditlog_fields media = { .usb_serial = "S123", .media_label = "FERRY" };
 	assert_ok(refusals_record(&rf, s, &media, &err), err);
 	json_t *j = last_record(s);
 	assert_string_equal(json_string_value(json_object_get(j, "event")), "install.refused");
@@ -68,7 +68,7 @@ static void test_refusals_many_make_one_bounded_record(void **state)
 	struct state_info info;
 	assert_ok(state_open(dir, "gw-0001", NULL, 0, &s, &err), err);
 	add_n(&rf, 1250, "unreadable");   /* not a ferry code: no record code */
-	struct state_event media = { 0 };
+	struct auditlog_fields media = { 0 };
 	assert_ok(refusals_record(&rf, s, &media, &err), err);
 	assert_ok(state_get(s, &info, &err), err);
 	assert_int_equal(info.last_seq, 1);

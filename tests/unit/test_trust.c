@@ -7,6 +7,7 @@
 #include "pgp_fixture.h"
 #include "policy_fixture.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,12 @@ static enum trust_adopt_outcome adopt(struct device *d, bool dry_run, char **rea
 {
 	struct ferry_error *err = NULL;
 	enum trust_adopt_outcome o;
-	struct state_event media = { .usb_serial = "USB1" };
-	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, d->stick, dry_run, &media, &o, reason, &err), err);
+	struct auditlog_fields media = { .usb_serial = "USB1" };
+	int fd = open(d->stick, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_ok(agent_trust_adopt(d->c, d->s, &d->t, fd, d->stick, dry_run, &media, &o, reason, &err),
+		  err);
+	if (fd >= 0)
+		close(fd);
 	return o;
 }
 
