@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/order_gate.h"
+#include "agent/software.h"
 #include "common/auditlog.h"
 #include "common/inventory.h"
 #include "common/rfc3339.h"
@@ -132,15 +133,17 @@ bool agent_inventory_text(const struct agent_config *c, struct state *s, struct 
 	if (!state_installed(s, &kv, &n, err) || !gather_objects(c, b, &info, kv, n, &o, err))
 		goto out;
 	rfc3339_format_utc((int64_t)time(NULL), now);
+	json_t *software = software_inventory(c->state_dir, kv, n);
 	struct inventory inv = {
 		.device = c->device.id, .type = c->device.type, .time = now,
 		.state = state_name(info.state), .hw_revision = c->device.hw_revision,
 		.security_version = info.security_version, .policy_serial = info.policy_serial,
 		.n_installed = n, .names = o.names, .versions = o.versions,
 		.groups = (const char *const *)c->device.groups, .attributes = o.attributes,
-		.slots = o.slots, .boot = o.boot, .free_space = o.free_space,
+		.slots = o.slots, .boot = o.boot, .free_space = o.free_space, .software = software,
 	};
 	ok = inventory_serialize(&inv, text, len, err);
+	json_decref(software);
 out:
 	inventory_objects_clear(&o);
 	state_kv_free(kv, n);

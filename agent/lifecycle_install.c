@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent/hooks.h"
+#include "agent/software.h"
 #include "common/auditlog.h"
 
 /* One install as it goes. why: the reason an install step failed (a failed
@@ -170,8 +171,25 @@ static bool run_hooks(struct run *x, enum hook_kind k)
 			 &x->why);
 }
 
+/* The variant's SBOM (authenticated like a hook) and support date kept for
+ * the inventory (agent/software.h), with those of the installed version. */
+static bool keep_software(struct run *x)
+{
+	const struct variant *v = x->u->v;
+	char *sbom = NULL, *installed = NULL;
+	size_t len = 0;
+	x->step = "sbom";
+	bool ok = (!v->sbom.present || bundle_reader_hook(x->r, &v->sbom, &sbom, &len, &x->why)) &&
+		  state_installed_version(x->st, x->u->m->name, &installed, &x->why) &&
+		  software_keep(x->c->state_dir, x->u->m->name, x->u->m->version, installed, v->support_until,
+				sbom, len, &x->why);
+	free(installed);
+	free(sbom);
+	return ok;
+}
+
 /* The bundle opened, its hooks read and authenticated, health_check kept on
- * the device, pre_install run. */
+ * the device, the SBOM kept, pre_install run. */
 static bool prepare(struct run *x, struct ferry_error **err)
 {
 	const struct variant *v = x->u->v;
@@ -187,7 +205,7 @@ static bool prepare(struct run *x, struct ferry_error **err)
 	}
 	return lifecycle_keep_health_hook(x->c, x->hooks[HOOK_HEALTH_CHECK], x->hook_len[HOOK_HEALTH_CHECK],
 					  err) &&
-	       run_hooks(x, HOOK_PRE_INSTALL);
+	       keep_software(x) && run_hooks(x, HOOK_PRE_INSTALL);
 }
 
 /* stream: every payload into its handler (installing). */

@@ -81,6 +81,7 @@ int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 int cmd_devices(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_events(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_logs(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
+int cmd_device_sbom(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_keygen(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);
 int cmd_fleet(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err);

@@ -1,5 +1,7 @@
 /* cmd_register: `ferry-audit register DEVICE_KEY.asc --device-id ID [--replace]`
- * or `ferry-audit register PROVISION_DIR... [--replace]`.
+ * or `ferry-audit register PROVISION_DIR... [--replace]`, each with an
+ * optional `--warranty-until DATE|none`; `register --device-id ID
+ * --warranty-until DATE|none` alone sets the warranty of a registered device.
  * The key is first read in a throw-away GnuPG home, so a refused key never
  * reaches the HQ keyring. Same key again: a no-op. Another key for a known
  * id: refused unless --replace. One key belongs to one device only. On a
@@ -20,6 +22,7 @@
 #include "common/agent_config.h"
 #include "common/auditlog.h"
 #include "common/pgp.h"
+#include "common/rfc3339.h"
 #include "common/safefile.h"
 
 #define KEY_FILE_MAX (1024 * 1024)
@@ -32,7 +35,20 @@ struct reg_session {
 	struct audit_db *db;
 	struct pgp *hq, *tmp;
 	char tmpl[32];
+	const char *warranty;      /* --warranty-until: a date, "none", or NULL (unchanged) */
 };
+
+/* The device's warranty end as --warranty-until says ("none": cleared). */
+static bool put_warranty(struct audit_db *db, const char *id, const char *warranty, struct ferry_error **err)
+{
+	bool found = false;
+	if (!warranty)
+		return true;
+	if (!audit_db_warranty_put(db, id, strcmp(warranty, "none") == 0 ? NULL : warranty, &found, err))
+		return false;
+	return found || ferry_error_setc(err, FERRY_E_STATE, "device '%s' is not registered: register its key "
+					 "first", id);
+}
 
 /* 0, or the exit code: a database that cannot be opened is a usage error. */
 static int session_open(struct reg_session *s, struct audit_cli *cli, struct ferry_error **err)
@@ -123,7 +139,7 @@ static bool register_one(struct reg_session *s, const char *key_path, const char
 		if (!pgp_import(s->hq, data, len, imported, 1, &n, err))
 			goto out;
 		say(s->cli, id, fpr, "unchanged", "nothing to do, already registered with key");
-		ok = true;
+		ok = put_warranty(s->db, id, s->warranty, err);
 		goto out;
 	}
 	if (found && !replace) {
@@ -147,7 +163,7 @@ static bool register_one(struct reg_session *s, const char *key_path, const char
 	if (!audit_db_device_put_key(s->db, id, fpr, armored, now, err))
 		goto out;
 	say(s->cli, id, fpr, found ? "replaced" : "registered", found ? "replaced, now key" : "registered key");
-	ok = true;
+	ok = put_warranty(s->db, id, s->warranty, err);
 out:
 	free(owner.owner);
 	free(armored);
@@ -189,15 +205,29 @@ static bool register_dirs(struct reg_session *s, char **dirs, int n, bool replac
 	return audit_db_commit(s->db, err);
 }
 
+/* register --device-id ID --warranty-until DATE|none, no key: one change. */
+static int warranty_only(struct audit_cli *cli, const char *id, const char *warranty, struct ferry_error **err)
+{
+	struct audit_db *db = NULL;
+	if (!cli_open_db(cli, &db, err))
+		return EXIT_USAGE;
+	bool ok = put_warranty(db, id, warranty, err);
+	if (ok && !cli->quiet)
+		printf("%s: warranty until %s\n", id, warranty);
+	audit_db_close(db);
+	return ok ? 0 : EXIT_REFUSED;
+}
+
 int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
-	enum { OPT_ID = OPT_COMMON_END, OPT_REPLACE };
+	enum { OPT_ID = OPT_COMMON_END, OPT_REPLACE, OPT_WARRANTY };
 	static const struct option opts[] = {
 		{ "device-id", required_argument, NULL, OPT_ID },
 		{ "replace", no_argument, NULL, OPT_REPLACE },
+		{ "warranty-until", required_argument, NULL, OPT_WARRANTY },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
-	const char *id = NULL;
+	const char *id = NULL, *warranty = NULL;
 	bool replace = false;
 	int opt;
 	while ((opt = cli_getopt(argc, argv, "vq", opts)) != -1) {
@@ -206,8 +236,19 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 		switch (opt) {
 		case OPT_ID: id = optarg; break;
 		case OPT_REPLACE: replace = true; break;
+		case OPT_WARRANTY:
+			warranty = optarg;
+			if (strcmp(optarg, "none") != 0 && !rfc3339_date_valid(optarg))
+				return cli_usage_error("register", "--warranty-until %s: expected YYYY-MM-DD or none",
+						       optarg);
+			break;
 		default: return cli_usage_error("register", "unknown option");
 		}
+	}
+	if (optind == argc && id && warranty) {
+		if (!auditlog_device_id_valid(id))
+			return cli_usage_error("register", "'%s': not a valid device id", id);
+		return warranty_only(cli, id, warranty, err);
 	}
 	if (optind == argc)
 		return cli_usage_error("register", "expected DEVICE_KEY.asc --device-id ID, or PROVISION_DIR...");
@@ -224,6 +265,7 @@ int cmd_register(struct audit_cli *cli, int argc, char **argv, struct ferry_erro
 				       id);
 	struct reg_session s;
 	int rc = session_open(&s, cli, err);
+	s.warranty = warranty;
 	if (rc == 0)
 		rc = (dirs ? register_dirs(&s, argv + optind, argc - optind, replace, err)
 			   : register_one(&s, argv[optind], id, replace, err)) ? 0 : EXIT_REFUSED;

@@ -1,8 +1,10 @@
-/* cmd_report: `ferry-audit report [--format F] [--stale-days N] [--device ID] [-o FILE]`.
+/* cmd_report: `ferry-audit report [--format F] [--stale-days N]
+ * [--regression PCT] [--device ID] [-o FILE]`.
  * Renders into memory first, so -o FILE is replaced atomically and a failed
  * report leaves no half-written file. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "audit/cli.h"
@@ -11,16 +13,17 @@
 
 int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
-	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE, OPT_DEVICE };
+	enum { OPT_FORMAT = OPT_COMMON_END, OPT_STALE, OPT_REGRESSION, OPT_DEVICE };
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "stale-days", required_argument, NULL, OPT_STALE },
+		{ "regression", required_argument, NULL, OPT_REGRESSION },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "output", required_argument, NULL, 'o' },
 		CLI_COMMON_LONG_OPTS, { 0 }
 	};
 	const char *format = NULL, *output = NULL, *device = NULL;
-	long stale_days = 30;
+	struct report_options o = { .stale_days = 30, .regression_pct = REPORT_REGRESSION_DEFAULT };
 	struct audit_db *db = NULL;
 	struct report r = { 0 };
 	char *buf = NULL, *end = NULL;
@@ -35,9 +38,16 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 		case 'o': output = optarg; break;
 		case OPT_DEVICE: device = optarg; break;
 		case OPT_STALE:
-			stale_days = strtol(optarg, &end, 10);
-			if (!*optarg || *end || stale_days < 0 || stale_days > 36500)
+			o.stale_days = strtol(optarg, &end, 10);
+			if (!*optarg || *end || o.stale_days < 0 || o.stale_days > 36500)
 				return cli_usage_error("report", "--stale-days %s: expected 0..36500", optarg);
+			break;
+		case OPT_REGRESSION:
+			o.regression_pct = strtod(optarg, &end);
+			if (!*optarg || (*end && strcmp(end, "%") != 0) || !(o.regression_pct >= 0) ||
+			    o.regression_pct > 1000)
+				return cli_usage_error("report", "--regression %s: expected a percentage 0..1000",
+						       optarg);
 			break;
 		default: return cli_usage_error("report", "unknown option");
 		}
@@ -51,7 +61,7 @@ int cmd_report(struct audit_cli *cli, int argc, char **argv, struct ferry_error 
 	if (!cli_open_db(cli, &db, err))
 		return EXIT_USAGE;
 	if (device ? !report_build_device(db, time(NULL), device, &r, err)
-		   : !report_build(db, time(NULL), stale_days, &r, err)) {
+		   : !report_build_opts(db, time(NULL), &o, &r, err)) {
 		rc = ferry_exit_code(*err);
 		goto out;
 	}

@@ -10,7 +10,8 @@ struct audit_command {
 };
 
 static const struct audit_command commands[] = {
-	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace] | PROVISION_DIR... [--replace]",
+	{ { "register", "DEVICE_KEY.asc --device-id ID [--replace] | PROVISION_DIR... [--replace]"
+	    " [--warranty-until DATE|none] | --device-id ID --warranty-until DATE|none",
 	    "register device public keys (the .asc, or whole ferry-keys provision outputs at once)", 0 },
 	  cmd_register },
 	{ { "import", "MEDIA_DIR...", "verify and import the audit exports on sticks", 0 }, cmd_import },
@@ -21,9 +22,13 @@ static const struct audit_command commands[] = {
 	{ { "events", "[--device ID] [--since DATE] [--limit N]", "list audit records", 0 }, cmd_events },
 	{ { "logs", "--device ID --seq N",
 	    "show the failure log that record N of a device names (verified again)", 0 }, cmd_logs },
-	{ { "report", "[--format text|csv|json|html] [--stale-days N] [--device ID] [-o FILE]",
-	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings, weeks;"
-	    " --device: one device", 0 }, cmd_report },
+	{ { "sbom", "--device ID",
+	    "what runs on a device: bundles, support dates, SBOM components (its newest inventory)", 0 },
+	  cmd_device_sbom },
+	{ { "report", "[--format text|csv|json|html] [--stale-days N] [--regression PCT] [--device ID]"
+	    " [-o FILE]",
+	    "fleet report: versions, installs, failures, rollbacks, stale devices, rings, weeks,"
+	    " metrics; --device: one device", 0 }, cmd_report },
 	{ { "check", "[--device ID]",
 	    "re-verify the stored chains: notices a tampered or damaged database or backup", 0 },
 	  cmd_check_chains },

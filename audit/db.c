@@ -155,7 +155,14 @@ bool audit_db_events(struct audit_db *db, const struct audit_event_filter *f, au
 bool audit_db_inventory_put(struct audit_db *db, const struct audit_inventory *inv,
 			    const char *now, bool *applied, struct ferry_error **err)
 {
-	return db->ops->inventory_put(db->impl, inv, now, applied, err);
+	return db->ops->inventory_put(db->impl, inv, now, applied, err) &&
+	       (!*applied || db->ops->software_put(db->impl, inv->device, inv->software, inv->n_software, err));
+}
+
+bool audit_db_warranty_put(struct audit_db *db, const char *device, const char *date, bool *found,
+			   struct ferry_error **err)
+{
+	return db->ops->warranty_put(db->impl, device, date, found, err);
 }
 
 bool audit_db_import_log(struct audit_db *db, const struct audit_import *imp,
@@ -211,7 +218,8 @@ bool audit_db_record_line(struct audit_db *db, const char *device, int64_t seq, 
 }
 
 const char *const audit_db_tables[] = { "devices", "device_versions", "device_groups", "records",
-	"imports", "policy_serials", "export_sigs", "failure_logs", "orders", NULL };
+	"imports", "policy_serials", "export_sigs", "failure_logs", "orders", "device_software",
+	"device_components", NULL };
 
 static bool known_table(const char *table, struct ferry_error **err)
 {

@@ -10,8 +10,9 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/inventory.h"
 
-#define AUDIT_DB_SCHEMA_VERSION 7
+#define AUDIT_DB_SCHEMA_VERSION 8
 
 struct audit_db;
 
@@ -107,12 +108,19 @@ struct audit_inventory {
 	size_t n_installed;
 	const char *const *names, *const *versions;
 	const char *const *groups;   /* NULL-terminated or NULL */
+	const struct inventory_software *software;   /* what runs there (n_software entries) */
+	size_t n_software;
 };
 /* Stores it unless the same or a newer inventory is already there (*applied
  * says which; two written in the same second: the later import wins);
- * records its policy serial as seen. */
+ * records its policy serial as seen; replaces the device's software. */
 bool audit_db_inventory_put(struct audit_db *db, const struct audit_inventory *inv,
 			    const char *now, bool *applied, struct ferry_error **err);
+
+/* Sets (date "YYYY-MM-DD") or clears (NULL) the device's warranty end;
+ * *found false when no such device is registered. */
+bool audit_db_warranty_put(struct audit_db *db, const char *device, const char *date, bool *found,
+			   struct ferry_error **err);
 
 /* One line of the import journal: a file (or folder) looked at. */
 struct audit_import {
@@ -186,7 +194,7 @@ enum audit_query {
 				     * example (a reason text of the group; without a code
 				     * records group by their text) */
 	AUDIT_Q_ROLLBACKS,          /* device, event, bundle, version, time, reason, failure_log
-	                             * (the command showing it, "-": none imported): newest 200 */
+	                             * (the command showing it, "-": none imported), seq: newest 200 */
 	AUDIT_Q_STALE_DEVICES,      /* device, type, last_seen */
 	AUDIT_Q_RINGS,              /* ring, devices, success, failure, rollbacks */
 	AUDIT_Q_POLICY_SERIALS,     /* policy_serial, devices */
@@ -200,12 +208,23 @@ enum audit_query {
 				     * succeeded and rollbacks, by device, bundle, seq */
 	AUDIT_Q_RINGS_BY_WEEK,      /* ring, device, bundle, version, event, day: the same per
 				     * ring member; bundle NULL for a member without any */
+	AUDIT_Q_METRIC_SAMPLES,     /* bundle, version, type ('-': unknown), device, seq, line of
+				     * every boot.committed / boot.rolled_back with a bundle and
+				     * version (not a section: report_metrics.c computes from it) */
+	AUDIT_Q_PAST_SUPPORT,       /* device, type, bundle, version, support_until: devices
+				     * running software whose support ended before today */
+	AUDIT_Q_SUPPORT_BEFORE_WARRANTY, /* device, type, bundle, version, support_until,
+				     * warranty_until: support ends before the warranty */
+	AUDIT_Q_DEVICE_SBOM,        /* bundle, version, support_until, component, component_version,
+				     * licence of one device (params.device; not a report section) */
 	AUDIT_Q_COUNT
 };
-/* A report statement's one parameter, ?1: the time it compares with. */
+/* A report statement's one parameter ?1: a field of these, audit_db_query_arg says which. */
 struct audit_query_params {
 	const char *stale_before;   /* RFC 3339: devices last seen before it are stale; for
 	                             * AUDIT_Q_ORDERS the report's time (orders expired before it) */
+	const char *today;          /* YYYY-MM-DD: the report's day (AUDIT_Q_PAST_SUPPORT) */
+	const char *device;         /* AUDIT_Q_DEVICE_SBOM's device */
 };
 bool audit_db_query(struct audit_db *db, enum audit_query q, const struct audit_query_params *p,
 		    struct audit_table *out, struct ferry_error **err);

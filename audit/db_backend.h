@@ -52,6 +52,11 @@ struct audit_db_ops {
 				size_t *len, bool *found, struct ferry_error **err);
 	bool (*record_line)(void *impl, const char *device, int64_t seq, char **line, bool *found,
 			    struct ferry_error **err);
+	/* replaces the device's software and components (device_software, device_components) */
+	bool (*software_put)(void *impl, const char *device, const struct inventory_software *sw, size_t n,
+			     struct ferry_error **err);
+	bool (*warranty_put)(void *impl, const char *device, const char *date, bool *found,
+			     struct ferry_error **err);
 	bool (*query)(void *impl, enum audit_query q, const struct audit_query_params *p,
 		      struct audit_table *out, struct ferry_error **err);
 	/* table: one of audit_db_tables (never user input) */
@@ -64,8 +69,12 @@ struct audit_db_ops {
 extern const struct audit_db_ops audit_db_sqlite_ops;
 extern const struct audit_db_ops audit_db_pg_ops;
 /* The report queries (enum audit_query), in SQL both backends run: "?1" is
- * the one parameter, struct audit_query_params' stale_before (db_sqlite.c). */
+ * the one parameter, the field of struct audit_query_params that
+ * audit_db_query_arg names (PostgreSQL gets it untyped: compare it with a
+ * text column so that its type is inferred). */
 extern const char *const audit_db_report_sql[AUDIT_Q_COUNT];
+/* The value of a report query's one parameter ?1 (report_sql.c says which). */
+const char *audit_db_query_arg(enum audit_query q, const struct audit_query_params *p);
 /* "INSERT INTO table (a, b)<overriding> VALUES ($1, $2), ($3, $4)…" for
  * n_rows rows of cols (both backends take $N). Caller frees; NULL: out of memory. */
 char *audit_db_insert_sql(const char *table, const char *const *cols, size_t n_cols, size_t n_rows,

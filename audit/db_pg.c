@@ -67,6 +67,15 @@ static const char *const migrations[] = {
 	" operations TEXT NOT NULL, scope TEXT NOT NULL, not_before " CTEXT " NOT NULL,"
 	" not_after " CTEXT " NOT NULL, signer TEXT NOT NULL, imported_at TEXT NOT NULL,"
 	" body TEXT NOT NULL);",
+	/* 8: what runs on each device (its inventory's software: SBOM components,
+	 * support dates) and the device's warranty */
+	"CREATE TABLE device_software (device " CTEXT " NOT NULL REFERENCES devices(id),"
+	" bundle " CTEXT " NOT NULL, version " CTEXT " NOT NULL, support_until " CTEXT ","
+	" components_truncated BIGINT NOT NULL, PRIMARY KEY (device, bundle));"
+	"CREATE TABLE device_components (device " CTEXT " NOT NULL REFERENCES devices(id),"
+	" bundle " CTEXT " NOT NULL, seq BIGINT NOT NULL, name " CTEXT " NOT NULL,"
+	" version " CTEXT " NOT NULL, licence " CTEXT ", PRIMARY KEY (device, bundle, seq));"
+	"ALTER TABLE devices ADD COLUMN warranty_until " CTEXT ";",
 };
 /* Steps beyond AUDIT_DB_SCHEMA_VERSION wait until db.h counts them (main and
  * this backend gain a step at the same time); fewer steps would be a bug. */
@@ -477,6 +486,53 @@ static bool pg_replace_list(struct pg *p, const char *table, const char *device,
 	return true;
 }
 
+static bool pg_software_put(void *impl, const char *device, const struct inventory_software *sw,
+			    size_t n, struct ferry_error **err)
+{
+	struct pg *p = impl;
+	struct params ps = { 0 };
+	p_text(&ps, device);
+	if (!pg_cmd(p, "DELETE FROM device_components WHERE device = $1", &ps, "device_components", err) ||
+	    !pg_cmd(p, "DELETE FROM device_software WHERE device = $1", &ps, "device_software", err))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		ps.n = 1;
+		p_text(&ps, sw[i].bundle);
+		p_text(&ps, sw[i].version);
+		p_text(&ps, sw[i].support_until);
+		p_int(&ps, sw[i].truncated);
+		if (!pg_cmd(p, "INSERT INTO device_software VALUES ($1, $2, $3, $4, $5)", &ps,
+			    "device_software", err))
+			return false;
+		for (size_t c = 0; c < sw[i].n_components; c++) {
+			ps.n = 2;
+			p_int(&ps, (int64_t)c);
+			p_text(&ps, sw[i].names[c]);
+			p_text(&ps, sw[i].versions[c]);
+			p_text(&ps, sw[i].licences[c]);
+			if (!pg_cmd(p, "INSERT INTO device_components VALUES ($1, $2, $3, $4, $5, $6)", &ps,
+				    "device_components", err))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool pg_warranty_put(void *impl, const char *device, const char *date, bool *found,
+			    struct ferry_error **err)
+{
+	struct params ps = { 0 };
+	p_text(&ps, device);
+	p_text(&ps, date);
+	PGresult *r = pg_run(impl, "UPDATE devices SET warranty_until = $2 WHERE id = $1", &ps,
+			     PGRES_COMMAND_OK, "warranty", err);
+	if (!r)
+		return false;
+	*found = atoll(PQcmdTuples(r)) > 0;
+	PQclear(r);
+	return true;
+}
+
 static bool pg_inventory_put(void *impl, const struct audit_inventory *inv, const char *now,
 			     bool *applied, struct ferry_error **err)
 {
@@ -692,7 +748,7 @@ static bool pg_query(void *impl, enum audit_query q, const struct audit_query_pa
 	if (!sql)
 		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
 	if (strstr(sql, "$1"))
-		p_text(&ps, qp ? qp->stale_before : NULL);
+		p_text(&ps, audit_db_query_arg(q, qp));
 	PGresult *r = pg_run(impl, sql, &ps, PGRES_TUPLES_OK, "report query", err);
 	free(sql);
 	bool ok = r && table_from_result(r, out);
@@ -831,6 +887,8 @@ const struct audit_db_ops audit_db_pg_ops = {
 	.failure_log_row = pg_failure_log_row,
 	.record_line = pg_record_line,
 	.query = pg_query,
+	.software_put = pg_software_put,
+	.warranty_put = pg_warranty_put,
 	.table_rows = pg_table_rows,
 	.table_insert = pg_table_insert,
 };

@@ -60,6 +60,15 @@ static const char *const migrations[] = {
 	" operations TEXT NOT NULL, scope TEXT NOT NULL, not_before TEXT NOT NULL,"
 	" not_after TEXT NOT NULL, signer TEXT NOT NULL, imported_at TEXT NOT NULL,"
 	" body TEXT NOT NULL)",
+	/* 8: what runs on each device (its inventory's software: SBOM components,
+	 * support dates) and the device's warranty */
+	"CREATE TABLE device_software (device TEXT NOT NULL REFERENCES devices(id),"
+	" bundle TEXT NOT NULL, version TEXT NOT NULL, support_until TEXT,"
+	" components_truncated INTEGER NOT NULL, PRIMARY KEY (device, bundle));"
+	"CREATE TABLE device_components (device TEXT NOT NULL REFERENCES devices(id),"
+	" bundle TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,"
+	" licence TEXT, PRIMARY KEY (device, bundle, seq));"
+	"ALTER TABLE devices ADD COLUMN warranty_until TEXT;",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == AUDIT_DB_SCHEMA_VERSION,
 	       "AUDIT_DB_SCHEMA_VERSION must count the migrations");
@@ -570,6 +579,61 @@ static bool sq_inventory_put(void *impl, const struct audit_inventory *inv, cons
 	return true;
 }
 
+static bool sq_software_put(void *impl, const char *device, const struct inventory_software *sw,
+			    size_t n, struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "DELETE FROM device_components WHERE device = ?1", &st, err))
+		return false;
+	bind_text(st, 1, device);
+	if (!sq_step_done(s, st, "device_components", err) ||
+	    !sq_prepare(s, "DELETE FROM device_software WHERE device = ?1", &st, err))
+		return false;
+	bind_text(st, 1, device);
+	if (!sq_step_done(s, st, "device_software", err))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!sq_prepare(s, "INSERT INTO device_software VALUES (?1, ?2, ?3, ?4, ?5)", &st, err))
+			return false;
+		bind_text(st, 1, device);
+		bind_text(st, 2, sw[i].bundle);
+		bind_text(st, 3, sw[i].version);
+		bind_text(st, 4, sw[i].support_until);
+		sqlite3_bind_int64(st, 5, sw[i].truncated);
+		if (!sq_step_done(s, st, "device_software", err))
+			return false;
+		for (size_t c = 0; c < sw[i].n_components; c++) {
+			if (!sq_prepare(s, "INSERT INTO device_components VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, err))
+				return false;
+			bind_text(st, 1, device);
+			bind_text(st, 2, sw[i].bundle);
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)c);
+			bind_text(st, 4, sw[i].names[c]);
+			bind_text(st, 5, sw[i].versions[c]);
+			bind_text(st, 6, sw[i].licences[c]);
+			if (!sq_step_done(s, st, "device_components", err))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool sq_warranty_put(void *impl, const char *device, const char *date, bool *found,
+			    struct ferry_error **err)
+{
+	struct sq *s = impl;
+	sqlite3_stmt *st = NULL;
+	if (!sq_prepare(s, "UPDATE devices SET warranty_until = ?2 WHERE id = ?1", &st, err))
+		return false;
+	bind_text(st, 1, device);
+	bind_text(st, 2, date);
+	if (!sq_step_done(s, st, "warranty", err))
+		return false;
+	*found = sqlite3_changes(s->db) > 0;
+	return true;
+}
+
 static bool sq_import_log(void *impl, const struct audit_import *imp, struct ferry_error **err)
 {
 	struct sq *s = impl;
@@ -734,7 +798,7 @@ static bool sq_query(void *impl, enum audit_query q, const struct audit_query_pa
 	if (!sq_prepare(s, audit_db_report_sql[q], &st, err))
 		return false;
 	if (sqlite3_bind_parameter_count(st) >= 1)
-		bind_text(st, 1, p ? p->stale_before : NULL);
+		bind_text(st, 1, audit_db_query_arg(q, p));
 	out->n_cols = (size_t)sqlite3_column_count(st);
 	out->cols = calloc(out->n_cols, sizeof(*out->cols));
 	out->numeric = calloc(out->n_cols, sizeof(*out->numeric));
@@ -861,6 +925,8 @@ const struct audit_db_ops audit_db_sqlite_ops = {
 	.failure_log_row = sq_failure_log_row,
 	.record_line = sq_record_line,
 	.query = sq_query,
+	.software_put = sq_software_put,
+	.warranty_put = sq_warranty_put,
 	.table_rows = sq_table_rows,
 	.table_insert = sq_table_insert,
 };

@@ -318,6 +318,7 @@ bool ingest_inventory(struct audit_db *db, struct pgp *pgp, const struct audit_d
 		.hw_revision = inv.hw_revision, .security_version = inv.security_version,
 		.policy_serial = inv.policy_serial, .n_installed = inv.n_installed,
 		.names = inv.names, .versions = inv.versions, .groups = inv.groups,
+		.software = inv.software_list, .n_software = inv.n_software,
 	};
 	if (!audit_db_begin(db, err))
 		goto out;

@@ -2,9 +2,11 @@
  * the renderer of the asked format. See report.h. */
 #include "audit/report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/faillog_text.h"
 #include "audit/shown.h"
 #include "common/rfc3339.h"
 
@@ -46,8 +48,16 @@ static const struct section_spec specs[] = {
 	{ AUDIT_Q_RINGS_BY_WEEK, "rings_by_week", "Rollout progress per ring: share of devices on the newest version",
 	  "no devices registered, or none with a dated install yet", 0x2, { 4 }, 1, REPORT_CHART_RINGS,
 	  report_rings_by_week },
+	{ AUDIT_Q_PAST_SUPPORT, "past_support", "Devices running software past its support date",
+	  "no device runs software past its support date", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
+	{ AUDIT_Q_SUPPORT_BEFORE_WARRANTY, "support_before_warranty",
+	  "Devices whose software support ends before their warranty",
+	  "no support period ends before a warranty", 0, { 0 }, 0, REPORT_CHART_BARS, NULL },
 };
-_Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 1, "one section per query");
+/* every query a section but the summary and the metric samples (report_metrics.c) */
+_Static_assert(sizeof(specs) / sizeof(specs[0]) == AUDIT_Q_COUNT - 3,
+	       "one section per query but the summary, metric samples and one device's SBOM");
+_Static_assert(sizeof(specs) / sizeof(specs[0]) + 2 <= REPORT_MAX_SECTIONS, "room for computed sections");
 
 void report_time_text(time_t t, char out[32])
 {
@@ -55,35 +65,99 @@ void report_time_text(time_t t, char out[32])
 		strcpy(out, "0001-01-01T00:00:00Z");   /* before the calendar: older than anything */
 }
 
-bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,
-		  struct ferry_error **err)
+/* The HTML report's view of a rollback's failure log: its text, bounded,
+ * every line made visible; a log that cannot be read says why instead. */
+static char *log_details(struct audit_db *db, const char *device, const char *seq)
+{
+	struct ferry_error *why = NULL;
+	char *text = NULL, *shown = NULL;
+	if (!faillog_text_get(db, device, atoll(seq), &text, NULL, &why)) {
+		shown = shown_visible(ferry_error_message(why));
+		ferry_error_free(why);
+		return shown;
+	}
+	shown = shown_lines(text, REPORT_LOG_SHOWN_MAX);
+	free(text);
+	return shown;
+}
+
+static bool rollback_details(struct audit_db *db, struct report_section *s, struct ferry_error **err)
+{
+	const struct audit_table *t = &s->table;
+	if (!t->n_rows)
+		return true;
+	if (!(s->details = calloc(t->n_rows, sizeof(*s->details))))
+		return ferry_error_set(err, "out of memory");
+	for (size_t r = 0; r < t->n_rows; r++) {
+		const char *cmd = audit_table_cell(t, r, 6), *seq = audit_table_cell(t, r, 7);
+		if (cmd && seq && strcmp(cmd, "-") != 0 &&
+		    !(s->details[r] = log_details(db, audit_table_cell(t, r, 0), seq)))
+			return ferry_error_set(err, "out of memory");
+	}
+	return true;
+}
+
+static struct report_section *next_section(struct report *r, const char *id, const char *title,
+					   const char *empty)
+{
+	struct report_section *s = &r->sections[r->n_sections++];
+	s->id = id;
+	s->title = title;
+	s->empty = empty;
+	return s;
+}
+
+static bool metrics_sections(struct audit_db *db, struct report *out, struct ferry_error **err)
+{
+	struct audit_table rows = { 0 };
+	if (!audit_db_query(db, AUDIT_Q_METRIC_SAMPLES, NULL, &rows, err))
+		return false;
+	snprintf(out->metrics_title, sizeof(out->metrics_title), "Health metrics per version "
+		 "(median, p90; regression: the median more than %.3g%% worse than the previous version's)",
+		 out->regression_pct);
+	struct report_section *m = next_section(out, "metrics", out->metrics_title,
+						"no metrics reported");
+	struct report_section *ig = next_section(out, "metrics_ignored",
+		"Metric samples left out (first 100)", "every metric sample was usable");
+	bool ok = report_metrics_build(&rows, out->regression_pct, &m->table, &ig->table,
+				       &out->metrics_ignored, err) &&
+		  shown_table(&m->table, err) && shown_table(&ig->table, err);
+	audit_table_clear(&rows);
+	return ok;
+}
+
+bool report_build_opts(struct audit_db *db, time_t now, const struct report_options *o,
+		       struct report *out, struct ferry_error **err)
 {
 	memset(out, 0, sizeof(*out));
 	report_time_text(now, out->generated);
-	report_time_text(now - (time_t)stale_days * 86400, out->stale_before);
-	out->stale_days = stale_days;
-	struct audit_query_params p = { .stale_before = out->stale_before };
+	report_time_text(now - (time_t)o->stale_days * 86400, out->stale_before);
+	out->stale_days = o->stale_days;
+	out->regression_pct = o->regression_pct;
+	char today[11];
+	snprintf(today, sizeof(today), "%.10s", out->generated);
+	struct audit_query_params p = { .stale_before = out->stale_before, .today = today };
+	/* the orders section compares with the report's time, not the stale cut */
+	struct audit_query_params at_now = { .stale_before = out->generated, .today = today };
 	if (!audit_db_query(db, AUDIT_Q_SUMMARY, &p, &out->summary, err))
 		goto fail;
 	/* Every renderer shows only visible text: device strings are untrusted. */
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		struct report_section *s = &out->sections[i];
-		s->id = specs[i].id;
-		s->title = specs[i].title;
-		s->empty = specs[i].empty;
+		struct report_section *s = next_section(out, specs[i].id, specs[i].title, specs[i].empty);
 		s->label_mask = specs[i].label_mask;
 		s->n_values = specs[i].n_values;
 		memcpy(s->values, specs[i].values, sizeof(s->values));
-		out->n_sections = i + 1;
 		s->chart = specs[i].chart;
-		/* the orders section compares with the report's time, not the stale cut */
-		struct audit_query_params at_now = { .stale_before = out->generated };
 		if (!audit_db_query(db, specs[i].q, specs[i].q == AUDIT_Q_ORDERS ? &at_now : &p,
-				    &s->table, err) || !shown_table(&s->table, err))
+				    &s->table, err) ||
+		    (specs[i].q == AUDIT_Q_ROLLBACKS && !rollback_details(db, s, err)) ||
+		    !shown_table(&s->table, err))
 			goto fail;
 		if (specs[i].derive && !specs[i].derive(&s->table, now, &s->note, err))
 			goto fail;
 	}
+	if (!metrics_sections(db, out, err))
+		goto fail;
 	return true;
 fail:
 	ferry_error_prefix(err, "report");
@@ -91,13 +165,25 @@ fail:
 	return false;
 }
 
+bool report_build(struct audit_db *db, time_t now, long stale_days, struct report *out,
+		  struct ferry_error **err)
+{
+	struct report_options o = { .stale_days = stale_days, .regression_pct = REPORT_REGRESSION_DEFAULT };
+	return report_build_opts(db, now, &o, out, err);
+}
+
 void report_free(struct report *r)
 {
 	audit_table_clear(&r->summary);
 	for (size_t i = 0; i < r->n_sections; i++) {
-		audit_table_clear(&r->sections[i].table);
-		free(r->sections[i].note);
-		r->sections[i].note = NULL;
+		struct report_section *s = &r->sections[i];
+		for (size_t row = 0; s->details && row < s->table.n_rows; row++)
+			free(s->details[row]);
+		free(s->details);
+		s->details = NULL;
+		free(s->note);
+		s->note = NULL;
+		audit_table_clear(&s->table);
 	}
 	r->n_sections = 0;
 }

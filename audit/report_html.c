@@ -159,8 +159,18 @@ void report_html_bars(const struct report_section *s, FILE *out)
 			t->n_rows);
 }
 
-static void table(const struct audit_table *t, FILE *out)
+/* A row's longer text (a rollback's failure log) folded under the row. */
+static void row_details(const char *text, size_t n_cols, FILE *out)
 {
+	fprintf(out, "<tr class=\"log\"><td colspan=\"%zu\"><details><summary>failure log</summary><pre>",
+		n_cols);
+	esc(text, out);
+	fputs("</pre></details></td></tr>\n", out);
+}
+
+static void table(const struct report_section *s, FILE *out)
+{
+	const struct audit_table *t = &s->table;
 	fputs("<table>\n<thead><tr>", out);
 	for (size_t c = 0; c < t->n_cols; c++) {
 		fputs(t->numeric[c] ? "<th class=\"num\">" : "<th>", out);
@@ -174,12 +184,15 @@ static void table(const struct audit_table *t, FILE *out)
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *v = audit_table_cell(t, r, c);
 			/* short values (ids, versions, times) never wrap; long reasons do */
-			fputs(t->numeric[c] ? "<td class=\"num\">" : v && strlen(v) > 32 ? "<td>" : "<td class=\"k\">",
-			      out);
+			bool worse = v && strcmp(t->cols[c], "regression") == 0 && strcmp(v, "worse") == 0;
+			fputs(t->numeric[c] ? "<td class=\"num\">" : worse ? "<td class=\"k bad\">"
+				: v && strlen(v) > 32 ? "<td>" : "<td class=\"k\">", out);
 			esc(v ? v : "\xe2\x80\x93", out);
 			fputs("</td>", out);
 		}
 		fputs("</tr>\n", out);
+		if (s->details && s->details[r])
+			row_details(s->details[r], t->n_cols, out);
 	}
 	fputs("</tbody>\n</table>\n", out);
 	if (t->n_rows > shown)
@@ -214,11 +227,12 @@ static const char css[] =
 	"th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".k,.num,th{white-space:nowrap}"
 	".chart{display:block;max-width:100%;height:auto;font-size:13px}"
-	".chart text{fill:#333}h3{font-size:1rem;margin:1rem 0 .3rem}"
+	"td.bad{color:#c62828;font-weight:bold}.chart text{fill:#333}h3{font-size:1rem;margin:1rem 0 .3rem}"
 	".legend{list-style:none;padding:0;margin:.2rem 0 .8rem;display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;"
 	"font-size:13px}.sw{display:inline-block;width:12px;height:12px;margin-right:.4rem;vertical-align:-1px}"
 	"td{overflow-wrap:anywhere}.empty,.note{color:#666;font-style:italic}"
-	"@media print{body{margin:0}}";
+	"pre{white-space:pre-wrap;font-size:12px;background:#f7f7f7;padding:.5rem;max-height:30rem;"
+	"overflow:auto}@media print{body{margin:0}}";
 
 static void device_header(const struct report *r, FILE *out)
 {
@@ -268,7 +282,7 @@ void report_html(const struct report *r, FILE *out)
 			fputs("</p>\n", out);
 		}
 		section_chart(s, out);
-		table(&s->table, out);
+		table(s, out);
 		fputs("</section>\n", out);
 	}
 	fputs("</body>\n</html>\n", out);

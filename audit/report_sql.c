@@ -39,7 +39,7 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	"SELECT device, event, bundle, version, time, reason,"
 	" CASE WHEN EXISTS (SELECT 1 FROM failure_logs f WHERE f.device = records.device"
 	" AND f.seq = records.seq) THEN 'ferry-audit logs --device ' || device || ' --seq ' ||"
-	" CAST(seq AS TEXT) ELSE '-' END AS failure_log FROM records"
+	" CAST(seq AS TEXT) ELSE '-' END AS failure_log, seq FROM records"
 	" WHERE event IN ('boot.rolled_back', 'boot.fell_back') ORDER BY time DESC NULLS LAST, device, seq DESC"
 	" LIMIT 200",
 	[AUDIT_Q_STALE_DEVICES] =
@@ -88,4 +88,34 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	" SELECT ring.name AS ring, ring.device AS device, r.bundle, r.version, r.event,"
 	" substr(r.time, 1, 10) AS day FROM ring LEFT JOIN records r ON r.device = ring.device AND "
 	VERSION_MOVE("r.") " ORDER BY ring.name, ring.device, r.bundle NULLS FIRST, r.seq",
+	[AUDIT_Q_METRIC_SAMPLES] =
+	"SELECT r.bundle, r.version, coalesce(d.type, '-') AS type, r.device, r.seq, r.line"
+	" FROM records r JOIN devices d ON d.id = r.device"
+	" WHERE r.event IN ('boot.committed', 'boot.rolled_back') AND r.bundle IS NOT NULL"
+	" AND r.version IS NOT NULL AND r.line LIKE '%\"metrics\"%' ORDER BY r.device, r.seq",
+	[AUDIT_Q_PAST_SUPPORT] =
+	"SELECT d.id AS device, d.type, s.bundle, s.version, s.support_until FROM device_software s"
+	" JOIN devices d ON d.id = s.device WHERE s.support_until < ?1"
+	" ORDER BY s.support_until, d.id, s.bundle",
+	[AUDIT_Q_SUPPORT_BEFORE_WARRANTY] =
+	"SELECT d.id AS device, d.type, s.bundle, s.version, s.support_until, d.warranty_until"
+	" FROM device_software s JOIN devices d ON d.id = s.device"
+	" WHERE d.warranty_until IS NOT NULL AND s.support_until < d.warranty_until"
+	" ORDER BY s.support_until, d.id, s.bundle",
+	[AUDIT_Q_DEVICE_SBOM] =
+	"SELECT s.bundle, s.version, s.support_until, c.name AS component, c.version AS component_version,"
+	" c.licence FROM device_software s LEFT JOIN device_components c"
+	" ON c.device = s.device AND c.bundle = s.bundle WHERE s.device = ?1 ORDER BY s.bundle, c.seq",
 };
+
+/* Which parameter each query's ?1 is; the others take none or stale_before. */
+const char *audit_db_query_arg(enum audit_query q, const struct audit_query_params *p)
+{
+	if (!p)
+		return NULL;
+	if (q == AUDIT_Q_PAST_SUPPORT)
+		return p->today;
+	if (q == AUDIT_Q_DEVICE_SBOM)
+		return p->device;
+	return p->stale_before;
+}

@@ -1,6 +1,7 @@
 /* report_table: building a report table (struct audit_table) in C, for the
- * sections derived from a query's rows (report_time.c) and the one-device
- * report (report_device.c). Cells are copied; a failed add changes nothing. */
+ * sections derived from a query's rows (report_time.c), the one-device
+ * report (report_device.c) and the computed metrics sections
+ * (report_metrics.c). Cells are copied; a failed add changes nothing. */
 #include "audit/report.h"
 
 #include <stdlib.h>
@@ -16,7 +17,7 @@ bool report_table_init(struct audit_table *t, const char *const *cols, const boo
 		goto oom;
 	t->n_cols = n;
 	for (size_t c = 0; c < n; c++) {
-		t->numeric[c] = numeric[c];
+		t->numeric[c] = numeric ? numeric[c] : true;
 		if (!(t->cols[c] = strdup(cols[c])))
 			goto oom;
 	}
@@ -43,4 +44,25 @@ bool report_table_add(struct audit_table *t, const char *const *cells, struct fe
 	}
 	t->n_rows++;
 	return true;
+}
+
+static bool is_integer(const char *v)
+{
+	char *end = NULL;
+	if (!*v)
+		return false;
+	strtoll(v, &end, 10);
+	return *end == '\0';
+}
+
+void report_table_infer_numeric(struct audit_table *t)
+{
+	for (size_t c = 0; c < t->n_cols; c++) {
+		t->numeric[c] = true;
+		for (size_t r = 0; r < t->n_rows && t->numeric[c]; r++) {
+			const char *v = audit_table_cell(t, r, c);
+			if (v && !is_integer(v))
+				t->numeric[c] = false;
+		}
+	}
 }

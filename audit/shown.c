@@ -17,6 +17,33 @@ char *shown_visible(const char *s)
 	return out;
 }
 
+char *shown_lines(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1), cut = n > max;
+	if (cut)
+		n = max;
+	char *out = malloc(4 * n + 16), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s; p < s + n;) {
+		const char *nl = memchr(p, '\n', (size_t)(s + n - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(s + n - p);
+		char *line = strndup(p, len);
+		if (!line) {
+			free(out);
+			return NULL;
+		}
+		visible_text(line, w, 4 * len + 1);
+		free(line);
+		w += strlen(w);
+		if (nl)
+			*w++ = '\n';
+		p += len + (nl ? 1 : 0);
+	}
+	strcpy(w, cut ? "\n\xe2\x80\xa6(cut)\n" : "");
+	return out;
+}
+
 static bool replace(char **cell)
 {
 	if (!*cell)

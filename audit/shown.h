@@ -13,6 +13,10 @@
 
 /* The visible form of s; NULL when s is NULL or out of memory. Caller frees. */
 char *shown_visible(const char *s);
+/* The visible form of the first max bytes of s line by line: newlines kept,
+ * every other control shown as an escape; "…(cut)" ends a cut text. Caller
+ * frees; NULL when out of memory. */
+char *shown_lines(const char *s, size_t max);
 /* Replaces every cell (and column name) of t by its visible form. */
 bool shown_table(struct audit_table *t, struct ferry_error **err);
 

@@ -402,6 +402,9 @@ static bool ensure_plan(struct bundle_reader *r, struct ferry_error **err)
 			if (v->hooks[h].present &&
 			    !plan_add(r, &cap, v->hooks[h].member, MEMBER_HOOK, NULL, &v->hooks[h], err))
 				return false;
+		/* the SBOM is carried like a hook: read whole, hash checked (bundle_reader_hook) */
+		if (v->sbom.present && !plan_add(r, &cap, v->sbom.member, MEMBER_HOOK, NULL, &v->sbom, err))
+			return false;
 	}
 	return true;
 }

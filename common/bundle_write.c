@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "rfc3339.h"
 #include "safefile.h"
+#include "sbom.h"
 #include "sha256.h"
 
 #define COPY_BUF (1024 * 1024)
@@ -38,6 +39,14 @@ char *bundle_payload_member(const char *variant, const char *payload, enum compr
 	const char *ext = c == COMPRESSION_ZSTD ? ".zst" : c == COMPRESSION_XZ ? ".xz" : ".bin";
 	char *s = NULL;
 	if (asprintf(&s, "payloads/%s/%s%s", variant, payload, ext) < 0)
+		return NULL;
+	return s;
+}
+
+char *bundle_sbom_member(const char *variant)
+{
+	char *s = NULL;
+	if (asprintf(&s, "payloads/%s/" SBOM_MEMBER_NAME, variant) < 0)
 		return NULL;
 	return s;
 }
@@ -189,7 +198,7 @@ struct create {
 	int frames_fd;
 	char *frames_path;
 	struct packed *packed;     /* one per payload, variants flattened */
-	struct hook_data (*hooks)[HOOK_COUNT];   /* one row per variant */
+	struct hook_data (*hooks)[HOOK_COUNT + 1];   /* one row per variant; the SBOM last */
 	size_t n_packed, n_hook_rows;
 	struct progress *bar;
 	uint64_t done_before;      /* bytes of earlier payloads, for the bar */
@@ -271,25 +280,35 @@ out:
 	return ok;
 }
 
-static bool pack_hook(struct create *c, const struct variant *v, enum hook_kind k,
-		      struct hook *h, struct hook_data *hd, struct ferry_error **err)
+_Static_assert(SBOM_MAX_BYTES == HOOK_MAX_BYTES, "an SBOM is carried and read like a hook");
+
+/* A file carried whole (a hook, the SBOM): read, hashed, named member. An
+ * SBOM is checked structurally first (common/sbom.h). */
+static bool pack_carried(struct create *c, const struct variant *v, int k, struct hook *h,
+			 struct hook_data *hd, struct ferry_error **err)
 {
+	struct sbom sbom = { 0 };
 	char *path = spec_relative(c, h->file);
 	bool ok = path && read_file_limited(path, HOOK_MAX_BYTES, &hd->data, &hd->len, err);
 	if (!path)
 		ferry_error_set(err, "out of memory");
+	if (ok && k == HOOK_COUNT)
+		ok = sbom_parse(hd->data, hd->len, h->file, &sbom, err);
 	if (ok) {
 		h->size = hd->len;
 		sha256_buffer_hex(hd->data, hd->len, h->sha256);
 		free(h->member);
-		h->member = bundle_hook_member(v->id, k);
+		h->member = k == HOOK_COUNT ? bundle_sbom_member(v->id) : bundle_hook_member(v->id, k);
 		free(h->file);
 		h->file = NULL;
 		if (!(ok = h->member != NULL))
 			ferry_error_set(err, "out of memory");
 	}
-	if (!ok)
+	if (!ok && k == HOOK_COUNT)
+		ferry_error_prefix(err, "variant %s: sbom", v->id);
+	else if (!ok)
 		ferry_error_prefix(err, "variant %s: hook %s", v->id, hook_kind_name(k));
+	sbom_clear(&sbom);
 	free(path);
 	return ok;
 }
@@ -354,11 +373,12 @@ static bool write_bundle(struct create *c, const char *out_path, const char *man
 			    !copy_frames(c, t, p, &c->packed[k], err))
 				goto fail;
 		}
-		for (int h = 0; h < HOOK_COUNT; h++)
-			if (v->hooks[h].present &&
-			    !bundle_tar_add(t, v->hooks[h].member, c->hooks[i][h].data,
-					    c->hooks[i][h].len, err))
+		for (int h = 0; h <= HOOK_COUNT; h++) {
+			const struct hook *carried = h < HOOK_COUNT ? &v->hooks[h] : &v->sbom;
+			if (carried->present && !bundle_tar_add(t, carried->member, c->hooks[i][h].data,
+								c->hooks[i][h].len, err))
 				goto fail;
+		}
 	}
 	return bundle_tar_commit(t, err);
 fail:
@@ -447,10 +467,11 @@ static bool pack_all(struct create *c, struct ferry_error **err)
 		for (size_t j = 0; j < v->n_payloads; j++, k++)
 			if (!pack_payload(c, v, &v->payloads[j], &c->packed[k], err))
 				return false;
-		for (int h = 0; h < HOOK_COUNT; h++)
-			if (v->hooks[h].present &&
-			    !pack_hook(c, v, (enum hook_kind)h, &v->hooks[h], &c->hooks[i][h], err))
+		for (int h = 0; h <= HOOK_COUNT; h++) {
+			struct hook *carried = h < HOOK_COUNT ? &v->hooks[h] : &v->sbom;
+			if (carried->present && !pack_carried(c, v, h, carried, &c->hooks[i][h], err))
 				return false;
+		}
 	}
 	progress_finish(c->bar);
 	c->bar = NULL;
@@ -463,7 +484,7 @@ static void create_free(struct create *c)
 	for (size_t k = 0; c->packed && k < c->n_packed; k++)
 		free(c->packed[k].chunks);
 	for (size_t i = 0; c->hooks && i < c->n_hook_rows; i++)
-		for (int h = 0; h < HOOK_COUNT; h++)
+		for (int h = 0; h <= HOOK_COUNT; h++)
 			free(c->hooks[i][h].data);
 	free(c->packed);
 	free(c->hooks);

@@ -24,6 +24,8 @@
  * payloads/<variant>/<kind>.hook. Caller frees. */
 char *bundle_payload_member(const char *variant, const char *payload, enum compression c);
 char *bundle_hook_member(const char *variant, enum hook_kind k);
+/* "payloads/<variant>/sbom.json". Caller frees; NULL when out of memory. */
+char *bundle_sbom_member(const char *variant);
 
 /* A tar being written member by member. */
 struct bundle_tar;

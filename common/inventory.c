@@ -10,7 +10,7 @@
 
 static const char *const inventory_keys[] = {
 	"format", "device", "type", "hw_revision", "time", "installed", "security_version",
-	"policy_serial", "slots", "boot", "groups", "attributes", "state", "free_space", NULL,
+	"policy_serial", "slots", "boot", "groups", "attributes", "state", "free_space", "software", NULL,
 };
 
 static bool set_int_if(json_t *o, const char *key, int64_t v)
@@ -39,7 +39,8 @@ static json_t *build(const struct inventory *inv)
 		  set_int_if(o, "security_version", inv->security_version) &&
 		  set_int_if(o, "policy_serial", inv->policy_serial) &&
 		  set_copy_if(o, "attributes", inv->attributes) && set_copy_if(o, "slots", inv->slots) &&
-		  set_copy_if(o, "boot", inv->boot) && set_copy_if(o, "free_space", inv->free_space);
+		  set_copy_if(o, "boot", inv->boot) && set_copy_if(o, "free_space", inv->free_space) &&
+		  set_copy_if(o, "software", inv->software);
 	for (size_t i = 0; ok && i < inv->n_installed; i++)
 		ok = !json_object_set_new(installed, inv->names[i], json_string(inv->versions[i]));
 	ok = ok && !json_object_set(o, "installed", installed);
@@ -67,6 +68,16 @@ bool inventory_serialize(const struct inventory *inv, char **text, size_t *len,
 	if (!inv->time || !rfc3339_valid_utc(inv->time))
 		return ferry_error_setc(err, FERRY_E_FORMAT, "inventory: time must be RFC 3339 UTC");
 	json_t *o = build(inv);
+	struct inventory check = { 0 };
+	struct json_path p;
+	json_path_root(&p, "inventory");
+	bool valid = !o || inventory_software_parse(o, &p, &check, err);   /* what HQ will check */
+	inventory_software_clear(&check);
+	if (!valid) {
+		json_decref(o);
+		ferry_error_classify(err, FERRY_E_FORMAT);
+		return false;
+	}
 	char *body = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (!body)
@@ -131,7 +142,7 @@ static bool parse_fields(json_t *root, const struct json_path *p, struct invento
 	    !get_object(root, p, "slots", &out->slots, err) ||
 	    !get_object(root, p, "boot", &out->boot, err) ||
 	    !get_object(root, p, "free_space", &out->free_space, err) ||
-	    !parse_installed(root, p, out, err))
+	    !parse_installed(root, p, out, err) || !inventory_software_parse(root, p, out, err))
 		return false;
 	out->groups = (const char *const *)out->groups_owned;
 	if (!auditlog_device_id_valid(out->device))
@@ -163,6 +174,7 @@ void inventory_clear(struct inventory *inv)
 {
 	free(inv->names);
 	free(inv->versions);
+	inventory_software_clear(inv);
 	strv_free(inv->groups_owned);
 	json_decref(inv->json);
 	memset(inv, 0, sizeof(*inv));

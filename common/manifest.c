@@ -14,7 +14,8 @@
 
 static const char *const top_keys[] = { "format", "name", "version", "security_version", "created",
 					"description", "variants", "rollout", "confirm", NULL };
-static const char *const variant_keys[] = { "id", "compatible", "payloads", "hooks", NULL };
+static const char *const variant_keys[] = { "id", "compatible", "payloads", "hooks", "sbom",
+					    "support_until", NULL };
 static const char *const hooks_keys[] = { "pre_install", "post_install", "health_check", NULL };
 static const char *const hook_keys[] = { "member", "size", "sha256", NULL };
 static const char *const spec_hook_keys[] = { "file", NULL };
@@ -44,6 +45,9 @@ static void variant_clear(struct variant *v)
 		free(v->hooks[k].member);
 		free(v->hooks[k].file);
 	}
+	free(v->sbom.member);
+	free(v->sbom.file);
+	free(v->support_until);
 }
 
 void manifest_free(struct manifest *m)
@@ -91,7 +95,13 @@ static bool parse_variant(json_t *obj, const struct json_path *p, bool spec, str
 	    !json_get_string_dup(obj, p, "id", true, &v->id, err) ||
 	    !json_get_object(obj, p, "compatible", true, &compat, err) ||
 	    !json_get_array(obj, p, "payloads", true, &payloads, err) ||
-	    !json_get_object(obj, p, "hooks", false, &hooks, err))
+	    !json_get_object(obj, p, "hooks", false, &hooks, err) ||
+	    !json_get_string_dup(obj, p, "support_until", false, &v->support_until, err))
+		return false;
+	json_t *sbom = json_object_get(obj, "sbom");
+	struct json_path sp;
+	json_path_key(&sp, p, "sbom");
+	if (sbom && !parse_hook(sbom, &sp, spec, &v->sbom, err))
 		return false;
 	json_path_key(&cp, p, "compatible");
 	if (!compat_parse(compat, &cp, &v->compatible, err))

@@ -38,7 +38,10 @@ struct variant {
 	struct payload *payloads;
 	size_t n_payloads;
 	struct hook hooks[HOOK_COUNT];   /* JSON keys: pre_install, post_install, health_check */
+	struct hook sbom;        /* its SBOM (common/sbom.h), carried like a hook; optional */
+	char *support_until;     /* "YYYY-MM-DD": the last day it is supported; NULL: not said */
 };
+#define SBOM_MEMBER_NAME "sbom.json"   /* "payloads/<variant>/sbom.json" */
 
 struct rollout {
 	char **groups;           /* device groups that take it; NULL or empty: all */

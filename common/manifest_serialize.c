@@ -39,6 +39,20 @@ static json_t *strv_json(struct builder *b, char *const *v)
 	return a;
 }
 
+/* A carried file: {"file"} in a spec, {"member", "size", "sha256"} in a manifest. */
+static json_t *carried_json(struct builder *b, const struct manifest *m, const struct hook *h)
+{
+	json_t *o = json_object();
+	if (m->is_spec) {
+		put_str(b, o, "file", h->file);
+	} else {
+		put_str(b, o, "member", h->member);
+		put(b, o, "size", json_integer((json_int_t)h->size));
+		put_str(b, o, "sha256", h->sha256);
+	}
+	return o;
+}
+
 static json_t *hooks_json(struct builder *b, const struct manifest *m, const struct variant *v)
 {
 	json_t *hooks = json_object();
@@ -48,17 +62,8 @@ static json_t *hooks_json(struct builder *b, const struct manifest *m, const str
 	}
 	for (int k = 0; k < HOOK_COUNT; k++) {
 		const struct hook *h = &v->hooks[k];
-		if (!h->present)
-			continue;
-		json_t *o = json_object();
-		if (m->is_spec) {
-			put_str(b, o, "file", h->file);
-		} else {
-			put_str(b, o, "member", h->member);
-			put(b, o, "size", json_integer((json_int_t)h->size));
-			put_str(b, o, "sha256", h->sha256);
-		}
-		put(b, hooks, hook_kind_name(k), o);
+		if (h->present)
+			put(b, hooks, hook_kind_name(k), carried_json(b, m, h));
 	}
 	return hooks;
 }
@@ -84,6 +89,10 @@ static json_t *variant_json(struct builder *b, const struct manifest *m, const s
 		any_hook |= v->hooks[k].present;
 	if (any_hook)
 		put(b, o, "hooks", hooks_json(b, m, v));
+	if (v->sbom.present)
+		put(b, o, "sbom", carried_json(b, m, &v->sbom));
+	if (v->support_until)
+		put_str(b, o, "support_until", v->support_until);
 	return o;
 }
 

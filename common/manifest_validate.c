@@ -34,6 +34,11 @@ static bool check_location(const struct manifest *m, const char *member, const c
 	return true;
 }
 
+static bool check_date(const char *date, const struct json_path *p, struct ferry_error **err)
+{
+	return rfc3339_date_valid(date) || json_path_error(err, p, "'%s' is not a date YYYY-MM-DD", date);
+}
+
 static bool check_hook(const struct manifest *m, const struct variant *v, const struct hook *h,
 		       struct manifest_members *seen, const struct json_path *p, struct ferry_error **err)
 {
@@ -77,7 +82,9 @@ static bool check_variant(const struct manifest *m, const struct variant *v,
 		if (v->hooks[k].present && !check_hook(m, v, &v->hooks[k], seen, &kp, err))
 			return false;
 	}
-	return true;
+	if (v->sbom.present && !check_hook(m, v, &v->sbom, seen, at(&fp, p, "sbom"), err))
+		return false;
+	return !v->support_until || check_date(v->support_until, at(&fp, p, "support_until"), err);
 }
 
 /* Why "<name>-<version>.ferry" is not a FAT-safe name, naming the field at fault. */

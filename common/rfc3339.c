@@ -57,3 +57,9 @@ bool rfc3339_format_utc(int64_t epoch, char out[RFC3339_UTC_LEN + 1])
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return true;
 }
+
+bool rfc3339_date_valid(const char *date)
+{
+	char t[32];
+	return strlen(date) == 10 && snprintf(t, sizeof(t), "%sT00:00:00Z", date) > 0 && rfc3339_valid_utc(t);
+}

@@ -14,6 +14,8 @@
 /* Parses text into seconds since the epoch; *err says what is wrong. */
 bool rfc3339_parse_utc(const char *text, int64_t *epoch, struct ferry_error **err);
 bool rfc3339_valid_utc(const char *text);
+/* A calendar date "YYYY-MM-DD" (a support period, a warranty). */
+bool rfc3339_date_valid(const char *date);
 /* Formats epoch (0001-01-01 … 9999-12-31) into out; false when out of range. */
 bool rfc3339_format_utc(int64_t epoch, char out[RFC3339_UTC_LEN + 1]);
 

@@ -116,6 +116,10 @@ static void print_text(const char *path, const struct manifest *m,
 			if (v->hooks[k].present)
 				printf("  hook    %-12s %10s  %s\n", hook_kind_name((enum hook_kind)k),
 				       pack_human_size(v->hooks[k].size, a), v->hooks[k].member);
+		if (v->sbom.present)
+			printf("  sbom    %-12s %10s  %s\n", "", pack_human_size(v->sbom.size, a), v->sbom.member);
+		if (v->support_until)
+			printf("  support until %s\n", v->support_until);
 	}
 }
 

@@ -84,16 +84,17 @@ static bool read_payloads(struct verify *v, struct ferry_error **err)
 					 : "every frame matches the signed frame table");
 			passed(v, "payload", line);
 		}
-		for (int k = 0; k < HOOK_COUNT; k++) {
+		for (int k = 0; k <= HOOK_COUNT; k++) {   /* the hooks, then the SBOM */
+			const struct hook *carried = k < HOOK_COUNT ? &var->hooks[k] : &var->sbom;
 			char *data;
 			size_t len;
-			if (!var->hooks[k].present)
+			if (!carried->present)
 				continue;
-			if (!bundle_reader_hook(v->r, &var->hooks[k], &data, &len, err))
+			if (!bundle_reader_hook(v->r, carried, &data, &len, err))
 				goto out;
 			free(data);
-			snprintf(line, sizeof(line), "%s: SHA-256 matches", var->hooks[k].member);
-			passed(v, "hook", line);
+			snprintf(line, sizeof(line), "%s: SHA-256 matches", carried->member);
+			passed(v, k < HOOK_COUNT ? "hook" : "sbom", line);
 		}
 	}
 	if (!bundle_reader_finish(v->r, err))

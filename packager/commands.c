@@ -16,6 +16,8 @@ static const struct pack_command commands[] = {
 	{ { "simulate", "BUNDLE --fleet FLEET.json --policy DIR", "which devices would take it, and why not", 0 }, cmd_simulate },
 	{ { "write", "MEDIA_DIR BUNDLE... [--policy DIR]", "stick layout, MEDIA.json, read-back check, sync", 0 }, cmd_write },
 	{ { "media", "list", "attached USB sticks (libusb + libudev)", 0 }, cmd_media },
+	{ { "sbom", "IMAGE [-o FILE] [--format spdx|cyclonedx]",
+	    "SBOM of a Debian root file system image (ext2/3/4 or tar), not mounted", 0 }, cmd_sbom },
 };
 
 static const struct option longopts[] = {

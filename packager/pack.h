@@ -31,6 +31,7 @@ int cmd_inspect(struct pack_opts *o, int argc, char **argv, struct ferry_error *
 int cmd_simulate(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_write(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 int cmd_media(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
+int cmd_sbom(struct pack_opts *o, int argc, char **argv, struct ferry_error **err);
 
 /* The command table for common/cli.h's cli_main (packager/commands.c). */
 extern const struct cli_program pack_program;

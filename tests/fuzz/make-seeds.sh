@@ -111,6 +111,10 @@ seed inventory full.json <<'JSON'
 {"format":1,"device":"gw-0001","type":"gw-x","hw_revision":2,"groups":["canary"],"attributes":{"site":"north"},"time":"2026-11-27T10:00:00Z","installed":{"gateway-os":"2.4.1"},"security_version":7,"policy_serial":3,"state":"committed","slots":{"bootloader":"file","booted":"b","primary":"b","next":"b","a_left":3,"b_left":3},"boot":{"count":7,"id":"5f0c"},"free_space":{"state_dir":1234567,"app":7654321}}
 JSON
 printf '{"format":1,"device":"gw-0001","time":"2026-11-27T10:00:00Z","installed":{}}' | seed inventory minimal.json
+printf '{"format":1,"device":"gw-0001","time":"2026-11-27T10:00:00Z","installed":{"edge-os":"2.4.1"},"software":{"edge-os":{"version":"2.4.1","support_until":"2030-06-30","components":[{"name":"zlib1g","version":"1:1.2.13","licence":"Zlib"},{"name":"busybox","version":"1.35"}]}}}' | seed inventory software.json
+# --- SBOMs ----------------------------------------------------------------------
+printf '{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"rootfs","documentNamespace":"urn:x","creationInfo":{"created":"2026-11-01T00:00:00Z","creators":["Tool: x"]},"packages":[{"SPDXID":"SPDXRef-1","name":"zlib1g","versionInfo":"1:1.2.13","licenseConcluded":"NOASSERTION","licenseDeclared":"Zlib"}]}' | seed sbom spdx.json
+printf '{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"openssl","version":"3.0.11","licenses":[{"license":{"id":"Apache-2.0"}}]},{"type":"library","name":"x","version":"1","licenses":[{"expression":"MIT OR BSD-2-Clause"}]}]}' | seed sbom cyclonedx.json
 printf '{"format":1,"device":"gw-0001","seq":42,"issued":"2026-11-27T10:00:00Z"}\n' | seed ack good.json
 printf '{"format":1,"device":"gw-0002","seq":1,"issued":"2026-11-27T10:00:00Z"}\n' | seed ack other.json
 

@@ -143,6 +143,19 @@ printf '{"bundles": [], "created": "2026-11-27T09:56:40Z", "format": 1, "layout"
 refuses newer_stick_layout_refused 1 'MEDIA.json: stick layout 2 is newer than this program knows' \
 	ferry-audit --db "$NDB" import "$T/layout2"
 
+# --- warranty and SBOM (what runs on a device: its inventory's software)
+check warranty_set_on_registered_device audit register --device-id gw-0001 --warranty-until 2031-12-31
+refuses warranty_of_unknown_device 1 "device 'gw-0099' is not registered" audit register --device-id gw-0099 --warranty-until 2031-12-31
+refuses warranty_needs_a_date 2 "expected YYYY-MM-DD or none" audit register --device-id gw-0001 --warranty-until 31.12.2031
+check warranty_cleared audit register --device-id gw-0001 --warranty-until none
+refuses sbom_without_software 0 "gw-0001: no software reported" audit sbom --device gw-0001
+refuses sbom_json 0 '"software": \[\]' audit --json sbom --device gw-0001
+refuses sbom_of_unknown_device 1 "device 'nope' is not registered" audit sbom --device nope
+refuses sbom_needs_device 2 "needs --device ID" audit sbom
+refuses report_regression_needs_a_percentage 2 "expected a percentage" audit report --regression ten
+refuses report_regression_threshold 0 "more than 5% worse" audit report --regression 5%
+check report_json_has_support_sections bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report --format json | python3 -c 'import json,sys; s=json.load(sys.stdin)[\"sections\"]; assert {\"past_support\", \"support_before_warranty\", \"metrics\", \"metrics_ignored\"} <= set(s), s.keys()'"
+
 # --- reports
 check report_text bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report | grep -q 'Rollbacks'"
 check report_csv bash -c "ferry-audit --db '$DB' --homedir '$HQ_HOME' report --format csv | grep -q '^section,device,event,bundle,version,time,reason'"

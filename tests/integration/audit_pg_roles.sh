@@ -31,7 +31,7 @@ GRANT USAGE ON SCHEMA public TO import_$n, report_$n;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO import_$n, report_$n;
 GRANT INSERT ON ALL TABLES IN SCHEMA public TO import_$n;
 GRANT UPDATE ON devices TO import_$n;
-GRANT DELETE ON device_versions, device_groups TO import_$n;
+GRANT DELETE ON device_versions, device_groups, device_software, device_components TO import_$n;
 SQL
 ok=0
 for k in "$T"/g/keys/*.asc; do

@@ -50,6 +50,11 @@ refuses logs_of_record_without_one 1 "names no failure log" AU logs --device gw-
 refuses logs_needs_device_and_seq 2 "needs --device ID and --seq N" AU logs --device gw-0009
 refuses report_points_at_log 0 "ferry-audit logs --device gw-0009 --seq $seq" AU report
 refuses html_report_points_at_log 0 "ferry-audit logs --device gw-0009 --seq $seq" AU report --format html
+refuses html_report_folds_log_under_row 0 "<details><summary>failure log</summary><pre>" AU report --format html
+refuses html_report_embeds_log_text 0 "site-diag: hook=diagnostics temp=71C" AU report --format html
+AU -q report --format html -o "$T/report.html" &&
+	python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$T/report.html" 2>"$T/xml.err" &&
+	pass html_report_with_log_is_xml || fail html_report_with_log_is_xml "$(tail -n 1 "$T/xml.err")"
 AU --json import "$S" | grep -q '"outcome": "unchanged"' && pass reimport_is_unchanged || fail reimport_is_unchanged "$(AU --json import "$S")"
 
 # hostile logs on a stick: each refused with a reason, nothing stored

@@ -113,12 +113,57 @@ static void test_inventory_keeps_newer_minor_fields_refuses_newer_major(void **s
 	free(text);
 }
 
+/* The software object a device reports: checked strictly, so a bogus
+ * component refuses the inventory naming its path. */
+static void software_refused(const char *software, const char *needle)
+{
+	struct ferry_error *err = NULL;
+	struct inventory back;
+	char doc[4096];
+	snprintf(doc, sizeof(doc), "{\"format\":1,\"device\":\"gw-0001\",\"time\":\"2026-11-27T10:00:00Z\","
+		 "\"installed\":{\"edge-os\":\"2.4.1\"},\"software\":%s}", software);
+	assert_false(inventory_parse(doc, strlen(doc), "inventory.json", &back, &err));
+	assert_error_code(err, FERRY_E_FORMAT);
+	assert_error_contains(err, needle);
+	ferry_error_free(err);
+}
+
+static void test_inventory_software_is_checked(void **state)
+{
+	(void)state;
+	struct ferry_error *err = NULL;
+	struct inventory back;
+	const char *good = "{\"format\":1,\"device\":\"gw-0001\",\"time\":\"2026-11-27T10:00:00Z\","
+			   "\"installed\":{\"edge-os\":\"2.4.1\"},\"software\":{\"edge-os\":{\"version\":\"2.4.1\","
+			   "\"support_until\":\"2030-06-30\",\"components\":[{\"name\":\"zlib\",\"version\":\"1.2\"}]}}}";
+	assert_ok(inventory_parse(good, strlen(good), "inventory.json", &back, &err), err);
+	assert_int_equal(back.n_software, 1);
+	assert_string_equal(back.software_list[0].support_until, "2030-06-30");
+	assert_string_equal(back.software_list[0].names[0], "zlib");
+	assert_null(back.software_list[0].licences[0]);
+	assert_int_equal(back.n_unknown, 0);
+	inventory_clear(&back);
+	software_refused("[]", "software");
+	software_refused("{\"edge-os\":{}}", "software.edge-os.version: missing");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"support_until\":\"soon\"}}",
+			 "software.edge-os.support_until: 'soon' is not a date");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"components\":[{\"name\":7,\"version\":\"1\"}]}}",
+			 "software.edge-os.components[0].name");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"components\":[{\"name\":\"a\\u001b[2J\",\"version\":\"1\"}]}}",
+			 "without control characters");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"components\":[\"zlib\"]}}", "must be an object");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"components\":[{\"name\":\"a\",\"version\":\"1\",\"x\":1}]}}",
+			 "components[0]");
+	software_refused("{\"edge-os\":{\"version\":\"1\",\"extra\":true}}", "software.edge-os");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inventory_round_trips),
 		cmocka_unit_test(test_inventory_writer_refuses_what_the_parser_would),
 		cmocka_unit_test(test_inventory_keeps_newer_minor_fields_refuses_newer_major),
+		cmocka_unit_test(test_inventory_software_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,21 @@ static void add_coded(struct audit_db *db, const char *dev, int64_t seq, const c
 	assert_ok(audit_db_record_insert(db, &r, &err), err);
 }
 
+/* A boot record of bundle gateway-os carrying line (with its metrics). */
+static void add_boot(struct audit_db *db, const char *dev, int64_t seq, const char *version,
+		     const char *line)
+{
+	struct ferry_error *err = NULL;
+	char hash[65];
+	snprintf(hash, sizeof(hash), "%032llx%032llx", (long long)seq, (long long)strlen(dev) * 7 + dev[3]);
+	struct audit_record r = {
+		.device = dev, .seq = seq, .hash = hash, .prev = hash, .line = line,
+		.time = "2026-11-21T10:00:00Z", .event = "boot.committed", .bundle = "gateway-os",
+		.version = version, .result = "success", .boot = -1,
+	};
+	assert_ok(audit_db_record_insert(db, &r, &err), err);
+}
+
 static void add(struct audit_db *db, const char *dev, int64_t seq, const char *event,
 		const char *bundle, const char *result, const char *reason)
 {
@@ -411,6 +426,167 @@ static void test_report_device_shows_one_device(void **state)
 	ferry_error_free(err);
 }
 
+/* The metrics row of version/metric, or NULL. */
+static const char *metric_cell(const struct report *r, const char *version, const char *metric,
+			       const char *col)
+{
+	const struct report_section *s = section(r, "metrics");
+	size_t c = 0;
+	while (c < s->table.n_cols && strcmp(s->table.cols[c], col) != 0)
+		c++;
+	assert_true(c < s->table.n_cols);
+	for (size_t i = 0; i < s->table.n_rows; i++)
+		if (strcmp(audit_table_cell(&s->table, i, 2), version) == 0 &&
+		    strcmp(audit_table_cell(&s->table, i, 3), metric) == 0)
+			return audit_table_cell(&s->table, i, c);
+	fail_msg("no metrics row %s %s", version, metric);
+	return NULL;
+}
+
+static void add_metric_history(struct audit_db *db)
+{
+	add_boot(db, "gw-0001", 10, "2.4.1",
+		 "{\"detail\":{\"metrics\":{\"boot_time_ms\":1000,\"mem_free_kb\":500}}}");
+	add_boot(db, "gw-0002", 10, "2.4.1",
+		 "{\"detail\":{\"metrics\":{\"boot_time_ms\":1200,\"mem_free_kb\":500}}}");
+	add_boot(db, "gw-0001", 11, "2.10.0",
+		 "{\"detail\":{\"metrics\":{\"boot_time_ms\":1500,\"mem_free_kb\":400}}}");
+	add_boot(db, "gw-0002", 11, "2.10.0",
+		 "{\"detail\":{\"metrics\":{\"boot_time_ms\":1300,\"mem_free_kb\":400.5}}}");
+	add_boot(db, "gw-0001", 12, "2.5.0", "{\"detail\":{\"metrics\":{\"boot_time_ms\":1000}}}");
+}
+
+/* Median and p90 by nearest rank per version in SemVer order; the median's
+ * change against the previous version flagged when worse than the threshold,
+ * worse meaning higher, except for metrics of free resources. */
+static void test_report_metrics_median_p90_and_regression(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	add_metric_history(f->db);
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	assert_string_equal(metric_cell(&r, "2.4.1", "boot_time_ms", "samples"), "2");
+	assert_string_equal(metric_cell(&r, "2.4.1", "boot_time_ms", "median"), "1000");
+	assert_string_equal(metric_cell(&r, "2.4.1", "boot_time_ms", "p90"), "1200");
+	assert_null(metric_cell(&r, "2.4.1", "boot_time_ms", "previous"));
+	/* 2.5.0 sorts before 2.10.0: unchanged there, then +30 % and worse */
+	assert_string_equal(metric_cell(&r, "2.5.0", "boot_time_ms", "change_pct"), "+0.0");
+	assert_null(metric_cell(&r, "2.5.0", "boot_time_ms", "regression"));
+	assert_string_equal(metric_cell(&r, "2.10.0", "boot_time_ms", "previous"), "2.5.0");
+	assert_string_equal(metric_cell(&r, "2.10.0", "boot_time_ms", "change_pct"), "+30.0");
+	assert_string_equal(metric_cell(&r, "2.10.0", "boot_time_ms", "regression"), "worse");
+	/* less free memory is worse: -20 % */
+	assert_string_equal(metric_cell(&r, "2.10.0", "mem_free_kb", "median"), "400");
+	assert_string_equal(metric_cell(&r, "2.10.0", "mem_free_kb", "p90"), "400.5");
+	assert_string_equal(metric_cell(&r, "2.10.0", "mem_free_kb", "change_pct"), "-20.0");
+	assert_string_equal(metric_cell(&r, "2.10.0", "mem_free_kb", "regression"), "worse");
+	assert_int_equal(r.metrics_ignored, 0);
+	char *html = render(&r, "html"), *json = render(&r, "json");
+	assert_non_null(strstr(html, "<section id=\"metrics\">"));
+	assert_non_null(strstr(html, "<td class=\"k bad\">worse</td>"));
+	assert_non_null(strstr(json, "\"p90\": \"400.5\""));   /* a column of decimals stays text */
+	free(html);
+	free(json);
+	report_free(&r);
+	struct report_options o = { .stale_days = 30, .regression_pct = 50 };
+	assert_ok(report_build_opts(f->db, 1795766400, &o, &r, &err), err);
+	assert_null(metric_cell(&r, "2.10.0", "boot_time_ms", "regression"));
+	assert_non_null(strstr(r.metrics_title, "50%"));
+	report_free(&r);
+}
+
+/* A device-signed record may still carry anything: samples that are not
+ * finite numbers in range, or badly named, are left out with their reason;
+ * the report is built and the good samples count. */
+static void test_report_metrics_ignores_bogus_samples_with_reasons(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	add_boot(f->db, "sn-0001", 10, "1.0.0",
+		 "{\"detail\":{\"metrics\":{\"ok_ms\":5,\"x_ms\":\"fast\",\"BAD NAME\\u001b\":1,"
+		 "\"huge_ms\":1e300,\"neg_ms\":-1e16,\"n_ms\":null}}}");
+	add_boot(f->db, "sn-0001", 11, "1.0.0", "{\"detail\":{\"metrics\":[1,2]}}");
+	add_boot(f->db, "sn-0001", 12, "1.0.0", "{\"detail\":{\"metrics\": not json");
+	add_boot(f->db, "sn-0001", 13, "1.0.0", "{\"detail\":{\"metrics\":{\"a\":1,\"a\":2}}}");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	assert_string_equal(metric_cell(&r, "1.0.0", "ok_ms", "samples"), "1");
+	assert_int_equal(section(&r, "metrics")->table.n_rows, 1);
+	assert_int_equal(r.metrics_ignored, 8);   /* five samples, three records (one a duplicate key) */
+	const struct report_section *ig = section(&r, "metrics_ignored");
+	assert_int_equal(ig->table.n_rows, 8);
+	char *text = render(&r, "text");
+	assert_non_null(strstr(text, "metric x_ms is not a number"));
+	assert_non_null(strstr(text, "metric huge_ms is out of range"));
+	assert_non_null(strstr(text, "metric neg_ms is out of range"));
+	assert_non_null(strstr(text, "metric n_ms is not a number"));
+	assert_non_null(strstr(text, "a metric name is not [a-z0-9_.]{1,64}"));
+	assert_non_null(strstr(text, "detail.metrics is not an object"));
+	assert_non_null(strstr(text, "record is not JSON"));
+	assert_true(only_visible(text, false));
+	free(text);
+	report_free(&r);
+}
+
+/* An inventory of dev with one bundle's software, newer than the fixture's. */
+static void add_software(struct audit_db *db, const char *dev, const char *support, const char *time)
+{
+	struct ferry_error *err = NULL;
+	bool applied = false;
+	const char *names[] = { "gateway-os" }, *versions[] = { "2.4.1" };
+	const char *cn[] = { "zlib", "openssl" }, *cv[] = { "1.2.13", "3.0.11" }, *cl[] = { "Zlib", NULL };
+	struct inventory_software sw = { .bundle = "gateway-os", .version = "2.4.1", .support_until = support,
+					 .n_components = 2, .names = cn, .versions = cv, .licences = cl };
+	struct audit_inventory inv = {
+		.device = dev, .type = "gw-x", .time = time, .raw = time, .hw_revision = 2,
+		.security_version = 7, .policy_serial = 12, .n_installed = 1, .names = names,
+		.versions = versions, .software = &sw, .n_software = 1,
+	};
+	assert_ok(audit_db_inventory_put(db, &inv, "2026-11-27T00:00:00Z", &applied, &err), err);
+	assert_true(applied);
+}
+
+/* Support dates from the devices' inventories against the report's day and
+ * each device's warranty; a newer inventory replaces a device's software. */
+static void test_report_lists_support_past_and_before_warranty(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct report r;
+	bool found = false;
+	add_software(f->db, "gw-0001", "2026-11-26", "2026-11-21T10:00:00Z");   /* ended yesterday */
+	add_software(f->db, "gw-0002", "2030-06-30", "2026-11-21T10:00:00Z");
+	assert_ok(audit_db_warranty_put(f->db, "gw-0002", "2031-12-31", &found, &err), err);
+	assert_true(found);
+	assert_ok(audit_db_warranty_put(f->db, "nope", "2031-12-31", &found, &err), err);
+	assert_false(found);
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	const struct report_section *s = section(&r, "past_support");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0001");
+	assert_string_equal(audit_table_cell(&s->table, 0, 4), "2026-11-26");
+	s = section(&r, "support_before_warranty");
+	assert_int_equal(s->table.n_rows, 1);
+	assert_string_equal(audit_table_cell(&s->table, 0, 0), "gw-0002");
+	assert_string_equal(audit_table_cell(&s->table, 0, 5), "2031-12-31");
+	report_free(&r);
+	/* one device's SBOM, in the order the device listed it */
+	struct audit_table t = { 0 };
+	struct audit_query_params p = { .device = "gw-0002" };
+	assert_ok(audit_db_query(f->db, AUDIT_Q_DEVICE_SBOM, &p, &t, &err), err);
+	assert_int_equal(t.n_rows, 2);
+	assert_string_equal(audit_table_cell(&t, 0, 3), "zlib");
+	assert_string_equal(audit_table_cell(&t, 0, 5), "Zlib");
+	assert_null(audit_table_cell(&t, 1, 5));
+	audit_table_clear(&t);
+	/* a newer inventory that names no software: nothing runs past its date */
+	add_device(f->db, "gw-0001", "gw-x", NULL, "2026-11-22T10:00:00Z");
+	assert_ok(report_build(f->db, 1795766400, 30, &r, &err), err);
+	assert_int_equal(section(&r, "past_support")->table.n_rows, 0);
+	report_free(&r);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 int main(void)
 {
@@ -428,6 +604,9 @@ int main(void)
 		T(test_report_long_tables_are_capped_with_a_count),
 		T(test_report_html_failure_chart_by_code_keeps_whole_labels),
 		T(test_report_device_shows_one_device),
+		T(test_report_metrics_median_p90_and_regression),
+		T(test_report_metrics_ignores_bogus_samples_with_reasons),
+		T(test_report_lists_support_past_and_before_warranty),
 	};
 	return test_db_run(tests, sizeof(tests) / sizeof(tests[0]));
 }
