@@ -282,16 +282,21 @@ bool proc_run(const struct proc_spec *spec, struct proc_log *log, char **out,
 		ferry_error_errno(err, errno, "%s: fork", spec->what);
 		goto out;
 	}
+	/* Without a caller reading stdout, stderr shares its pipe: the log then
+	 * has both in the order the program wrote them (two pipes read in turns
+	 * could put its last stderr line before the end of its stdout). */
 	if (pid == 0)
-		child_exec(spec, outp[1], errp[1], execp[1]);
+		child_exec(spec, outp[1], out ? errp[1] : outp[1], execp[1]);
 	setpgid(pid, pid);   /* also in the parent: no race with an early kill */
 	close(outp[1]);
 	close(errp[1]);
 	close(execp[1]);
 	outp[1] = errp[1] = execp[1] = -1;
 	fds[0] = outp[0];
-	fds[1] = errp[0];
-	outp[0] = errp[0] = -1;
+	fds[1] = out ? errp[0] : -1;
+	outp[0] = -1;
+	if (out)
+		errp[0] = -1;
 
 	int status = 0;
 	bool timed_out = false;

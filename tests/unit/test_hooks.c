@@ -109,6 +109,26 @@ static void test_hooks_failure_stops_and_is_reported(void **state)
 	teardown(f);
 }
 
+/* A loud hook's last stderr line ends its log: both streams in the order
+ * written, whatever the reader's timing (trail.sh saw it lost under load). */
+static void test_hooks_log_keeps_the_order_of_both_streams(void **state)
+{
+	(void)state;
+	struct fixture *f = setup();
+	local_hook(f, "pre_install.d/10-loud",
+		   "#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' x\necho\n"
+		   "echo 'the real reason' >&2\nexit 3\n", 0755);
+	int ran = 0;
+	struct ferry_error *err = NULL;
+	assert_false(hooks_run(&f->ctx, f->hooks_dir, HOOK_PRE_INSTALL, NULL, 0, &f->log, &ran, &err));
+	ferry_error_clear(&err);
+	const char *end = "the real reason\n";
+	size_t n = strlen(f->log), k = strlen(end);
+	assert_true(n >= k);
+	assert_string_equal(f->log + n - k, end);
+	teardown(f);
+}
+
 static void test_hooks_failing_bundle_health_check(void **state)
 {
 	(void)state;
@@ -154,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks_bundle_hook_then_local_hooks_in_order),
 		cmocka_unit_test(test_hooks_failure_stops_and_is_reported),
+		cmocka_unit_test(test_hooks_log_keeps_the_order_of_both_streams),
 		cmocka_unit_test(test_hooks_failing_bundle_health_check),
 		cmocka_unit_test(test_hooks_none_is_success),
 		cmocka_unit_test(test_hooks_timeout),
