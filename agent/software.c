@@ -57,10 +57,10 @@ bool software_keep(const char *state_dir, const char *bundle, const char *versio
 {
 	struct sbom s = { 0 };
 	char *dir = NULL, *path = NULL, *text = NULL;
-	json_t *o = json_pack("{s:s}", "version", version);
 	bool ok = false, truncated = false;
 	if (!support_until && !sbom)
 		return true;
+	json_t *o = json_pack("{s:s}", "version", version);
 	if (sbom && !sbom_parse(sbom, sbom_len, "sbom.json", &s, err))
 		goto out;
 	if (!o || asprintf(&dir, "%s/software/%s", state_dir, bundle) < 0 ||

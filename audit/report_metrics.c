@@ -224,7 +224,8 @@ bool report_metrics_build(const struct audit_table *rows, double threshold, stru
 	for (size_t r = 0; r < rows->n_rows; r++)
 		if (!gather_row(&g, rows, r))
 			goto out;
-	qsort(g.s, g.n, sizeof(*g.s), sample_cmp);
+	if (g.n)
+		qsort(g.s, g.n, sizeof(*g.s), sample_cmp);
 	if (!tabulate(&g, out, threshold, &cut))
 		goto out;
 	if (cut && !ignore(&g, "-", "-", "%s", "more series than the report shows (" REPORT_METRIC_ROWS_TEXT ")"))
