@@ -73,6 +73,8 @@ extern const struct audit_db_ops audit_db_pg_ops;
  * audit_db_query_arg names (PostgreSQL gets it untyped: compare it with a
  * text column so that its type is inferred). */
 extern const char *const audit_db_report_sql[AUDIT_Q_COUNT];
+/* SQLite's schema steps (db_sqlite_schema.c): step v brings version v-1 to v. */
+extern const char *const audit_sqlite_migrations[];   /* AUDIT_DB_SCHEMA_VERSION steps */
 /* The value of a report query's one parameter ?1 (report_sql.c says which). */
 const char *audit_db_query_arg(enum audit_query q, const struct audit_query_params *p);
 /* "INSERT INTO table (a, b)<overriding> VALUES ($1, $2), ($3, $4)…" for
