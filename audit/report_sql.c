@@ -6,6 +6,11 @@
 #include "audit/db_backend.h"
 
 #define COUNT_IF(cond) "sum(CASE WHEN " cond " THEN 1 ELSE 0 END)"
+/* An install's outcome counts, and the records that are install outcomes. */
+#define INSTALL_OUTCOMES COUNT_IF("result = 'success'") " AS success, " \
+	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
+#define INSTALL_RECORDS \
+	"bundle IS NOT NULL AND event LIKE 'install.%' AND event <> 'install.started'"
 /* a record that changes the version a device runs (report_time.c) */
 #define VERSION_MOVE(r) r "bundle IS NOT NULL AND " r "version IS NOT NULL AND ((" r "event = 'install.finished'" \
 	" AND " r "result = 'success') OR " r "event = 'boot.rolled_back')"
@@ -22,10 +27,8 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	"SELECT coalesce(type, '(no inventory yet)') AS type, hw_revision, count(*) AS devices"
 	" FROM devices GROUP BY type, hw_revision ORDER BY type, hw_revision NULLS FIRST",
 	[AUDIT_Q_INSTALLS_BY_BUNDLE] =
-	"SELECT bundle, version, " COUNT_IF("result = 'success'") " AS success, "
-	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
-	" FROM records WHERE bundle IS NOT NULL AND event LIKE 'install.%'"
-	" AND event <> 'install.started' GROUP BY bundle, version ORDER BY bundle, version NULLS FIRST",
+	"SELECT bundle, version, " INSTALL_OUTCOMES " FROM records WHERE " INSTALL_RECORDS
+	" GROUP BY bundle, version ORDER BY bundle, version NULLS FIRST",
 	[AUDIT_Q_FAILURES_BY_REASON] =
 	/* By code with one example text; records without a code (older agents,
 	 * unclassified sites) by their text, as before codes existed. */
@@ -75,10 +78,8 @@ const char *const audit_db_report_sql[AUDIT_Q_COUNT] = {
 	" FROM ids LEFT JOIN orders o ON o.id = ids.id LEFT JOIN used u ON u.id = ids.id"
 	" ORDER BY status, ids.id",
 	[AUDIT_Q_INSTALLS_BY_WEEK] =
-	"SELECT substr(time, 1, 10) AS day, " COUNT_IF("result = 'success'") " AS success, "
-	COUNT_IF("result = 'failure'") " AS failure, " COUNT_IF("result = 'refused'") " AS refused"
-	" FROM records WHERE time IS NOT NULL AND bundle IS NOT NULL AND event LIKE 'install.%'"
-	" AND event <> 'install.started' GROUP BY substr(time, 1, 10) ORDER BY day",
+	"SELECT substr(time, 1, 10) AS day, " INSTALL_OUTCOMES " FROM records"
+	" WHERE time IS NOT NULL AND " INSTALL_RECORDS " GROUP BY substr(time, 1, 10) ORDER BY day",
 	[AUDIT_Q_VERSIONS_BY_WEEK] =
 	"SELECT device, bundle, version, event, substr(time, 1, 10) AS day FROM records"
 	" WHERE " VERSION_MOVE("") " ORDER BY device, bundle, seq",
