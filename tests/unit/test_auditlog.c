@@ -223,6 +223,31 @@ static void test_auditlog_media_usb_ids_round_trip(void **state)
 	free(line);
 }
 
+/* Builds f into a line and parses it back into r (caller clears r). */
+static void round_trip(const struct auditlog_fields *f, struct auditlog_record *r)
+{
+	char *line = NULL;
+	struct ferry_error *err = NULL;
+	assert_ok(auditlog_line_build(f, &line, &err), err);
+	assert_ok(auditlog_line_parse(line, strlen(line), r, &err), err);
+	free(line);
+}
+
+/* A line with one bad field (between "event" and "prev"): refused as format. */
+static void refuse_line_with(const char *field)
+{
+	char *bad = NULL;
+	struct auditlog_record r;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&bad, "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",%s,\"prev\":\""
+			     AUDITLOG_GENESIS_PREV "\",\"result\":\"failure\",\"seq\":1,"
+			     "\"time\":\"2026-11-27T09:42:08Z\"}", field) > 0);
+	assert_false(auditlog_line_parse(bad, strlen(bad), &r, &err));
+	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
+	ferry_error_clear(&err);
+	free(bad);
+}
+
 /* "log" names a failure log excerpt by its SHA-256; nothing else is one. */
 static void test_auditlog_log_round_trips_and_is_strict(void **state)
 {
@@ -235,16 +260,10 @@ static void test_auditlog_log_round_trips_and_is_strict(void **state)
 		.seq = 1, .prev = AUDITLOG_GENESIS_PREV, .time = "2026-11-27T09:42:08Z", .boot = 1,
 		.device = "gw-0001", .event = "boot.rolled_back", .result = "failure", .log = sha,
 	};
-	assert_ok(auditlog_line_build(&f, &line, &err), err);
-	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	round_trip(&f, &r);
 	assert_string_equal(r.f.log, sha);
 	auditlog_record_clear(&r);
-	free(line);
-	const char *bad = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"log\":\"../../etc/passwd\",\"prev\":\""
-			  AUDITLOG_GENESIS_PREV "\",\"result\":\"failure\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
-	assert_false(auditlog_line_parse(bad, strlen(bad), &r, &err));
-	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
-	ferry_error_clear(&err);
+	refuse_line_with("\"log\":\"../../etc/passwd\"");
 	f.log = "not-a-hash";
 	assert_false(auditlog_line_build(&f, &line, &err));
 	assert_error_contains(err, "log");
@@ -264,18 +283,12 @@ static void test_auditlog_order_fields_round_trip_and_are_ids(void **state)
 		.device = "gw-0001", .event = "install.finished", .result = "success",
 		.order = "wo-17", .technician = "t.alice",
 	};
-	assert_ok(auditlog_line_build(&f, &line, &err), err);
-	assert_ok(auditlog_line_parse(line, strlen(line), &r, &err), err);
+	round_trip(&f, &r);
 	assert_string_equal(r.f.order, "wo-17");
 	assert_string_equal(r.f.technician, "t.alice");
 	assert_int_equal(r.n_unknown, 0);
 	auditlog_record_clear(&r);
-	free(line);
-	const char *bad = "{\"boot\":1,\"device\":\"d\",\"event\":\"e\",\"order\":\"a b\",\"prev\":\""
-			  AUDITLOG_GENESIS_PREV "\",\"result\":\"info\",\"seq\":1,\"time\":\"2026-11-27T09:42:08Z\"}";
-	assert_false(auditlog_line_parse(bad, strlen(bad), &r, &err));
-	assert_int_equal(ferry_error_code(err), FERRY_E_FORMAT);
-	ferry_error_clear(&err);
+	refuse_line_with("\"order\":\"a b\"");
 	f.technician = "t alice";
 	assert_false(auditlog_line_build(&f, &line, &err));
 	assert_error_contains(err, "technician");
