@@ -262,11 +262,10 @@ static void log_split(const struct slot *s, const struct payload *p, uint64_t to
 {
 	double mib = (double)total / 1048576.0;
 	log_info("rootfs-ab: %s -> %s: %" PRIu64 " bytes in %.2f s (%.1f MiB/s): write %.2f s, "
-		 "read-back %.2f s (%.2f s of it overlapped with the write, %.2f s after it; "
-		 "%u windows, fdatasync %.2f s), %s", p->name, s->path, total, all,
-		 mib / (all > 1e-9 ? all : 1e-9), write, rs->busy,
-		 rs->busy - rs->after > 0 ? rs->busy - rs->after : 0, all - write, rs->windows,
-		 rs->sync, s->dfd >= 0 ? "O_DIRECT" : "buffered");
+		 "read-back: read %.2f s (fdatasync %.2f s, %u windows) and hash %.2f s in parallel "
+		 "with the write and each other, %.2f s after the write; %s", p->name, s->path, total,
+		 all, mib / (all > 1e-9 ? all : 1e-9), write, rs->read, rs->sync, rs->windows, rs->hash,
+		 all - write, s->dfd >= 0 ? "O_DIRECT" : "buffered");
 }
 
 static bool rootfs_install(const struct handler_context *ctx, const struct payload *p,
