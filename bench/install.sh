@@ -83,11 +83,17 @@ K init --root-name "Bench Root" >/dev/null
 REL=$("$BIN/ferry-keys" --homedir "$R/keys" signer add Bench --role release --device-type 'gw-*')
 K policy sign -o "$R/policy" >/dev/null
 
-# The slot everyone writes: a loop device over a file in $W, when we may.
+# The slot everyone writes: a loop device over a file in $W, when we may,
+# with direct I/O on its backing file, as a real block device behaves: no
+# page cache between the device and the medium, so a read-back reads the
+# disk, not cached pages, and a flush is the disk's, not a whole-file fsync
+# of the filesystem under the loop device (docs/performance.md).
 max=0; for mib in "${SIZES[@]}"; do [ "$mib" -gt "$max" ] && max=$mib; done
 truncate -s $(((max + 64) << 20)) "$R/slot-b.img"
-if [ "$(id -u)" -eq 0 ] && LOOP=$(losetup -f --show "$R/slot-b.img" 2>/dev/null); then
-	SLOT=$LOOP; SLOTKIND="loop device $LOOP"
+if [ "$(id -u)" -eq 0 ] && LOOP=$(losetup -f --show --direct-io=on "$R/slot-b.img" 2>/dev/null); then
+	SLOT=$LOOP; SLOTKIND="loop device $LOOP, direct I/O on its backing file"
+	[ "$(cat "/sys/block/${LOOP#/dev/}/loop/dio" 2>/dev/null)" = 1 ] ||
+		SLOTKIND="loop device $LOOP, buffered (its backing file's filesystem refused direct I/O)"
 else
 	LOOP=; SLOT=$R/slot-b.img; SLOTKIND="file (no loop device: not comparable with the goals)"
 fi
