@@ -20,8 +20,8 @@
 #include "common/sha256.h"
 
 #define READBACK_ALIGN 4096u          /* O_DIRECT offsets, lengths, buffers */
-#define READBACK_CHUNK (1024u * 1024)   /* one read from the medium */
-#define READBACK_CHUNKS 4                 /* the ring: reads run this far ahead of the hash */
+#define READBACK_CHUNK (2u * 1024 * 1024)   /* one read from the medium */
+#define READBACK_CHUNKS 2                     /* the ring: one read while one is hashed */
 /* A window is read back once this much more was written: each window costs
  * one flush of the device's cache (on a loop device, a journal commit of
  * the filesystem under it, during which writes wait), so a few of them per
