@@ -5,6 +5,7 @@
 #include "framestream.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,18 +139,27 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Two workers where frames are small enough that their buffers stay within
- * FRAMESTREAM_MEMORY and there are two CPUs; else one, double-buffered. */
+/* The CPUs this thread may run on (its affinity; all online ones if unknown). */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* One worker per usable CPU (at most FRAMESTREAM_WORKERS_MAX) with two frame
+ * buffers each, as many as fit in FRAMESTREAM_MEMORY with their stored
+ * frames; with one CPU or large frames one worker, double-buffered. */
 static void plan_workers(struct framestream *fs, size_t max_stored)
 {
 	size_t frame = fs->table.frame_size ? fs->table.frame_size : 1;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	fs->n_workers = 1;
-	fs->n_slots = 2;
-	if (cpus >= 2 && 4 * frame + 2 * max_stored <= FRAMESTREAM_MEMORY) {
-		fs->n_workers = 2;
-		fs->n_slots = 4;
-	}
+	long cpus = usable_cpus();
+	unsigned w = cpus > FRAMESTREAM_WORKERS_MAX ? FRAMESTREAM_WORKERS_MAX : (unsigned)(cpus > 1 ? cpus : 1);
+	while (w > 1 && 2 * w * frame + w * max_stored > FRAMESTREAM_MEMORY)
+		w--;
+	fs->n_workers = w;
+	fs->n_slots = 2 * (size_t)w;
 }
 
 bool framestream_start(struct chunk_table *table, const struct payload *p, framestream_read_fn read,

@@ -1,12 +1,12 @@
 /* framestream: the authenticated, decompressed bytes of one chunked payload.
- * A worker thread reads each stored frame, compares its SHA-256 with the
- * frame table BEFORE any decompressor sees it, and decompresses it into a
- * small ring of buffers; the consumer's thread hashes the whole payload as it
- * takes the bytes and checks size and SHA-256 at the end. Errors name the
- * member and frame. With two CPUs and small frames (1 MiB, ferry-pack's
- * default) two workers decompress frames in parallel; stored frames are
- * still read in order. Memory: the ring plus one stored frame per worker
- * (FRAMESTREAM_MEMORY for two workers; 2 frames + 1 stored frame for one). */
+ * Worker threads read each stored frame, compare its SHA-256 with the frame
+ * table BEFORE any decompressor sees it, and decompress it into a small ring
+ * of buffers; the consumer's thread hashes the whole payload as it takes the
+ * bytes and checks size and SHA-256 at the end. Errors name the member and
+ * frame. One worker per usable CPU while two frame buffers per worker and
+ * each worker's stored frame fit in FRAMESTREAM_MEMORY (two or three with
+ * 1 MiB frames, ferry-pack's default), else one, double-buffered; stored
+ * frames are still read in order. */
 #ifndef FERRY_FRAMESTREAM_H
 #define FERRY_FRAMESTREAM_H
 
@@ -18,10 +18,10 @@
 #include "error.h"
 #include "manifest.h"
 
-#define FRAMESTREAM_SLOTS_MAX 4
-#define FRAMESTREAM_WORKERS_MAX 2
-/* Two workers (and four frame buffers) only while the frame buffers and the
- * workers' stored frames fit in this; else one, double-buffered. */
+#define FRAMESTREAM_WORKERS_MAX 4
+#define FRAMESTREAM_SLOTS_MAX (2 * FRAMESTREAM_WORKERS_MAX)
+/* The frame buffers and the workers' stored frames, at most (but for one
+ * worker, which always has two frame buffers). */
 #define FRAMESTREAM_MEMORY (8u * 1024 * 1024)
 #define FRAMESTREAM_ALIGN 4096   /* frame buffers: fit for O_DIRECT writes */
 
