@@ -160,8 +160,12 @@ for mib in "${SIZES[@]}"; do
 		ok = op == "<=" ? v <= g : v >= g
 		printf "    %-28s %6.2f   goal %s %.1f   %s\n", what, v, op, g, ok ? "PASS" : "FAIL"
 	}'
-	# the handler's own account of its best run: write, read-back, overlap
+	# the handler's own account of its best run: write, read-back, overlap;
+	# and what the install spent outside it (signature, policy, state)
 	sed -n 's/.*rootfs-ab: [^:]*: /    agent: /p' "$R/best-in$mib.err"
+	hs=$(sed -n 's/.*rootfs-ab: .* bytes in \([0-9.]*\) s .*/\1/p' "$R/best-in$mib.err")
+	[ -z "$hs" ] || awk -v t="${WALL[in$mib]}" -v h="$hs" 'BEGIN {
+		printf "    agent outside the rootfs-ab handler (signature, policy, state): %.2f s\n", t - h }'
 done
 if [ -n "${RSS[in256]:-}" ] && [ -n "${RSS[in1024]:-}" ]; then
 	awk -v a="${RSS[in256]}" -v b="${RSS[in1024]}" 'BEGIN {
