@@ -68,7 +68,7 @@ struct handler_result {
 	bool supports_rollback;    /* rootfs-ab, files: true; script: false; module: asks it */
 	uint64_t bytes;            /* payload bytes read by install */
 	double seconds;            /* wall time of the install step */
-	double verify_seconds;     /* rootfs-ab: the busier read-back thread, reader or hasher (overlaps the write) */
+	double verify_seconds;     /* rootfs-ab: the busier read-back thread (overlaps the write) */
 	char *log;                 /* NUL-terminated output excerpt of the last step run, or NULL */
 };
 void handler_result_free(struct handler_result *res);
