@@ -155,7 +155,9 @@ static void plan_workers(struct framestream *fs, size_t max_stored)
 {
 	size_t frame = fs->table.frame_size ? fs->table.frame_size : 1;
 	long cpus = usable_cpus();
-	unsigned w = cpus > FRAMESTREAM_WORKERS_MAX ? FRAMESTREAM_WORKERS_MAX : (unsigned)(cpus > 1 ? cpus : 1);
+	unsigned w = FRAMESTREAM_WORKERS_MAX;
+	if (cpus < (long)w)
+		w = cpus > 1 ? (unsigned)cpus : 1;
 	while (w > 1 && 2 * w * frame + w * max_stored > FRAMESTREAM_MEMORY)
 		w--;
 	fs->n_workers = w;
