@@ -189,6 +189,11 @@ bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_ex
 	return ok;
 }
 
+const struct pgp_quick *verify_pool_quick(const struct verify_pool *vp)
+{
+	return vp ? vp->quick : NULL;
+}
+
 void verify_pool_stop(struct verify_pool *vp)
 {
 	if (!vp)

@@ -34,6 +34,10 @@ bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, int
 bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_export *x,
 		      struct ferry_error **err);
 /* Stops the workers (files not taken are dropped) and frees the pool. */
+/* The keyring snapshot the workers check signatures with (pgp_quick.h),
+ * for the importer's own checks of the same stick; lives until stop. */
+struct pgp_quick;
+const struct pgp_quick *verify_pool_quick(const struct verify_pool *vp);
 void verify_pool_stop(struct verify_pool *vp);
 
 #endif
