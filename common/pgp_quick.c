@@ -117,9 +117,9 @@ static void take_key_packet(struct pgp_quick *q, const uint8_t *b, size_t n)
 }
 
 /* The export: every public key packet's material, matched by fingerprint. */
-static bool take_export(struct pgp_quick *q, const uint8_t *p, size_t len)
+static bool take_export(struct pgp_quick *q, const void *export, size_t len)
 {
-	const uint8_t *end = p + len, *body;
+	const uint8_t *p = export, *end = p + len, *body;
 	size_t n;
 	int tag;
 	while (p < end) {
@@ -165,57 +165,59 @@ static bool claim(char ***claimed, size_t *n, const char *fpr)
 	return (grown[*n] = strdup(fpr ? fpr : "")) != NULL && ++*n;
 }
 
-static bool add_key(struct pgp_quick *q, size_t *cap, gpgme_key_t key)
+static bool add_state(struct pgp_quick_key **keys, size_t *n, size_t *cap, gpgme_key_t key)
 {
-	if (q->n == *cap) {
+	if (*n == *cap) {
 		size_t c = *cap ? 2 * *cap : 64;
-		struct quick_key *grown = realloc(q->keys, c * sizeof(*grown));
+		struct pgp_quick_key *grown = realloc(*keys, c * sizeof(*grown));
 		if (!grown)
 			return false;
-		q->keys = grown;
+		*keys = grown;
 		*cap = c;
 	}
-	struct quick_key *k = &q->keys[q->n];
-	memset(k, 0, sizeof(*k));
+	struct pgp_quick_key *k = &(*keys)[(*n)++];
 	snprintf(k->fpr, sizeof(k->fpr), "%s", key->subkeys->fpr);
 	k->created = key->subkeys->timestamp;
 	k->expires = key->subkeys->expires;
-	q->n += hex_to_bin(k->fpr, k->fpr_bin, 20);
 	return true;
 }
 
 /* Keeps the keys whose fingerprint exactly one listed key claims (as
  * pgp_verify_detached's mapping to primary keys demands). */
-static void keep_claimed_once(struct pgp_quick *q, char **claimed, size_t n_claimed)
+static void keep_claimed_once(struct pgp_quick_key *keys, size_t *n, char **claimed,
+			      size_t n_claimed)
 {
 	size_t kept = 0;
-	for (size_t i = 0; i < q->n; i++) {
+	for (size_t i = 0; i < *n; i++) {
 		size_t claims = 0;
 		for (size_t j = 0; j < n_claimed; j++)
-			claims += strcasecmp(claimed[j], q->keys[i].fpr) == 0;
+			claims += strcasecmp(claimed[j], keys[i].fpr) == 0;
 		if (claims == 1)
-			q->keys[kept++] = q->keys[i];
+			keys[kept++] = keys[i];
 	}
-	q->n = kept;
+	*n = kept;
 }
 
-/* One listing: the usable keys, and which fingerprints keys claim. */
-static bool take_listing(struct pgp_quick *q, gpgme_ctx_t ctx, struct ferry_error **err)
+/* One listing: the usable keys' state, claimed once. Caller frees *keys. */
+static bool take_listing(gpgme_ctx_t ctx, struct pgp_quick_key **keys, size_t *n,
+			 struct ferry_error **err)
 {
 	gpgme_key_t key;
 	gpgme_error_t e = gpgme_op_keylist_start(ctx, NULL, 0);
 	char **claimed = NULL;
 	size_t n_claimed = 0, cap = 0;
 	bool ok = true;
+	*keys = NULL;
+	*n = 0;
 	while (ok && !e && (e = gpgme_op_keylist_next(ctx, &key)) == 0) {
 		for (gpgme_subkey_t sk = key->subkeys; ok && sk; sk = sk->next)
 			ok = claim(&claimed, &n_claimed, sk->fpr);
 		if (ok && key_usable(key))
-			ok = add_key(q, &cap, key);
+			ok = add_state(keys, n, &cap, key);
 		gpgme_key_unref(key);
 	}
 	gpgme_op_keylist_end(ctx);
-	keep_claimed_once(q, claimed, n_claimed);
+	keep_claimed_once(*keys, n, claimed, n_claimed);
 	for (size_t j = 0; j < n_claimed; j++)
 		free(claimed[j]);
 	free(claimed);
@@ -227,35 +229,57 @@ static bool take_listing(struct pgp_quick *q, gpgme_ctx_t ctx, struct ferry_erro
 	return true;
 }
 
+bool pgp_quick_build(const struct pgp_quick_key *keys, size_t n, const void *export,
+		     size_t export_len, struct pgp_quick **out, struct ferry_error **err)
+{
+	struct pgp_quick *q = calloc(1, sizeof(*q));
+	*out = NULL;
+	if (!crypto_init(err))
+		goto fail;
+	if (!q || (n && !(q->keys = calloc(n, sizeof(*q->keys))))) {
+		ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct quick_key *k = &q->keys[q->n];
+		snprintf(k->fpr, sizeof(k->fpr), "%s", keys[i].fpr);
+		k->created = keys[i].created;
+		k->expires = keys[i].expires;
+		q->n += strlen(k->fpr) == PGP_FPR_LEN && hex_to_bin(k->fpr, k->fpr_bin, 20);
+	}
+	/* an export this reader cannot walk leaves every key to GPGME */
+	if (!take_export(q, export, export_len))
+		q->n = 0;
+	*out = q;
+	return true;
+fail:
+	pgp_quick_free(q);
+	return false;
+}
+
 bool pgp_quick_load(struct pgp *p, struct pgp_quick **out, struct ferry_error **err)
 {
 	gpgme_ctx_t ctx = pgp_gpgme(p);
 	gpgme_data_t d = NULL;
-	struct pgp_quick *q = calloc(1, sizeof(*q));
+	struct pgp_quick_key *keys = NULL;
+	size_t n = 0, len = 0;
 	char *blob = NULL;
-	size_t blob_len = 0;
 	bool ok = false;
 	*out = NULL;
-	if (!q || !crypto_init(err) || !take_listing(q, ctx, err))
+	if (!take_listing(ctx, &keys, &n, err))
 		goto out;
 	if (gpgme_data_new(&d) || gpgme_op_export(ctx, NULL, 0, d)) {
 		ferry_error_setc(err, FERRY_E_SIGNATURE, "exporting the keyring's public keys");
 		goto out;
 	}
-	blob = gpgme_data_release_and_get_mem(d, &blob_len);
+	blob = gpgme_data_release_and_get_mem(d, &len);
 	d = NULL;
-	/* an export this reader cannot walk leaves every key to GPGME */
-	if (blob && !take_export(q, (const uint8_t *)blob, blob_len))
-		q->n = 0;
-	ok = true;
+	ok = pgp_quick_build(keys, n, blob, blob ? len : 0, out, err);
 out:
 	if (d)
 		gpgme_data_release(d);
 	gpgme_free(blob);
-	if (!ok)
-		pgp_quick_free(q);
-	else
-		*out = q;
+	free(keys);
 	return ok;
 }
 

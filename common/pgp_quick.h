@@ -28,8 +28,20 @@
 struct pgp;
 struct pgp_quick;   /* read-only once loaded: threads may share it */
 
-/* Snapshot of p's keyring (two gpg runs). Caller frees with pgp_quick_free. */
+/* Snapshot of p's keyring (two gpg runs): pgp_quick_build over the keys the
+ * listing says the check may use and the export of all public keys. Caller
+ * frees with pgp_quick_free. */
 bool pgp_quick_load(struct pgp *p, struct pgp_quick **out, struct ferry_error **err);
+/* A key the listing found usable (ed25519 primary that can sign, in good
+ * standing, its fingerprint claimed by no other key): its state. */
+struct pgp_quick_key {
+	char fpr[41];                  /* the primary key's, 40 hex */
+	long long created, expires;    /* seconds since the epoch; expires 0: never */
+};
+/* The snapshot from those keys and an export (binary public key packets);
+ * a key without its packet in the export stays with GPGME. */
+bool pgp_quick_build(const struct pgp_quick_key *keys, size_t n, const void *export,
+		     size_t export_len, struct pgp_quick **out, struct ferry_error **err);
 void pgp_quick_free(struct pgp_quick *q);
 /* How many keys of the snapshot the in-process check can use. */
 size_t pgp_quick_keys(const struct pgp_quick *q);
