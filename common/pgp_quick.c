@@ -182,17 +182,27 @@ static bool add_state(struct pgp_quick_key **keys, size_t *n, size_t *cap, gpgme
 	return true;
 }
 
+static int fpr_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Keeps the keys whose fingerprint exactly one listed key claims (as
- * pgp_verify_detached's mapping to primary keys demands). */
+ * pgp_verify_detached's mapping to primary keys demands); claimed is sorted
+ * here, so that a keyring of many devices costs n log n. */
 static void keep_claimed_once(struct pgp_quick_key *keys, size_t *n, char **claimed,
 			      size_t n_claimed)
 {
 	size_t kept = 0;
+	if (n_claimed)
+		qsort(claimed, n_claimed, sizeof(*claimed), fpr_cmp);
 	for (size_t i = 0; i < *n; i++) {
-		size_t claims = 0;
-		for (size_t j = 0; j < n_claimed; j++)
-			claims += strcasecmp(claimed[j], keys[i].fpr) == 0;
-		if (claims == 1)
+		const char *want = keys[i].fpr;
+		char **hit = n_claimed ? bsearch(&want, claimed, n_claimed, sizeof(*claimed), fpr_cmp)
+				       : NULL;
+		bool once = hit && (hit == claimed || fpr_cmp(hit - 1, hit) != 0) &&
+			    (hit + 1 == claimed + n_claimed || fpr_cmp(hit + 1, hit) != 0);
+		if (once)
 			keys[kept++] = keys[i];
 	}
 	*n = kept;
