@@ -4,6 +4,7 @@
  * real signature is checked against. Only the real pair may be valid. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/pgp_quick.h"
 #include "tests/fuzz/fuzz.h"
@@ -23,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	bool real_sig = size == sizeof(good_sig) && memcmp(in, good_sig, size) == 0;
 	if (!pgp_quick_build(&key, 1, key_packet, sizeof(key_packet), &q, NULL))
 		abort();
-	/* the real key takes the real signature and nothing else */
-	if (pgp_quick_valid_by(q, key.fpr, data, 4, good_sig, sizeof(good_sig)) != true ||
-	    pgp_quick_valid_by(q, key.fpr, data, 4, in, size) != real_sig)
+	/* the real key takes the real signature and nothing else (on a clock
+	 * before the signature was made, nothing: GPGME would decide) */
+	bool made = time(NULL) >= key.created;
+	if (pgp_quick_valid_by(q, key.fpr, data, 4, good_sig, sizeof(good_sig)) != made ||
+	    pgp_quick_valid_by(q, key.fpr, data, 4, in, size) != (real_sig && made))
 		abort();
 	pgp_quick_free(q);
 	if (!pgp_quick_build(&key, 1, in, size, &q, NULL))
