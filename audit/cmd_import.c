@@ -475,6 +475,8 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 	/* One pool per stick: what one stick queued is never taken for another. */
 	if (ok && n)
 		ok = verify_pool_start(pgp_homedir(run->pgp), 0, &run->pool, err);
+	/* inventories and failure logs: checked like the export files */
+	pgp_use_quick(run->pgp, verify_pool_quick(run->pool));
 	if (ok && n)
 		batch_begin(run);
 	/* Devices are planned a few ahead of the one being stored: the pool has
@@ -491,6 +493,7 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 			device_work_clear(&works[i]);   /* every file of it was taken */
 	}
 	batch_commit(run);
+	pgp_use_quick(run->pgp, NULL);
 	verify_pool_stop(run->pool);
 	run->pool = NULL;
 	for (int i = 0; works && i < n; i++)

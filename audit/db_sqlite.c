@@ -66,6 +66,16 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
+/* bind_text without a copy: v must live until the statement is reset and
+ * its bindings cleared (the import's rows, one step each). */
+static void bind_borrowed(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v >= 0)
@@ -151,7 +161,10 @@ static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 	free(dir);
 	if (!made)
 		goto fail;
-	if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	/* One thread uses a connection (the importer's verification threads
+	 * never touch it): no mutex around every call. */
+	if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		sq_fail(s, err, "cannot open database");
 		goto fail;
 	}
@@ -383,23 +396,23 @@ static bool sq_record_insert(void *impl, const struct audit_record *r, struct fe
 			&s->ins_record, err))
 		return false;
 	sqlite3_stmt *st = s->ins_record;
-	bind_text(st, 1, r->device);
+	bind_borrowed(st, 1, r->device);
 	sqlite3_bind_int64(st, 2, r->seq);
-	bind_text(st, 3, r->hash);
-	bind_text(st, 4, r->prev);
-	bind_text(st, 5, r->time);
+	bind_borrowed(st, 3, r->hash);
+	bind_borrowed(st, 4, r->prev);
+	bind_borrowed(st, 5, r->time);
 	bind_int_or_null(st, 6, r->boot);
-	bind_text(st, 7, r->event);
-	bind_text(st, 8, r->bundle);
-	bind_text(st, 9, r->version);
-	bind_text(st, 10, r->result);
-	bind_text(st, 11, r->reason);
-	bind_text(st, 12, r->media_serial);
-	bind_text(st, 13, r->media_label);
-	bind_text(st, 14, r->line);
-	bind_text(st, 15, r->code);
-	bind_text(st, 16, r->work_order);
-	bind_text(st, 17, r->technician);
+	bind_borrowed(st, 7, r->event);
+	bind_borrowed(st, 8, r->bundle);
+	bind_borrowed(st, 9, r->version);
+	bind_borrowed(st, 10, r->result);
+	bind_borrowed(st, 11, r->reason);
+	bind_borrowed(st, 12, r->media_serial);
+	bind_borrowed(st, 13, r->media_label);
+	bind_borrowed(st, 14, r->line);
+	bind_borrowed(st, 15, r->code);
+	bind_borrowed(st, 16, r->work_order);
+	bind_borrowed(st, 17, r->technician);
 	bool ok = sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
 		ferry_error_setc(err, sq_code(s), "%s: inserting record %s/%lld: %s", s->path, r->device,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/pgp.h"
+#include "common/pgp_quick.h"
 
 struct verify_job {
 	char *id, *fingerprint, *path;   /* copies: the caller's may go first */
@@ -34,6 +35,7 @@ struct verify_pool {
 	bool stopping;
 	struct verify_worker *workers;
 	size_t n_workers;
+	struct pgp_quick *quick;   /* the workers' in-process signature check */
 };
 
 static void *worker_main(void *arg)
@@ -95,10 +97,16 @@ bool verify_pool_start(const char *homedir, size_t workers, struct verify_pool *
 	/* Contexts opened here, one after the other: pgp_open may write the
 	 * home's configuration. */
 	for (size_t i = 0; i < vp->n_workers; i++) {
-		struct verify_worker *w = &vp->workers[i];
-		w->vp = vp;
-		if (!pgp_open(homedir, &w->pgp, err))
+		vp->workers[i].vp = vp;
+		if (!pgp_open(homedir, &vp->workers[i].pgp, err))
 			goto fail;
+	}
+	/* The keyring's state and keys, read once for all files of the import. */
+	if (!pgp_quick_load(vp->workers[0].pgp, &vp->quick, err))
+		goto fail;
+	for (size_t i = 0; i < vp->n_workers; i++) {
+		struct verify_worker *w = &vp->workers[i];
+		pgp_use_quick(w->pgp, vp->quick);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			ferry_error_setc(err, FERRY_E_INTERNAL, "cannot start a verification thread");
 			goto fail;
@@ -181,6 +189,11 @@ bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_ex
 	return ok;
 }
 
+const struct pgp_quick *verify_pool_quick(const struct verify_pool *vp)
+{
+	return vp ? vp->quick : NULL;
+}
+
 void verify_pool_stop(struct verify_pool *vp)
 {
 	if (!vp)
@@ -198,6 +211,7 @@ void verify_pool_stop(struct verify_pool *vp)
 		job_clear(&vp->jobs[i]);
 	free(vp->jobs);
 	free(vp->workers);
+	pgp_quick_free(vp->quick);
 	pthread_cond_destroy(&vp->work);
 	pthread_cond_destroy(&vp->result);
 	pthread_mutex_destroy(&vp->lock);

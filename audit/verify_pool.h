@@ -1,6 +1,8 @@
 /* verify_pool: export files verified ahead of the importer, in worker
- * threads (ingest_export_verify: signature through GPGME, chain, one parse).
- * Each worker has its own GPGME context on the same home directory; results
+ * threads (ingest_export_verify: signature, chain, one parse).
+ * Each worker has its own GPGME context on the same home directory, and all
+ * share one snapshot of its keyring taken at start (common/pgp_quick.h:
+ * device signatures checked in-process, anything else by GPGME); results
  * are taken in the order the files were added, and workers never run more
  * than a window of files ahead of the taker, so memory stays bounded by the
  * window (each file at most AUDITLOG_EXPORT_MAX and its rows). */
@@ -32,6 +34,10 @@ bool verify_pool_add(struct verify_pool *vp, const struct audit_device *dev, int
 bool verify_pool_take(struct verify_pool *vp, const char *path, struct ingest_export *x,
 		      struct ferry_error **err);
 /* Stops the workers (files not taken are dropped) and frees the pool. */
+/* The keyring snapshot the workers check signatures with (pgp_quick.h),
+ * for the importer's own checks of the same stick; lives until stop. */
+struct pgp_quick;
+const struct pgp_quick *verify_pool_quick(const struct verify_pool *vp);
 void verify_pool_stop(struct verify_pool *vp);
 
 #endif

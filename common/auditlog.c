@@ -157,6 +157,15 @@ void auditlog_line_hash(const char *line, size_t len, char out[SHA256_HEX_LEN + 
 	sha256_buffer_hex(line, len, out);
 }
 
+bool auditlog_fields_well_formed(const struct auditlog_fields *f)
+{
+	return f->prev && sha256_hex_valid(f->prev) && time_valid(f->time) && f->event &&
+	       auditlog_device_id_valid(f->device) && auditlog_result_valid(f->result) &&
+	       (!f->code || code_valid(f->code)) && (!f->log || sha256_hex_valid(f->log)) &&
+	       (!f->order || policy_id_valid(f->order)) &&
+	       (!f->technician || policy_id_valid(f->technician));
+}
+
 static bool parse_media(json_t *obj, const struct json_path *p, struct auditlog_fields *f,
 			struct ferry_error **err)
 {
@@ -195,11 +204,7 @@ static bool parse_fields(json_t *obj, const struct json_path *p, struct auditlog
 		return false;
 	f->seq = (uint64_t)seq;
 	f->detail = detail;
-	if (!sha256_hex_valid(f->prev) || !time_valid(f->time) ||
-	    !auditlog_device_id_valid(f->device) || !auditlog_result_valid(f->result) ||
-	    (f->code && !code_valid(f->code)) || (f->log && !sha256_hex_valid(f->log)) ||
-	    (f->order && !policy_id_valid(f->order)) ||
-	    (f->technician && !policy_id_valid(f->technician)))
+	if (!auditlog_fields_well_formed(f))
 		return ferry_error_setc(err, FERRY_E_FORMAT, "record: prev, time, device, result, "
 					"code, log, order or technician malformed");
 	return true;
@@ -241,6 +246,7 @@ bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *o
 void auditlog_record_clear(struct auditlog_record *r)
 {
 	json_decref(r->json);
+	free(r->text);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -291,7 +297,7 @@ bool auditlog_chain_verify_each(const char *data, size_t len, const char *name,
 		size_t n = (size_t)(nl - line);
 		struct auditlog_record r;
 		lineno++;
-		if (!auditlog_line_parse(line, n, &r, err)) {
+		if (!auditlog_line_read(line, n, &r, err)) {
 			ferry_error_prefix(err, "%s: line %zu", name, lineno);
 			ferry_error_classify(err, FERRY_E_FORMAT);
 			return false;

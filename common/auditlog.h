@@ -74,7 +74,9 @@ void auditlog_line_hash(const char *line, size_t len, char out[SHA256_HEX_LEN + 
 /* One parsed record: the fields the writer took, strings and detail pointing
  * into *json (valid while it lives). */
 struct auditlog_record {
-	json_t *json;                 /* owned: auditlog_record_clear releases it */
+	json_t *json;                 /* owned: auditlog_record_clear releases it
+				       * (auditlog_line_read: the detail only) */
+	char *text;                   /* owned: the strings auditlog_line_read took */
 	struct auditlog_fields f;
 	int64_t format;               /* the record's major version (1 when absent) */
 	size_t n_unknown;             /* fields of a newer minor version, kept in json */
@@ -89,6 +91,14 @@ bool auditlog_line_parse(const char *line, size_t len, struct auditlog_record *o
  * auditlog_chain_verify has accepted already (HQ's import stores from it). */
 bool auditlog_line_fields(const char *line, size_t len, struct auditlog_record *out,
 			  struct ferry_error **err);
+/* auditlog_line_parse's verdict, fields, code and message, from one pass
+ * over the bytes when the line allows (auditlog_read.c): then r->json holds
+ * the detail only, not the whole record. What chain verification reads. */
+bool auditlog_line_read(const char *line, size_t len, struct auditlog_record *out,
+			struct ferry_error **err);
+/* The checks of the fields' spelling that both readers make: prev, time,
+ * device, event and result present, each field well formed. */
+bool auditlog_fields_well_formed(const struct auditlog_fields *f);
 void auditlog_record_clear(struct auditlog_record *r);
 
 /* What a verified chain holds. */
@@ -108,7 +118,8 @@ bool auditlog_chain_verify(const char *data, size_t len, const char *name, const
 			   const char *expected_prev, struct auditlog_chain *out,
 			   struct ferry_error **err);
 /* Called for each record auditlog_chain_verify has accepted, in order, with
- * the line (n bytes, no newline) and its hash; r lives for the call only.
+ * the line (n bytes, no newline) and its hash; r lives for the call only
+ * (read by auditlog_line_read: r->f, not r->json, holds the record).
  * false stops the verification (the callback filled *err). */
 typedef bool (*auditlog_record_cb)(const struct auditlog_record *r, const char *line, size_t n,
 				   const char hash[SHA256_HEX_LEN + 1], void *ctx,

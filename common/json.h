@@ -95,6 +95,20 @@ char *json_dump_canonical(const json_t *value);
  * being what was parsed from text; one pass over the bytes in the common
  * case, a dump and comparison where the pass is not sure (json_canon.c). */
 bool json_canonical_text(const json_t *value, const char *text, size_t len);
+/* One member of the top-level object json_canon_members scans: the key's
+ * bytes (no quotes, no escapes) and the value's exact text. false: stop,
+ * the caller is not sure. */
+typedef bool (*json_canon_member_cb)(const char *key, size_t key_len, const char *value,
+				     size_t value_len, void *ctx);
+/* For a reader that takes a canonical object without building a tree: true
+ * when text is an object that the one pass is sure is canonical and that
+ * json_parse_strict accepts (strings of printable ASCII without escapes,
+ * integers of at most 18 digits, no reals, nested at most JSON_CANON_DEPTH
+ * levels), cb having accepted each top-level member, in key order. false
+ * says nothing about the text: the caller parses it with jansson, which
+ * decides. */
+#define JSON_CANON_DEPTH 8
+bool json_canon_members(const char *text, size_t len, json_canon_member_cb cb, void *ctx);
 
 /* A document of its own that ferry-keys signs (trust policy, work order):
  * the exact bytes parsed strictly (json_parse_strict), only the keys listed

@@ -2,7 +2,9 @@
  * from it? One pass over the bytes for the common case (plain ASCII strings,
  * integers), so that HQ's import does not serialize every record again; any
  * spelling the scan is not sure of falls back to dumping and comparing, so
- * the answer is always the same as the comparison's. */
+ * the answer is always the same as the comparison's. The same pass hands a
+ * reader the members of a canonical object (json_canon_members), so that the
+ * import reads records without building a tree. */
 #include "json.h"
 
 #include <stdlib.h>
@@ -14,6 +16,9 @@ enum scan { SCAN_CANONICAL, SCAN_NOT, SCAN_UNSURE };
 
 struct canon_scan {
 	const char *p, *end;
+	int depth_max;                 /* deeper: unsure */
+	json_canon_member_cb cb;       /* each member of the top-level object */
+	void *ctx;
 	/* the last key seen per open object (NULL before its first key) */
 	const char *key[CANON_DEPTH_MAX];
 	size_t key_len[CANON_DEPTH_MAX];
@@ -54,6 +59,8 @@ static enum scan scan_number(struct canon_scan *s)
 		return SCAN_NOT;
 	if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E'))
 		return SCAN_UNSURE;
+	if (p - digits > 18)   /* jansson may refuse it as too big: unsure */
+		return SCAN_UNSURE;
 	s->p = p;
 	return SCAN_CANONICAL;
 }
@@ -89,7 +96,7 @@ static enum scan scan_container(struct canon_scan *s, bool object)
 {
 	char close = object ? '}' : ']';
 	enum scan r = SCAN_CANONICAL;
-	if (s->depth == CANON_DEPTH_MAX)
+	if (s->depth == s->depth_max)
 		return SCAN_UNSURE;
 	s->key[s->depth] = NULL;
 	s->key_len[s->depth++] = 0;
@@ -99,9 +106,9 @@ static enum scan scan_container(struct canon_scan *s, bool object)
 			break;
 		if (!first && (s->p >= s->end || *s->p++ != ','))
 			return SCAN_NOT;
+		const char *k = NULL, *v;
+		size_t n = 0;
 		if (object) {
-			const char *k = NULL;
-			size_t n = 0;
 			if (s->p >= s->end || *s->p != '"')
 				return SCAN_NOT;
 			if ((r = scan_string(s, &k, &n)) != SCAN_CANONICAL ||
@@ -110,7 +117,11 @@ static enum scan scan_container(struct canon_scan *s, bool object)
 			if (s->p >= s->end || *s->p++ != ':')
 				return SCAN_NOT;
 		}
+		v = s->p;
 		r = scan_value(s);
+		if (r == SCAN_CANONICAL && object && s->depth == 1 && s->cb &&
+		    !s->cb(k, n, v, (size_t)(s->p - v), s->ctx))
+			return SCAN_UNSURE;
 		if (r == SCAN_CANONICAL && s->p < s->end && *s->p == close)
 			break;
 	}
@@ -140,7 +151,7 @@ static enum scan scan_value(struct canon_scan *s)
 
 bool json_canonical_text(const json_t *value, const char *text, size_t len)
 {
-	struct canon_scan s = { .p = text, .end = text + len };
+	struct canon_scan s = { .p = text, .end = text + len, .depth_max = CANON_DEPTH_MAX };
 	enum scan r = scan_value(&s);
 	if (r == SCAN_CANONICAL && s.p == s.end)
 		return true;
@@ -150,4 +161,11 @@ bool json_canonical_text(const json_t *value, const char *text, size_t len)
 	bool same = canon && strlen(canon) == len && memcmp(canon, text, len) == 0;
 	free(canon);
 	return same;
+}
+
+bool json_canon_members(const char *text, size_t len, json_canon_member_cb cb, void *ctx)
+{
+	struct canon_scan s = { .p = text, .end = text + len, .depth_max = JSON_CANON_DEPTH,
+				.cb = cb, .ctx = ctx };
+	return len && *text == '{' && scan_value(&s) == SCAN_CANONICAL && s.p == s.end;
 }

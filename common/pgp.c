@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pgp_ctx.h"
 #include "safefile.h"
 #include "sha256.h"
 
@@ -40,6 +41,7 @@ struct pgp {
 	 * while a context lives; its validity is in every verification's status).
 	 * Forgotten when the context imports keys. */
 	char known_sub[PGP_FPR_LEN + 1], known_primary[PGP_FPR_LEN + 1];
+	const struct pgp_quick *quick;   /* borrowed: pgp_use_quick */
 };
 
 /* The contexts open in this process: the agent one of them started is
@@ -302,6 +304,21 @@ static bool need_agent(struct pgp *p, struct ferry_error **err)
 				       p->homedir);
 	p->agent_launched = true;
 	return true;
+}
+
+gpgme_ctx_t pgp_gpgme(struct pgp *p)
+{
+	return p->ctx;
+}
+
+void pgp_use_quick(struct pgp *p, const struct pgp_quick *q)
+{
+	p->quick = q;
+}
+
+const struct pgp_quick *pgp_quick_of(const struct pgp *p)
+{
+	return p->quick;
 }
 
 const char *pgp_homedir(const struct pgp *p)

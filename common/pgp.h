@@ -94,4 +94,11 @@ bool pgp_verify_detached(struct pgp *p, const void *data, size_t len, const void
 			 size_t sig_len, struct pgp_verify_result *out, struct ferry_error **err);
 void pgp_verify_result_clear(struct pgp_verify_result *r);
 
+/* A snapshot of the keyring (pgp_quick.h) that checks of a signature by one
+ * given key (signedfile_read_by) try before GPGME; borrowed: it must outlive
+ * p's use of it. NULL: GPGME only. */
+struct pgp_quick;
+void pgp_use_quick(struct pgp *p, const struct pgp_quick *q);
+const struct pgp_quick *pgp_quick_of(const struct pgp *p);
+
 #endif

@@ -20,7 +20,9 @@ bool signedfile_read(struct pgp *pgp, const char *path, size_t max, char **data,
 		     struct pgp_verify_result *vr, struct ferry_error **err);
 
 /* signedfile_read, then: every signature valid and one by the key with full
- * fingerprint fpr ("<path>.sig: not signed by <what> <fpr>" otherwise). */
+ * fingerprint fpr ("<path>.sig: not signed by <what> <fpr>" otherwise).
+ * With a keyring snapshot on pgp (pgp_use_quick), a signature it takes as
+ * valid by fpr is not given to GPGME (common/pgp_quick.h). */
 bool signedfile_read_by(struct pgp *pgp, const char *path, size_t max, const char *fpr,
 			const char *what, char **data, size_t *len, struct ferry_error **err);
 

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "testutil.h"
+#include "common/safefile.h"
 
 void pgp_home_setup(struct pgp_home *h)
 {
@@ -84,4 +86,37 @@ int pgp_home_gpg(const struct pgp_home *h, const char *fmt, ...)
 	free(args);
 	free(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void pgp_home_fpr_of(const struct pgp_home *h, const char *uid, char fpr[PGP_FPR_LEN + 1])
+{
+	char *cmd = NULL, line[512];
+	if (asprintf(&cmd, "gpg --homedir '%s' --batch --with-colons --list-keys '%s' 2>/dev/null",
+		     h->dir, uid) < 0)
+		fail_msg("out of memory");
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	fpr[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!fpr[0] && strncmp(line, "fpr:::::::::", 12) == 0)
+			snprintf(fpr, PGP_FPR_LEN + 1, "%s", line + 12);
+	pclose(f);
+	free(cmd);
+	assert_true(pgp_fpr_valid(fpr));
+}
+
+void pgp_home_revoke(struct pgp_home *h, const char *fpr)
+{
+	/* the certificate's armor line is guarded by a ':' against accidental import */
+	char *path = NULL, *rev = NULL, got[1][PGP_FPR_LEN + 1];
+	size_t len = 0, n = 0;
+	struct ferry_error *err = NULL;
+	assert_true(asprintf(&path, "%s/openpgp-revocs.d/%s.rev", h->dir, fpr) > 0);
+	assert_ok(read_file_limited(path, 65536, &rev, &len, &err), err);
+	char *guard = strstr(rev, ":-----BEGIN");
+	assert_non_null(guard);
+	memmove(guard, guard + 1, strlen(guard));
+	assert_ok(pgp_import(h->pgp, rev, len - 1, got, 1, &n, &err), err);
+	free(rev);
+	free(path);
 }

@@ -36,5 +36,9 @@ void pgp_home_copy_public(struct pgp_home *from, struct pgp_home *to, const char
  * cannot produce (keys made in the past with --faked-system-time). */
 int pgp_home_gpg(const struct pgp_home *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Revokes key fpr with the certificate GnuPG stored when it made the key. */
+void pgp_home_revoke(struct pgp_home *h, const char *fpr);
+/* The fingerprint of the one key whose user id matches uid, via plain gpg. */
+void pgp_home_fpr_of(const struct pgp_home *h, const char *uid, char fpr[PGP_FPR_LEN + 1]);
 
 #endif

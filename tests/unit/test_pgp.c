@@ -39,24 +39,6 @@ static enum pgp_sig_status verify_one(struct pgp_home *h, const char *data, cons
 	return st;
 }
 
-/* The fingerprint of the one key whose user id matches uid, via plain gpg. */
-static void fpr_of(struct pgp_home *h, const char *uid, char fpr[PGP_FPR_LEN + 1])
-{
-	char *cmd = NULL, line[512];
-	if (asprintf(&cmd, "gpg --homedir '%s' --batch --with-colons --list-keys '%s' 2>/dev/null",
-		     h->dir, uid) < 0)
-		fail_msg("out of memory");
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	fpr[0] = '\0';
-	while (fgets(line, sizeof(line), f))
-		if (!fpr[0] && strncmp(line, "fpr:::::::::", 12) == 0)
-			snprintf(fpr, PGP_FPR_LEN + 1, "%s", line + 12);
-	pclose(f);
-	free(cmd);
-	assert_true(pgp_fpr_valid(fpr));
-}
-
 static void test_pgp_sign_verify_valid(void **state)
 {
 	struct pgp_home h = ((struct pgp_homes *)*state)->h[0];
@@ -119,7 +101,7 @@ static char *signed_in_2024(struct pgp_home *h, const char *key_life, const char
 	assert_int_equal(pgp_home_gpg(h, "--faked-system-time 20240101T000000! "
 				      "--quick-gen-key 'Old <old@ferry.test>' ed25519 sign %s",
 				      key_life), 0);
-	fpr_of(h, "old@ferry.test", fpr);
+	pgp_home_fpr_of(h, "old@ferry.test", fpr);
 	char *data = test_write_file(h->dir, "data", msg, strlen(msg));
 	assert_int_equal(pgp_home_gpg(h, "--faked-system-time 20240101T010000! -u %s %s "
 				      "--detach-sign -o %s.sig %s", fpr, sig_opts, data, data), 0);
@@ -169,25 +151,10 @@ static void test_pgp_verify_reports_revoked_key(void **state)
 	void *sig = NULL;
 	size_t len = 0;
 	sign(&h, fpr, msg, &sig, &len);
-	/* GnuPG stores a revocation certificate at key creation, its armor line
-	 * guarded by a ':' against accidental import */
-	char *revpath = NULL, *rev = NULL;
-	size_t revlen = 0;
-	struct ferry_error *err = NULL;
-	assert_true(asprintf(&revpath, "%s/openpgp-revocs.d/%s.rev", h.dir, fpr) > 0);
-	assert_ok(read_file_limited(revpath, 65536, &rev, &revlen, &err), err);
-	char *guard = strstr(rev, ":-----BEGIN");
-	assert_non_null(guard);
-	memmove(guard, guard + 1, strlen(guard));
-	revlen--;
-	char got[1][PGP_FPR_LEN + 1];
-	size_t n = 0;
-	assert_ok(pgp_import(h.pgp, rev, revlen, got, 1, &n, &err), err);
+	pgp_home_revoke(&h, fpr);
 	char got_fpr[PGP_FPR_LEN + 1];
 	assert_int_equal(verify_one(&h, msg, sig, len, got_fpr), PGP_SIG_REVOKED_KEY);
 	assert_string_equal(got_fpr, fpr);
-	free(rev);
-	free(revpath);
 	free(sig);
 }
 
