@@ -2,7 +2,9 @@
  * a pax tar of regular files with fixed mode, owner and mtime, members in
  * the one order the reader accepts. Output goes to "<path>.tmp" and is
  * renamed only when complete: a failure leaves no bundle behind. The same
- * spec and inputs give the same bytes, signatures aside. */
+ * spec and inputs give the same bytes, signatures aside. The tar writer is
+ * here (bundle_write.c); bundle_create, which packs the frames in place
+ * before writing the tar around them, in bundle_create.c. */
 #ifndef FERRY_BUNDLE_WRITE_H
 #define FERRY_BUNDLE_WRITE_H
 
