@@ -63,6 +63,7 @@ struct create {
 	bool missed;               /* a data member did not start at its frames */
 	size_t manifest_guess;     /* manifest.json's length, hashes still unknown */
 	uint64_t frames_end;       /* end of the frames packed so far */
+	uint64_t written_back;     /* frames from here on not yet sent to the disk */
 	struct packed *packed;     /* one per payload, variants flattened */
 	struct hook_data (*hooks)[HOOK_COUNT + 1];   /* one row per variant; the SBOM last */
 	size_t n_packed, n_hook_rows;
@@ -81,9 +82,25 @@ static char *spec_relative(const struct create *c, const char *file)
 	return s;
 }
 
+/* Starts writeback of the frames written since the last call, every
+ * WRITEBACK_STEP bytes, so that the disk writes while frames are still
+ * being compressed and the one fsync at the end finds little left to do.
+ * Best effort: a write error shows at that fsync. */
+#define WRITEBACK_STEP (16u * 1024 * 1024)
+static void start_writeback(struct create *c)
+{
+	off_t pos = lseek(c->frames_fd, 0, SEEK_CUR);
+	if (pos < 0 || (uint64_t)pos < c->written_back + WRITEBACK_STEP)
+		return;
+	sync_file_range(c->frames_fd, (off_t)c->written_back, pos - (off_t)c->written_back,
+			SYNC_FILE_RANGE_WRITE);
+	c->written_back = (uint64_t)pos;
+}
+
 static void on_frames(void *ctx, uint64_t bytes)
 {
 	struct create *c = ctx;
+	start_writeback(c);
 	progress_update(c->bar, c->done_before + bytes);
 }
 
@@ -250,6 +267,7 @@ static bool pack_payload(struct create *c, size_t k, const struct variant *v, st
 	}
 	if (!predict_offset(c, k, &pk->offset, err))
 		goto out;
+	c->written_back = pk->offset;
 	if (lseek(c->frames_fd, (off_t)pk->offset, SEEK_SET) < 0) {
 		ferry_error_errno(err, errno, "%s: seek to %llu", c->out_path, (unsigned long long)pk->offset);
 		goto out;
