@@ -265,6 +265,7 @@ static bool pack_payload(struct create *c, size_t k, const struct variant *v, st
 		ferry_error_errno(err, errno, "%s", pk->path);
 		goto out;
 	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);   /* a larger read-ahead; a hint only */
 	if (!predict_offset(c, k, &pk->offset, err))
 		goto out;
 	c->written_back = pk->offset;
