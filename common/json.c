@@ -203,18 +203,28 @@ static bool lookup(json_t *obj, const struct json_path *p, const char *key, bool
 	return true;
 }
 
+/* lookup, then the value's type: type (JSON_TRUE: either boolean), or an
+ * error at the key saying what it must be. */
+static bool lookup_typed(json_t *obj, const struct json_path *p, const char *key, bool required,
+			 json_type type, const char *must, json_t **v, struct json_path *kp,
+			 struct ferry_error **err)
+{
+	if (!lookup(obj, p, key, required, v, kp, err))
+		return false;
+	if (!*v || json_typeof(*v) == type || (type == JSON_TRUE && json_is_boolean(*v)))
+		return true;
+	return json_path_error(err, kp, "must be %s", must);
+}
+
 bool json_get_string(json_t *obj, const struct json_path *p, const char *key, bool required,
 		     const char **out, struct ferry_error **err)
 {
 	json_t *v;
 	struct json_path kp;
-	if (!lookup(obj, p, key, required, &v, &kp, err))
+	if (!lookup_typed(obj, p, key, required, JSON_STRING, "a string", &v, &kp, err))
 		return false;
-	if (!v)
-		return true;
-	if (!json_is_string(v))
-		return json_path_error(err, &kp, "must be a string");
-	*out = json_string_value(v);
+	if (v)
+		*out = json_string_value(v);
 	return true;
 }
 
@@ -234,12 +244,10 @@ bool json_get_int(json_t *obj, const struct json_path *p, const char *key, bool 
 {
 	json_t *v;
 	struct json_path kp;
-	if (!lookup(obj, p, key, required, &v, &kp, err))
+	if (!lookup_typed(obj, p, key, required, JSON_INTEGER, "an integer", &v, &kp, err))
 		return false;
 	if (!v)
 		return true;
-	if (!json_is_integer(v))
-		return json_path_error(err, &kp, "must be an integer");
 	json_int_t n = json_integer_value(v);
 	if (n < min || n > max)
 		return json_path_error(err, &kp, "must be between %lld and %lld",
@@ -253,13 +261,10 @@ bool json_get_bool(json_t *obj, const struct json_path *p, const char *key, bool
 {
 	json_t *v;
 	struct json_path kp;
-	if (!lookup(obj, p, key, required, &v, &kp, err))
+	if (!lookup_typed(obj, p, key, required, JSON_TRUE, "true or false", &v, &kp, err))
 		return false;
-	if (!v)
-		return true;
-	if (!json_is_boolean(v))
-		return json_path_error(err, &kp, "must be true or false");
-	*out = json_is_true(v);
+	if (v)
+		*out = json_is_true(v);
 	return true;
 }
 
@@ -268,13 +273,10 @@ bool json_get_object(json_t *obj, const struct json_path *p, const char *key, bo
 {
 	json_t *v;
 	struct json_path kp;
-	if (!lookup(obj, p, key, required, &v, &kp, err))
+	if (!lookup_typed(obj, p, key, required, JSON_OBJECT, "an object", &v, &kp, err))
 		return false;
-	if (!v)
-		return true;
-	if (!json_is_object(v))
-		return json_path_error(err, &kp, "must be an object");
-	*out = v;
+	if (v)
+		*out = v;
 	return true;
 }
 
@@ -283,13 +285,10 @@ bool json_get_array(json_t *obj, const struct json_path *p, const char *key, boo
 {
 	json_t *v;
 	struct json_path kp;
-	if (!lookup(obj, p, key, required, &v, &kp, err))
+	if (!lookup_typed(obj, p, key, required, JSON_ARRAY, "an array", &v, &kp, err))
 		return false;
-	if (!v)
-		return true;
-	if (!json_is_array(v))
-		return json_path_error(err, &kp, "must be an array");
-	*out = v;
+	if (v)
+		*out = v;
 	return true;
 }
 

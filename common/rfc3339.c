@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static bool digits(const char *s, size_t n, int *out)
 {
@@ -22,6 +21,33 @@ static bool is_leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
+ * era-based algorithms of H. Hinnant's "chrono-compatible low-level date
+ * algorithms"). In 64-bit arithmetic of our own, not timegm/gmtime_r: a
+ * 32-bit time_t (Debian 12 armhf) cannot hold a time after 2038-01-19. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 bool rfc3339_parse_utc(const char *text, int64_t *epoch, struct ferry_error **err)
 {
 	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -35,9 +61,7 @@ bool rfc3339_parse_utc(const char *text, int64_t *epoch, struct ferry_error **er
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 ||
 	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)) || h > 23 || mi > 59 || s > 59)
 		return ferry_error_set(err, "'%s' is not a valid date and time", text);
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			 .tm_hour = h, .tm_min = mi, .tm_sec = s };
-	*epoch = (int64_t)timegm(&tm);
+	*epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return true;
 }
 
@@ -49,12 +73,15 @@ bool rfc3339_valid_utc(const char *text)
 
 bool rfc3339_format_utc(int64_t epoch, char out[RFC3339_UTC_LEN + 1])
 {
-	time_t t = (time_t)epoch;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
+	/* 0001-01-01 and 9999-12-31T23:59:59 */
+	if (epoch < -62135596800LL || epoch > 253402300799LL)
 		return false;
-	snprintf(out, RFC3339_UTC_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	int64_t days = epoch >= 0 ? epoch / 86400 : -((-epoch + 86399) / 86400), y;
+	int64_t secs = epoch - days * 86400;
+	int m, d;
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, RFC3339_UTC_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 	return true;
 }
 

@@ -20,6 +20,34 @@ static void test_rfc3339_parses_and_formats_utc(void **state)
 	assert_true(rfc3339_valid_utc("2028-02-29T23:59:59Z"));
 }
 
+/* The same numbers on every target: a 32-bit time_t (Debian 12 armhf) ends
+ * in 2038, ferry's times do not (a key's expiry, a device's wrong clock). */
+static void test_rfc3339_covers_years_1_to_9999_on_every_target(void **state)
+{
+	(void)state;
+	static const struct { const char *text; int64_t epoch; } known[] = {
+		{ "0001-01-01T00:00:00Z", -62135596800LL }, { "1969-12-31T23:59:59Z", -1 },
+		{ "2038-01-19T03:14:08Z", 2147483648LL },   { "2099-01-01T00:00:00Z", 4070908800LL },
+		{ "2400-02-29T12:00:00Z", 13574606400LL },  { "9999-12-31T23:59:59Z", 253402300799LL },
+	};
+	char out[RFC3339_UTC_LEN + 1];
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		int64_t t = 0;
+		assert_true(rfc3339_parse_utc(known[i].text, &t, NULL));
+		assert_int_equal(t, known[i].epoch);
+		assert_true(rfc3339_format_utc(t, out));
+		assert_string_equal(out, known[i].text);
+	}
+	for (int64_t t = -62135596800LL; t < 253402300799LL; t += 86400LL * 997 + 3599) {
+		int64_t back = 0;
+		assert_true(rfc3339_format_utc(t, out));
+		assert_true(rfc3339_parse_utc(out, &back, NULL));
+		assert_int_equal(back, t);
+	}
+	assert_false(rfc3339_format_utc(-62135596801LL, out));
+	assert_false(rfc3339_format_utc(253402300800LL, out));
+}
+
 static void test_rfc3339_rejects_other_shapes_and_dates(void **state)
 {
 	(void)state;
@@ -46,6 +74,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc3339_parses_and_formats_utc),
+		cmocka_unit_test(test_rfc3339_covers_years_1_to_9999_on_every_target),
 		cmocka_unit_test(test_rfc3339_rejects_other_shapes_and_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,9 +34,14 @@ say "booted slot=$slot version=$(cat /run/ferry/slot-version)"
 # dist/ferry-agent-commit.service: ExecStartPre=boot, ExecStart=commit.
 A boot >/dev/console 2>&1; say "agent-boot rc=$?"
 A commit >/dev/console 2>&1; say "commit rc=$?"
-# stdout alone on the status line (the test parses it as JSON); anything the
-# agent says on stderr goes to the console on lines of its own, before it
-say "status $(A --json status --last 8 2>/dev/console | tr -d '\n')"
+# The status as JSON for the test: written whole into /run/ctl/status.json
+# (what the test reads: a kernel message on the console cannot cut into it)
+# and echoed on the status line (what the test waits for, and the console
+# log's record). stdout alone: anything the agent says on stderr goes to the
+# console on lines of its own, before it.
+A --json status --last 8 2>/dev/console >/run/ctl/status.tmp
+mv /run/ctl/status.tmp /run/ctl/status.json
+say "status $(tr -d '\n' </run/ctl/status.json)"
 # What the slots' partitions received, as the kernel counts it (sectors
 # written, /sys/class/block/vdaN/stat field 7): one line per whole MiB, which
 # the power-cut scenario waits for to cut in the middle of a slot write. The

@@ -17,7 +17,7 @@ vm_on() {
 	[ "${VM_DIRECT:-yes}" = yes ] || cache=writethrough
 	VM_OFF=$(stat -c %s "$CONSOLE" 2>/dev/null || echo 0)
 	SPAN= BOOT_LOG= STATUS=
-	rm -f "$QMP"
+	rm -f "$QMP" "$CTL/status.json"
 	qemu-system-x86_64 -machine pc,accel=tcg -m 512 -smp 1 -nodefaults -no-user-config \
 		-display none -monitor none -chardev file,id=con,path="$CONSOLE",append=on -serial chardev:con \
 		-drive file="$DISK",if=none,id=disk0,format=raw,cache=$cache \
@@ -67,13 +67,19 @@ vm_wait() {
 # vm_boot SECONDS: waits for the next boot to be up (guest.sh said "ready").
 # Sets BOOTED (its "booted slot=… version=…" line), BOOT_LOG (the console up
 # to "ready": GRUB's choices, a panicking slot, the commit step) and STATUS
-# (its status --json).
+# (its status --json, from $CTL/status.json).
 vm_boot() {
 	BOOTED= STATUS=
 	vm_wait 'FERRYVM booted' "$1" || return 1
 	BOOTED=$LINE BOOT_LOG=$SPAN
 	vm_wait 'FERRYVM status ' 120 || return 1
-	STATUS=$(printf '%s' "$LINE" | sed 's/^FERRYVM status //; s/ \[up [0-9.]*\]$//')
+	# the file the guest wrote whole before the line (vm_on removed the last
+	# boot's); the console line only if the share failed
+	if [ -s "$CTL/status.json" ]; then
+		STATUS=$(tr -d '\n' <"$CTL/status.json")
+	else
+		STATUS=$(printf '%s' "$LINE" | sed 's/^FERRYVM status //; s/ \[up [0-9.]*\]$//')
+	fi
 	BOOT_LOG=$BOOT_LOG$'\n'$BOOTED$'\n'$SPAN
 	vm_wait 'FERRYVM ready' 120
 }
