@@ -246,6 +246,10 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 		ferry_error_set(err, "out of memory");
 	if (!p.whole || !slots_alloc(&p, n_slots, err) || !crew_start(&p, &crew, n_threads, err))
 		goto out;
+#ifdef __clang_analyzer__
+	if (n_slots == 0)   /* thread_count is at least 1; the analyser does not follow it */
+		goto out;
+#endif
 	while (!eof || done < submitted) {
 		if (!eof && submitted - done < n_slots) {
 			struct slot *s = &p.slots[submitted % n_slots];
