@@ -102,6 +102,8 @@ awk -v mib="$MIB" -v tz="$T_zstd" -v to="$T_openssl" -v ts="$T_sha256sum" -v tc=
 	printf "  bundle %.1f MiB vs zstd -3 %.1f MiB (%.3fx); ratio %.2f:1\n", bs / 1048576, zs / 1048576, bs / zs, mib * 1048576 / bs
 	goal("create / zstd -T0 -3", tc / tz, 1.2)
 	goal("verify / openssl dgst -sha256", tv / to, 0.5)
+	printf "  %-32s %5.2f   (CPU seconds: the work done, which a loaded machine turns into wall time)\n", \
+		"create / zstd -T0 -3 CPU", cc / cz
 }
 function goal(what, v, g) {
 	printf "  %-32s %5.2f   goal <= %.1f   %s\n", what, v, g, v <= g ? "PASS" : "FAIL"

@@ -1,7 +1,6 @@
-/* bundle_write: see bundle_write.h. create packs every payload into a
- * temporary frames file first (sizes and hashes are unknown until then), fills
- * the manifest, signs its exact bytes and only then writes the tar, copying
- * the frames across. */
+/* bundle_write: see bundle_write.h. The tar writer is positional, so that
+ * create (bundle_create.c) can pack a payload's frames into the file first,
+ * where its data member will lie, and write the tar around them after. */
 #include "bundle_write.h"
 
 #include <archive.h>
@@ -11,27 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bundle_read.h"
-#include "chunks.h"
-#include "framepack.h"
-#include "log.h"
-#include "progress.h"
-#include "rfc3339.h"
 #include "safefile.h"
 #include "sbom.h"
-#include "sha256.h"
 
 #define COPY_BUF (1024 * 1024)
 
 struct bundle_tar {
-	struct safe_tmp tmp;
+	struct safe_tmp tmp;   /* tmp.fd < 0: the tar only counts (bundle_tar_open_count) */
 	struct archive *a;
 	time_t mtime;
 	char *member;          /* member being written, for messages */
 	uint64_t left;         /* bytes it still needs */
+	uint64_t pos;          /* bytes of tar so far: where the next one goes */
+	bool skipping;         /* bytes already in the file go past (bundle_tar_skip) */
 };
 
 char *bundle_payload_member(const char *variant, const char *payload, enum compression c)
@@ -65,6 +59,51 @@ static bool archive_fail(struct archive *a, const char *what, struct ferry_error
 									       : "libarchive error");
 }
 
+static bool pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t at)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, p, n, (off_t)at);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+		at += (uint64_t)w;
+	}
+	return true;
+}
+
+/* libarchive's output: positional, so that payload data written in place
+ * beforehand (bundle_tar_fd) is stepped over, not written again. */
+static la_ssize_t tar_output(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct bundle_tar *t = ctx;
+	if (t->tmp.fd >= 0 && !t->skipping && !pwrite_all(t->tmp.fd, buf, n, t->pos)) {
+		archive_set_error(a, errno ? errno : EIO, "write");
+		return -1;
+	}
+	t->pos += n;
+	return (la_ssize_t)n;
+}
+
+/* Unblocked (every byte reaches tar_output at once, so pos is exact) and
+ * without padding after the end marker: the bytes of a blocked tar with
+ * bytes_in_last_block 1, as bundles always had. */
+static bool tar_start(struct bundle_tar *t, const char *what, struct ferry_error **err)
+{
+	t->a = archive_write_new();
+	if (!t->a || archive_write_set_format_pax(t->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t->a, 0) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
+	    archive_write_open(t->a, t, NULL, tar_output, NULL) != ARCHIVE_OK) {
+		if (t->a)
+			return archive_fail(t->a, what, err);
+		return ferry_error_set(err, "out of memory");
+	}
+	return true;
+}
+
 bool bundle_tar_open(const char *path, time_t mtime, struct bundle_tar **out,
 		     struct ferry_error **err)
 {
@@ -76,19 +115,37 @@ bool bundle_tar_open(const char *path, time_t mtime, struct bundle_tar **out,
 		free(t);
 		return false;
 	}
-	t->a = archive_write_new();
-	if (!t->a || archive_write_set_format_pax(t->a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(t->a, t->tmp.fd) != ARCHIVE_OK) {
-		if (t->a)
-			archive_fail(t->a, t->tmp.tmp_path, err);
-		else
-			ferry_error_set(err, "out of memory");
+	if (!tar_start(t, t->tmp.tmp_path, err)) {
 		bundle_tar_abort(t);
 		return false;
 	}
 	*out = t;
 	return true;
+}
+
+bool bundle_tar_open_count(time_t mtime, struct bundle_tar **out, struct ferry_error **err)
+{
+	struct bundle_tar *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ferry_error_set(err, "out of memory");
+	t->mtime = mtime;
+	t->tmp.fd = -1;
+	if (!tar_start(t, "counting tar", err)) {
+		bundle_tar_abort(t);
+		return false;
+	}
+	*out = t;
+	return true;
+}
+
+uint64_t bundle_tar_pos(const struct bundle_tar *t)
+{
+	return t->pos;
+}
+
+int bundle_tar_fd(const struct bundle_tar *t)
+{
+	return t->tmp.fd;
 }
 
 static bool member_complete(struct bundle_tar *t, struct ferry_error **err)
@@ -141,6 +198,20 @@ bool bundle_tar_write(struct bundle_tar *t, const void *data, size_t len, struct
 	return true;
 }
 
+bool bundle_tar_skip(struct bundle_tar *t, uint64_t len, struct ferry_error **err)
+{
+	static uint8_t zeros[64 * 1024];   /* what libarchive is fed (bss: never written) */
+	bool ok = true;
+	t->skipping = true;
+	while (ok && len > 0) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		ok = bundle_tar_write(t, zeros, n, err);
+		len -= n;
+	}
+	t->skipping = false;
+	return ok;
+}
+
 bool bundle_tar_add(struct bundle_tar *t, const char *name, const void *data, size_t len,
 		    struct ferry_error **err)
 {
@@ -170,376 +241,15 @@ void bundle_tar_abort(struct bundle_tar *t)
 {
 	if (!t)
 		return;
+	/* Closing pads the open member and writes the end marker: none of it
+	 * may land in the file, whose frames a caller may still copy. */
+	t->skipping = true;
 	if (t->a)
 		archive_write_free(t->a);   /* closes; the fd stays ours */
-	safe_tmp_abort(&t->tmp);
+	if (t->tmp.fd >= 0)
+		safe_tmp_abort(&t->tmp);
 	free(t->member);
 	free(t);
-}
-
-/* ---- create ---------------------------------------------------------------- */
-
-struct packed {                /* per payload, in manifest order */
-	uint64_t offset;           /* of its frames in the frames file */
-	uint64_t stored;           /* their total size: the data member's */
-	uint8_t *chunks;
-	size_t chunks_len;
-};
-
-struct hook_data {             /* per variant and hook kind */
-	char *data;
-	size_t len;
-};
-
-struct create {
-	const struct bundle_create_opts *o;
-	struct manifest *m;
-	char *spec_dir;
-	int frames_fd;
-	char *frames_path;
-	struct packed *packed;     /* one per payload, variants flattened */
-	struct hook_data (*hooks)[HOOK_COUNT + 1];   /* one row per variant; the SBOM last */
-	size_t n_packed, n_hook_rows;
-	struct progress *bar;
-	uint64_t done_before;      /* bytes of earlier payloads, for the bar */
-	uint64_t total;
-};
-
-static char *spec_relative(const struct create *c, const char *file)
-{
-	char *s = NULL;
-	if (file[0] == '/')
-		return strdup(file);
-	if (asprintf(&s, "%s/%s", c->spec_dir, file) < 0)
-		return NULL;
-	return s;
-}
-
-static void on_frames(void *ctx, uint64_t bytes)
-{
-	struct create *c = ctx;
-	progress_update(c->bar, c->done_before + bytes);
-}
-
-static bool pack_payload(struct create *c, const struct variant *v, struct payload *p,
-			 struct packed *pk, struct ferry_error **err)
-{
-	bool ok = false;
-	struct chunk_table table;
-	chunks_init(&table, 0);
-	char *path = spec_relative(c, p->file);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (!path) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	if (fd < 0) {
-		ferry_error_errno(err, errno, "%s", path);
-		goto out;
-	}
-	off_t start = lseek(c->frames_fd, 0, SEEK_CUR);
-	if (start < 0) {
-		ferry_error_errno(err, errno, "%s", c->frames_path);
-		goto out;
-	}
-	pk->offset = (uint64_t)start;
-	struct framepack_opts fo = { .compression = p->compression, .level = c->o->level,
-				     .threads = c->o->threads, .progress = on_frames,
-				     .progress_ctx = c };
-	progress_set_label(c->bar, p->name);
-	if (!framepack_stream(fd, path, c->frames_fd, c->frames_path, &fo, &table, &p->size,
-			      p->sha256, err) ||
-	    !chunks_serialize(&table, &pk->chunks, &pk->chunks_len, err))
-		goto out;
-	if (p->size == 0) {
-		ferry_error_set(err, "%s: empty file", path);
-		goto out;
-	}
-	c->done_before += p->size;
-	pk->stored = table.stored_total;
-	sha256_buffer_hex(pk->chunks, pk->chunks_len, p->chunks_sha256);
-	free(p->member);
-	p->member = bundle_payload_member(v->id, p->name, p->compression);
-	free(p->chunks);
-	p->chunks = NULL;
-	if (!p->member || asprintf(&p->chunks, "%s.chunks", p->member) < 0) {
-		p->chunks = NULL;
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	free(p->file);
-	p->file = NULL;
-	ok = true;
-out:
-	if (!ok)
-		ferry_error_prefix(err, "payload %s/%s", v->id, p->name);
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	chunks_free(&table);
-	return ok;
-}
-
-_Static_assert(SBOM_MAX_BYTES == HOOK_MAX_BYTES, "an SBOM is carried and read like a hook");
-
-/* A file carried whole (a hook, the SBOM): read, hashed, named member. An
- * SBOM is checked structurally first (common/sbom.h). */
-static bool pack_carried(struct create *c, const struct variant *v, int k, struct hook *h,
-			 struct hook_data *hd, struct ferry_error **err)
-{
-	struct sbom sbom = { 0 };
-	char *path = spec_relative(c, h->file);
-	bool ok = path && read_file_limited(path, HOOK_MAX_BYTES, &hd->data, &hd->len, err);
-	if (!path)
-		ferry_error_set(err, "out of memory");
-	if (ok && k == HOOK_COUNT)
-		ok = sbom_parse(hd->data, hd->len, h->file, &sbom, err);
-	if (ok) {
-		h->size = hd->len;
-		sha256_buffer_hex(hd->data, hd->len, h->sha256);
-		free(h->member);
-		h->member = k == HOOK_COUNT ? bundle_sbom_member(v->id) : bundle_hook_member(v->id, k);
-		free(h->file);
-		h->file = NULL;
-		if (!(ok = h->member != NULL))
-			ferry_error_set(err, "out of memory");
-	}
-	if (!ok && k == HOOK_COUNT)
-		ferry_error_prefix(err, "variant %s: sbom", v->id);
-	else if (!ok)
-		ferry_error_prefix(err, "variant %s: hook %s", v->id, hook_kind_name(k));
-	sbom_clear(&sbom);
-	free(path);
-	return ok;
-}
-
-static uint64_t spec_payload_bytes(struct create *c)
-{
-	uint64_t total = 0;
-	for (size_t i = 0; i < c->m->n_variants; i++)
-		for (size_t j = 0; j < c->m->variants[i].n_payloads; j++) {
-			char *path = spec_relative(c, c->m->variants[i].payloads[j].file);
-			struct stat st;
-			if (path && stat(path, &st) == 0)
-				total += (uint64_t)st.st_size;
-			free(path);
-		}
-	return total;
-}
-
-static bool copy_frames(struct create *c, struct bundle_tar *t, const struct payload *p,
-			const struct packed *pk, struct ferry_error **err)
-{
-	bool ok = false;
-	uint64_t stored = pk->stored;
-	char *buf = malloc(COPY_BUF);
-	if (!buf)
-		return ferry_error_set(err, "out of memory");
-	if (!bundle_tar_begin(t, p->member, stored, err))
-		goto out;
-	for (uint64_t off = 0; off < stored;) {
-		size_t want = stored - off < COPY_BUF ? (size_t)(stored - off) : COPY_BUF;
-		ssize_t n = pread(c->frames_fd, buf, want, (off_t)(pk->offset + off));
-		if (n <= 0) {
-			ferry_error_errno(err, n < 0 ? errno : EIO, "%s", c->frames_path);
-			goto out;
-		}
-		if (!bundle_tar_write(t, buf, (size_t)n, err))
-			goto out;
-		off += (uint64_t)n;
-	}
-	ok = true;
-out:
-	free(buf);
-	return ok;
-}
-
-static bool write_bundle(struct create *c, const char *out_path, const char *manifest,
-			 size_t manifest_len, const void *sig, size_t sig_len, time_t mtime,
-			 struct ferry_error **err)
-{
-	struct bundle_tar *t = NULL;
-	if (!bundle_tar_open(out_path, mtime, &t, err))
-		return false;
-	if (!bundle_tar_add(t, BUNDLE_MANIFEST_MEMBER, manifest, manifest_len, err) ||
-	    !bundle_tar_add(t, BUNDLE_SIG_MEMBER, sig, sig_len, err))
-		goto fail;
-	size_t k = 0;
-	for (size_t i = 0; i < c->m->n_variants; i++) {
-		const struct variant *v = &c->m->variants[i];
-		for (size_t j = 0; j < v->n_payloads; j++, k++) {
-			const struct payload *p = &v->payloads[j];
-			if (!bundle_tar_add(t, p->chunks, c->packed[k].chunks, c->packed[k].chunks_len, err) ||
-			    !copy_frames(c, t, p, &c->packed[k], err))
-				goto fail;
-		}
-		for (int h = 0; h <= HOOK_COUNT; h++) {
-			const struct hook *carried = h < HOOK_COUNT ? &v->hooks[h] : &v->sbom;
-			if (carried->present && !bundle_tar_add(t, carried->member, c->hooks[i][h].data,
-								c->hooks[i][h].len, err))
-				goto fail;
-		}
-	}
-	return bundle_tar_commit(t, err);
-fail:
-	bundle_tar_abort(t);
-	return false;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A spec may leave "created" out: then $SOURCE_DATE_EPOCH (reproducible
- * builds) or now. Returns the time the tar members carry. */
-static bool fill_created(struct manifest *m, time_t *mtime, struct ferry_error **err)
-{
-	int64_t t = 0;
-	if (!m->created) {
-		const char *sde = getenv("SOURCE_DATE_EPOCH");
-		char buf[RFC3339_UTC_LEN + 1];
-		t = sde && *sde ? strtoll(sde, NULL, 10) : (int64_t)time(NULL);
-		if (!rfc3339_format_utc(t, buf) || !(m->created = strdup(buf)))
-			return ferry_error_set(err, "cannot set created from %lld", (long long)t);
-	}
-	if (!rfc3339_parse_utc(m->created, &t, err))
-		return false;
-	*mtime = t < 0 ? 0 : (time_t)t;
-	return true;
-}
-
-static bool open_frames_file(struct create *c, const char *out_path, struct ferry_error **err)
-{
-	if (asprintf(&c->frames_path, "%s.frames.XXXXXX", out_path) < 0) {
-		c->frames_path = NULL;
-		return ferry_error_set(err, "out of memory");
-	}
-	c->frames_fd = mkostemp(c->frames_path, O_CLOEXEC);
-	if (c->frames_fd < 0)
-		return ferry_error_errno(err, errno, "%s: create", c->frames_path);
-	/* Unlinked at once: nothing is left behind whatever happens next. */
-	unlink(c->frames_path);
-	return true;
-}
-
-static bool sign_manifest(const struct bundle_create_opts *o, const char *bytes, size_t len,
-			  char **sig, size_t *sig_len, struct ferry_error **err)
-{
-	*sig = NULL;
-	*sig_len = 0;
-	for (size_t i = 0; i < o->n_sign; i++) {
-		void *one = NULL;
-		size_t one_len = 0;
-		if (!pgp_sign_detached(o->pgp, o->sign_fprs[i], bytes, len, &one, &one_len, err))
-			return false;
-		char *all = realloc(*sig, *sig_len + one_len);
-		if (!all) {
-			free(one);
-			return ferry_error_set(err, "out of memory");
-		}
-		memcpy(all + *sig_len, one, one_len);
-		*sig = all;
-		*sig_len += one_len;
-		free(one);
-	}
-	return true;
-}
-
-static bool pack_all(struct create *c, struct ferry_error **err)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < c->m->n_variants; i++)
-		n += c->m->variants[i].n_payloads;
-	c->packed = calloc(n ? n : 1, sizeof(*c->packed));
-	c->hooks = calloc(c->m->n_variants ? c->m->n_variants : 1, sizeof(*c->hooks));
-	if (!c->packed || !c->hooks)
-		return ferry_error_set(err, "out of memory");
-	c->n_packed = n;
-	c->n_hook_rows = c->m->n_variants;
-	c->total = spec_payload_bytes(c);
-	c->bar = progress_new("packing", c->total, c->o->progress);
-	size_t k = 0;
-	for (size_t i = 0; i < c->m->n_variants; i++) {
-		struct variant *v = &c->m->variants[i];
-		for (size_t j = 0; j < v->n_payloads; j++, k++)
-			if (!pack_payload(c, v, &v->payloads[j], &c->packed[k], err))
-				return false;
-		for (int h = 0; h <= HOOK_COUNT; h++) {
-			struct hook *carried = h < HOOK_COUNT ? &v->hooks[h] : &v->sbom;
-			if (carried->present && !pack_carried(c, v, h, carried, &c->hooks[i][h], err))
-				return false;
-		}
-	}
-	progress_finish(c->bar);
-	c->bar = NULL;
-	c->m->is_spec = false;
-	return true;
-}
-
-static void create_free(struct create *c)
-{
-	for (size_t k = 0; c->packed && k < c->n_packed; k++)
-		free(c->packed[k].chunks);
-	for (size_t i = 0; c->hooks && i < c->n_hook_rows; i++)
-		for (int h = 0; h <= HOOK_COUNT; h++)
-			free(c->hooks[i][h].data);
-	free(c->packed);
-	free(c->hooks);
-	if (c->frames_fd >= 0)
-		close(c->frames_fd);
-	free(c->frames_path);
-	free(c->spec_dir);
-	progress_finish(c->bar);
-	manifest_free(c->m);
-}
-
-bool bundle_create(const char *spec_path, const char *out_path,
-		   const struct bundle_create_opts *o, struct manifest **manifest_out,
-		   struct ferry_error **err)
-{
-	bool ok = false;
-	struct create c = { .o = o, .frames_fd = -1 };
-	char *spec = NULL, *manifest = NULL, *sig = NULL;
-	size_t spec_len = 0, manifest_len = 0, sig_len = 0;
-
-	if (!read_file_limited(spec_path, MANIFEST_MAX_BYTES, &spec, &spec_len, err) ||
-	    !manifest_parse_spec(spec, spec_len, spec_path, &c.m, err))
-		goto out;
-	const char *slash = strrchr(spec_path, '/');
-	c.spec_dir = slash ? strndup(spec_path, (size_t)(slash - spec_path + (slash == spec_path)))
-			   : strdup(".");
-	if (!c.spec_dir) {
-		ferry_error_set(err, "out of memory");
-		goto out;
-	}
-	double t0 = now_seconds();
-	if (!open_frames_file(&c, out_path, err) || !pack_all(&c, err))
-		goto out;
-	double t1 = now_seconds();
-	time_t mtime = 0;
-	if (!fill_created(c.m, &mtime, err) ||
-	    !manifest_validate(c.m, BUNDLE_MANIFEST_MEMBER, err) ||
-	    !manifest_serialize(c.m, &manifest, &manifest_len, err) ||
-	    !sign_manifest(o, manifest, manifest_len, &sig, &sig_len, err) ||
-	    !write_bundle(&c, out_path, manifest, manifest_len, sig, sig_len,
-			  mtime, err))
-		goto out;
-	log_debug("%s: payloads packed in %.2f s, signed and written in %.2f s", out_path, t1 - t0,
-		  now_seconds() - t1);
-	if (manifest_out) {
-		*manifest_out = c.m;
-		c.m = NULL;
-	}
-	ok = true;
-out:
-	create_free(&c);
-	free(spec);
-	free(manifest);
-	free(sig);
-	return ok;
 }
 
 /* ---- co-signing ------------------------------------------------------------ */

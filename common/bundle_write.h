@@ -2,7 +2,9 @@
  * a pax tar of regular files with fixed mode, owner and mtime, members in
  * the one order the reader accepts. Output goes to "<path>.tmp" and is
  * renamed only when complete: a failure leaves no bundle behind. The same
- * spec and inputs give the same bytes, signatures aside. */
+ * spec and inputs give the same bytes, signatures aside. The tar writer is
+ * here (bundle_write.c); bundle_create, which packs the frames in place
+ * before writing the tar around them, in bundle_create.c. */
 #ifndef FERRY_BUNDLE_WRITE_H
 #define FERRY_BUNDLE_WRITE_H
 
@@ -31,10 +33,22 @@ char *bundle_sbom_member(const char *variant);
 struct bundle_tar;
 bool bundle_tar_open(const char *path, time_t mtime, struct bundle_tar **out,
 		     struct ferry_error **err);
+/* A tar that writes nothing and only counts its bytes (bundle_tar_pos): where
+ * members would land. Release it with bundle_tar_abort. */
+bool bundle_tar_open_count(time_t mtime, struct bundle_tar **out, struct ferry_error **err);
+/* Bytes of tar so far: the offset in the file of the next byte. */
+uint64_t bundle_tar_pos(const struct bundle_tar *t);
+/* The temporary file (readable and writable): a member's data may be
+ * written there at bundle_tar_pos beforehand, then stepped over with
+ * bundle_tar_skip. -1 for a counting tar. */
+int bundle_tar_fd(const struct bundle_tar *t);
 /* Starts a member of exactly size bytes; write them with bundle_tar_write. */
 bool bundle_tar_begin(struct bundle_tar *t, const char *name, uint64_t size,
 		      struct ferry_error **err);
 bool bundle_tar_write(struct bundle_tar *t, const void *data, size_t len, struct ferry_error **err);
+/* The member's next len bytes are already in the file where they belong:
+ * counted, not written (a counting tar: just counted). */
+bool bundle_tar_skip(struct bundle_tar *t, uint64_t len, struct ferry_error **err);
 bool bundle_tar_add(struct bundle_tar *t, const char *name, const void *data, size_t len,
 		    struct ferry_error **err);
 /* Finishes the archive and renames it into place; frees t either way. */
@@ -48,6 +62,10 @@ struct bundle_create_opts {
 	const char *const *sign_fprs;
 	size_t n_sign;
 	bool progress;               /* draw a progress bar on stderr */
+	/* Expected bytes of manifest.sig (the signers' probe signatures,
+	 * pgp_check_signing_key): where the frames are packed in place. A wrong
+	 * guess costs a copy of the frames, never a wrong bundle. */
+	size_t sig_bytes;
 };
 /* Builds a bundle from a spec (design §7) at out_path. With no signing key
  * the bundle has an empty manifest.sig (sign it later with

@@ -1,5 +1,9 @@
-/* framepack: see framepack.h. A ring of slots: the caller fills slot i % K,
- * workers compress any filled slot, the caller writes slots in index order. */
+/* framepack: see framepack.h. A ring of slots: the caller reads frame i into
+ * slot i % K, workers compress the oldest read slot, a hashing thread feeds
+ * the slots to the whole payload's SHA-256 in index order, and the caller
+ * writes slots in index order once compressed and hashed. The one serial
+ * computation (the SHA-256 of the whole payload) thus runs beside reading,
+ * compressing and writing instead of between them. */
 #include "framepack.h"
 
 #include <pthread.h>
@@ -12,8 +16,14 @@
 
 enum slot_state { SLOT_FREE, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
+/* Slots per compressing thread: enough read ahead that a worker (or the
+ * hasher) finds work while the caller waits on the oldest frame. */
+#define SLOTS_PER_THREAD 4
+
 struct slot {
 	enum slot_state state;
+	bool hashed;             /* fed to the whole payload's SHA-256 */
+	size_t seq;              /* frame index it holds (state != SLOT_FREE) */
 	uint8_t *in, *out;
 	size_t in_len, out_len;
 	uint8_t sha[SHA256_LEN];
@@ -26,17 +36,22 @@ struct pack {
 	size_t out_cap;
 	struct slot *slots;
 	size_t n_slots;
+	struct sha256 *whole;    /* the hasher's alone while it runs */
+	size_t n_hashed;         /* frames hashed, in order */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	bool stop;
 };
 
+/* The queued slot holding the earliest frame: frames finish roughly in
+ * order, so the caller, writing in order, waits least. */
 static struct slot *next_queued(struct pack *p)
 {
+	struct slot *best = NULL;
 	for (size_t i = 0; i < p->n_slots; i++)
-		if (p->slots[i].state == SLOT_QUEUED)
-			return &p->slots[i];
-	return NULL;
+		if (p->slots[i].state == SLOT_QUEUED && (!best || p->slots[i].seq < best->seq))
+			best = &p->slots[i];
+	return best;
 }
 
 static void *worker(void *arg)
@@ -71,12 +86,35 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Feeds frame after frame to the whole payload's hash as soon as it is read
+ * (compressing may still be reading the same bytes: both only read). */
+static void *hasher(void *arg)
+{
+	struct pack *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct slot *s = &p->slots[p->n_hashed % p->n_slots];
+		while (!p->stop && (s->state == SLOT_FREE || s->seq != p->n_hashed || s->hashed))
+			pthread_cond_wait(&p->cond, &p->mu);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		sha256_update(p->whole, s->in, s->in_len);
+		pthread_mutex_lock(&p->mu);
+		s->hashed = true;
+		p->n_hashed++;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
 /* Waits for slot s, writes its frame and records it; the slot is free after. */
 static bool write_slot(struct pack *p, struct slot *s, int out_fd, const char *out_name,
 		       struct chunk_table *table, uint64_t *written, struct ferry_error **err)
 {
 	pthread_mutex_lock(&p->mu);
-	while (s->state != SLOT_DONE)
+	while (s->state != SLOT_DONE || !s->hashed)
 		pthread_cond_wait(&p->cond, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 	bool ok = false;
@@ -93,7 +131,10 @@ static bool write_slot(struct pack *p, struct slot *s, int out_fd, const char *o
 	ok = true;
 out:
 	ferry_error_clear(&s->err);
+	pthread_mutex_lock(&p->mu);
 	s->state = SLOT_FREE;
+	s->hashed = false;
+	pthread_mutex_unlock(&p->mu);
 	return ok;
 }
 
@@ -105,93 +146,130 @@ static unsigned thread_count(const struct framepack_opts *o)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+struct crew {                  /* the threads of one framepack_stream */
+	pthread_t *threads;        /* the workers, then the hasher */
+	unsigned started;
+};
+
+static bool crew_start(struct pack *p, struct crew *c, unsigned n_workers, struct ferry_error **err)
+{
+	c->threads = calloc(n_workers + 1, sizeof(*c->threads));
+	if (!c->threads)
+		return ferry_error_set(err, "out of memory");
+	for (; c->started <= n_workers; c->started++)
+		if (pthread_create(&c->threads[c->started], NULL,
+				   c->started < n_workers ? worker : hasher, p) != 0)
+			return ferry_error_set(err, "cannot start a compression thread");
+	return true;
+}
+
+/* On failure, lets queued work finish before stopping: simpler than
+ * cancelling, and a frame takes milliseconds. */
+static void crew_stop(struct pack *p, struct crew *c)
+{
+	if (!c->threads)
+		return;
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; p->slots && i < p->n_slots; i++)
+		while (c->started && (p->slots[i].state == SLOT_QUEUED || p->slots[i].state == SLOT_BUSY))
+			pthread_cond_wait(&p->cond, &p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < c->started; i++)
+		pthread_join(c->threads[i], NULL);
+	free(c->threads);
+	c->threads = NULL;
+}
+
+static bool slots_alloc(struct pack *p, size_t n, struct ferry_error **err)
+{
+	p->n_slots = n;
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (!p->slots)
+		return ferry_error_set(err, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		p->slots[i].in = malloc(p->frame_size);
+		p->slots[i].out = malloc(p->out_cap);
+		if (!p->slots[i].in || !p->slots[i].out)
+			return ferry_error_set(err, "out of memory");
+	}
+	return true;
+}
+
+static void slots_free(struct pack *p)
+{
+	for (size_t i = 0; p->slots && i < p->n_slots; i++) {
+		free(p->slots[i].in);
+		free(p->slots[i].out);
+		ferry_error_free(p->slots[i].err);
+	}
+	free(p->slots);
+}
+
+/* Reads the next frame into its slot and queues it; *eof after the last. */
+static bool read_slot(struct pack *p, struct slot *s, size_t seq, int in_fd, const char *in_name,
+		      bool *eof, struct ferry_error **err)
+{
+	if (!read_full(in_fd, s->in, p->frame_size, &s->in_len, in_name, err))
+		return false;
+	*eof = s->in_len < p->frame_size;
+	if (s->in_len == 0)
+		return true;
+	pthread_mutex_lock(&p->mu);
+	s->seq = seq;
+	s->state = SLOT_QUEUED;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
 bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *out_name,
 		      const struct framepack_opts *o, struct chunk_table *table, uint64_t *size,
 		      char sha256_hex[SHA256_HEX_LEN + 1], struct ferry_error **err)
 {
-	bool ok = false;
+	bool ok = false, eof = false;
 	struct pack p = { .o = o };
-	unsigned n_threads = thread_count(o), started = 0;
-	pthread_t *threads = NULL;
-	struct sha256 *whole = sha256_new();
-	uint64_t read_total = 0, written = 0;
+	struct crew crew = { 0 };
+	unsigned n_threads = thread_count(o);
+	uint64_t written = 0;
 	size_t submitted = 0, done = 0;
-	bool eof = false;
 
 	p.frame_size = o->frame_size ? o->frame_size : FRAMEPACK_FRAME_DEFAULT;
 	chunks_init(table, p.frame_size);
 	p.out_cap = frames_stored_bound(o->compression, p.frame_size);
 	/* A copy the workers, who share p, never change. */
-	const size_t n_slots = 2 * (size_t)n_threads;
-	p.n_slots = n_slots;
+	const size_t n_slots = SLOTS_PER_THREAD * (size_t)n_threads;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cond, NULL);
-	p.slots = calloc(p.n_slots, sizeof(*p.slots));
-	threads = calloc(n_threads, sizeof(*threads));
-	if (!whole || !p.slots || !threads) {
+	if (!(p.whole = sha256_new()))
 		ferry_error_set(err, "out of memory");
+	if (!p.whole || !slots_alloc(&p, n_slots, err) || !crew_start(&p, &crew, n_threads, err))
 		goto out;
-	}
-	for (size_t i = 0; i < p.n_slots; i++) {
-		p.slots[i].in = malloc(p.frame_size);
-		p.slots[i].out = malloc(p.out_cap);
-		if (!p.slots[i].in || !p.slots[i].out) {
-			ferry_error_set(err, "out of memory");
-			goto out;
-		}
-	}
-	for (; started < n_threads; started++)
-		if (pthread_create(&threads[started], NULL, worker, &p) != 0) {
-			ferry_error_set(err, "cannot start a compression thread");
-			goto out;
-		}
+#ifdef __clang_analyzer__
+	if (n_slots == 0)   /* thread_count is at least 1; the analyser does not follow it */
+		goto out;
+#endif
 	while (!eof || done < submitted) {
 		if (!eof && submitted - done < n_slots) {
 			struct slot *s = &p.slots[submitted % n_slots];
-			if (!read_full(in_fd, s->in, p.frame_size, &s->in_len, in_name, err))
+			if (!read_slot(&p, s, submitted, in_fd, in_name, &eof, err))
 				goto out;
-			if (s->in_len < p.frame_size)
-				eof = true;
-			if (s->in_len == 0)
-				continue;
-			sha256_update(whole, s->in, s->in_len);
-			read_total += s->in_len;
-			pthread_mutex_lock(&p.mu);
-			s->state = SLOT_QUEUED;
-			pthread_cond_broadcast(&p.cond);
-			pthread_mutex_unlock(&p.mu);
-			submitted++;
+			submitted += s->in_len > 0;
 			continue;
 		}
 		if (!write_slot(&p, &p.slots[done % n_slots], out_fd, out_name, table, &written, err))
 			goto out;
 		done++;
 	}
-	*size = read_total;
-	sha256_final_hex(whole, sha256_hex);
+	*size = written;
 	ok = true;
 out:
-	if (threads) {
-		pthread_mutex_lock(&p.mu);
-		/* On failure, let queued work finish before stopping: simpler than
-		 * cancelling, and a frame takes milliseconds. */
-		for (size_t i = 0; p.slots && i < p.n_slots; i++)
-			while (started && (p.slots[i].state == SLOT_QUEUED || p.slots[i].state == SLOT_BUSY))
-				pthread_cond_wait(&p.cond, &p.mu);
-		p.stop = true;
-		pthread_cond_broadcast(&p.cond);
-		pthread_mutex_unlock(&p.mu);
-		for (unsigned i = 0; i < started; i++)
-			pthread_join(threads[i], NULL);
-	}
-	for (size_t i = 0; p.slots && i < p.n_slots; i++) {
-		free(p.slots[i].in);
-		free(p.slots[i].out);
-		ferry_error_free(p.slots[i].err);
-	}
-	free(p.slots);
-	free(threads);
-	sha256_free(whole);
+	crew_stop(&p, &crew);
+	if (ok)
+		sha256_final_hex(p.whole, sha256_hex);
+	slots_free(&p);
+	sha256_free(p.whole);
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.cond);
 	return ok;

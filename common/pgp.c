@@ -747,12 +747,15 @@ void pgp_protect_new_keys(struct pgp *p, bool on)
 	p->protect = on;
 }
 
-bool pgp_check_signing_key(struct pgp *p, const char *fpr, struct ferry_error **err)
+bool pgp_check_signing_key(struct pgp *p, const char *fpr, size_t *sig_len,
+			   struct ferry_error **err)
 {
 	static const char probe[] = "ferry: is this key usable for signing?";
 	void *sig = NULL;
 	size_t len = 0;
 	bool ok = pgp_sign_detached(p, fpr, probe, sizeof(probe) - 1, &sig, &len, err);
 	free(sig);
+	if (ok && sig_len)
+		*sig_len = len;
 	return ok;
 }

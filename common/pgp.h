@@ -57,8 +57,11 @@ bool pgp_set_passphrase_file(struct pgp *p, const char *file, struct ferry_error
  * terminal) instead of keys without one. */
 void pgp_protect_new_keys(struct pgp *p, bool on);
 /* Signs a few bytes with fpr and throws them away: a missing key, a wrong or
- * missing passphrase or an unusable token fails here, before any work. */
-bool pgp_check_signing_key(struct pgp *p, const char *fpr, struct ferry_error **err);
+ * missing passphrase or an unusable token fails here, before any work.
+ * *sig_len (may be NULL) gets the probe signature's length, what a
+ * signature by this key is expected to take. */
+bool pgp_check_signing_key(struct pgp *p, const char *fpr, size_t *sig_len,
+			   struct ferry_error **err);
 
 /* Binary detached signature over exactly len bytes by key fpr; caller frees *sig.
  * A passphrase that is wrong or not given fails with FERRY_E_CONFIG. */

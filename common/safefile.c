@@ -106,8 +106,9 @@ bool safe_tmp_open_at(struct safe_tmp *t, int dirfd, const char *name, const cha
 		ferry_error_errno(err, errno, "%s: remove stale temporary file", t->tmp_path);
 		goto fail;
 	}
-	/* O_EXCL: never through a link someone put at the temporary name */
-	t->fd = openat(dirfd, t->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* O_EXCL: never through a link someone put at the temporary name;
+	 * O_RDWR: a writer may read back what it wrote (bundle create does) */
+	t->fd = openat(dirfd, t->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (t->fd < 0) {
 		ferry_error_errno(err, errno, "%s: create", t->tmp_path);
 		goto fail;

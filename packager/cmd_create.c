@@ -83,7 +83,7 @@ int cmd_create(struct pack_opts *o, int argc, char **argv, struct ferry_error **
 	struct pgp *pgp = NULL;
 	struct manifest *m = NULL;
 	if (n_fprs > 0) {
-		if (!pack_open_signers(o, fprs, n_fprs, "--sign", &home, &pgp, err)) {
+		if (!pack_open_signers(o, fprs, n_fprs, "--sign", &home, &pgp, &co.sig_bytes, err)) {
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}

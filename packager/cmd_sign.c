@@ -35,7 +35,7 @@ int cmd_sign(struct pack_opts *o, int argc, char **argv, struct ferry_error **er
 	char *home = NULL;
 	struct pgp *pgp = NULL;
 	const char *const keys[] = { key };
-	if (!pack_open_signers(o, keys, 1, "--key", &home, &pgp, err)) {
+	if (!pack_open_signers(o, keys, 1, "--key", &home, &pgp, NULL, err)) {
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

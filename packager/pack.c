@@ -110,18 +110,23 @@ bool pack_homedir(const struct pack_opts *o, char **out, struct ferry_error **er
 }
 
 bool pack_open_signers(const struct pack_opts *o, const char *const *fprs, size_t n, const char *opt,
-		       char **home, struct pgp **pgp, struct ferry_error **err)
+		       char **home, struct pgp **pgp, size_t *sig_bytes, struct ferry_error **err)
 {
+	if (sig_bytes)
+		*sig_bytes = 0;
 	if (!pack_homedir(o, home, err) || !pgp_open(*home, pgp, err) ||
 	    (o->passphrase_file && !pgp_set_passphrase_file(*pgp, o->passphrase_file, err)))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (!pgp_has_secret_key(*pgp, fprs[i]))
 			return ferry_error_setc(err, FERRY_E_CONFIG, "%s %s: no secret key in %s", opt, fprs[i], *home);
-		if (!pgp_check_signing_key(*pgp, fprs[i], err)) {
+		size_t len = 0;
+		if (!pgp_check_signing_key(*pgp, fprs[i], &len, err)) {
 			ferry_error_prefix(err, "%s %s: the key cannot sign, nothing was packed", opt, fprs[i]);
 			return false;
 		}
+		if (sig_bytes)
+			*sig_bytes += len;
 	}
 	return true;
 }

@@ -67,9 +67,11 @@ struct pgp;
 /* Opens the signer home (pack_homedir) and checks, before any work, that
  * each of the n keys fprs can sign: its secret key is there, and a passphrase
  * it needs is right (from --passphrase-file, or asked on the terminal) or a
- * token holding it answers. opt names the option for messages ("--sign"). */
+ * token holding it answers. opt names the option for messages ("--sign").
+ * *sig_bytes (may be NULL) gets the length of the n probe signatures
+ * together: what manifest.sig will take (bundle_create_opts.sig_bytes). */
 bool pack_open_signers(const struct pack_opts *o, const char *const *fprs, size_t n, const char *opt,
-		       char **home, struct pgp **pgp, struct ferry_error **err);
+		       char **home, struct pgp **pgp, size_t *sig_bytes, struct ferry_error **err);
 /* A throw-away GnuPG home under /tmp (short path for gpg-agent); caller
  * removes it with pack_tmp_home_remove (kills its daemons first). */
 bool pack_tmp_home(char **out, struct ferry_error **err);

@@ -58,6 +58,12 @@ JSON
 B=$T/edge.ferry
 check create_signed ferry-pack --homedir "$H" create "$T/in/spec.json" -o "$B" --sign "$REL"
 [ -e "$B.tmp" ] && fail create_leaves_no_tmp "$B.tmp exists" || pass create_leaves_no_tmp
+# The frames go straight to their place in the bundle (no copy after signing):
+# the probe signature's length predicted manifest.sig's.
+out=$(ferry-pack -vv --homedir "$H" create "$T/in/spec.json" -o "$T/again.ferry" --sign "$REL" 2>&1)
+if grep -q "(frames in place)" <<<"$out" && [ "$(stat -c %s "$T/again.ferry")" = "$(stat -c %s "$B")" ]
+then pass create_frames_in_place; else fail create_frames_in_place "$(tail -c 300 <<<"$out")"; fi
+rm -f "$T/again.ferry"
 refuses create_unknown_key 2 "no secret key" ferry-pack --homedir "$H" create "$T/in/spec.json" -o "$T/x.ferry" --sign 0000000000000000000000000000000000000000
 refuses create_missing_spec 1 "nope.json" ferry-pack --homedir "$H" create "$T/in/nope.json" -o "$T/x.ferry"
 [ -e "$T/x.ferry" ] && fail create_failure_leaves_nothing "x.ferry exists" || pass create_failure_leaves_nothing
