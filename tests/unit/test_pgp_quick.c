@@ -96,8 +96,11 @@ static void test_pgp_quick_takes_device_signatures(void **state)
 	free(sig);
 }
 
-/* Every bit of the signature file flipped, the file changed, another key's
- * fingerprint asked for: never valid in-process, and GPGME agrees. */
+/* The file changed, another key's fingerprint asked for: never valid
+ * in-process, and GPGME agrees. Every bit of the signature file flipped:
+ * valid in-process only where GPGME says valid too (a flip in an MPI's bit
+ * count, which the signature does not cover, leaves it the same signature
+ * for gpg as well). */
 static void test_pgp_quick_leaves_tampering_to_gpgme(void **state)
 {
 	struct pgp_home h = ((struct pgp_homes *)*state)->h[0];
