@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/pgp.h"
 #include "common/pgp_quick.h"
 
@@ -101,9 +102,14 @@ bool verify_pool_start(const char *homedir, size_t workers, struct verify_pool *
 		if (!pgp_open(homedir, &vp->workers[i].pgp, err))
 			goto fail;
 	}
-	/* The keyring's state and keys, read once for all files of the import. */
-	if (!pgp_quick_load(vp->workers[0].pgp, &vp->quick, err))
-		goto fail;
+	/* The keyring's state and keys, read once for all files of the import;
+	 * without them every signature goes to GPGME, as before the snapshot. */
+	struct ferry_error *qerr = NULL;
+	if (!pgp_quick_load(vp->workers[0].pgp, &vp->quick, &qerr)) {
+		log_warn("%s: every signature checked by GnuPG: %s", homedir, ferry_error_message(qerr));
+		ferry_error_free(qerr);
+		vp->quick = NULL;
+	}
 	for (size_t i = 0; i < vp->n_workers; i++) {
 		struct verify_worker *w = &vp->workers[i];
 		pgp_use_quick(w->pgp, vp->quick);

@@ -119,6 +119,8 @@ static void take_key_packet(struct pgp_quick *q, const uint8_t *b, size_t n)
 /* The export: every public key packet's material, matched by fingerprint. */
 static bool take_export(struct pgp_quick *q, const void *export, size_t len)
 {
+	if (!export || !len)   /* an empty keyring exports nothing (NULL) */
+		return true;
 	const uint8_t *p = export, *end = p + len, *body;
 	size_t n;
 	int tag;
@@ -314,6 +316,7 @@ struct quick_sig {
 	int hash_algo;
 	size_t hashed_len;          /* version .. end of the hashed subpackets */
 	int64_t created;
+	bool have_created;          /* a second creation time is not taken */
 	const uint8_t *issuer_fpr, *issuer_id;
 	uint8_t left16[2];
 	uint8_t r[32], s[32];
@@ -341,8 +344,10 @@ static bool take_subpackets(struct quick_sig *sig, const uint8_t *p, size_t n, b
 		const uint8_t *d = p + 1;
 		size_t dl = len - 1;
 		p += len;
-		if (hashed && type == SUB_CREATED && dl == 4 && !sig->created)
-			sig->created = be32(d);
+		if (hashed && type == SUB_CREATED && dl == 4 && !sig->have_created && be32(d) != 0) {
+			sig->created = be32(d);   /* the first and only one: gpg takes the first */
+			sig->have_created = true;
+		}
 		else if (hashed && type == SUB_ISSUER_FPR && dl == 21 && d[0] == 4 && !sig->issuer_fpr)
 			sig->issuer_fpr = d + 1;
 		else if (!hashed && type == SUB_ISSUER && dl == 8 && !sig->issuer_id)
@@ -372,10 +377,12 @@ static bool take_mpi32(const uint8_t **p, const uint8_t *end, uint8_t out[32])
 static bool take_signature(const uint8_t *file, size_t file_len, struct quick_sig *sig,
 			   const uint8_t **body)
 {
+	memset(sig, 0, sizeof(*sig));
+	if (!file)
+		return false;
 	const uint8_t *p = file, *end = file + file_len, *b;
 	size_t n;
 	int tag;
-	memset(sig, 0, sizeof(*sig));
 	if (!next_packet(&p, end, &tag, &b, &n) || p != end || tag != 2 || n < 6 || b[0] != 4 ||
 	    b[1] != 0x00 || b[2] != ALGO_EDDSA || (b[3] != HASH_SHA256 && b[3] != HASH_SHA512))
 		return false;
