@@ -147,7 +147,9 @@ attach() {   # attach IMAGE: "insert" the stick; prints the loop device
 	local l
 	l=$(losetup -f --show "$1") || return 1
 	LOOPS+=("$l")
-	partx -a "$l" || return 1
+	# a loop device detached without partx -d keeps a stale partition, which
+	# partx -a cannot add again: -u makes it this image's
+	partx -a "$l" 2>/dev/null || partx -u "$l" || return 1
 	echo "$l"
 }
 detach() {   # detach LOOP: "pull" the stick
