@@ -41,6 +41,7 @@ struct import_run {
 	size_t imported, unchanged, refused;
 	bool progress;
 	json_t *json_files;
+	int64_t batch_records;      /* commit after this many (--batch) */
 	/* where the time went (-v): waiting for verified files, storing, commits */
 	double wait_s, store_s, commit_s;
 	struct import_batch batch;
@@ -137,10 +138,12 @@ static void progress(struct import_run *run, const char *rel)
 }
 
 /* The files of a stick share one transaction per batch (each file in its
- * own savepoint): an import pays one durable commit per batch, not one per
- * file. A batch is committed after this many records, so that other
- * stations never wait long, and at the end of the stick. */
-#define IMPORT_BATCH_RECORDS 50000
+ * own savepoint): an import pays one commit per batch, not one per file. A
+ * batch is committed after this many records (about 1.5 s of storing here:
+ * other stations never wait long; fewer, larger batches write the pages of
+ * the time index, where every batch lands all over, fewer times), and at
+ * the end of the stick. */
+#define IMPORT_BATCH_RECORDS 200000
 /* How many device folders import plans (lists, queues) ahead of the one it stores. */
 #define IMPORT_DEVICES_AHEAD 8
 
@@ -176,6 +179,30 @@ static void batch_commit(struct import_run *run)
 	ferry_error_free(err);
 }
 
+/* A stick's batches are one bulk import (audit_db_bulk): a failure to start
+ * one leaves the connection as it was (each batch commit then durable). */
+static void bulk_begin(struct import_run *run)
+{
+	struct ferry_error *err = NULL;
+	if (!audit_db_bulk(run->db, true, &err))
+		log_warn("%s", ferry_error_message(err));
+	ferry_error_free(err);
+}
+
+/* Ends the bulk import: only then is what it stored durable (an error is the
+ * stick's, or logged when the stick has one already). */
+static bool bulk_end(struct import_run *run, struct ferry_error **err)
+{
+	struct ferry_error *mine = NULL;
+	double t0 = now_s();
+	bool ok = audit_db_bulk(run->db, false, err ? err : &mine);
+	run->commit_s += now_s() - t0;
+	if (mine)
+		log_error("%s", ferry_error_message(mine));
+	ferry_error_free(mine);
+	return ok;
+}
+
 static void import_export(struct import_run *run, const struct audit_device *dev,
 			  const struct stick_dir *sd, const char *name, const char *rel)
 {
@@ -198,7 +225,7 @@ static void import_export(struct import_run *run, const struct audit_device *dev
 		run->records_known += res.records_known;
 	}
 	if (run->records_new + run->records_known - run->batch.records_new -
-	    run->batch.records_known >= IMPORT_BATCH_RECORDS) {
+	    run->batch.records_known >= run->batch_records) {
 		batch_commit(run);
 		batch_begin(run);
 	}
@@ -477,8 +504,10 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 		ok = verify_pool_start(pgp_homedir(run->pgp), 0, &run->pool, err);
 	/* inventories and failure logs: checked like the export files */
 	pgp_use_quick(run->pgp, verify_pool_quick(run->pool));
-	if (ok && n)
+	if (ok && n) {
+		bulk_begin(run);
 		batch_begin(run);
+	}
 	/* Devices are planned a few ahead of the one being stored: the pool has
 	 * their files to verify, and only those folders are held open. */
 	for (int i = 0, planned = 0; ok && i < n; i++) {
@@ -493,6 +522,8 @@ static bool import_stick(struct import_run *run, const char *media_dir, struct f
 			device_work_clear(&works[i]);   /* every file of it was taken */
 	}
 	batch_commit(run);
+	if (!bulk_end(run, ok ? err : NULL))
+		ok = false;
 	pgp_use_quick(run->pgp, NULL);
 	verify_pool_stop(run->pool);
 	run->pool = NULL;
@@ -562,12 +593,25 @@ static void summary(const struct import_run *run)
 
 int cmd_import(struct audit_cli *cli, int argc, char **argv, struct ferry_error **err)
 {
-	static const struct option opts[] = { CLI_COMMON_LONG_OPTS, { 0 } };
-	struct import_run run = { .cli = cli };
+	enum { OPT_BATCH = OPT_COMMON_END };
+	static const struct option opts[] = {
+		CLI_COMMON_LONG_OPTS,
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ 0 },
+	};
+	struct import_run run = { .cli = cli, .batch_records = IMPORT_BATCH_RECORDS };
+	char *end = NULL;
 	int opt, rc = EXIT_USAGE;
-	while ((opt = cli_getopt(argc, argv, "vq", opts)) != -1)
-		if (!cli_common_option(cli, opt, optarg))
+	while ((opt = cli_getopt(argc, argv, "vq", opts)) != -1) {
+		if (cli_common_option(cli, opt, optarg))
+			continue;
+		if (opt != OPT_BATCH)
 			return cli_usage_error("import", "unknown option");
+		run.batch_records = strtoll(optarg, &end, 10);
+		if (!*optarg || *end || run.batch_records <= 0)
+			return cli_usage_error("import", "--batch %s: expected a positive number of records",
+					       optarg);
+	}
 	if (optind >= argc)
 		return cli_usage_error("import", "which MEDIA_DIR?");
 	cli_now(run.now);

@@ -104,6 +104,11 @@ bool audit_db_in_batch(const struct audit_db *db)
 	return db->in_batch;
 }
 
+bool audit_db_bulk(struct audit_db *db, bool on, struct ferry_error **err)
+{
+	return !db->ops->bulk || db->ops->bulk(db->impl, on, err);
+}
+
 bool audit_db_device_get(struct audit_db *db, const char *id, struct audit_device *out,
 			 bool *found, struct ferry_error **err)
 {

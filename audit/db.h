@@ -35,6 +35,12 @@ void audit_db_rollback(struct audit_db *db);
 bool audit_db_batch_begin(struct audit_db *db, struct ferry_error **err);
 bool audit_db_batch_commit(struct audit_db *db, struct ferry_error **err);
 bool audit_db_in_batch(const struct audit_db *db);
+/* A bulk import: many batches one after the other, on one connection. The
+ * backend may then store differently while every commit keeps its meaning
+ * (SQLite: checkpoints in a thread of their own, docs/hq.md). Off again
+ * before the connection is used otherwise; failing to turn it on is no
+ * failure of the import (it stores as without). */
+bool audit_db_bulk(struct audit_db *db, bool on, struct ferry_error **err);
 
 /* A registered device. Strings are owned by the struct (audit_device_clear). */
 struct audit_device {

@@ -25,6 +25,8 @@ struct audit_db_ops {
 	bool (*savepoint)(void *impl, struct ferry_error **err);
 	bool (*release)(void *impl, struct ferry_error **err);
 	void (*rollback_to)(void *impl);
+	/* optional: a bulk import of many batches starts (on) or ends */
+	bool (*bulk)(void *impl, bool on, struct ferry_error **err);
 	bool (*device_get)(void *impl, const char *id, struct audit_device *out, bool *found,
 			   struct ferry_error **err);
 	bool (*device_put_key)(void *impl, const char *id, const char *fingerprint,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/db.h"
 
@@ -297,6 +298,51 @@ static void test_db_duplicate_in_a_transaction_fails_it(void **state)
 	assert_int_equal(seq, 3);
 }
 
+/* A bulk import (audit_db_bulk): batches of savepoints, each batch seen by
+ * another connection once committed; off again, everything is stored, and
+ * on SQLite the database file holds it alone once the connections close
+ * (the checkpointer thread and the last close copied the WAL). */
+static void test_db_bulk_import_stores_every_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct ferry_error *err = NULL;
+	struct audit_db *other = NULL;
+	int64_t seq = 0, next = 1;
+	char hash[65];
+	register_device(f->db, "gw-0001");
+	assert_ok(audit_db_bulk(f->db, true, &err), err);
+	assert_ok(audit_db_bulk(f->db, true, &err), err);   /* once is enough */
+	assert_ok(audit_db_open(f->path, &other, &err), err);
+	for (int batch = 0; batch < 4; batch++) {
+		assert_ok(audit_db_batch_begin(f->db, &err), err);
+		for (int file = 0; file < 2; file++) {
+			assert_ok(audit_db_begin(f->db, &err), err);
+			for (int i = 0; i < 100; i++, next++)
+				assert_ok(insert(f->db, "gw-0001", next, "install.started", "info",
+						 "2026-11-20T10:00:00Z", &err), err);
+			assert_ok(audit_db_commit(f->db, &err), err);
+		}
+		assert_ok(audit_db_batch_commit(f->db, &err), err);
+		assert_ok(audit_db_chain_tail(other, "gw-0001", &seq, hash, &err), err);
+		assert_int_equal(seq, next - 1);
+	}
+	assert_ok(audit_db_bulk(f->db, false, &err), err);
+	assert_ok(audit_db_bulk(f->db, false, &err), err);
+	audit_db_close(other);
+	audit_db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(test_db_int(f->path, "SELECT count(*) FROM records"), 800);
+	if (!test_db_is_pg()) {
+		char *wal = NULL;
+		assert_true(asprintf(&wal, "%s-wal", f->path) > 0);
+		assert_int_equal(access(wal, F_OK), -1);
+		free(wal);
+	}
+	assert_ok(audit_db_open(f->path, &f->db, &err), err);
+	assert_ok(audit_db_chain_tail(f->db, "gw-0001", &seq, hash, &err), err);
+	assert_int_equal(seq, 800);
+}
+
 static void test_db_rollback_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -567,6 +613,7 @@ int main(void)
 		T(test_db_insert_for_unregistered_device_is_refused),
 		T(test_db_many_inserts_in_one_transaction_read_back),
 		T(test_db_duplicate_in_a_transaction_fails_it),
+		T(test_db_bulk_import_stores_every_batch),
 		T(test_db_rollback_leaves_nothing),
 		T(test_db_inventory_only_newer_or_changed_applies),
 		T(test_db_events_filter_by_device_and_since),
