@@ -5,14 +5,12 @@
  * and every SQL statement ferry-audit runs.
  * The report queries are report_sql.c's (audit_db_report_sql), shared with
  * PostgreSQL. */
-#include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "audit/db_backend.h"
 #include "audit/db_sqlite_ckpt.h"
@@ -156,12 +154,20 @@ static void sq_close(void *impl)
 	free(s);
 }
 
+/* No global lock around every allocation to count memory nobody asks for
+ * (5% of an import's storing thread). sqlite3_config must come before any
+ * other SQLite call of the process: once, at the first open, before any
+ * connection (and so any checkpointer thread) exists. */
+static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
+
+static void sq_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static bool sq_open(const char *target, void **impl, struct ferry_error **err)
 {
-	/* No global lock around every allocation to count memory nobody asks
-	 * for (5% of an import's storing thread). Fails harmlessly once SQLite
-	 * is initialised. */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	pthread_once(&sq_config_once, sq_config);
 	struct sq *s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(target))) {
 		free(s);
@@ -203,32 +209,59 @@ static bool sq_begin(void *impl, struct ferry_error **err)
 	return sq_exec(impl, "BEGIN IMMEDIATE", "begin", err);
 }
 
+/* SQLite's own handle of this connection's WAL (NULL: none open). */
+static sqlite3_file *sq_wal(struct sq *s)
+{
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK ||
+	    !f || !f->pMethods)
+		return NULL;
+	return f;
+}
+
+/* A bulk import waits for the checkpointer once the WAL holds this much:
+ * the next batch then starts the WAL over (it cannot while a checkpoint
+ * lags behind, and every batch would add to it). */
+#define SQ_BULK_WAL_MAX (1024 * 1024 * 1024)
+
 static bool sq_commit(void *impl, struct ferry_error **err)
 {
 	struct sq *s = impl;
 	if (!sq_exec(s, "COMMIT", "commit", err))
 		return false;
-	if (s->ckpt)
-		sq_ckpt_nudge(s->ckpt);
+	if (!s->ckpt)
+		return true;
+	sq_ckpt_nudge(s->ckpt);
+	sqlite3_file *wal = sq_wal(s);
+	sqlite3_int64 size = 0;
+	if (wal && wal->pMethods->xFileSize(wal, &size) == SQLITE_OK && size > SQ_BULK_WAL_MAX)
+		sq_ckpt_wait(s->ckpt);
 	return true;
 }
 
 /* Makes every transaction committed so far durable: their frames are in the
  * WAL, or were copied into the database file by a checkpoint that synced it
- * before the WAL could start over. */
+ * before the WAL could start over. Through SQLite's own handle of the WAL
+ * (the name of a symlinked database's WAL is the link target's). */
 static bool sq_sync_wal(struct sq *s, struct ferry_error **err)
 {
-	char *wal = NULL;
-	if (asprintf(&wal, "%s-wal", s->path) < 0)
-		return ferry_error_setc(err, FERRY_E_INTERNAL, "out of memory");
-	int fd = open(wal, O_RDONLY | O_CLOEXEC);
-	bool ok = fd >= 0 ? fsync(fd) == 0 : errno == ENOENT;
-	if (!ok)
-		ferry_error_errno(err, errno, "%s", wal);
-	if (fd >= 0)
-		close(fd);
-	free(wal);
-	return ok;
+	sqlite3_file *wal = sq_wal(s);
+	if (!wal)
+		return ferry_error_setc(err, FERRY_E_IO, "%s: no WAL to sync", s->path);
+	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		return ferry_error_setc(err, FERRY_E_IO, "%s: syncing the WAL failed", s->path);
+	return true;
+}
+
+/* True when the database is in WAL mode (a filesystem may refuse it). */
+static bool sq_is_wal(struct sq *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW &&
+		   strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	return wal;
 }
 
 /* A bulk import (bench/audit.sh, docs/hq.md): its batches commit with
@@ -236,11 +269,12 @@ static bool sq_sync_wal(struct sq *s, struct ferry_error **err)
  * checkpoint on this connection. The WAL's automatic checkpoint copied each
  * batch into the database file on the importer's thread after its commit,
  * and each commit waited for its fsync: a third of the import's time. The
- * checkpointer thread (db_sqlite_ckpt.c) copies and syncs batch N with a
- * connection of its own while batch N+1 is stored; at the end the WAL is
- * synced, so that when the import returns everything it stored is durable,
- * as with synchronous=FULL. A power cut during the import loses at most the
- * batches not yet synced, which the next import stores again. */
+ * checkpointer thread (db_sqlite_ckpt.c) copies batch N with a connection
+ * of its own while batch N+1 is stored, and the last batch before it stops;
+ * then the WAL is synced, so that when the import returns everything it
+ * stored is durable, as with synchronous=FULL. A power cut during the import
+ * loses at most the batches not yet synced, which the next import stores
+ * again. Not in WAL mode: nothing changes. */
 static bool sq_bulk(void *impl, bool on, struct ferry_error **err)
 {
 	struct sq *s = impl;
@@ -253,7 +287,7 @@ static bool sq_bulk(void *impl, bool on, struct ferry_error **err)
 			       "ending a bulk import", err) &&
 		       sq_sync_wal(s, err);
 	}
-	if (s->ckpt)
+	if (s->ckpt || !sq_is_wal(s))
 		return true;
 	return sq_ckpt_start(s->path, &s->ckpt, err) &&
 	       sq_exec(s, "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL",

@@ -45,8 +45,11 @@ run_backend() {   # run_backend NAME
 				{ fail "${b}_register_on_station_$k" "$key"; return; }
 		done
 	done
+	# stations 2 and 3 commit every 20 records: many batches, each with its
+	# checkpoint (SQLite's bulk import), beside the others' single batches
 	for k in 0 1 2 3; do
-		ferry-audit --db "$DB" --homedir "$T/$b/gnupg$k" --json import "$T/stick$k" \
+		batch=(); [ "$k" -ge 2 ] && batch=(--batch 20)
+		ferry-audit --db "$DB" --homedir "$T/$b/gnupg$k" --json import "${batch[@]}" "$T/stick$k" \
 			>"$T/$b/out$k.json" 2>"$T/$b/err$k" &
 	done
 	wait
