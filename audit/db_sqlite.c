@@ -2,7 +2,8 @@
  * a bulk import: synchronous=NORMAL and a WAL fsync at its end).
  * Owns applying the schema's migrations (schema_version table, steps applied
  * in order, each in its own transaction; the steps are db_sqlite_schema.c's)
- * and every SQL statement ferry-audit runs.
+ * and every SQL statement ferry-audit runs but the registry's
+ * (db_sqlite_devices.c; what the two share: db_sqlite_int.h).
  * The report queries are report_sql.c's (audit_db_report_sql), shared with
  * PostgreSQL. */
 #include <libgen.h>
@@ -12,21 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit/db_backend.h"
-#include "audit/db_sqlite_ckpt.h"
+#include "audit/db_sqlite_int.h"
 #include "common/safefile.h"
 
-struct sq {
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *ins_record;   /* the hot path of an import: prepared once */
-	sqlite3_stmt *copy_insert;  /* migrate: the insert of copy_table's rows */
-	const char *copy_table;
-	struct sq_ckpt *ckpt;       /* a bulk import's checkpointer, or NULL */
-};
 
 /* What the last failure means (the codes db_pg.c gives the same failures). */
-static enum ferry_code sq_code(struct sq *s)
+enum ferry_code sq_code(struct sq *s)
 {
 	switch (s->db ? sqlite3_errcode(s->db) & 0xff : SQLITE_CANTOPEN) {
 	case SQLITE_CONSTRAINT: return FERRY_E_INTEGRITY;
@@ -38,12 +30,12 @@ static enum ferry_code sq_code(struct sq *s)
 	}
 }
 
-static bool sq_fail(struct sq *s, struct ferry_error **err, const char *what)
+bool sq_fail(struct sq *s, struct ferry_error **err, const char *what)
 {
 	return ferry_error_setc(err, sq_code(s), "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferry_error **err)
+bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferry_error **err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -54,15 +46,25 @@ static bool sq_exec(struct sq *s, const char *sql, const char *what, struct ferr
 	return true;
 }
 
-static bool sq_prepare(struct sq *s, const char *sql, sqlite3_stmt **st, struct ferry_error **err)
+bool sq_prepare(struct sq *s, const char *sql, sqlite3_stmt **st, struct ferry_error **err)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
 		return sq_fail(s, err, "prepare");
 	return true;
 }
 
+/* Runs a statement that returns no rows; binds are done by the caller. */
+bool sq_step_done(struct sq *s, sqlite3_stmt *st, const char *what, struct ferry_error **err)
+{
+	bool ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		sq_fail(s, err, what);
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /* Binds a string or NULL. */
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -72,7 +74,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 /* bind_text without a copy: v must live until the statement is reset and
  * its bindings cleared (the import's rows, one step each). */
-static void bind_borrowed(sqlite3_stmt *st, int i, const char *v)
+void bind_borrowed(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -80,7 +82,7 @@ static void bind_borrowed(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v >= 0)
 		sqlite3_bind_int64(st, i, v);
@@ -88,13 +90,13 @@ static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_strdup(sqlite3_stmt *st, int i)
+char *col_strdup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static int64_t col_int(sqlite3_stmt *st, int i, int64_t absent)
+int64_t col_int(sqlite3_stmt *st, int i, int64_t absent)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? absent : sqlite3_column_int64(st, i);
 }
@@ -318,122 +320,6 @@ static void sq_rollback_to(void *impl)
 		sqlite3_exec(s->db, "ROLLBACK TO file; RELEASE file", NULL, NULL, NULL);
 }
 
-#define DEVICE_COLUMNS "d.id, d.type, d.hw_revision, d.fingerprint, d.public_key, " \
-	"d.registered_at, d.last_seen, (SELECT max(seq) FROM records r WHERE r.device = d.id), " \
-	"d.policy_serial, d.security_version, " \
-	"(SELECT group_concat(x, ', ') FROM (SELECT name || ' ' || version AS x" \
-	" FROM device_versions v WHERE v.device = d.id ORDER BY name)), " \
-	"(SELECT group_concat(grp, ', ') FROM (SELECT grp FROM device_groups g" \
-	" WHERE g.device = d.id ORDER BY grp)) FROM devices d"
-
-static void device_from_row(sqlite3_stmt *st, struct audit_device *d)
-{
-	d->id = col_strdup(st, 0);
-	d->type = col_strdup(st, 1);
-	d->hw_revision = col_int(st, 2, -1);
-	d->fingerprint = col_strdup(st, 3);
-	d->public_key = col_strdup(st, 4);
-	d->registered_at = col_strdup(st, 5);
-	d->last_seen = col_strdup(st, 6);
-	d->last_seq = col_int(st, 7, 0);
-	d->policy_serial = col_int(st, 8, -1);
-	d->security_version = col_int(st, 9, -1);
-	d->installed = col_strdup(st, 10);
-	d->groups = col_strdup(st, 11);
-}
-
-static bool sq_device_get(void *impl, const char *id, struct audit_device *out, bool *found,
-			  struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	bool ok = false;
-	memset(out, 0, sizeof(*out));
-	*found = false;
-	if (!sq_prepare(s, "SELECT " DEVICE_COLUMNS " WHERE d.id = ?1", &st, err))
-		return false;
-	bind_text(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		device_from_row(st, out);
-		*found = true;
-	} else if (rc != SQLITE_DONE) {
-		sq_fail(s, err, "reading devices");
-		goto out;
-	}
-	ok = true;
-out:
-	sqlite3_finalize(st);
-	return ok;
-}
-
-static bool sq_device_list(void *impl, audit_device_cb cb, void *ctx, struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	bool ok = false;
-	int rc;
-	if (!sq_prepare(s, "SELECT " DEVICE_COLUMNS " ORDER BY d.id", &st, err))
-		return false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct audit_device d = { 0 };
-		device_from_row(st, &d);
-		bool go = cb(&d, ctx, err);
-		audit_device_clear(&d);
-		if (!go)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_fail(s, err, "reading devices");
-		goto out;
-	}
-	ok = true;
-out:
-	sqlite3_finalize(st);
-	return ok;
-}
-
-/* Runs a statement that returns no rows; binds are done by the caller. */
-static bool sq_step_done(struct sq *s, sqlite3_stmt *st, const char *what, struct ferry_error **err)
-{
-	bool ok = sqlite3_step(st) == SQLITE_DONE;
-	if (!ok)
-		sq_fail(s, err, what);
-	sqlite3_finalize(st);
-	return ok;
-}
-
-static bool sq_device_put_key(void *impl, const char *id, const char *fingerprint,
-			      const char *public_key, const char *now, struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	if (!sq_prepare(s, "INSERT INTO devices (id, fingerprint, public_key, registered_at)"
-			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
-			" fingerprint = excluded.fingerprint, public_key = excluded.public_key,"
-			" registered_at = excluded.registered_at," INVENTORY_TIME_ON_NEW_KEY, &st, err))
-		return false;
-	bind_text(st, 1, id);
-	bind_text(st, 2, fingerprint);
-	bind_text(st, 3, public_key);
-	bind_text(st, 4, now);
-	return sq_step_done(s, st, "registering device", err);
-}
-
-static bool sq_device_seen(void *impl, const char *device, const char *time,
-			   struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	if (!time)
-		return true;
-	if (!sq_prepare(s, "UPDATE devices SET last_seen = ?2 WHERE id = ?1"
-			" AND (last_seen IS NULL OR last_seen < ?2)", &st, err))
-		return false;
-	bind_text(st, 1, device);
-	bind_text(st, 2, time);
-	return sq_step_done(s, st, "updating last_seen", err);
-}
 
 /* Runs a query returning (seq, hash) of at most one record of device; seq,
  * when >= 0, is bound as ?2. */
@@ -559,130 +445,6 @@ out:
 	return ok;
 }
 
-/* Replaces the rows of table (device, col) for device with values. */
-static bool sq_replace_list(struct sq *s, const char *table, const char *device,
-			    const char *const *a, const char *const *b, size_t n,
-			    struct ferry_error **err)
-{
-	char sql[160];
-	sqlite3_stmt *st = NULL;
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE device = ?1", table);
-	if (!sq_prepare(s, sql, &st, err))
-		return false;
-	bind_text(st, 1, device);
-	if (!sq_step_done(s, st, table, err))
-		return false;
-	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s VALUES (?1, ?2%s)", table, b ? ", ?3" : "");
-	for (size_t i = 0; i < n; i++) {
-		if (!sq_prepare(s, sql, &st, err))
-			return false;
-		bind_text(st, 1, device);
-		bind_text(st, 2, a[i]);
-		if (b)
-			bind_text(st, 3, b[i]);
-		if (!sq_step_done(s, st, table, err))
-			return false;
-	}
-	return true;
-}
-
-static bool sq_inventory_put(void *impl, const struct audit_inventory *inv, const char *now,
-			     bool *applied, struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	*applied = false;
-	if (!sq_prepare(s, "UPDATE devices SET type = ?2, hw_revision = ?3, inventory_time = ?4,"
-			" inventory = ?5, security_version = ?6, policy_serial = ?7"
-			" WHERE id = ?1 AND (inventory_time IS NULL OR inventory_time < ?4"
-			" OR (inventory_time = ?4 AND inventory IS NOT ?5))", &st, err))
-		return false;
-	bind_text(st, 1, inv->device);
-	bind_text(st, 2, inv->type);
-	bind_int_or_null(st, 3, inv->hw_revision);
-	bind_text(st, 4, inv->time);
-	bind_text(st, 5, inv->raw);
-	bind_int_or_null(st, 6, inv->security_version);
-	bind_int_or_null(st, 7, inv->policy_serial);
-	if (!sq_step_done(s, st, "storing inventory", err))
-		return false;
-	if (sqlite3_changes(s->db) == 0)
-		return true;   /* this one, or a newer one, is stored already */
-	size_t n_groups = 0;
-	while (inv->groups && inv->groups[n_groups])
-		n_groups++;
-	if (!sq_replace_list(s, "device_versions", inv->device, inv->names, inv->versions,
-			     inv->n_installed, err) ||
-	    !sq_replace_list(s, "device_groups", inv->device, inv->groups, NULL, n_groups, err) ||
-	    !sq_device_seen(s, inv->device, inv->time, err))
-		return false;
-	if (inv->policy_serial >= 0) {
-		if (!sq_prepare(s, "INSERT OR IGNORE INTO policy_serials VALUES (?1, ?2, ?3)", &st, err))
-			return false;
-		bind_text(st, 1, inv->device);
-		sqlite3_bind_int64(st, 2, inv->policy_serial);
-		bind_text(st, 3, now);
-		if (!sq_step_done(s, st, "storing policy serial", err))
-			return false;
-	}
-	*applied = true;
-	return true;
-}
-
-static bool sq_software_put(void *impl, const char *device, const struct inventory_software *sw,
-			    size_t n, struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	if (!sq_prepare(s, "DELETE FROM device_components WHERE device = ?1", &st, err))
-		return false;
-	bind_text(st, 1, device);
-	if (!sq_step_done(s, st, "device_components", err) ||
-	    !sq_prepare(s, "DELETE FROM device_software WHERE device = ?1", &st, err))
-		return false;
-	bind_text(st, 1, device);
-	if (!sq_step_done(s, st, "device_software", err))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!sq_prepare(s, "INSERT INTO device_software VALUES (?1, ?2, ?3, ?4, ?5)", &st, err))
-			return false;
-		bind_text(st, 1, device);
-		bind_text(st, 2, sw[i].bundle);
-		bind_text(st, 3, sw[i].version);
-		bind_text(st, 4, sw[i].support_until);
-		sqlite3_bind_int64(st, 5, sw[i].truncated);
-		if (!sq_step_done(s, st, "device_software", err))
-			return false;
-		for (size_t c = 0; c < sw[i].n_components; c++) {
-			if (!sq_prepare(s, "INSERT INTO device_components VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, err))
-				return false;
-			bind_text(st, 1, device);
-			bind_text(st, 2, sw[i].bundle);
-			sqlite3_bind_int64(st, 3, (sqlite3_int64)c);
-			bind_text(st, 4, sw[i].names[c]);
-			bind_text(st, 5, sw[i].versions[c]);
-			bind_text(st, 6, sw[i].licences[c]);
-			if (!sq_step_done(s, st, "device_components", err))
-				return false;
-		}
-	}
-	return true;
-}
-
-static bool sq_warranty_put(void *impl, const char *device, const char *date, bool *found,
-			    struct ferry_error **err)
-{
-	struct sq *s = impl;
-	sqlite3_stmt *st = NULL;
-	if (!sq_prepare(s, "UPDATE devices SET warranty_until = ?2 WHERE id = ?1", &st, err))
-		return false;
-	bind_text(st, 1, device);
-	bind_text(st, 2, date);
-	if (!sq_step_done(s, st, "warranty", err))
-		return false;
-	*found = sqlite3_changes(s->db) > 0;
-	return true;
-}
 
 static bool sq_import_log(void *impl, const struct audit_import *imp, struct ferry_error **err)
 {
