@@ -32,7 +32,7 @@ static void device_from_row(sqlite3_stmt *st, struct audit_device *d)
 }
 
 bool sq_device_get(void *impl, const char *id, struct audit_device *out, bool *found,
-			  struct ferry_error **err)
+		   struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
@@ -82,9 +82,8 @@ out:
 	return ok;
 }
 
-
 bool sq_device_put_key(void *impl, const char *id, const char *fingerprint,
-			      const char *public_key, const char *now, struct ferry_error **err)
+		       const char *public_key, const char *now, struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
@@ -101,7 +100,7 @@ bool sq_device_put_key(void *impl, const char *id, const char *fingerprint,
 }
 
 bool sq_device_seen(void *impl, const char *device, const char *time,
-			   struct ferry_error **err)
+		    struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
@@ -143,7 +142,7 @@ static bool sq_replace_list(struct sq *s, const char *table, const char *device,
 }
 
 bool sq_inventory_put(void *impl, const struct audit_inventory *inv, const char *now,
-			     bool *applied, struct ferry_error **err)
+		      bool *applied, struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
@@ -186,7 +185,7 @@ bool sq_inventory_put(void *impl, const struct audit_inventory *inv, const char 
 }
 
 bool sq_software_put(void *impl, const char *device, const struct inventory_software *sw,
-			    size_t n, struct ferry_error **err)
+		     size_t n, struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
@@ -226,7 +225,7 @@ bool sq_software_put(void *impl, const char *device, const struct inventory_soft
 }
 
 bool sq_warranty_put(void *impl, const char *device, const char *date, bool *found,
-			    struct ferry_error **err)
+		     struct ferry_error **err)
 {
 	struct sq *s = impl;
 	sqlite3_stmt *st = NULL;
