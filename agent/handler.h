@@ -53,6 +53,7 @@ struct handler_context {
 	/* where */
 	const char *slot_path;     /* rootfs-ab: the inactive slot (block device or file) */
 	uint64_t slot_size;        /* rootfs-ab, regular-file slot: capacity (0: its current size) */
+	bool slot_write_zeroes_off; /* rootfs-ab: write zero runs as data (agent.json "write_zeroes") */
 	const char *target_path;   /* files: the target directory (agent.json targets[p->target]) */
 	const char *modules_dir;   /* module: where <name> executables live */
 	const char *work_dir;      /* script, module: private per-payload dir, e.g.
@@ -69,6 +70,7 @@ struct handler_result {
 	uint64_t bytes;            /* payload bytes read by install */
 	double seconds;            /* wall time of the install step */
 	double verify_seconds;     /* rootfs-ab: the busier read-back thread (overlaps the write) */
+	uint64_t zeroed_bytes;     /* rootfs-ab: of bytes, those sent as write-zeroes requests */
 	char *log;                 /* NUL-terminated output excerpt of the last step run, or NULL */
 };
 void handler_result_free(struct handler_result *res);

@@ -36,6 +36,7 @@ static bool place_where(const struct agent_config *c, char slot, const struct pa
 			return ferry_error_setc(err, FERRY_E_CONFIG, "payload %s: no inactive slot to write",
 						p->name);
 		x->slot_path = slot == 'a' ? pair->a : pair->b;
+		x->slot_write_zeroes_off = pair->write_zeroes_off;
 	} else if (out->kind->target == HANDLER_TARGET_DIR) {
 		x->target_path = p->target ? agent_config_target(c, p->target) : NULL;
 		if (!x->target_path)
@@ -188,12 +189,14 @@ static bool counted_read(void *ctx, void *buf, size_t cap, size_t *got, struct f
 	return true;
 }
 
-static bool counted_borrow(void *ctx, const void **data, size_t *len, struct ferry_error **err)
+static bool counted_borrow(void *ctx, struct iovec *runs, size_t max, size_t *n,
+			   struct ferry_error **err)
 {
 	struct counted_source *c = ctx;
-	if (!c->inner->borrow(c->inner->ctx, data, len, err))
+	if (!c->inner->borrow(c->inner->ctx, runs, max, n, err))
 		return false;
-	c->done += *len;
+	for (size_t k = 0; k < *n; k++)
+		c->done += runs[k].iov_len;
 	progress_update(c->bar, c->done);
 	return true;
 }

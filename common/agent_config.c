@@ -22,7 +22,7 @@ static const char *const device_keys[] = {
 	"id", "id_file", "type", "hw_revision", "groups", "attributes", "installed", NULL,
 };
 static const char *const trust_keys[] = { "homedir", "policy", NULL };
-static const char *const slot_keys[] = { "a", "b", NULL };
+static const char *const slot_keys[] = { "a", "b", "write_zeroes", NULL };
 static const char *const boot_keys[] = { "type", "path", "config", "script", NULL };
 static const char *const media_keys[] = { "match", "allow", "mount_dir", "notify", NULL };
 static const char *const allow_keys[] = { "vendor", "product", "serial", NULL };
@@ -225,10 +225,13 @@ static bool parse_slots(struct parse *ps, json_t *root, const struct json_path *
 		if (!json_is_object(pair))
 			return json_path_error(err, &pp, "must be an object {\"a\": path, \"b\": path}");
 		c->n_slots++;
+		bool zeroes = true;
 		if (!dup_string(name, &s->name, err) || !json_check_keys(pair, &pp, slot_keys, err) ||
 		    !get_path(ps, pair, &pp, "a", true, &s->a, err) ||
-		    !get_path(ps, pair, &pp, "b", true, &s->b, err))
+		    !get_path(ps, pair, &pp, "b", true, &s->b, err) ||
+		    !json_get_bool(pair, &pp, "write_zeroes", false, &zeroes, err))
 			return false;
+		s->write_zeroes_off = !zeroes;
 		if (strcmp(s->a, s->b) == 0)
 			return json_path_error(err, &pp, "a and b must be different");
 	}

@@ -28,10 +28,12 @@ struct agent_kv {
 	char *value;
 };
 
-/* slots: { "<name>": { "a": path, "b": path } } */
+/* slots: { "<name>": { "a": path, "b": path, "write_zeroes": bool } } */
 struct agent_slot_pair {
 	char *name;
 	char *a, *b;
+	bool write_zeroes_off;             /* "write_zeroes": false: zero runs written as
+	                                    * data, not as write-zeroes requests (default) */
 };
 
 struct agent_media_allow {

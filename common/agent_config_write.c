@@ -51,9 +51,13 @@ fail:
 static json_t *slots_json(const struct agent_config *c)
 {
 	json_t *o = c->n_slots ? json_object() : NULL;
-	for (size_t i = 0; o && i < c->n_slots; i++)
-		json_object_set_new(o, c->slots[i].name,
-				    json_pack("{s:s, s:s}", "a", c->slots[i].a, "b", c->slots[i].b));
+	for (size_t i = 0; o && i < c->n_slots; i++) {
+		const struct agent_slot_pair *s = &c->slots[i];
+		json_t *pair = json_pack("{s:s, s:s}", "a", s->a, "b", s->b);
+		if (pair && s->write_zeroes_off)
+			json_object_set_new(pair, "write_zeroes", json_false());
+		json_object_set_new(o, s->name, pair);
+	}
 	return o;
 }
 

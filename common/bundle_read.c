@@ -466,13 +466,14 @@ static bool stream_read(void *ctx, void *buf, size_t cap, size_t *got, struct fe
 	return framestream_read(r->fs, buf, cap, got, err);
 }
 
-static bool stream_borrow(void *ctx, const void **data, size_t *len, struct ferry_error **err)
+static bool stream_borrow(void *ctx, struct iovec *runs, size_t max, size_t *n,
+			  struct ferry_error **err)
 {
 	struct bundle_reader *r = ctx;
-	*len = 0;
+	*n = 0;
 	if (!r->fs)
 		return ferry_error_set(err, "no payload is being read");
-	return framestream_borrow(r->fs, data, len, err);
+	return framestream_borrow(r->fs, runs, max, n, err);
 }
 
 static void stream_skip_whole_hash(void *ctx)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "error.h"
 
@@ -24,9 +25,12 @@ struct byte_source {
 	 * not the whole-stream hash, which is computed once instead of twice. */
 	void (*skip_whole_hash)(void *ctx);
 	/* Optional (NULL: not offered): the next bytes in place instead of a
-	 * copy, valid until the next call; *len = 0 at the end, after the same
-	 * checks as read. For consumers that write large buffers as they are. */
-	bool (*borrow)(void *ctx, const void **data, size_t *len, struct ferry_error **err);
+	 * copy, as *n runs (1 <= *n <= max) that follow each other in the stream,
+	 * all valid until the next call; more than one only where they are
+	 * ready at once. *n = 0 at the end, after the same checks as read. For
+	 * consumers that write large buffers as they are (pwritev). */
+	bool (*borrow)(void *ctx, struct iovec *runs, size_t max, size_t *n,
+		       struct ferry_error **err);
 };
 
 /* True when the source left the whole-stream SHA-256 to the caller. */

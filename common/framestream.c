@@ -43,6 +43,7 @@ struct framestream {
 	bool read_failed;
 	struct sha256 *whole;      /* consumer's */
 	size_t taken;              /* frames the consumer has given back */
+	size_t held;               /* whole frames after cur the consumer borrowed */
 	struct slot *cur;
 	size_t cur_pos;
 	uint64_t produced;
@@ -241,9 +242,11 @@ static bool next_slot(struct framestream *fs, struct ferry_error **err)
 {
 	pthread_mutex_lock(&fs->mu);
 	if (fs->cur) {
-		fs->cur->ready = false;
+		for (size_t k = 0; k <= fs->held; k++)
+			fs->slots[(fs->taken + k) % fs->n_slots].ready = false;
 		fs->cur = NULL;
-		fs->taken++;
+		fs->taken += 1 + fs->held;
+		fs->held = 0;
 		pthread_cond_broadcast(&fs->cond);
 	}
 	if (fs->taken == fs->table.n_frames) {
@@ -297,13 +300,41 @@ bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got
 	return true;
 }
 
-bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+/* The frame after cur and those it holds when it is decompressed and
+ * fine (under mu; NULL if not, or at the end): a failed one is left for
+ * next_slot to report in order. */
+static struct slot *ready_after(struct framestream *fs)
+{
+	size_t i = fs->taken + 1 + fs->held;
+	struct slot *s = &fs->slots[i % fs->n_slots];
+	return i < fs->table.n_frames && s->ready && !s->error ? s : NULL;
+}
+
+bool framestream_borrow(struct framestream *fs, struct iovec *runs, size_t max, size_t *n,
 			struct ferry_error **err)
 {
 	const uint8_t *d;
-	bool ok = take(fs, SIZE_MAX, &d, len, err);
-	*data = d;
-	return ok;
+	size_t len, hold = fs->n_slots / 2;
+	*n = 0;
+	if (max == 0)
+		return ferry_error_setc(err, FERRY_E_INTERNAL, "%s: borrow of no runs", fs->p->member);
+	if (!take(fs, SIZE_MAX, &d, &len, err))
+		return false;
+	if (len == 0)
+		return true;
+	runs[(*n)++] = (struct iovec){ (void *)d, len };
+	pthread_mutex_lock(&fs->mu);
+	for (struct slot *s; *n < max && fs->held + 1 < hold && (s = ready_after(fs));) {
+		fs->held++;
+		runs[(*n)++] = (struct iovec){ s->out, s->len };
+	}
+	pthread_mutex_unlock(&fs->mu);
+	for (size_t k = 1; k < *n; k++) {
+		if (!fs->no_whole_hash)
+			sha256_update(fs->whole, runs[k].iov_base, runs[k].iov_len);
+		fs->produced += runs[k].iov_len;
+	}
+	return true;
 }
 
 void framestream_skip_whole_hash(struct framestream *fs)

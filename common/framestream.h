@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "chunks.h"
 #include "error.h"
@@ -40,9 +41,11 @@ bool framestream_start(struct chunk_table *table, const struct payload *p, frame
 bool framestream_read(struct framestream *fs, void *buf, size_t cap, size_t *got,
 		      struct ferry_error **err);
 /* Like framestream_read, without a copy: the rest of the current frame in
- * place (FRAMESTREAM_ALIGN-aligned at frame starts), valid until the next
- * call; *len = 0 at the end, after the same checks. */
-bool framestream_borrow(struct framestream *fs, const void **data, size_t *len,
+ * place (FRAMESTREAM_ALIGN-aligned at frame starts), then up to max - 1
+ * whole frames after it that are already decompressed (so that one pwritev
+ * writes several; at most half the ring is held, so the workers go on), all
+ * valid until the next call; *n = 0 at the end, after the same checks. */
+bool framestream_borrow(struct framestream *fs, struct iovec *runs, size_t max, size_t *n,
 			struct ferry_error **err);
 /* Before the first read. The consumer proves the payload's SHA-256 itself
  * (rootfs-ab hashes what it reads back from the medium): frames are still

@@ -38,7 +38,8 @@ static bool agent_config_text(const struct device *d, char **text, size_t *len,
 {
 	size_t n = json_object_size(d->installed), i = 0;
 	struct agent_kv *installed = calloc(n + 1, sizeof(*installed));
-	struct agent_slot_pair rootfs = { "rootfs", "slots/rootfs-a.img", "slots/rootfs-b.img" };
+	struct agent_slot_pair rootfs = { .name = "rootfs", .a = "slots/rootfs-a.img",
+					 .b = "slots/rootfs-b.img" };
 	struct agent_kv app = { "app", "targets/app" };
 	char *no_groups[] = { NULL };
 	const char *name;

@@ -1,6 +1,7 @@
 /* source_fixture: see source_fixture.h. */
 #include "source_fixture.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,43 @@ static bool mem_read(void *ctx, void *buf, size_t cap, size_t *got, struct ferry
 	s->pos += n;
 	*got = n;
 	return true;
+}
+
+static bool mem_borrow(void *ctx, struct iovec *runs, size_t max, size_t *n,
+		       struct ferry_error **err)
+{
+	struct mem_source *s = ctx;
+	*n = 0;
+	for (size_t k = 0; k < max && k < MEM_SOURCE_RUNS && s->pos < s->len; k++) {
+		size_t got = 0;
+		if (!s->lent[k] && posix_memalign((void **)&s->lent[k], 4096, s->lend) != 0) {
+			s->lent[k] = NULL;
+			return ferry_error_set(err, "out of memory");
+		}
+		if (!mem_read(s, s->lent[k], s->lend, &got, err))
+			return false;
+		runs[(*n)++] = (struct iovec){ s->lent[k], got };
+	}
+	if (*n == 0) {   /* the end: as read says it (or fails there) */
+		unsigned char none;
+		size_t got = 0;
+		return mem_read(s, &none, 0, &got, err);
+	}
+	return true;
+}
+
+void mem_source_lend(struct mem_source *s, size_t run)
+{
+	s->lend = run;
+	s->src.borrow = mem_borrow;
+}
+
+void mem_source_free(struct mem_source *s)
+{
+	for (size_t k = 0; k < MEM_SOURCE_RUNS; k++) {
+		free(s->lent[k]);
+		s->lent[k] = NULL;
+	}
 }
 
 void mem_source_init(struct mem_source *s, const void *data, size_t len, const char *name)

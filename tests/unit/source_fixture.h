@@ -6,8 +6,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "common/bytesource.h"
+
+#define MEM_SOURCE_RUNS 4
 
 struct mem_source {
 	const unsigned char *data;
@@ -17,11 +20,18 @@ struct mem_source {
 	size_t hang_after;     /* > 0: once this many bytes were handed out, write a
 	                        * byte to hang_fd and hang (for SIGKILL tests) */
 	int hang_fd;
+	size_t lend;           /* > 0: src.borrow lends runs of this many bytes */
+	unsigned char *lent[MEM_SOURCE_RUNS];
 	struct byte_source src;
 };
 
 /* Sets up s->src over data (borrowed). */
 void mem_source_init(struct mem_source *s, const void *data, size_t len, const char *name);
+/* Offers borrow too: up to MEM_SOURCE_RUNS runs of at most run bytes (or
+ * piece) per call, each in its own 4096-aligned buffer, as frames are lent;
+ * mem_source_free releases them. */
+void mem_source_lend(struct mem_source *s, size_t run);
+void mem_source_free(struct mem_source *s);
 
 /* One member of a tar built by test_tar_build. type: 'f' file, 'd' directory,
  * 'l' symlink (to link), 'h' hard link (to link), 'c' char device, 'p' FIFO. */

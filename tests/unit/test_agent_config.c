@@ -39,7 +39,8 @@ static const char full_example[] =
 		"  \"attributes\":{\"site\":\"north\"},\"installed\":{\"gateway-os\":\"2.3.0\"}},"
 		"\"trust\":{\"homedir\":\"gnupg\",\"policy\":\"policy\"},"
 		"\"state_dir\":\"state\","
-		"\"slots\":{\"rootfs\":{\"a\":\"slots/rootfs-a.img\",\"b\":\"slots/rootfs-b.img\"}},"
+		"\"slots\":{\"rootfs\":{\"a\":\"slots/rootfs-a.img\",\"b\":\"slots/rootfs-b.img\"},"
+		"  \"data\":{\"a\":\"/dev/mmcblk0p5\",\"b\":\"/dev/mmcblk0p6\",\"write_zeroes\":false}},"
 		"\"targets\":{\"app\":\"/opt/app\"},"
 		"\"modules_dir\":\"/usr/lib/ferry/modules\",\"hooks_dir\":\"hooks.d\","
 		"\"bootloader\":{\"type\":\"file\",\"path\":\"state/bootenv.json\",\"config\":\"fw_env.config\","
@@ -67,6 +68,8 @@ static void test_config_full_example_parses(void **state)
 	assert_non_null(s);
 	assert_string_equal(s->a, "/dev/vd/slots/rootfs-a.img");
 	assert_string_equal(s->b, "/dev/vd/slots/rootfs-b.img");
+	assert_false(s->write_zeroes_off);   /* the default */
+	assert_true(agent_config_slot(c, "data")->write_zeroes_off);
 	assert_null(agent_config_slot(c, "boot"));
 	assert_string_equal(agent_config_target(c, "app"), "/opt/app");
 	assert_int_equal(c->bootloader.type, AGENT_BOOT_FILE);
@@ -232,6 +235,8 @@ static void test_config_writer_round_trips(void **state)
 	assert_string_equal(back->device.attributes[0].value, "north");
 	assert_string_equal(back->trust_homedir, "/dev/vd/gnupg");
 	assert_string_equal(agent_config_target(back, "app"), "/opt/app");
+	assert_false(agent_config_slot(back, "rootfs")->write_zeroes_off);
+	assert_true(agent_config_slot(back, "data")->write_zeroes_off);
 	assert_string_equal(back->media.allow[0].vendor, "0781");
 	assert_int_equal(back->script_timeout, 300);
 	assert_ok(agent_config_serialize(back, &again, &len2, &err), err);

@@ -6,9 +6,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/bundle_read.h"
 #include "common/framepack.h"
@@ -16,6 +18,7 @@
 #include "common/bundle_write.h"
 #include "common/chunks.h"
 #include "common/frames.h"
+#include "common/framestream.h"
 #include "common/safefile.h"
 #include "common/sha256.h"
 #include "pgp_fixture.h"
@@ -276,20 +279,29 @@ static void test_bundle_create_is_deterministic(void **state)
 	free(again);
 }
 
-static void test_bundle_reader_goes_back_for_an_earlier_member(void **state)
+/* A reader of the good bundle, its manifest parsed into *m. */
+static struct bundle_reader *open_good(struct fixture *f, struct manifest **m)
 {
-	struct fixture *f = *state;
 	struct bundle_reader *r;
-	struct manifest *m;
 	struct ferry_error *err = NULL;
 	const char *mb;
 	const void *sig;
-	size_t ml, sl, got;
-	char *hook, buf[100];
-	size_t hl;
+	size_t ml, sl;
 	assert_ok(bundle_reader_open(f->good, &r, &err), err);
 	assert_true(bundle_reader_manifest(r, &mb, &ml, &sig, &sl, &err));
-	assert_ok(manifest_parse(mb, ml, "manifest.json", &m, &err), err);
+	assert_ok(manifest_parse(mb, ml, "manifest.json", m, &err), err);
+	return r;
+}
+
+static void test_bundle_reader_goes_back_for_an_earlier_member(void **state)
+{
+	struct fixture *f = *state;
+	struct manifest *m;
+	struct bundle_reader *r = open_good(f, &m);
+	struct ferry_error *err = NULL;
+	size_t got;
+	char *hook, buf[100];
+	size_t hl;
 	/* the pre_install hook comes after the payloads, but is needed first */
 	assert_ok(bundle_reader_hook(r, &m->variants[0].hooks[HOOK_PRE_INSTALL], &hook, &hl, &err), err);
 	assert_int_equal(hl, 17);
@@ -299,6 +311,47 @@ static void test_bundle_reader_goes_back_for_an_earlier_member(void **state)
 	assert_ok(byte_source_read(&src, buf, sizeof(buf), &got, &err), err);
 	assert_int_equal(got, sizeof(buf));
 	assert_memory_equal(buf, f->big, sizeof(buf));
+	manifest_free(m);
+	bundle_reader_close(r);
+}
+
+/* borrow lends the rest of a frame, then whole frames that are ready; the
+ * runs follow each other, mixed with read, and end after the same checks. */
+static void test_bundle_payload_borrow_lends_consecutive_frames(void **state)
+{
+	struct fixture *f = *state;
+	struct manifest *m;
+	struct bundle_reader *r = open_good(f, &m);
+	struct ferry_error *err = NULL;
+	size_t got, pos = 0, most = 0;
+	char head[100];
+	struct byte_source src;
+	assert_ok(bundle_reader_payload(r, m, &m->variants[0].payloads[0], &src, &err), err);
+	assert_non_null(src.borrow);
+	assert_ok(byte_source_read(&src, head, sizeof(head), &got, &err), err);
+	assert_memory_equal(head, f->big, got);
+	pos = got;
+	for (;;) {
+		struct iovec runs[8];
+		size_t n = 0;
+		usleep(20000);   /* the workers fill what they may */
+		assert_ok(src.borrow(src.ctx, runs, 8, &n, &err), err);
+		if (n == 0)
+			break;
+		most = n > most ? n : most;
+		for (size_t k = 0; k < n; k++) {
+			assert_true(k == 0 || (uintptr_t)runs[k].iov_base % FRAMESTREAM_ALIGN == 0);
+			assert_memory_equal(runs[k].iov_base, f->big + pos, runs[k].iov_len);
+			pos += runs[k].iov_len;
+		}
+	}
+	assert_int_equal(pos, BIG);
+	/* two workers or more: half their ring comes at once */
+	cpu_set_t cpus;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 2)
+		assert_in_range(most, 2, FRAMESTREAM_WORKERS_MAX);
+	else
+		assert_int_equal(most, 1);
 	manifest_free(m);
 	bundle_reader_close(r);
 }
@@ -765,6 +818,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bundle_roundtrip_reads_every_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_create_is_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_reader_goes_back_for_an_earlier_member, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bundle_payload_borrow_lends_consecutive_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_member_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_duplicate_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_rejects_unknown_member, setup, teardown),

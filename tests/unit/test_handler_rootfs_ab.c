@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +98,100 @@ static void test_handler_rootfs_ab_writes_and_reads_back(void **state)
 	assert_ok(handler_rootfs_ab.activate(&f->ctx, &f->p, &f->res, &err), err);
 	assert_true(f->res.needs_boot_switch);
 	assert_true(f->res.needs_reboot);
+	teardown(f);
+}
+
+/* Zero stretches: one in the head (written last, as data), a whole aligned
+ * MiB, an unaligned one and the image's tail. With runs at MiB offsets the
+ * whole 64 KiB grains in them are 1 MiB + 512 KiB + 64 KiB. */
+#define ZEROS_IN_GRAINS (1600 * 1024)
+static void put_zeros(struct fixture *f)
+{
+	memset(f->image + 512 * 1024, 0, 256 * 1024);
+	memset(f->image + MiB, 0, MiB);
+	memset(f->image + 2 * MiB + 100, 0, 600 * 1024);
+	memset(f->image + f->image_len - 70000, 0, 70000);
+	sha256_buffer_hex(f->image, f->image_len, f->p.sha256);
+}
+
+/* Whether files in dir take FALLOC_FL_ZERO_RANGE (ext4, xfs: yes; tmpfs: no). */
+static bool zero_range_works(const char *dir)
+{
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/probe", dir) > 0);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	bool ok = ftruncate(fd, 65536) == 0 && fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 65536) == 0;
+	close(fd);
+	unlink(path);
+	free(path);
+	return ok;
+}
+
+/* Installs f->image over a slot full of 'S' and checks every byte. */
+static void install_and_compare(struct fixture *f, size_t slot_len)
+{
+	struct ferry_error *err = NULL;
+	make_slot(f, slot_len, 'S');
+	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
+	assert_int_equal(f->res.bytes, f->image_len);
+	size_t len = 0;
+	unsigned char *slot = read_slot(f, &len);
+	assert_memory_equal(slot, f->image, f->image_len);
+	assert_all(slot + f->image_len, len - f->image_len, 'S');
+	free(slot);
+}
+
+/* The same from a source that lends runs of run bytes, as frames are lent. */
+static void install_lent_and_compare(struct fixture *f, size_t run)
+{
+	mem_source_init(&f->ms, f->image, f->image_len, "lent");
+	mem_source_lend(&f->ms, run);
+	install_and_compare(f, 8 * MiB);
+	mem_source_free(&f->ms);
+}
+
+static void test_handler_rootfs_ab_zero_stretches_are_zeros_on_the_medium(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(5 * MiB + 123, 8 * MiB);
+	put_zeros(f);
+	uint64_t want = zero_range_works(f->dir) ? ZEROS_IN_GRAINS : 0;
+	/* read into the handler's buffer, odd pieces */
+	install_and_compare(f, 8 * MiB);
+	assert_int_equal(f->res.zeroed_bytes, want);
+	/* lent runs of one MiB, as frames are: written several per pwritev */
+	install_lent_and_compare(f, MiB);
+	assert_int_equal(f->res.zeroed_bytes, want);
+	/* lent runs of odd sizes: the grains follow each run */
+	install_lent_and_compare(f, 196 * 1024);
+	assert_true(f->res.zeroed_bytes % (64 * 1024) == 0 && f->res.zeroed_bytes <= ZEROS_IN_GRAINS);
+	assert_true(want == 0 || f->res.zeroed_bytes > 0);
+	/* agent.json "write_zeroes": false: all of it written as data */
+	f->ctx.slot_write_zeroes_off = true;
+	install_lent_and_compare(f, MiB);
+	assert_int_equal(f->res.zeroed_bytes, 0);
+	teardown(f);
+}
+
+/* A filesystem without FALLOC_FL_ZERO_RANGE (tmpfs): the zeros are written. */
+static void test_handler_rootfs_ab_writes_zeros_where_the_slot_cannot_zero(void **state)
+{
+	(void)state;
+	struct statfs sf;
+	if (statfs("/dev/shm", &sf) != 0 || sf.f_type != TMPFS_MAGIC || access("/dev/shm", W_OK) != 0)
+		skip();   /* no writable tmpfs at /dev/shm here */
+	struct fixture *f = setup(5 * MiB + 123, 8 * MiB);
+	test_tmpdir_remove(f->dir);
+	f->dir = strdup("/dev/shm/fy.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	free(f->slot);
+	assert_true(asprintf(&f->slot, "%s/slot-b.img", f->dir) > 0);
+	f->ctx.slot_path = f->slot;
+	assert_false(zero_range_works(f->dir));
+	put_zeros(f);
+	install_lent_and_compare(f, MiB);
+	assert_int_equal(f->res.zeroed_bytes, 0);
 	teardown(f);
 }
 
@@ -310,7 +406,10 @@ static void loop_detach(char *dev)
 static void test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one(void **state)
 {
 	(void)state;
-	struct fixture *f = setup(3 * MiB + 5, 8 * MiB);
+	struct fixture *f = setup(5 * MiB + 123, 8 * MiB);
+	put_zeros(f);   /* as BLKZEROOUT requests (the kernel writes them if the device cannot) */
+	mem_source_lend(&f->ms, MiB);
+	f->ms.piece = 0;
 	char *dev = loop_attach(f->slot);
 	if (!dev) {
 		teardown(f);
@@ -320,6 +419,8 @@ static void test_handler_rootfs_ab_writes_block_device_and_refuses_busy_one(void
 	struct ferry_error *err = NULL;
 	assert_ok(handler_rootfs_ab.install(&f->ctx, &f->p, &f->ms.src, &f->res, &err), err);
 	assert_int_equal(f->res.bytes, f->image_len);
+	assert_int_equal(f->res.zeroed_bytes, ZEROS_IN_GRAINS);
+	mem_source_free(&f->ms);
 	/* Someone holds the device exclusively (as a mount does): refused. */
 	int fd = open(dev, O_RDONLY | O_EXCL);
 	assert_true(fd >= 0);
@@ -340,6 +441,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handler_rootfs_ab_writes_and_reads_back),
+		cmocka_unit_test(test_handler_rootfs_ab_zero_stretches_are_zeros_on_the_medium),
+		cmocka_unit_test(test_handler_rootfs_ab_writes_zeros_where_the_slot_cannot_zero),
 		cmocka_unit_test(test_handler_rootfs_ab_refuses_payload_larger_than_slot_before_writing),
 		cmocka_unit_test(test_handler_rootfs_ab_stops_a_stream_longer_than_the_slot),
 		cmocka_unit_test(test_handler_rootfs_ab_source_error_at_end_leaves_slot_invalid),
