@@ -58,6 +58,7 @@ JSON
 timed() {
 	local name=$1; shift
 	/usr/bin/time -v -o "$R/$name.time" "$@" >/dev/null 2>"$R/$name.err" || { cat "$R/$name.err" >&2; return 1; }
+	sync   # untimed: zstd's output, left dirty, is not written back during the next run
 	local wall rss cpu
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$R/$name.time")
 	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$R/$name.time")
