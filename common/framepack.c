@@ -3,12 +3,17 @@
  * the slots to the whole payload's SHA-256 in index order, and the caller
  * writes slots in index order once compressed and hashed. The one serial
  * computation (the SHA-256 of the whole payload) thus runs beside reading,
- * compressing and writing instead of between them. */
+ * compressing and writing instead of between them. (A hasher that reads a
+ * file by itself, to run ahead through what compresses fast, was measured:
+ * 1% faster, within the noise, for a second read of the image.) A file
+ * whose size, mtime or ctime changed while it was packed is refused: its
+ * frames may mix two versions. */
 #include "framepack.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "frames.h"
@@ -224,6 +229,23 @@ static bool read_slot(struct pack *p, struct slot *s, size_t seq, int in_fd, con
 	return true;
 }
 
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* A regular file must not have changed since *before (taken first). */
+static bool unchanged(int fd, const char *name, const struct stat *before, struct ferry_error **err)
+{
+	struct stat after;
+	if (!S_ISREG(before->st_mode))
+		return true;   /* a pipe or a device: nothing to compare */
+	if (fstat(fd, &after) == 0 && after.st_size == before->st_size &&
+	    same_time(&after.st_mtim, &before->st_mtim) && same_time(&after.st_ctim, &before->st_ctim))
+		return true;
+	return ferry_error_set(err, "%s: changed while it was being packed", name);
+}
+
 bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *out_name,
 		      const struct framepack_opts *o, struct chunk_table *table, uint64_t *size,
 		      char sha256_hex[SHA256_HEX_LEN + 1], struct ferry_error **err)
@@ -234,6 +256,7 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 	unsigned n_threads = thread_count(o);
 	uint64_t written = 0;
 	size_t submitted = 0, done = 0;
+	struct stat before = { .st_mode = 0 };
 
 	p.frame_size = o->frame_size ? o->frame_size : FRAMEPACK_FRAME_DEFAULT;
 	chunks_init(table, p.frame_size);
@@ -242,6 +265,8 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 	const size_t n_slots = SLOTS_PER_THREAD * (size_t)n_threads;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cond, NULL);
+	if (fstat(in_fd, &before) < 0)
+		before.st_mode = 0;
 	if (!(p.whole = sha256_new()))
 		ferry_error_set(err, "out of memory");
 	if (!p.whole || !slots_alloc(&p, n_slots, err) || !crew_start(&p, &crew, n_threads, err))
@@ -263,7 +288,7 @@ bool framepack_stream(int in_fd, const char *in_name, int out_fd, const char *ou
 		done++;
 	}
 	*size = written;
-	ok = true;
+	ok = unchanged(in_fd, in_name, &before, err);
 out:
 	crew_stop(&p, &crew);
 	if (ok)

@@ -3,6 +3,8 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "common/chunks.h"
 #include "common/framepack.h"
 #include "common/frames.h"
+#include "common/sha256.h"
 
 static void fill(uint8_t *b, size_t n, unsigned seed)
 {
@@ -250,10 +253,115 @@ static void test_framepack_output_independent_of_threads(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* Packs fd with 2 threads; checks size and SHA-256 against want. */
+static void pack_fd_and_check(const char *dir, int fd, const uint8_t *want, size_t size)
+{
+	char *outp = NULL, hex[65], wanthex[65];
+	assert_true(asprintf(&outp, "%s/out.fd", dir) > 0);
+	int ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	struct framepack_opts o = { .compression = COMPRESSION_ZSTD, .threads = 2,
+				    .frame_size = CHUNKS_MIN_FRAME };
+	struct chunk_table t;
+	uint64_t got = 0;
+	struct ferry_error *err = NULL;
+	assert_ok(framepack_stream(fd, "in", ofd, outp, &o, &t, &got, hex, &err), err);
+	assert_int_equal(got, size);
+	sha256_buffer_hex(want, size, wanthex);
+	assert_string_equal(hex, wanthex);
+	chunks_free(&t);
+	close(ofd);
+	free(outp);
+}
+
+/* A pipe packs like a file; a file from where its offset stands. */
+static void test_framepack_hashes_pipes_and_files_from_their_offset(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir();
+	size_t size = 9 * CHUNKS_MIN_FRAME + 77;
+	uint8_t *data = malloc(size);
+	fill(data, size, 3);
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		for (size_t done = 0; done < size;) {
+			ssize_t w = write(pfd[1], data + done, size - done < 4096 ? size - done : 4096);
+			if (w <= 0)
+				_exit(1);
+			done += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	pack_fd_and_check(dir, pfd[0], data, size);
+	close(pfd[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *in = test_write_file(dir, "in.bin", data, size);
+	int fd = open(in, O_RDONLY);
+	assert_int_equal(lseek(fd, 1000, SEEK_SET), 1000);
+	pack_fd_and_check(dir, fd, data + 1000, size - 1000);
+	close(fd);
+	free(in);
+	free(data);
+	test_tmpdir_remove(dir);
+}
+
+struct toucher {
+	const char *path;
+	bool done;
+};
+
+/* After the first frame: the input's times change, as a write would. */
+static void touch_input(void *ctx, uint64_t bytes)
+{
+	struct toucher *t = ctx;
+	(void)bytes;
+	struct timespec times[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	if (!t->done)
+		assert_int_equal(utimensat(AT_FDCWD, t->path, times, 0), 0);
+	t->done = true;
+}
+
+static void test_framepack_refuses_input_changed_while_packed(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir(), *outp = NULL, hex[65];
+	size_t size = 6 * CHUNKS_MIN_FRAME;
+	uint8_t *data = malloc(size);
+	fill(data, size, 5);
+	char *in = test_write_file(dir, "in.bin", data, size);
+	assert_true(asprintf(&outp, "%s/out", dir) > 0);
+	int fd = open(in, O_RDONLY), ofd = open(outp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	struct toucher tc = { .path = in };
+	struct framepack_opts o = { .compression = COMPRESSION_ZSTD, .threads = 2,
+				    .frame_size = CHUNKS_MIN_FRAME, .progress = touch_input,
+				    .progress_ctx = &tc };
+	struct chunk_table t;
+	uint64_t got = 0;
+	struct ferry_error *err = NULL;
+	assert_false(framepack_stream(fd, in, ofd, outp, &o, &t, &got, hex, &err));
+	assert_error_contains(err, "in.bin: changed while it was being packed");
+	ferry_error_free(err);
+	chunks_free(&t);
+	close(fd);
+	close(ofd);
+	free(outp);
+	free(in);
+	free(data);
+	test_tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chunks_roundtrip),
+		cmocka_unit_test(test_framepack_hashes_pipes_and_files_from_their_offset),
+		cmocka_unit_test(test_framepack_refuses_input_changed_while_packed),
 		cmocka_unit_test(test_chunks_rejects_bad_magic),
 		cmocka_unit_test(test_chunks_rejects_wrong_length),
 		cmocka_unit_test(test_chunks_rejects_offset_gap),
