@@ -7,7 +7,7 @@
  * file by itself, to run ahead through what compresses fast, was measured:
  * 1% faster, within the noise, for a second read of the image.) A file
  * whose size, mtime or ctime changed while it was packed is refused: its
- * frames may mix two versions. */
+ * frames may mix two versions (best effort: docs/packaging.md). */
 #include "framepack.h"
 
 #include <pthread.h>

@@ -316,7 +316,8 @@ static void test_bundle_reader_goes_back_for_an_earlier_member(void **state)
 }
 
 /* borrow lends the rest of a frame, then whole frames that are ready; the
- * runs follow each other, mixed with read, and end after the same checks. */
+ * runs follow each other, mixed with reads both ways, and end after the
+ * same checks. */
 static void test_bundle_payload_borrow_lends_consecutive_frames(void **state)
 {
 	struct fixture *f = *state;
@@ -331,10 +332,18 @@ static void test_bundle_payload_borrow_lends_consecutive_frames(void **state)
 	assert_ok(byte_source_read(&src, head, sizeof(head), &got, &err), err);
 	assert_memory_equal(head, f->big, got);
 	pos = got;
-	for (;;) {
+	for (unsigned round = 0;; round++) {
 		struct iovec runs[8];
 		size_t n = 0;
-		usleep(20000);   /* the workers fill what they may */
+		if (round % 3 == 2) {   /* a read between borrows takes up where they stopped */
+			assert_ok(byte_source_read(&src, head, sizeof(head), &got, &err), err);
+			assert_memory_equal(head, f->big + pos, got);
+			pos += got;
+			if (got == 0)
+				break;
+			continue;
+		}
+		usleep(100000);   /* the workers fill what they may: 2 x 1 MiB takes ~2 ms */
 		assert_ok(src.borrow(src.ctx, runs, 8, &n, &err), err);
 		if (n == 0)
 			break;

@@ -188,7 +188,10 @@ static void test_handler_rootfs_ab_writes_zeros_where_the_slot_cannot_zero(void 
 	free(f->slot);
 	assert_true(asprintf(&f->slot, "%s/slot-b.img", f->dir) > 0);
 	f->ctx.slot_path = f->slot;
-	assert_false(zero_range_works(f->dir));
+	if (zero_range_works(f->dir)) {   /* a kernel whose tmpfs zeroes ranges: nothing to fall back from */
+		teardown(f);
+		skip();
+	}
 	put_zeros(f);
 	install_lent_and_compare(f, MiB);
 	assert_int_equal(f->res.zeroed_bytes, 0);
