@@ -346,18 +346,19 @@ static void test_handler_rootfs_ab_names_missing_slot(void **state)
 	teardown(f);
 }
 
-static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **state)
+/* Kills an install that hangs once 5 MiB were handed out (lend: runs of
+ * that many bytes lent, else read): the head stays zero, the first written
+ * bytes of the body are the image's. */
+static void kill_mid_write(struct fixture *f, size_t lend, size_t written)
 {
-	(void)state;
-	struct fixture *f = setup(6 * MiB, 8 * MiB);
 	int pfd[2];
 	assert_int_equal(pipe(pfd), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* Whole 4 MiB reads: the head (1 MiB) kept, 3 MiB written, then a
-		 * hang while the next read is being filled. */
 		mem_source_init(&f->ms, f->image, f->image_len, "hanging");
+		if (lend)
+			mem_source_lend(&f->ms, lend);
 		f->ms.hang_after = 5 * MiB;
 		f->ms.hang_fd = pfd[1];
 		struct ferry_error *err = NULL;
@@ -374,9 +375,23 @@ static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **stat
 	close(pfd[1]);
 	size_t len = 0;
 	unsigned char *slot = read_slot(f, &len);
-	assert_all(slot, MiB, 0);                                 /* no image header */
-	assert_memory_equal(slot + MiB, f->image + MiB, 3 * MiB);  /* but the body was being written */
+	assert_all(slot, MiB, 0);                                   /* no image header */
+	assert_memory_equal(slot + MiB, f->image + MiB, written);  /* but the body was being written */
 	free(slot);
+}
+
+static void test_handler_rootfs_ab_killed_mid_write_leaves_head_zero(void **state)
+{
+	(void)state;
+	struct fixture *f = setup(6 * MiB, 8 * MiB);
+	/* Whole 4 MiB reads: the head (1 MiB) kept, 3 MiB written, then a hang
+	 * while the next read is being filled. */
+	kill_mid_write(f, 0, 3 * MiB);
+	/* Lent 1 MiB runs, four at a time, with zero stretches sent as
+	 * write-zeroes requests: the head kept, 4 MiB written, then a hang. */
+	put_zeros(f);
+	make_slot(f, 8 * MiB, 'S');
+	kill_mid_write(f, MiB, 4 * MiB);
 	teardown(f);
 }
 
