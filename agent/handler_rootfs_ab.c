@@ -93,29 +93,6 @@ static size_t head_len(const struct slot *s)
 	return s->capacity < ROOTFS_HEAD ? (size_t)s->capacity : ROOTFS_HEAD;
 }
 
-/* Zeroes the slot's head and syncs: the slot no longer looks like an image. */
-static bool slot_invalidate(struct slot *s, struct ferry_error **err)
-{
-	size_t n = head_len(s);
-	char *zero = calloc(1, n ? n : 1);
-	bool ok = zero != NULL;
-	if (!ok)
-		ferry_error_set(err, "out of memory");
-	for (size_t done = 0; ok && done < n;) {
-		ssize_t w = pwrite(s->fd, zero + done, n - done, (off_t)done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			ok = ferry_error_errno(err, w < 0 ? errno : EIO, "slot %s: invalidating", s->path);
-		else
-			done += (size_t)w;
-	}
-	if (ok && fdatasync(s->fd) < 0)
-		ok = ferry_error_errno(err, errno, "slot %s: fdatasync", s->path);
-	free(zero);
-	return ok;
-}
-
 /* Writes all of iov (changed: it is consumed) at off on fd, resuming after
  * short writes. */
 static bool pwritev_all(struct slot *s, int fd, struct iovec *iov, size_t n, uint64_t off,
@@ -138,6 +115,23 @@ static bool pwritev_all(struct slot *s, int fd, struct iovec *iov, size_t n, uin
 		}
 	}
 	return true;
+}
+
+/* Zeroes the slot's head and syncs: the slot no longer looks like an image. */
+static bool slot_invalidate(struct slot *s, struct ferry_error **err)
+{
+	size_t n = head_len(s);
+	struct iovec zero = { calloc(1, n ? n : 1), n };
+	bool ok = zero.iov_base != NULL;
+	void *buf = zero.iov_base;
+	if (!ok)
+		ferry_error_set(err, "out of memory");
+	if (ok && !(ok = pwritev_all(s, s->fd, &zero, n ? 1 : 0, 0, err)))
+		ferry_error_prefix(err, "invalidating");
+	if (ok && fdatasync(s->fd) < 0)
+		ok = ferry_error_errno(err, errno, "slot %s: fdatasync", s->path);
+	free(buf);
+	return ok;
 }
 
 /* Writes len bytes at off: O_DIRECT where the slot allows it and buffer and
